@@ -1,0 +1,1 @@
+"""HTTP face of LAPOR! Pontianak: citizens, intake channels, Open311."""

@@ -1,0 +1,38 @@
+"""Settings of every service, read once from the environment (prefix LAPOR_) or a .env file."""
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development | production | test")
+    log_format: str = Field("console", description="console (readable) or json")
+    log_level: str = "INFO"
+
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'lapor.db'}"
+
+    zeebe_address: str = "127.0.0.1:26500"
+    camunda_rest_url: str = "http://127.0.0.1:8080"
+    camunda_username: str = "demo"
+    camunda_password: str = "demo"  # noqa: S105 - local default; production sets LAPOR_CAMUNDA_PASSWORD
+
+    # SLA lengths, defaults from the SOP (standar pelayanan and SOP table) of Kota Pontianak.
+    verification_working_days: int = 3
+    supplement_days: int = 10
+    opd_response_working_days: int = 10  # SOP table, activity 4; the national LAPOR! rule is 5
+    opd_completion_working_days: int = 60
+    citizen_confirmation_days: int = 10
+    reminder_working_days_before: int = 1
+    extra_days_off: str = Field("", description="cuti bersama and local days off, e.g. 2026-12-24,2026-12-31")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
