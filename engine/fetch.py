@@ -44,9 +44,7 @@ def _sha256(path: Path) -> str:
 def _mvn(*args: str) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise EngineError(
-            "Maven (`mvn`) fetches the engine from Maven Central; install it: apt-get install maven"
-        )
+        raise EngineError("Maven (`mvn`) fetches the engine from Maven Central; install it: apt-get install maven")
     result = subprocess.run([mvn, "-B", "-q", "-C", *args], capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -64,9 +62,7 @@ def _fetch_camunda(root: Path) -> Path:
     actual = _sha256(tarball)
     if actual != CAMUNDA_SHA256:
         tarball.unlink()
-        raise EngineError(
-            f"{tarball.name} has sha256 {actual}, expected {CAMUNDA_SHA256}; deleted it, fetch again."
-        )
+        raise EngineError(f"{tarball.name} has sha256 {actual}, expected {CAMUNDA_SHA256}; deleted it, fetch again.")
     # Extract beside the target and rename, so an interrupted extraction never looks complete.
     with tempfile.TemporaryDirectory(dir=root) as tmp, tarfile.open(tarball) as tar:
         tar.extractall(tmp, filter="tar")

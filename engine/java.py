@@ -64,9 +64,7 @@ def find_java(*, minimum: int, purpose: str) -> JavaRuntime:
         if java in seen or not java.exists():
             continue
         seen[java] = java_major(java)
-    usable = [
-        JavaRuntime(java, major) for java, major in seen.items() if major is not None and major >= minimum
-    ]
+    usable = [JavaRuntime(java, major) for java, major in seen.items() if major is not None and major >= minimum]
     if not usable:
         wanted = f"{minimum}+"
         tried = ", ".join(f"{j} ({m or 'not runnable'})" for j, m in seen.items()) or "none found"

@@ -233,20 +233,14 @@ class LocalEngine:
             if topology.status_code != 200:
                 return False
             partitions = [p for b in topology.json().get("brokers", []) for p in b.get("partitions", [])]
-            webapps = all(
-                client.get(path).status_code == 200 for path in ("/operate/login", "/tasklist/login")
-            )
-            return webapps and any(
-                p.get("role") == "leader" and p.get("health") == "healthy" for p in partitions
-            )
+            webapps = all(client.get(path).status_code == 200 for path in ("/operate/login", "/tasklist/login"))
+            return webapps and any(p.get("role") == "leader" and p.get("health") == "healthy" for p in partitions)
 
     def _wait(self, probe: Callable[[], bool], name: str, logname: str, deadline: float) -> None:
         proc = self._procs[name.lower()]
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise EngineError(
-                    f"{name} exited with code {proc.returncode} while starting.\n{self._tail(logname)}"
-                )
+                raise EngineError(f"{name} exited with code {proc.returncode} while starting.\n{self._tail(logname)}")
             try:
                 if probe():
                     log.info("engine.component_ready", component=name)

@@ -13,9 +13,7 @@ class CamundaRestError(RuntimeError):
 
     def __init__(self, response: httpx.Response) -> None:
         request = response.request
-        super().__init__(
-            f"{request.method} {request.url.path} -> {response.status_code}: {response.text[:500]}"
-        )
+        super().__init__(f"{request.method} {request.url.path} -> {response.status_code}: {response.text[:500]}")
         self.status_code = response.status_code
 
 
@@ -38,9 +36,7 @@ class CamundaRest:
         self.close()
 
     def _login(self) -> None:
-        response = self._client.post(
-            "/api/login", params={"username": self._username, "password": self._password}
-        )
+        response = self._client.post("/api/login", params={"username": self._username, "password": self._password})
         if response.status_code != 204:
             raise CamundaRestError(response)
         self._logged_in = True
@@ -85,12 +81,8 @@ class CamundaRest:
         return result
 
     # -- commands -------------------------------------------------------------------------------------------
-    def complete_user_task(
-        self, user_task_key: int | str, variables: Mapping[str, Any] | None = None
-    ) -> None:
-        self._request(
-            "POST", f"/v2/user-tasks/{user_task_key}/completion", {"variables": dict(variables or {})}
-        )
+    def complete_user_task(self, user_task_key: int | str, variables: Mapping[str, Any] | None = None) -> None:
+        self._request("POST", f"/v2/user-tasks/{user_task_key}/completion", {"variables": dict(variables or {})})
 
     def assign_user_task(self, user_task_key: int | str, assignee: str) -> None:
         self._request("POST", f"/v2/user-tasks/{user_task_key}/assignment", {"assignee": assignee})

@@ -3,10 +3,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lapor.db import Base
+from lapor.db import Base, UtcDateTime
 
 
 class ReportStatus(StrEnum):
@@ -52,8 +52,8 @@ class Reporter(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32), unique=True)
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Report(Base):
@@ -76,11 +76,11 @@ class Report(Base):
     opd_code: Mapped[str | None] = mapped_column(String(32))
     process_instance_key: Mapped[int | None] = mapped_column(BigInteger)
     # Current SLA due dates, as computed by the deadline worker from the engine clock (for tracking and recaps).
-    verification_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    response_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completion_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verification_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completion_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     reporter: Mapped[Reporter | None] = relationship()
     events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")
@@ -97,7 +97,7 @@ class ReportEvent(Base):
     status: Mapped[str | None] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     job_key: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
     report: Mapped[Report] = relationship(back_populates="events")
@@ -116,8 +116,8 @@ class Notification(Base):
     recipient_kind: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(8))  # email | sms
     state: Mapped[str] = mapped_column(String(12))  # sending | sent
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RecapDocument(Base):
@@ -126,4 +126,4 @@ class RecapDocument(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
     path: Mapped[str] = mapped_column(String(400))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -32,6 +32,25 @@ class Settings(BaseSettings):
     reminder_working_days_before: int = 1
     extra_days_off: str = Field("", description="cuti bersama and local days off, e.g. 2026-12-24,2026-12-31")
 
+    # Notifications: e-mail over SMTP, SMS through an HTTP gateway (disabled when no URL is set).
+    admin_email: str = "pengaduan@pontianak.go.id"
+    koordinator_email: str = "koordinator.pengaduan@pontianak.go.id"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_sender: str = "LAPOR! Pontianak <noreply@pontianak.go.id>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Where the national LAPOR! (Admin Pusat) adapter posts returned reports; unset = record only.
+    national_lapor_url: str | None = None
+    national_lapor_token: str | None = None
+
+    data_dir: Path = ROOT / "var"
+
 
 @cache
 def get_settings() -> Settings:

@@ -8,10 +8,13 @@ from typing import TypeVar
 
 import pytest
 from pyzeebe import ZeebeClient, create_insecure_channel
+from sqlalchemy import Engine, text
 
 from engine import EngineError, EnginePorts, LocalEngine
 from lapor.camunda import CamundaRest
+from lapor.db import Base, make_engine
 from lapor.logging import configure_logging
+from lapor.migrate import upgrade
 
 configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", "WARNING"))
 
@@ -30,9 +33,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     try:
         local.start()
     except EngineError as err:
-        pytest.fail(
-            f"The Camunda engine could not start, so the engine tests cannot run:\n{err}", pytrace=False
-        )
+        pytest.fail(f"The Camunda engine could not start, so the engine tests cannot run:\n{err}", pytrace=False)
     yield local
     local.stop()
 
@@ -41,6 +42,24 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
 def camunda(engine: LocalEngine) -> Iterator[CamundaRest]:
     with CamundaRest(engine.rest_url, username="demo", password="demo") as rest:
         yield rest
+
+
+@pytest.fixture(scope="session")
+def db_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The schema from the Alembic migrations: PostgreSQL in CI (LAPOR_TEST_DATABASE_URL), SQLite otherwise."""
+    url = os.environ.get("LAPOR_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs the suite on PostgreSQL: LAPOR_TEST_DATABASE_URL is not set", pytrace=False)
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lapor.db'}"
+    else:
+        engine = make_engine(url)
+        Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    upgrade(url)
+    return make_engine(url)
 
 
 class EngineClock:

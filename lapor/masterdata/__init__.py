@@ -4,6 +4,7 @@ import csv
 import enum
 import functools
 import io
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import TypeVar
@@ -31,6 +32,8 @@ __all__ = [
 KOTA_CODE = "61.71"
 
 _T = TypeVar("_T")
+# Shape check only: catches a shifted column or a typo such as a missing "@", not whether the inbox exists.
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}")
 
 
 class MasterDataError(ValueError):
@@ -64,13 +67,14 @@ class Kelurahan:
 
 @dataclass(frozen=True, slots=True)
 class Opd:
-    """An organisation that follows up complaints, with its Tasklist candidate group."""
+    """An organisation that follows up complaints, with its Tasklist candidate group and liaison inbox."""
 
     code: str
     name: str
     short_name: str
     candidate_group: str
     kind: OpdKind
+    email: str  # inbox of the Pejabat Penghubung, where dispositions and reminders go
 
     @property
     def is_bumd(self) -> bool:
@@ -145,17 +149,20 @@ def _opd() -> dict[str, Opd]:
     """Load opd.csv once."""
     filename = "opd.csv"
     result: dict[str, Opd] = {}
-    for row in _read_csv(filename, ("code", "name", "short_name", "candidate_group", "kind")):
+    for row in _read_csv(filename, ("code", "name", "short_name", "candidate_group", "kind", "email")):
         try:
             kind = OpdKind(row["kind"])
         except ValueError:
             raise MasterDataError(f"{filename}: unknown kind {row['kind']!r} for {row['code']}") from None
+        if not _EMAIL.fullmatch(row["email"]):
+            raise MasterDataError(f"{filename}: invalid email {row['email']!r} for {row['code']}")
         opd = Opd(
             code=row["code"],
             name=row["name"],
             short_name=row["short_name"],
             candidate_group=row["candidate_group"],
             kind=kind,
+            email=row["email"],
         )
         _put_unique(result, opd.code, opd, filename)
     return result

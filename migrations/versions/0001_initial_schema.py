@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:21:27.098593
+Create Date: 2026-11-26 06:23:40.467504
 """
 
 from collections.abc import Sequence

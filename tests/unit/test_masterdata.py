@@ -26,6 +26,7 @@ KECAMATAN_CODE = re.compile(r"61\.71\.\d{2}")
 KELURAHAN_CODE = re.compile(r"61\.71\.\d{2}\.1\d{3}")
 OPD_CODE = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*")
 CATEGORY_CODE = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*")
+EMAIL = re.compile(r"[a-z0-9.-]+@[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
 def test_six_kecamatan() -> None:
@@ -110,6 +111,15 @@ def test_opd_expected_members() -> None:
     kecamatan_offices = [o for o in opd_list() if o.kind is OpdKind.KECAMATAN]
     assert len(kecamatan_offices) == len(kecamatan_list()) == 6
     assert get_opd("KEC-PTK-BARAT").candidate_group == "opd-kec-ptk-barat"
+
+
+def test_every_opd_has_its_own_email() -> None:
+    emails = [o.email for o in opd_list()]
+    assert len(set(emails)) == len(emails)
+    for opd in opd_list():
+        assert EMAIL.fullmatch(opd.email), opd.email
+    # Placeholders until the city confirms the liaison inboxes (see SOURCES.md).
+    assert get_opd("PUPR").email == "pupr@pontianak.go.id"
 
 
 def test_only_pdam_is_bumd() -> None:

@@ -1,0 +1,292 @@
+"""Who receives a notification, and sending it once per job even when the job is retried or runs twice."""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+from typing import Any, cast
+
+import structlog
+from sqlalchemy import CursorResult, Result, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lapor.masterdata import MasterDataError, get_opd
+from lapor.models import Notification, Report, Reporter, ReportStatus
+from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
+from lapor.notifications.templates import render
+from lapor.settings import Settings, get_settings
+
+__all__ = [
+    "CLAIM_LEASE",
+    "Channel",
+    "NotificationState",
+    "Recipient",
+    "RecipientKind",
+    "build_channels",
+    "report_context",
+    "resolve_recipients",
+    "send_once",
+]
+
+_log = structlog.stdlib.get_logger(__name__)
+
+# A "sending" claim older than this belongs to a worker that died mid-send; a retry may take it over.
+# Longer than the slowest live send (several SMTP round trips of at most 10 s each).
+CLAIM_LEASE = timedelta(minutes=2)
+_KEY_LENGTH = 64  # Notification.idempotency_key
+
+
+class RecipientKind(StrEnum):
+    PELAPOR = "pelapor"
+    OPD = "opd"
+    ADMIN_PENGADUAN = "admin-pengaduan"
+    KOORDINATOR = "koordinator"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class NotificationState(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where one message goes; the address and number stay out of repr so they cannot reach a log."""
+
+    kind: str
+    email: str | None = field(repr=False)
+    phone: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    id: int
+    claimed_at: datetime
+
+
+def _addresses(setting: str) -> list[str]:
+    """A comma-separated address setting as a list, so an office can name more than one inbox."""
+    return [address.strip() for address in setting.split(",") if address.strip()]
+
+
+def resolve_recipients(
+    session: Session, report: Report | None, recipient_kind: str, settings: Settings
+) -> list[Recipient]:
+    """The recipients of one kind for a report; [] for a report without a reachable reporter."""
+    kind = RecipientKind(recipient_kind)
+    if kind is RecipientKind.PELAPOR:
+        if report is None:
+            raise ValueError("recipient kind 'pelapor' needs a report (or explicit recipients)")
+        # Reports forwarded by Admin Pusat carry no reporter of ours.
+        reporter = session.get(Reporter, report.reporter_id) if report.reporter_id is not None else None
+        if reporter is None or not (reporter.email or reporter.phone):
+            return []
+        return [Recipient(kind=kind, email=reporter.email, phone=reporter.phone)]
+    if kind is RecipientKind.OPD:
+        if report is None or report.opd_code is None:
+            raise ValueError("recipient kind 'opd' needs a report that has been routed to an OPD")
+        return [Recipient(kind=kind, email=get_opd(report.opd_code).email, phone=None)]
+    setting = settings.admin_email if kind is RecipientKind.ADMIN_PENGADUAN else settings.koordinator_email
+    return [Recipient(kind=kind, email=address, phone=None) for address in _addresses(setting)]
+
+
+def report_context(report: Report | None) -> dict[str, str]:
+    """Template values every report provides; the caller's context overrides them."""
+    if report is None:
+        return {}
+    try:
+        status_label = ReportStatus(report.status).label
+    except ValueError:
+        status_label = report.status
+    context = {"tracking_id": report.tracking_id, "status_label": status_label}
+    if report.opd_code is not None:
+        try:
+            opd = get_opd(report.opd_code)
+            context |= {"opd_name": opd.name, "opd_short_name": opd.short_name}
+        except MasterDataError:
+            # A retired OPD code must not stop the reporter's notification; the code is still readable.
+            context["opd_name"] = report.opd_code
+    return context
+
+
+def build_channels(settings: Settings) -> tuple[EmailChannel, SmsGatewayChannel | None]:
+    """The channels configured in settings; SMS is off while no gateway URL is set."""
+    email = EmailChannel(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+    sms = SmsGatewayChannel(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else None
+    return email, sms
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (execute() is typed as a plain Result)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def _claim(
+    session_factory: Callable[[], AbstractContextManager[Session]],
+    *,
+    key: str,
+    channel: Channel,
+    report_id: int | None,
+    template: str,
+    recipient_kind: str,
+    now: datetime,
+) -> _Claim | None:
+    """Claim (key, channel) in its own transaction; None if it was sent already or another worker has it."""
+    conflict: IntegrityError | None = None
+    for _ in range(3):
+        try:
+            with session_factory() as session:
+                row = Notification(
+                    idempotency_key=key,
+                    report_id=report_id,
+                    template=template,
+                    recipient_kind=recipient_kind,
+                    channel=channel.value,
+                    state=NotificationState.SENDING.value,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                return _Claim(id=row.id, claimed_at=now)
+        except IntegrityError as exc:
+            conflict = exc
+        with session_factory() as session:
+            existing = session.scalars(
+                select(Notification).where(Notification.idempotency_key == key, Notification.channel == channel.value)
+            ).one_or_none()
+            if existing is None:
+                continue  # the other claim was released in between: claim again
+            if existing.state == NotificationState.SENT or existing.created_at > now - CLAIM_LEASE:
+                return None
+            # Only one of several workers taking over the same stale claim matches created_at.
+            taken = session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == existing.id,
+                    Notification.state == NotificationState.SENDING.value,
+                    Notification.created_at == existing.created_at,
+                )
+                .values(created_at=now)
+            )
+            return _Claim(id=existing.id, claimed_at=now) if _rowcount(taken) == 1 else None
+    # No row to blame: the IntegrityError was something else (a missing report, for one).
+    assert conflict is not None
+    raise conflict
+
+
+def _release(session_factory: Callable[[], AbstractContextManager[Session]], claim: _Claim) -> None:
+    """Drop our claim so the retried job can send; guarded so a claim taken over by another stays."""
+    with session_factory() as session:
+        session.execute(
+            delete(Notification).where(
+                Notification.id == claim.id,
+                Notification.state == NotificationState.SENDING.value,
+                Notification.created_at == claim.claimed_at,
+            )
+        )
+
+
+def _mark_sent(session_factory: Callable[[], AbstractContextManager[Session]], claim: _Claim, now: datetime) -> None:
+    with session_factory() as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == claim.id)
+            .values(state=NotificationState.SENT.value, sent_at=now)
+        )
+
+
+def send_once(
+    *,
+    session_factory: Callable[[], AbstractContextManager[Session]],
+    idempotency_key: str,
+    report: Report | None,
+    template: str,
+    recipient_kind: str,
+    context: dict[str, str],
+    email: EmailChannel | None,
+    sms: SmsGatewayChannel | None,
+    now: datetime,
+    settings: Settings | None = None,
+    recipients: Sequence[Recipient] | None = None,
+) -> int:
+    """Send a template to every recipient on every available channel, each at most once per key.
+
+    Returns how many messages went out in this call. Raises NotificationDeliveryError after releasing the
+    failed claim, so the retried job sends what is still missing. `recipients` overrides the lookup
+    (e.g. a registration code for a reporter who has no report yet).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    # Render first: a broken template or context must fail before anything is claimed.
+    message = render(template, {**report_context(report), **context})
+    if recipients is None:
+        with session_factory() as session:
+            recipients = resolve_recipients(session, report, recipient_kind, settings or get_settings())
+    report_id = report.id if report is not None else None
+    log = _log.bind(
+        idempotency_key=idempotency_key, template=template, report_id=report_id, recipient_kind=recipient_kind
+    )
+    if not recipients:
+        log.info("notification.no_recipient")
+        return 0
+    sent = 0
+    for index, recipient in enumerate(recipients):
+        # The ledger is unique on (key, channel), so the 2nd and later recipients get their own key.
+        key = idempotency_key if index == 0 else f"{idempotency_key}:{index}"
+        if len(key) > _KEY_LENGTH:
+            raise ValueError(f"idempotency key longer than {_KEY_LENGTH} characters: {key!r}")
+        deliveries: list[tuple[Channel, Callable[[], None]]] = []
+        if recipient.email and email is not None:
+            deliveries.append((Channel.EMAIL, partial(email.send, recipient.email, message.subject, message.body)))
+        if recipient.phone and sms is not None:
+            deliveries.append((Channel.SMS, partial(sms.send, recipient.phone, message.sms)))
+        if not deliveries:
+            log.warning(
+                "notification.no_channel",
+                recipient_index=index,
+                has_email=bool(recipient.email),
+                has_phone=bool(recipient.phone),
+            )
+            continue
+        for channel, deliver in deliveries:
+            claim = _claim(
+                session_factory,
+                key=key,
+                channel=channel,
+                report_id=report_id,
+                template=template,
+                recipient_kind=recipient_kind,
+                now=now,
+            )
+            if claim is None:
+                log.info("notification.already_handled", key=key, channel=channel.value)
+                continue
+            try:
+                deliver()
+            except BaseException as exc:
+                try:
+                    _release(session_factory, claim)
+                except Exception:
+                    # The lease frees the claim later; the delivery error is what the job must report.
+                    log.exception("notification.release_failed", key=key, channel=channel.value)
+                if isinstance(exc, NotificationDeliveryError):
+                    log.warning("notification.failed", key=key, channel=channel.value, error=str(exc))
+                raise
+            _mark_sent(session_factory, claim, now)
+            sent += 1
+            log.info("notification.sent", key=key, channel=channel.value)
+    return sent

@@ -1,0 +1,131 @@
+"""Reports: creation, tracking ids, the process variables of a report, and its timeline."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lapor import masterdata
+from lapor.models import EventKind, Report, Reporter, ReportEvent, ReportStatus
+
+PROCESS_ID = "lapor-pengaduan"
+CHANNELS = ("web", "sms1708", "staff", "national")
+REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+_TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
+
+
+class ReportNotFound(LookupError):
+    """No report with that tracking id."""
+
+
+@dataclass(frozen=True)
+class NewReport:
+    title: str
+    description: str
+    category: str
+    kecamatan_code: str
+    kelurahan_code: str
+    address: str
+    report_type: str = "pengaduan"
+    anonymous: bool = False
+    confidential: bool = False
+
+
+def new_tracking_id(now: datetime) -> str:
+    """LAPOR!-style public tracking id, e.g. PTK-2611-7KQ3MX: city, year+month, six unguessable characters."""
+    suffix = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
+    return f"PTK-{now:%y%m}-{suffix}"
+
+
+def create(session: Session, *, data: NewReport, reporter: Reporter | None, channel: str, now: datetime) -> Report:
+    """Validate against the master data and insert; the caller's transaction commits it."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if data.report_type not in REPORT_TYPES:
+        raise ValueError(f"unknown report type {data.report_type!r}")
+    masterdata.get_category(data.category)
+    masterdata.check_location(data.kecamatan_code, data.kelurahan_code)
+    for _ in range(5):
+        report = Report(
+            tracking_id=new_tracking_id(now),
+            reporter_id=reporter.id if reporter else None,
+            channel=channel,
+            report_type=data.report_type,
+            title=data.title,
+            description=data.description,
+            category=data.category,
+            kecamatan_code=data.kecamatan_code,
+            kelurahan_code=data.kelurahan_code,
+            address=data.address,
+            anonymous=data.anonymous,
+            confidential=data.confidential,
+            status=ReportStatus.BELUM_TERVERIFIKASI.value,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(report)
+        except IntegrityError:  # tracking id collision: draw again
+            continue
+        return report
+    raise RuntimeError("could not draw a unique tracking id")
+
+
+def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
+    report = session.scalar(select(Report).where(Report.tracking_id == tracking_id))
+    if report is None:
+        raise ReportNotFound(tracking_id)
+    return report
+
+
+def process_variables(report: Report, *, photo_count: int = 0, base_url: str = "") -> dict[str, Any]:
+    """The only place that maps a report to process variables: ids, codes and flags, never personal data."""
+    return {
+        "reportId": report.tracking_id,
+        "channel": report.channel,
+        "reportType": report.report_type,
+        "category": report.category,
+        "kecamatanCode": report.kecamatan_code,
+        "kelurahanCode": report.kelurahan_code,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
+        "photoCount": photo_count,
+        "photoLinks": [],
+        "reportSummaryUrl": f"{base_url}/staff/reports/{report.tracking_id}",
+    }
+
+
+def record_event(
+    session: Session,
+    *,
+    report: Report,
+    kind: EventKind,
+    actor: str,
+    at: datetime,
+    job_key: int | None,
+    status: ReportStatus | None = None,
+    detail: str | None = None,
+) -> bool:
+    """Append to the timeline once per job key; False when this job already wrote it (a retry)."""
+    if job_key is not None and session.scalar(select(ReportEvent.id).where(ReportEvent.job_key == job_key)):
+        return False
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            kind=kind.value,
+            status=status.value if status else None,
+            actor=actor,
+            detail=detail,
+            occurred_at=at,
+            job_key=job_key,
+        )
+    )
+    if status is not None:
+        report.status = status.value
+        if status in (ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT):
+            report.closed_at = at
+    return True

@@ -1,0 +1,651 @@
+"""Notifications: Indonesian templates, real SMTP and HTTP channels, and the sent-once ledger."""
+
+import email
+import email.policy
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
+from sqlalchemy import select
+
+from lapor.models import Notification, Report, Reporter, ReportStatus
+from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
+from lapor.notifications.service import (
+    CLAIM_LEASE,
+    Recipient,
+    build_channels,
+    report_context,
+    resolve_recipients,
+    send_once,
+)
+from lapor.notifications.templates import (
+    TEMPLATES,
+    TemplateContextError,
+    UnknownTemplate,
+    format_due_date,
+    render,
+)
+from lapor.settings import Settings
+from lapor.workdays import PONTIANAK_TZ
+from tests.unit.conftest import SessionFactory
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+# 23:59:59 WIB on Monday 30 November 2026, as the engine hands it over.
+DUE_ISO = "2026-11-30T16:59:59Z"
+DUE_TEXT = "Senin, 30 November 2026 pukul 23.59 WIB"
+REPORTER_NAME = "Siti Aminah"
+REPORTER_EMAIL = "siti.aminah@example.test"
+REPORTER_PHONE = "+6281234567890"
+SETTINGS = Settings(admin_email="pengaduan@example.test", koordinator_email="koordinator@example.test")
+
+EXPECTED_TEMPLATES = {
+    "laporan-diterima",
+    "laporan-dikembalikan",
+    "laporan-dikembalikan-pusat",
+    "laporan-ditutup",
+    "laporan-didisposisi",
+    "tanggapan-opd",
+    "hasil-tindak-lanjut",
+    "laporan-selesai",
+    "pengingat",
+    "eskalasi",
+    "kode-verifikasi",
+}
+
+
+def full_context(**overrides: str) -> dict[str, str]:
+    """Every context key with realistic, long-ish values."""
+    context = {
+        "tracking_id": "LPR-2026-000123",
+        "status_label": ReportStatus.TERVERIFIKASI.label,
+        "opd_name": "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
+        "opd_short_name": "PDAM Tirta Khatulistiwa",
+        "due_date": DUE_ISO,
+        "report_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123",
+        "note": "Mohon lampirkan foto lokasi dan patokan terdekat.",
+        "deadline": "completion",
+        "code": "482913",
+    }
+    return context | overrides
+
+
+# -- real servers --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Inbox:
+    """aiosmtpd handler keeping every accepted message; can refuse a recipient or fail the next DATA."""
+
+    port: int = 0
+    envelopes: list[Envelope] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+    fail_next: bool = False
+
+    async def handle_RCPT(
+        self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            return "451 4.3.0 Temporary failure, try again later"
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for envelope in self.envelopes:
+            assert isinstance(envelope.content, bytes)
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            parsed.append(message)
+        return parsed
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1."""
+    handler = Inbox(port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mailer(inbox: Inbox) -> EmailChannel:
+    return EmailChannel(host="127.0.0.1", port=inbox.port, sender=SETTINGS.smtp_sender)
+
+
+class SmsGateway(ThreadingHTTPServer):
+    """A local SMS gateway: records each request and answers with `status`."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _GatewayHandler)
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/api/sms"
+
+
+class _GatewayHandler(BaseHTTPRequestHandler):
+    server: SmsGateway
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.server.requests.append(
+            {
+                "path": self.path,
+                "authorization": self.headers.get("Authorization"),
+                "content_type": self.headers.get("Content-Type"),
+                "json": json.loads(self.rfile.read(length)),
+            }
+        )
+        body = b'{"status": "queued"}' if self.server.status < 300 else b'{"error": "+6281234567890 gagal"}'
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean
+
+
+@pytest.fixture
+def gateway() -> Iterator[SmsGateway]:
+    server = SmsGateway()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+# -- database helpers ----------------------------------------------------------------------------------------
+
+
+def add_report(
+    session_factory: SessionFactory,
+    *,
+    tracking_id: str = "LPR-2026-000123",
+    reporter_email: str | None = REPORTER_EMAIL,
+    reporter_phone: str | None = None,
+    with_reporter: bool = True,
+    opd_code: str | None = "PUPR",
+) -> Report:
+    """A report (with its reporter unless told otherwise), committed and detached."""
+    with session_factory() as session:
+        reporter = (
+            Reporter(name=REPORTER_NAME, email=reporter_email, phone=reporter_phone, created_at=NOW)
+            if with_reporter
+            else None
+        )
+        report = Report(
+            tracking_id=tracking_id,
+            reporter=reporter,
+            channel="web",
+            report_type="pengaduan",
+            title="Jalan berlubang di Jalan Gajah Mada",
+            description="Lubang besar di depan pasar, membahayakan pengendara.",
+            category="JALAN",
+            kecamatan_code="61.71.01",
+            kelurahan_code="61.71.01.1002",
+            address="Jl. Gajah Mada No. 10",
+            status=ReportStatus.PROSES.value,
+            opd_code=opd_code,
+            created_at=NOW - timedelta(days=3),
+        )
+        session.add(report)
+        session.flush()
+        return report
+
+
+def ledger(session_factory: SessionFactory) -> list[tuple[str, str, str]]:
+    with session_factory() as session:
+        rows = session.scalars(select(Notification).order_by(Notification.id)).all()
+        return [(row.idempotency_key, row.channel, row.state) for row in rows]
+
+
+def send(
+    session_factory: SessionFactory,
+    report: Report | None,
+    *,
+    key: str = "2251799813685321",
+    template: str = "tanggapan-opd",
+    recipient_kind: str = "pelapor",
+    mailer: EmailChannel | None = None,
+    sms: SmsGatewayChannel | None = None,
+    **kwargs: Any,
+) -> int:
+    return send_once(
+        session_factory=session_factory,
+        idempotency_key=key,
+        report=report,
+        template=template,
+        recipient_kind=recipient_kind,
+        context={
+            "report_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123",
+            "note": "Sedang dikerjakan.",
+        },
+        email=mailer,
+        sms=sms,
+        now=NOW,
+        settings=SETTINGS,
+        **kwargs,
+    )
+
+
+# -- templates -----------------------------------------------------------------------------------------------
+
+
+def test_due_date_formatted_in_indonesian_in_pontianak_time() -> None:
+    assert format_due_date(datetime(2026, 11, 30, 16, 59, 59, tzinfo=UTC)) == DUE_TEXT
+    assert format_due_date(datetime(2026, 8, 17, 9, 5, tzinfo=PONTIANAK_TZ)) == "Senin, 17 Agustus 2026 pukul 09.05 WIB"
+    # 17:30 UTC on a Saturday is already Sunday in Pontianak.
+    assert format_due_date(datetime(2027, 1, 2, 17, 30, tzinfo=UTC)) == "Minggu, 3 Januari 2027 pukul 00.30 WIB"
+    with pytest.raises(ValueError):
+        format_due_date(datetime(2026, 11, 30, 23, 59))
+
+
+def test_every_named_template_exists_and_renders() -> None:
+    assert set(TEMPLATES) == EXPECTED_TEMPLATES
+    for name in EXPECTED_TEMPLATES:
+        message = render(name, full_context())
+        assert message.subject and message.body and message.sms
+        assert "{" not in message.subject + message.body + message.sms, name
+
+
+def test_returned_report_asks_to_complete_by_the_supplement_deadline() -> None:
+    message = render("laporan-dikembalikan", full_context())
+    assert message.subject == "Laporan LPR-2026-000123 perlu dilengkapi"
+    assert f"paling lambat {DUE_TEXT}" in message.body
+    assert "Yang perlu dilengkapi:\nMohon lampirkan foto lokasi dan patokan terdekat." in message.body
+    assert "laporan akan ditutup" in message.body
+    assert "30 Nov 2026 23.59 WIB" in message.sms
+    assert message.body.endswith("Mohon tidak membalas pesan ini.")
+
+
+def test_due_date_accepts_engine_and_preformatted_values() -> None:
+    for due in ("2026-11-30T23:59:59+07:00[Asia/Pontianak]", "2026-11-30T23:59:59@Asia/Pontianak", DUE_TEXT):
+        assert DUE_TEXT in render("laporan-diterima", full_context(due_date=due)).body
+
+
+def test_reminder_and_escalation_name_the_deadline() -> None:
+    reminder = render("pengingat", full_context(deadline="verification"))
+    assert reminder.subject == "Pengingat: batas waktu verifikasi laporan laporan LPR-2026-000123"
+    escalation = render("eskalasi", full_context(deadline="response"))
+    assert "Batas waktu tanggapan OPD untuk laporan LPR-2026-000123 telah terlewati" in escalation.body
+    assert "tetap terbuka" in escalation.body
+    # Without a deadline name the message still reads; the note can carry it instead.
+    unnamed = render("pengingat", full_context(deadline="", note="Batas waktu verifikasi laporan"))
+    assert unnamed.subject == "Pengingat: batas waktu laporan LPR-2026-000123"
+    assert "Catatan:\nBatas waktu verifikasi laporan" in unnamed.body
+
+
+def test_note_is_optional() -> None:
+    message = render("laporan-ditutup", full_context(note=""))
+    assert "Alasan:" not in message.body
+    assert "\n\n\n" not in message.body
+
+
+def test_sms_variants_fit_in_one_sms() -> None:
+    for name in EXPECTED_TEMPLATES:
+        sms = render(name, full_context()).sms
+        assert len(sms) <= 160, (name, len(sms), sms)
+
+
+def test_unknown_template_and_missing_values() -> None:
+    with pytest.raises(UnknownTemplate) as caught:
+        render("laporan-hilang", full_context())
+    assert isinstance(caught.value, KeyError)
+    with pytest.raises(TemplateContextError, match="due_date"):
+        render("laporan-diterima", {"tracking_id": "LPR-1", "status_label": "x", "report_url": "http://x"})
+
+
+def test_disposition_to_opd_never_carries_reporter_identity(session_factory: SessionFactory) -> None:
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    # A careless caller passing the reporter's data still cannot get it into the OPD's message.
+    context = report_context(report) | {
+        "due_date": DUE_ISO,
+        "report_url": "http://127.0.0.1:8080/tasklist",
+        "reporter_name": REPORTER_NAME,
+        "name": REPORTER_NAME,
+        "email": REPORTER_EMAIL,
+        "phone": REPORTER_PHONE,
+    }
+    message = render("laporan-didisposisi", context)
+    assert TEMPLATES["laporan-didisposisi"].required_keys() <= {
+        "tracking_id",
+        "opd_name",
+        "due_date",
+        "report_url",
+    }
+    for text in (message.subject, message.body, message.sms):
+        for secret in (REPORTER_NAME, REPORTER_EMAIL, REPORTER_PHONE, "Siti"):
+            assert secret not in text
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang" in message.body
+    assert "Dinas PUPR" in message.sms
+
+
+# -- channels ------------------------------------------------------------------------------------------------
+
+
+def test_email_channel_delivers_utf8_message(inbox: Inbox, mailer: EmailChannel) -> None:
+    body = "Terima kasih — laporan Anda diterima ✓\nJalan Gajah Mada, Pontianak"
+    mailer.send("warga@example.test", "Laporan LPR-1 diterima ✓", body)
+    assert len(inbox.envelopes) == 1
+    envelope = inbox.envelopes[0]
+    assert envelope.mail_from == "noreply@pontianak.go.id"
+    assert envelope.rcpt_tos == ["warga@example.test"]
+    message = inbox.messages()[0]
+    assert message["Subject"] == "Laporan LPR-1 diterima ✓"
+    assert message["From"] == SETTINGS.smtp_sender
+    assert message.get_content_charset() == "utf-8"
+    # The envelope holds the message as it crossed the wire, with CRLF line ends.
+    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == body
+    assert message["Message-ID"].endswith("@pontianak.go.id>")
+
+
+def test_email_channel_failures_are_delivery_errors_without_the_address(inbox: Inbox, mailer: EmailChannel) -> None:
+    inbox.refused.add(REPORTER_EMAIL)
+    with pytest.raises(NotificationDeliveryError) as refused:
+        mailer.send(REPORTER_EMAIL, "Subjek", "Isi")
+    assert refused.value.permanent
+    assert REPORTER_EMAIL not in str(refused.value)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+
+    inbox.fail_next = True
+    with pytest.raises(NotificationDeliveryError) as temporary:
+        mailer.send("warga@example.test", "Subjek", "Isi")
+    assert not temporary.value.permanent
+
+    closed = EmailChannel(host="127.0.0.1", port=free_port(), sender=SETTINGS.smtp_sender, timeout=2)
+    with pytest.raises(NotificationDeliveryError, match="unreachable"):
+        closed.send("warga@example.test", "Subjek", "Isi")
+    assert inbox.envelopes == []
+
+
+def test_sms_channel_posts_json_with_bearer_token(gateway: SmsGateway) -> None:
+    SmsGatewayChannel(gateway.url, "rahasia-token").send(REPORTER_PHONE, "Laporan LPR-1 diterima ✓")
+    assert gateway.requests == [
+        {
+            "path": "/api/sms",
+            "authorization": "Bearer rahasia-token",
+            "content_type": "application/json",
+            "json": {"to": REPORTER_PHONE, "message": "Laporan LPR-1 diterima ✓"},
+        }
+    ]
+
+
+def test_sms_channel_raises_on_http_errors(gateway: SmsGateway) -> None:
+    channel = SmsGatewayChannel(gateway.url, None)
+    gateway.status = 500
+    with pytest.raises(NotificationDeliveryError, match="HTTP 500") as server_error:
+        channel.send(REPORTER_PHONE, "Halo")
+    assert not server_error.value.permanent
+    assert REPORTER_PHONE not in str(server_error.value)
+    assert gateway.requests[0]["authorization"] is None
+    gateway.status = 400
+    with pytest.raises(NotificationDeliveryError) as rejected:
+        channel.send(REPORTER_PHONE, "Halo")
+    assert rejected.value.permanent
+    with pytest.raises(NotificationDeliveryError, match="unreachable"):
+        SmsGatewayChannel(f"http://127.0.0.1:{free_port()}/api/sms", None, timeout=2).send(REPORTER_PHONE, "x")
+
+
+# -- recipients ----------------------------------------------------------------------------------------------
+
+
+def test_resolve_recipients(session_factory: SessionFactory) -> None:
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    forwarded = add_report(session_factory, tracking_id="LPR-2026-000124", with_reporter=False, opd_code=None)
+    settings = Settings(admin_email="a@example.test, b@example.test", koordinator_email="k@example.test")
+    with session_factory() as session:
+        [reporter] = resolve_recipients(session, report, "pelapor", settings)
+        assert (reporter.kind, reporter.email, reporter.phone) == ("pelapor", REPORTER_EMAIL, REPORTER_PHONE)
+        assert REPORTER_EMAIL not in repr(reporter) and REPORTER_PHONE not in repr(reporter)
+        assert resolve_recipients(session, forwarded, "pelapor", settings) == []
+        assert resolve_recipients(session, report, "opd", settings) == [
+            Recipient(kind="opd", email="pupr@pontianak.go.id", phone=None)
+        ]
+        assert [r.email for r in resolve_recipients(session, report, "admin-pengaduan", settings)] == [
+            "a@example.test",
+            "b@example.test",
+        ]
+        assert [r.email for r in resolve_recipients(session, None, "koordinator", settings)] == ["k@example.test"]
+        with pytest.raises(ValueError, match="OPD"):
+            resolve_recipients(session, forwarded, "opd", settings)
+        with pytest.raises(ValueError):
+            resolve_recipients(session, report, "walikota", settings)
+
+
+def test_build_channels_from_settings() -> None:
+    mailer, sms = build_channels(Settings(smtp_host="mail.example.test", smtp_port=2525, sms_gateway_url=None))
+    assert (mailer.host, mailer.port, sms) == ("mail.example.test", 2525, None)
+    _, sms = build_channels(Settings(sms_gateway_url="http://sms.example.test/send", sms_gateway_token="t"))
+    assert sms is not None and sms.url == "http://sms.example.test/send"
+
+
+# -- sent once -----------------------------------------------------------------------------------------------
+
+
+def test_send_once_sends_once_per_key(session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel) -> None:
+    report = add_report(session_factory)
+    assert send(session_factory, report, mailer=mailer) == 1
+    assert send(session_factory, report, mailer=mailer) == 0
+    assert len(inbox.envelopes) == 1
+    message = inbox.messages()[0]
+    assert message["To"] == REPORTER_EMAIL
+    assert message["Subject"] == "Laporan LPR-2026-000123 sedang ditindaklanjuti"
+    assert "ditanggapi oleh Dinas Pekerjaan Umum dan Penataan Ruang" in message.get_content()
+    assert "Status: Proses" in message.get_content()
+    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
+    # Another job (another key) is another message.
+    assert send(session_factory, report, key="2251799813685999", mailer=mailer) == 1
+    assert len(inbox.envelopes) == 2
+
+
+def test_send_once_uses_every_channel_of_the_reporter(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, gateway: SmsGateway
+) -> None:
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    sms = SmsGatewayChannel(gateway.url, "token")
+    assert send(session_factory, report, mailer=mailer, sms=sms) == 2
+    assert send(session_factory, report, mailer=mailer, sms=sms) == 0
+    assert len(inbox.envelopes) == 1
+    assert [r["json"]["to"] for r in gateway.requests] == [REPORTER_PHONE]
+    assert gateway.requests[0]["json"]["message"].startswith("LAPOR! Pontianak: laporan LPR-2026-000123")
+    # Without a gateway, the e-mail still goes and nothing fails.
+    assert send(session_factory, report, key="other-job", mailer=mailer, sms=None) == 1
+
+
+def test_failed_send_then_retry_sends_exactly_once(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+) -> None:
+    report = add_report(session_factory)
+    inbox.fail_next = True
+    with pytest.raises(NotificationDeliveryError):
+        send(session_factory, report, mailer=mailer)
+    assert inbox.envelopes == []
+    assert ledger(session_factory) == []  # the claim was released, not left "sending"
+    assert send(session_factory, report, mailer=mailer) == 1
+    assert send(session_factory, report, mailer=mailer) == 0
+    assert len(inbox.envelopes) == 1
+
+
+def test_retry_after_partial_failure_sends_only_what_is_missing(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, gateway: SmsGateway
+) -> None:
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    sms = SmsGatewayChannel(gateway.url, "token")
+    gateway.status = 503
+    with pytest.raises(NotificationDeliveryError):
+        send(session_factory, report, mailer=mailer, sms=sms)
+    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
+    gateway.status = 200
+    assert send(session_factory, report, mailer=mailer, sms=sms) == 1
+    assert len(inbox.envelopes) == 1
+    assert len(gateway.requests) == 2  # the failed attempt and the retry
+
+
+def test_claim_held_by_another_worker_is_skipped_until_its_lease_expires(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+) -> None:
+    report = add_report(session_factory)
+    with session_factory() as session:
+        session.add(
+            Notification(
+                idempotency_key="2251799813685321",
+                report_id=report.id,
+                template="tanggapan-opd",
+                recipient_kind="pelapor",
+                channel="email",
+                state="sending",
+                created_at=NOW - timedelta(seconds=5),
+            )
+        )
+    assert send(session_factory, report, mailer=mailer) == 0  # IntegrityError: someone else has it
+    assert inbox.envelopes == []
+    # A worker that died mid-send leaves its claim; after the lease a retry takes it over.
+    later = NOW + CLAIM_LEASE
+    result = send_once(
+        session_factory=session_factory,
+        idempotency_key="2251799813685321",
+        report=report,
+        template="laporan-selesai",
+        recipient_kind="pelapor",
+        context={"report_url": "http://x"},
+        email=mailer,
+        sms=None,
+        now=later,
+        settings=SETTINGS,
+    )
+    assert result == 1
+    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
+    assert len(inbox.envelopes) == 1
+
+
+def test_concurrent_workers_send_once(session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel) -> None:
+    report = add_report(session_factory)
+    workers = 4
+    barrier = threading.Barrier(workers)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            results.append(send(session_factory, report, mailer=mailer))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(results) == [0, 0, 0, 1]
+    assert len(inbox.envelopes) == 1
+
+
+def test_several_recipients_of_one_kind_each_get_their_own_key(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+) -> None:
+    report = add_report(session_factory)
+    settings = Settings(admin_email="a@example.test,b@example.test")
+    for _ in range(2):
+        send_once(
+            session_factory=session_factory,
+            idempotency_key="job-7",
+            report=report,
+            template="pengingat",
+            recipient_kind="admin-pengaduan",
+            context={"deadline": "verification", "due_date": DUE_ISO, "report_url": "http://x"},
+            email=mailer,
+            sms=None,
+            now=NOW,
+            settings=settings,
+        )
+    assert sorted(e.rcpt_tos[0] for e in inbox.envelopes) == ["a@example.test", "b@example.test"]
+    assert ledger(session_factory) == [("job-7", "email", "sent"), ("job-7:1", "email", "sent")]
+
+
+def test_report_without_reporter_sends_nothing(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+) -> None:
+    forwarded = add_report(session_factory, with_reporter=False)
+    assert send(session_factory, forwarded, mailer=mailer) == 0
+    assert inbox.envelopes == [] and ledger(session_factory) == []
+
+
+def test_registration_code_to_explicit_recipient(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, gateway: SmsGateway
+) -> None:
+    sent = send_once(
+        session_factory=session_factory,
+        idempotency_key="registrasi-41",
+        report=None,
+        template="kode-verifikasi",
+        recipient_kind="pelapor",
+        context={"code": "482913"},
+        email=mailer,
+        sms=SmsGatewayChannel(gateway.url, "token"),
+        now=NOW,
+        recipients=[Recipient(kind="pelapor", email=None, phone=REPORTER_PHONE)],
+    )
+    assert sent == 1
+    assert inbox.envelopes == []
+    assert gateway.requests[0]["json"]["message"].startswith("Kode verifikasi LAPOR! Pontianak: 482913.")
+
+
+def test_unknown_template_fails_before_anything_is_claimed(
+    session_factory: SessionFactory, mailer: EmailChannel
+) -> None:
+    report = add_report(session_factory)
+    with pytest.raises(UnknownTemplate):
+        send(session_factory, report, template="tidak-ada", mailer=mailer)
+    assert ledger(session_factory) == []
+
+
+def test_notification_log_has_no_personal_data(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    assert send(session_factory, report, mailer=mailer) == 1
+    inbox.refused.add(REPORTER_EMAIL)
+    with pytest.raises(NotificationDeliveryError):
+        send(session_factory, report, key="next-job", mailer=mailer)
+    # Only our loggers: the test SMTP server (mail.log) logs recipients itself.
+    ours = [record for record in caplog.records if record.name.startswith("lapor")]
+    logged = "\n".join(f"{record.msg} {record.args}" for record in ours)
+    assert "notification.sent" in logged and "notification.failed" in logged
+    for secret in (REPORTER_NAME, REPORTER_EMAIL, REPORTER_PHONE):
+        assert secret not in logged
