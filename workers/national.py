@@ -31,7 +31,7 @@ def return_to_national(*, report_id: str, reason: str, job_key: int, engine_now:
 
 
 @job_task(router, "lapor-return-national", variables_to_fetch=["reportId", "engineNow", "verificationNote"])
-async def return_national_task(job: Job, reportId: str, engineNow: str) -> dict[str, Any]:
+async def return_national_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
     reason = str(job.variables.get("verificationNote") or "Bukan kewenangan Pemerintah Kota Pontianak")
     reference = await asyncio.to_thread(
         return_to_national, report_id=reportId, reason=reason, job_key=job.key, engine_now=engineNow

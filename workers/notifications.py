@@ -83,7 +83,7 @@ _DUE_VARIABLES = [
 
 
 @job_task(router, "lapor-notify", variables_to_fetch=["reportId", "engineNow", "responseText", *_DUE_VARIABLES])
-async def notify_task(job: Job, reportId: str, engineNow: str) -> dict[str, Any]:
+async def notify_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
     template = job.custom_headers.get("template", "")
     due_variable = _DUE_VARIABLE.get(template)
     await asyncio.to_thread(
@@ -100,7 +100,7 @@ async def notify_task(job: Job, reportId: str, engineNow: str) -> dict[str, Any]
 
 
 @job_task(router, "lapor-reminder", variables_to_fetch=["reportId", "engineNow", *_DUE_VARIABLES])
-async def reminder_task(job: Job, reportId: str, engineNow: str) -> dict[str, Any]:
+async def reminder_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
     deadline = job.custom_headers.get("deadline", "")
     kind = job.custom_headers.get("kind", "")
     if deadline not in _DEADLINE_VARIABLE or kind not in ("reminder", "escalation"):

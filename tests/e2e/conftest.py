@@ -173,12 +173,30 @@ async def submit(
     return Submitted(report.tracking_id, instance.process_instance_key)
 
 
+_completed: set[str] = set()  # Tasklist shows a completed task as open until it has imported the completion
+
+
 async def open_task(camunda: CamundaRest, instance: Submitted, element_id: str) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         tasks = camunda.user_tasks(state="CREATED", processInstanceKey=instance.process_instance_key)
-        return next((t for t in tasks if t["taskDefinitionId"] == element_id), None)
+        return next((t for t in tasks if t["taskDefinitionId"] == element_id and t["id"] not in _completed), None)
 
-    return await eventually(probe)
+    try:
+        return await eventually(probe)
+    except AssertionError as err:
+        raise AssertionError(f"no open {element_id}; {where_is(camunda, instance)}") from err
+
+
+def where_is(camunda: CamundaRest, instance: Submitted) -> str:
+    """Active elements and incidents of an instance, for failure messages."""
+    key = instance.process_instance_key
+    active = [
+        n["flowNodeId"]
+        for n in camunda.operate_search("flownode-instances", processInstanceKey=key)
+        if n["state"] != "COMPLETED"
+    ]
+    incidents = [f"{i['type']}: {i['message']}" for i in camunda.operate_search("incidents", processInstanceKey=key)]
+    return f"active: {active}, incidents: {incidents}"
 
 
 async def complete_task(
@@ -186,6 +204,7 @@ async def complete_task(
 ) -> dict[str, Any]:
     task = await open_task(camunda, instance, element_id)
     camunda.complete_user_task(task["id"], variables)
+    _completed.add(task["id"])
     return task
 
 
@@ -198,7 +217,10 @@ async def reached(camunda: CamundaRest, instance: Submitted, element_id: str) ->
         )
         return any(n["state"] == "COMPLETED" for n in nodes)
 
-    await eventually(probe)
+    try:
+        await eventually(probe)
+    except AssertionError as err:
+        raise AssertionError(f"{element_id} not reached; {where_is(camunda, instance)}") from err
 
 
 def report_row(deps: Deps, instance: Submitted) -> Report:
