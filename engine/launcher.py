@@ -1,5 +1,6 @@
 """Starts and stops the local orchestration cluster: OpenSearch, then Zeebe, Operate, Tasklist, REST API."""
 
+import hashlib
 import json
 import os
 import signal
@@ -34,9 +35,13 @@ class EnginePorts:
     opensearch: int = 9200
 
     @classmethod
-    def for_tests(cls) -> "EnginePorts":
-        """Other ports than the local stack's, so tests run beside it (the OpenSearch runner takes 92xx)."""
-        return cls(18080, 36500, 19600, 36501, 36502, 9250)
+    def for_tests(cls, shift: int | None = None) -> "EnginePorts":
+        """Other ports than the local stack's, so tests run beside it; LAPOR_TEST_PORT_SHIFT (0-40) moves them
+        again for a second suite running at the same time (the OpenSearch runner only binds 92xx)."""
+        s = int(os.environ.get("LAPOR_TEST_PORT_SHIFT", "0")) if shift is None else shift
+        if not 0 <= s <= 40:
+            raise EngineError("LAPOR_TEST_PORT_SHIFT must be between 0 and 40")
+        return cls(18080 + s, 36500 + s, 19600 + s, 36501 + s, 36502 + s, 9250 + s)
 
     def described(self) -> dict[int, str]:
         return {
@@ -67,6 +72,11 @@ class LocalEngine:
     @property
     def grpc_address(self) -> str:
         return f"127.0.0.1:{self.ports.grpc}"
+
+    @property
+    def cluster_name(self) -> str:
+        """Unique per data dir, so the launcher never mistakes another OpenSearch on the same port for its own."""
+        return "lapor-" + hashlib.sha1(str(self.data_dir.resolve()).encode()).hexdigest()[:10]  # noqa: S324
 
     @property
     def opensearch_url(self) -> str:
@@ -153,7 +163,7 @@ class LocalEngine:
         cmd = [
             str(java.java), "-Xms512m", "-Xmx1g", "-cp", f"{dist.opensearch_lib}/*",
             "org.codelibs.opensearch.runner.OpenSearchRunner",
-            "-basePath", str(base), "-numOfNode", "1", "-clusterName", "lapor",
+            "-basePath", str(base), "-numOfNode", "1", "-clusterName", self.cluster_name,
             "-baseHttpPort", str(self.ports.opensearch - 1),
         ]  # fmt: skip
         self._spawn("opensearch", cmd, {**os.environ, "JAVA_HOME": str(java.home)}, self.data_dir)
@@ -173,8 +183,8 @@ class LocalEngine:
     def camunda_config(self) -> dict[str, object]:
         """Spring configuration of the 8.6 single application on OpenSearch, bound to loopback only."""
         p, os_url = self.ports, self.opensearch_url
-        opensearch = {"url": os_url, "clusterName": "lapor"}
-        zeebe_records = {"url": os_url, "clusterName": "lapor", "prefix": "zeebe-record"}
+        opensearch = {"url": os_url, "clusterName": self.cluster_name}
+        zeebe_records = {"url": os_url, "clusterName": self.cluster_name, "prefix": "zeebe-record"}
         webapp = {
             "database": "opensearch",
             "opensearch": opensearch,
@@ -210,7 +220,7 @@ class LocalEngine:
             },
             "camunda": {
                 "rest": {"query": {"enabled": True}},
-                "database": {"type": "opensearch", "url": os_url, "clusterName": "lapor"},
+                "database": {"type": "opensearch", "url": os_url, "clusterName": self.cluster_name},
                 # The archiver's ILM step needs the OpenSearch ISM plugin, which the embedded node lacks.
                 "operate": {**webapp, "archiver": {"ilmEnabled": False}},
                 "tasklist": {**webapp, "archiverEnabled": False},
@@ -219,7 +229,15 @@ class LocalEngine:
 
     def _opensearch_ready(self) -> bool:
         response = httpx.get(f"{self.opensearch_url}/_cluster/health", timeout=5)
-        return response.status_code == 200 and response.json().get("status") in ("green", "yellow")
+        if response.status_code != 200:
+            return False
+        health = response.json()
+        if health.get("cluster_name") != self.cluster_name:
+            raise EngineError(
+                f"Another OpenSearch ({health.get('cluster_name')}) answers on port {self.ports.opensearch}; "
+                "stop it, or set LAPOR_TEST_PORT_SHIFT for a second test run."
+            )
+        return bool(health.get("status") in ("green", "yellow"))
 
     def _camunda_ready(self) -> bool:
         health = httpx.get(f"http://127.0.0.1:{self.ports.management}/actuator/health/readiness", timeout=5)
