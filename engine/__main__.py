@@ -15,6 +15,7 @@ from engine.errors import EngineError
 from engine.fetch import fetch
 from engine.launcher import EnginePorts, LocalEngine
 from lapor.logging import configure_logging
+from lapor.migrate import upgrade
 from lapor.settings import ROOT, get_settings
 from lapor.zeebe import deploy_directory
 
@@ -56,6 +57,8 @@ def cmd_start(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> None:
     """Engine, deployment of bpmn/, workers and API; Ctrl-C stops all of them."""
     settings = get_settings()
+    upgrade(settings.database_url)  # the schema first: workers and API write from their first second
+    log.info("database.migrated", database=settings.database_url)
     engine = LocalEngine(data_dir=Path(args.data_dir))
     engine.start()
     services: list[subprocess.Popen[bytes]] = []
