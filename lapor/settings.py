@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
+    # Empty values count as unset: compose passes "" for options an operator left out.
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     environment: str = Field("development", description="development | production | test")
     log_format: str = Field("console", description="console (readable) or json")
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     national_lapor_token: str | None = None
 
     data_dir: Path = ROOT / "var"
+
+    # Worker process health (workers/health.py): /health and /metrics, and the stall guard.
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int = 9101
+    worker_stall_seconds: float = 60.0
 
 
 @cache
