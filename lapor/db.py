@@ -48,6 +48,14 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")  # API and workers write at the same time
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(connection: Any, name: str) -> None:
+            # pysqlite opens a transaction only before DML, so a SAVEPOINT that comes first is the outermost
+            # statement and its RELEASE commits: begin_nested() would commit the caller's transaction early.
+            dbapi_connection = connection.connection.dbapi_connection
+            if dbapi_connection is not None and not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -1,9 +1,22 @@
 """Database models. Personal data of reporters lives here only, never in process variables."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lapor.db import Base, UtcDateTime
@@ -81,6 +94,14 @@ class Report(Base):
     completion_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Added by the citizen and intake API (migration 0002).
+    incident_date: Mapped[date | None] = mapped_column(Date)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # Staff intake: where the report came in (media_sosial, kotak_pengaduan, tatap_muka, email, ...).
+    source: Mapped[str | None] = mapped_column(String(32))
+    # Reference of the sending system (SMS gateway message id, national LAPOR! id): intake is idempotent on it.
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
 
     reporter: Mapped[Reporter | None] = relationship()
     events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")
@@ -127,3 +148,121 @@ class RecapDocument(Base):
     period: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
     path: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# -- citizen and intake API ----------------------------------------------------------------------------------
+
+
+class PhotoKind(StrEnum):
+    REPORT = "report"  # sent by the reporter (with the report or a supplement)
+    PROOF = "proof"  # uploaded by the OPD as proof of completion
+
+
+class MessageAuthor(StrEnum):
+    PELAPOR = "pelapor"
+    OPD = "opd"
+    ADMIN_PENGADUAN = "admin-pengaduan"
+
+
+class MessageKind(StrEnum):
+    SUPPLEMENT = "supplement"
+    CONFIRMATION = "confirmation"
+    COMMENT = "comment"
+    OPD_RESPONSE = "opd_response"
+    OPD_COMPLETION = "opd_completion"
+
+
+class OutboxKind(StrEnum):
+    START_PROCESS = "start_process"
+    PUBLISH_MESSAGE = "publish_message"
+
+
+class RegistrationCode(Base):
+    """A pending registration: the one-time code (hashed) that proves the reporter reads that inbox or phone."""
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReporterToken(Base):
+    """A bearer token of a reporter, stored as its SHA-256 only."""
+
+    __tablename__ = "reporter_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReportMessage(Base):
+    """Text exchanged on a report: the reporter's supplements, confirmations and comments, the OPD's responses."""
+
+    __tablename__ = "report_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    author: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[bool | None] = mapped_column(Boolean)  # confirmations only
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Photo(Base):
+    """A re-encoded image stored content-addressed under data_dir/uploads; the row says whose it is."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("report_messages.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxMessage(Base):
+    """A command for the engine, written in the same transaction as the change that needs it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # True while the outcome of the last start attempt is unknown (in flight, timed out, crashed).
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RateLimitHit(Base):
+    """One counted request of a sliding-window rate limit; the subject (IP, e-mail, ...) is stored hashed."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_window", "bucket", "subject", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)

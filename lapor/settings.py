@@ -52,6 +52,17 @@ class Settings(BaseSettings):
 
     data_dir: Path = ROOT / "var"
 
+    # Citizen and intake API (api/): credentials of the other channels, signed file links, the outbox.
+    file_signing_key: str | None = Field(
+        None, description="HMAC key of signed photo/proof links, shared by API and workers; required in production"
+    )
+    sms_webhook_secret: str | None = Field(
+        None, description="HMAC-SHA256 secret of the SMS 1708 gateway webhook; unset refuses every SMS"
+    )
+    staff_api_tokens: str = Field("", description="comma-separated bearer tokens for staff intake")
+    national_api_tokens: str = Field("", description="comma-separated bearer tokens of Admin Pusat (national LAPOR!)")
+    outbox_dispatcher_enabled: bool = Field(True, description="run the outbox dispatcher inside the API process")
+
     # Worker process health (workers/health.py): /health and /metrics, and the stall guard.
     worker_health_host: str = "127.0.0.1"
     worker_health_port: int = 9101

@@ -45,9 +45,9 @@ class HealthConfig:
     def from_settings(cls, settings: Settings) -> "HealthConfig":
         # Settings.worker_health_host/port and worker_stall_seconds; the defaults apply until those fields exist.
         return cls(
-            host=getattr(settings, "worker_health_host", cls.host),
-            port=int(getattr(settings, "worker_health_port", cls.port)),
-            stall_seconds=float(getattr(settings, "worker_stall_seconds", cls.stall_seconds)),
+            host=settings.worker_health_host,
+            port=settings.worker_health_port,
+            stall_seconds=settings.worker_stall_seconds,
         )
 
 

@@ -1,0 +1,200 @@
+"""What route functions receive: the app context, a session, the clock, the caller's credentials, rate limits."""
+
+import hmac
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.errors import TooManyRequests, Unauthorized
+from lapor import ratelimit, reporters
+from lapor.db import session_scope
+from lapor.files import signing_key
+from lapor.models import Reporter
+from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
+from lapor.settings import Settings
+from lapor.uploads import upload_dir
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tokens(value: str | None) -> tuple[str, ...]:
+    return tuple(token.strip() for token in (value or "").split(",") if token.strip())
+
+
+@dataclass
+class AppContext:
+    """Everything the routes share, built once per application (tests build their own)."""
+
+    settings: Settings
+    db: Engine
+    email: EmailChannel | None
+    sms: SmsGatewayChannel | None
+    limits: Mapping[str, ratelimit.Limit] = field(default_factory=lambda: dict(ratelimit.DEFAULT_LIMITS))
+    clock: Callable[[], datetime] = _utcnow
+
+    @property
+    def upload_dir(self) -> Path:
+        return upload_dir(self.settings.data_dir)
+
+    @property
+    def signing_key(self) -> bytes:
+        return signing_key(self.settings)
+
+    @property
+    def staff_tokens(self) -> tuple[str, ...]:
+        return _tokens(self.settings.staff_api_tokens)
+
+    @property
+    def national_tokens(self) -> tuple[str, ...]:
+        return _tokens(self.settings.national_api_tokens)
+
+    @property
+    def sms_webhook_secret(self) -> str | None:
+        secret = self.settings.sms_webhook_secret
+        return secret or None
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.public_base_url.rstrip("/")
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    """A session per request; routes commit what they mean to keep, anything else is rolled back."""
+    with Session(context.db, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_now(context: ContextDep) -> datetime:
+    return context.clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientIpDep = Annotated[str, Depends(get_client_ip)]
+
+
+# -- credentials: each kind of caller has its own scheme, and no endpoint accepts another kind's token ----------
+reporter_bearer = HTTPBearer(
+    auto_error=False, scheme_name="ReporterToken", description="Token pelapor dari verifikasi pendaftaran."
+)
+_staff_bearer = HTTPBearer(auto_error=False, scheme_name="StaffToken", description="Token petugas intake.")
+_national_bearer = HTTPBearer(
+    auto_error=False, scheme_name="NationalToken", description="Token Admin Pusat SP4N-LAPOR!."
+)
+BearerCredentials = HTTPAuthorizationCredentials | None
+
+
+def _matches(token: str, allowed: tuple[str, ...]) -> bool:
+    # compare_digest against every configured token, so timing does not tell how much matched.
+    return any(hmac.compare_digest(token.encode(), candidate.encode()) for candidate in allowed)
+
+
+def reporter_from_token(session: Session, context: AppContext, token: str, now: datetime) -> Reporter:
+    if _matches(token, context.staff_tokens + context.national_tokens):
+        raise Unauthorized("Token petugas tidak dapat dipakai pada layanan pelapor.", details={"kind": "staff"})
+    reporter = reporters.authenticate(session, token=token, now=now)
+    if reporter is None:
+        raise Unauthorized()
+    return reporter
+
+
+def get_optional_reporter(
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    credentials: Annotated[BearerCredentials, Depends(reporter_bearer)],
+) -> Reporter | None:
+    """No Authorization header: an anonymous visitor; a bad token is refused rather than ignored."""
+    if credentials is None:
+        return None
+    return reporter_from_token(session, context, credentials.credentials, now)
+
+
+OptionalReporterDep = Annotated[Reporter | None, Depends(get_optional_reporter)]
+
+
+def get_reporter(reporter: OptionalReporterDep) -> Reporter:
+    if reporter is None:
+        raise Unauthorized("Masuk sebagai pelapor terdaftar untuk melakukan tindakan ini.")
+    return reporter
+
+
+ReporterDep = Annotated[Reporter, Depends(get_reporter)]
+
+
+def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporter_bearer)]) -> str:
+    if credentials is None:
+        raise Unauthorized()
+    return credentials.credentials
+
+
+ReporterTokenDep = Annotated[str, Depends(get_reporter_token)]
+
+
+def require_staff(context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_staff_bearer)]) -> str:
+    """The staff token itself (not logged); 401 for none, a reporter's or the national one."""
+    if credentials is None or not _matches(credentials.credentials, context.staff_tokens):
+        raise Unauthorized("Token petugas tidak valid.")
+    return credentials.credentials
+
+
+StaffDep = Annotated[str, Depends(require_staff)]
+
+
+def require_national(context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_national_bearer)]) -> str:
+    if credentials is None or not _matches(credentials.credentials, context.national_tokens):
+        raise Unauthorized("Token Admin Pusat tidak valid.")
+    return credentials.credentials
+
+
+NationalDep = Annotated[str, Depends(require_national)]
+
+
+# -- rate limits ---------------------------------------------------------------------------------------------------
+@dataclass
+class RateLimiter:
+    context: AppContext
+    now: datetime
+
+    def check(self, bucket: str, subject: str) -> None:
+        """Count one request; 429 with Retry-After when the bucket is full. Counted in its own transaction."""
+        limit = self.context.limits.get(bucket)
+        if limit is None:
+            return
+        try:
+            with session_scope(self.context.db) as session:
+                ratelimit.hit(session, bucket=bucket, subject=subject, limit=limit, now=self.now)
+        except ratelimit.RateLimited as limited:
+            raise TooManyRequests(limited.retry_after) from None
+
+
+def get_rate_limiter(context: ContextDep, now: NowDep) -> RateLimiter:
+    return RateLimiter(context, now)
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

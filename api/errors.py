@@ -1,0 +1,255 @@
+"""Typed API errors and the one handler that turns every error into `{"error": {"code", "message", "details"}}`."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+_log = structlog.stdlib.get_logger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer of this API (Open311 paths answer in Open311's own format)."""
+
+    error: ErrorDetail
+
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+
+
+class ApiError(Exception):
+    """Base of every error the API answers on purpose; subclasses fix status, code and default message."""
+
+    status_code = 400
+    code = "bad_request"
+    message = "Permintaan tidak dapat diproses."
+
+    def __init__(
+        self, message: str | None = None, *, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+        self.headers = headers
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class InvalidCode(ApiError):
+    code = "invalid_code"
+    message = "Kode verifikasi salah."
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "unauthorized"
+    message = "Token tidak valid atau tidak diberikan."
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        super().__init__(message, details=details, headers={"WWW-Authenticate": "Bearer"})
+
+
+class InvalidSignature(ApiError):
+    status_code = 401
+    code = "invalid_signature"
+    message = "Tanda tangan permintaan tidak valid."
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+    message = "Anda tidak berhak melakukan tindakan ini."
+
+
+class LinkRefused(ApiError):
+    status_code = 403
+    code = "invalid_link"
+    message = "Tautan tidak valid atau sudah kedaluwarsa."
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+    message = "Data tidak ditemukan."
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message = "Laporan tidak ditemukan."
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+    message = "Permintaan bertentangan dengan keadaan data saat ini."
+
+
+class IdentityConflict(Conflict):
+    code = "identity_conflict"
+    message = "Email dan nomor ponsel ini terdaftar atas dua pelapor berbeda."
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+    message = "Tindakan ini tidak dapat dilakukan pada status laporan saat ini."
+
+
+class Gone(ApiError):
+    status_code = 410
+    code = "gone"
+    message = "Data sudah tidak berlaku."
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "file_too_large"
+    message = "Berkas terlalu besar."
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    code = "unsupported_file_type"
+    message = "Jenis berkas tidak didukung; kirim foto JPEG, PNG, atau WebP."
+
+
+class Unprocessable(ApiError):
+    status_code = 422
+    code = "invalid_input"
+    message = "Data yang dikirim tidak valid."
+
+
+class UnknownLocation(Unprocessable):
+    code = "unknown_location"
+    message = "Kecamatan atau kelurahan tidak dikenal di Kota Pontianak."
+
+
+class UnknownCategory(Unprocessable):
+    code = "unknown_category"
+    message = "Kategori laporan tidak dikenal."
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+    code = "rate_limited"
+    message = "Terlalu banyak permintaan. Silakan coba lagi nanti."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503
+    code = "service_unavailable"
+    message = "Layanan sedang tidak tersedia. Silakan coba lagi nanti."
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Permintaan tidak valid."),
+    401: ("unauthorized", "Token tidak valid atau tidak diberikan."),
+    403: ("forbidden", "Anda tidak berhak melakukan tindakan ini."),
+    404: ("not_found", "Alamat tidak ditemukan."),
+    405: ("method_not_allowed", "Metode HTTP tidak diizinkan untuk alamat ini."),
+    413: ("payload_too_large", "Permintaan terlalu besar."),
+    415: ("unsupported_media_type", "Jenis konten tidak didukung."),
+}
+
+
+def _is_open311(request: Request) -> bool:
+    return request.url.path.startswith("/open311/")
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    if _is_open311(request):
+        # GeoReport v2 clients expect a list of {code, description}.
+        content: Any = [{"code": status_code, "description": message}]
+    else:
+        content = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+# Pydantic's error types in the citizens' language; anything else falls back to a generic sentence.
+_VALIDATION_MESSAGES = {
+    "missing": "Wajib diisi.",
+    "string_too_short": "Terlalu pendek (minimal {min_length} karakter).",
+    "string_too_long": "Terlalu panjang (maksimal {max_length} karakter).",
+    "string_pattern_mismatch": "Format tidak sesuai.",
+    "greater_than_equal": "Nilai minimal {ge}.",
+    "less_than_equal": "Nilai maksimal {le}.",
+    "literal_error": "Pilihan tidak dikenal; gunakan salah satu dari: {expected}.",
+    "bool_parsing": "Harus bernilai true atau false.",
+    "int_parsing": "Harus berupa bilangan bulat.",
+    "float_parsing": "Harus berupa angka.",
+    "date_from_datetime_parsing": "Tanggal tidak valid (format YYYY-MM-DD).",
+    "datetime_from_date_parsing": "Waktu tidak valid (format ISO 8601).",
+    "json_invalid": "JSON tidak valid.",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "value_error":  # our own validators already speak Indonesian
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    template = _VALIDATION_MESSAGES.get(kind)
+    if template is None:
+        return "Nilai tidak valid."
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return "Nilai tidak valid."
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # The offending input is left out on purpose: it may be an e-mail address or a phone number.
+    return [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "type": error.get("type"),
+            "message": _message(error),
+        }
+        for error in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One rendering for typed errors, validation errors, framework HTTP errors and crashes."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        return error_response(request, 422, "validation_error", "Data yang dikirim tidak valid.", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Permintaan tidak dapat diproses."))
+        return error_response(request, exc.status_code, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        _log.exception("api.unhandled_error", path=request.url.path, method=request.method)
+        return error_response(request, 500, "internal_error", "Terjadi kesalahan pada server.")

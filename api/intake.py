@@ -1,0 +1,270 @@
+"""Intake from the other channels: the SMS 1708 gateway (signed), staff entry, and Admin Pusat (national)."""
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Annotated, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.deps import AppContext, ContextDep, NationalDep, NowDep, SessionDep, StaffDep
+from api.errors import IdentityConflict, InvalidSignature
+from api.schemas import ExternalId, Name, ReportFields, StatusView, Storable
+from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
+from api.views import status_view
+from lapor import masterdata, reporters
+from lapor.models import Report, Reporter
+
+router = APIRouter(prefix="/intake", tags=["intake"])
+_log = structlog.stdlib.get_logger(__name__)
+
+SMS_FORMAT = "KATEGORI#KELURAHAN#ALAMAT#ISI LAPORAN"
+SMS_PLACEHOLDER_NAME = "Pelapor SMS 1708"  # the gateway knows the number, not the name
+StaffSource = Literal["media_sosial", "kotak_pengaduan", "tatap_muka", "email", "telepon", "lainnya"]
+
+
+class IntakeAccepted(BaseModel):
+    tracking_id: str
+    status: StatusView
+    created_at: datetime
+    duplicate: bool = Field(False, description="true: this reference was received before; nothing new was created")
+
+
+class SmsMessage(BaseModel):
+    message_id: ExternalId
+    sender: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9]+$")
+    ]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Storable]
+
+
+class SmsAccepted(IntakeAccepted):
+    parsed: bool = Field(description=f"true: the text followed {SMS_FORMAT}; false: staff complete category and place")
+    reply: str = Field(description="Text for the gateway to send back to the sender")
+
+
+class StaffReportFields(ReportFields):
+    source: StaffSource
+    reporter_name: Name | None = None
+    reporter_email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    reporter_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+    @field_validator("reporter_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return reporters.normalize_email(value) if value else None
+
+    @field_validator("reporter_phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return reporters.normalize_phone(value) if value else None
+
+
+class NationalReport(ReportFields):
+    national_id: ExternalId = Field(
+        description="Nomor laporan di SP4N-LAPOR! nasional; pengiriman ulang dengan nomor yang sama tidak menggandakan"
+    )
+
+
+async def verify_sms_signature(
+    request: Request, context: ContextDep, x_signature: Annotated[str | None, Header()] = None
+) -> None:
+    """HMAC-SHA256 of the raw body with the shared secret, hex, as `X-Signature: sha256=<hex>`."""
+    secret = context.sms_webhook_secret
+    if secret is None or not x_signature:
+        raise InvalidSignature()
+    expected = hmac.new(secret.encode(), await request.body(), hashlib.sha256).hexdigest()
+    given = x_signature.removeprefix("sha256=").strip().lower()
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+        raise InvalidSignature()
+
+
+def _accepted(report: Report, *, duplicate: bool) -> IntakeAccepted:
+    return IntakeAccepted(
+        tracking_id=report.tracking_id,
+        status=status_view(report.status),
+        created_at=report.created_at,
+        duplicate=duplicate,
+    )
+
+
+def _contact_reporter(
+    session: Session, *, name: str | None, email: str | None, phone: str | None, now: datetime
+) -> Reporter | None:
+    """The reporter a channel names: found by e-mail or phone, or created unverified (no token, no login)."""
+    if not (name or email or phone):
+        return None
+    clauses = [
+        c
+        for c in (Reporter.email == email if email else None, Reporter.phone == phone if phone else None)
+        if c is not None
+    ]
+    found = list(session.scalars(select(Reporter).where(or_(*clauses)))) if clauses else []
+    if len(found) > 1:
+        raise IdentityConflict()
+    if found:
+        return found[0]
+    reporter = Reporter(name=name or "Pelapor", email=email, phone=phone, verified_at=None, created_at=now)
+    session.add(reporter)
+    session.flush()
+    return reporter
+
+
+def _parse_sms(text: str) -> ReportFields | None:
+    """KATEGORI#KELURAHAN#ALAMAT#ISI, category by code and kelurahan by name or code; None if it does not fit."""
+    parts = [part.strip() for part in text.split("#", 3)]
+    if len(parts) != 4:
+        return None
+    category, place, address, body = parts
+    wanted = place.replace(" ", "").lower()
+    kelurahan = next(
+        (k for k in masterdata.kelurahan_list() if wanted in (k.code.lower(), k.name.replace(" ", "").lower())), None
+    )
+    if kelurahan is None:
+        return None
+    try:
+        masterdata.get_category(category.upper())
+        return ReportFields(
+            title=body[:60],
+            description=body,
+            category=category.upper(),
+            address=address,
+            kecamatan=kelurahan.kecamatan_code,
+            kelurahan=kelurahan.code,
+        )
+    except (ValidationError, masterdata.MasterDataError):
+        return None
+
+
+def _report_from_sms(
+    session: Session, context: AppContext, message: SmsMessage, reference: str, now: datetime
+) -> Report:
+    try:
+        phone = reporters.normalize_phone(message.sender)
+    except ValueError:
+        phone = message.sender  # a landline or short code: kept as the gateway gave it
+    reporter = _contact_reporter(session, name=SMS_PLACEHOLDER_NAME, email=None, phone=phone, now=now)
+    origin = Origin(source="sms1708", external_ref=reference)
+    parsed = _parse_sms(message.text)
+    if parsed is not None:
+        return create_report(
+            session, context, fields=parsed, reporter=reporter, channel="sms1708", images=[], now=now, origin=origin
+        )
+    return create_unlocated_report(
+        session,
+        context,
+        title=message.text[:60],
+        description=message.text,
+        reporter=reporter,
+        channel="sms1708",
+        now=now,
+        origin=origin,
+    )
+
+
+def _commit_once(session: Session, reference: str) -> Report | None:
+    """Commit; None if it went in, else the report an identical concurrent request committed first."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = reports_by_ref(session, reference)
+        if existing is None:
+            raise
+        return existing
+    return None
+
+
+@router.post(
+    "/sms",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SmsAccepted,
+    dependencies=[Depends(verify_sms_signature)],
+)
+def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
+    """Webhook of the SMS 1708 gateway, signed with HMAC-SHA256; idempotent on the gateway's message id."""
+    reference = f"sms:{message.message_id}"
+    report = reports_by_ref(session, reference)
+    duplicate = report is not None
+    if report is None:
+        report = _report_from_sms(session, context, message, reference, now)
+        if (earlier := _commit_once(session, reference)) is not None:
+            report, duplicate = earlier, True
+        else:
+            _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
+    if duplicate:
+        response.status_code = status.HTTP_200_OK
+    return SmsAccepted(
+        **_accepted(report, duplicate=duplicate).model_dump(),
+        parsed=report.kelurahan_code != "",
+        reply=(
+            f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}. "
+            f"Pantau di {context.base_url}/reports/{report.tracking_id}"
+        ),
+    )
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+def staff(
+    fields: Annotated[StaffReportFields, Form()],
+    _staff: StaffDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
+) -> IntakeAccepted:
+    """A report staff received by social media, complaint box, face to face, e-mail or phone."""
+    images = read_photos(photos, required=False)
+    reporter = _contact_reporter(
+        session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
+    )
+    report = create_report(
+        session,
+        context,
+        fields=fields,
+        reporter=reporter,
+        channel="staff",
+        images=images,
+        now=now,
+        origin=Origin(source=fields.source),
+    )
+    session.commit()
+    _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images))
+    return _accepted(report, duplicate=False)
+
+
+@router.post("/national", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+def national(
+    body: NationalReport,
+    _national: NationalDep,
+    response: Response,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> IntakeAccepted:
+    """A report forwarded by Admin Pusat SP4N-LAPOR! (no reporter of ours); idempotent on national_id."""
+    reference = f"national:{body.national_id}"
+    existing = reports_by_ref(session, reference)
+    if existing is not None:
+        response.status_code = status.HTTP_200_OK
+        return _accepted(existing, duplicate=True)
+    report = create_report(
+        session,
+        context,
+        fields=body,
+        reporter=None,
+        channel="national",
+        images=[],
+        now=now,
+        origin=Origin(source="sp4n-lapor", external_ref=reference),
+    )
+    if (earlier := _commit_once(session, reference)) is not None:  # the same national id twice at once
+        response.status_code = status.HTTP_200_OK
+        return _accepted(earlier, duplicate=True)
+    _log.info("intake.national", report_id=report.id)
+    return _accepted(report, duplicate=False)

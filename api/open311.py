@@ -1,0 +1,330 @@
+"""Open311 GeoReport v2 (JSON) over the same reports and the same privacy rules as the public feed.
+
+Errors on these paths are Open311's list of `{code, description}` (api.errors renders them). Posting needs a
+registered reporter's token, as `api_key` or as a bearer token; `email`, `first_name`, ... are ignored, the
+identity is the token's. `attribute[kelurahan]` (code or name) is required: the city routes by it.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import AfterValidator, BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import (
+    AppContext,
+    BearerCredentials,
+    ClientIpDep,
+    ContextDep,
+    NowDep,
+    RateLimiterDep,
+    SessionDep,
+    reporter_bearer,
+    reporter_from_token,
+)
+from api.errors import ApiError, NotFound, Unauthorized
+from api.schemas import (
+    CODE_PATTERN,
+    LAT_MAX,
+    LAT_MIN,
+    LON_MAX,
+    LON_MIN,
+    Address,
+    Description,
+    ReportFields,
+    Storable,
+)
+from api.submission import create_report, read_photos
+from api.views import CLOSED_STATUSES, category_of, last_activity, opd_of, photo_urls, public_reports, status_view
+from lapor import masterdata
+from lapor.models import MessageAuthor, Report, Reporter, ReportMessage
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+_log = structlog.stdlib.get_logger(__name__)
+
+DEFAULT_WINDOW = timedelta(days=90)  # GeoReport v2: without dates, the last 90 days
+MAX_RESULTS = 1000
+
+
+def _reasonable(moment: datetime) -> datetime:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not 2000 <= moment.year <= 2100:
+        raise ValueError("tanggal di luar rentang 2000-2100")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_reasonable)]
+
+
+class Open311Forbidden(ApiError):
+    status_code = 403
+    code = "open311_forbidden"
+    message = "api_key tidak valid: gunakan token pelapor terdaftar."
+
+
+class Open311BadRequest(ApiError):
+    status_code = 400
+    code = "open311_bad_request"
+
+
+class Service(BaseModel):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: Literal["realtime", "batch", "blackbox"]
+    keywords: str
+    group: str
+
+
+class AttributeValue(BaseModel):
+    key: str
+    name: str
+
+
+class ServiceAttribute(BaseModel):
+    variable: bool
+    code: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool
+    datatype_description: str
+    order: int
+    description: str
+    values: list[AttributeValue] = []
+
+
+class ServiceDefinition(BaseModel):
+    service_code: str
+    attributes: list[ServiceAttribute]
+
+
+class ServiceRequest(BaseModel):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str | None
+    service_name: str | None
+    service_code: str
+    description: str
+    agency_responsible: str | None
+    service_notice: str | None
+    requested_datetime: datetime
+    updated_datetime: datetime
+    expected_datetime: datetime | None
+    address: str | None
+    address_id: str | None
+    zipcode: str | None
+    lat: float | None
+    long: float | None
+    media_url: str | None
+
+
+class ServiceRequestCreated(BaseModel):
+    service_request_id: str
+    service_notice: str
+    account_id: str | None
+
+
+def _service(code: str, name: str) -> Service:
+    return Service(
+        service_code=code,
+        service_name=name,
+        description=f"Pengaduan kategori {name} kepada Pemerintah Kota Pontianak",
+        metadata=True,
+        type="batch",
+        keywords=code.lower().replace("_", ","),
+        group="LAPOR! Kota Pontianak",
+    )
+
+
+@router.get("/services.json", response_model=list[Service])
+def services() -> list[Service]:
+    """Service list: one service per report category."""
+    return [_service(c.code, c.name) for c in masterdata.category_list()]
+
+
+@router.get("/services/{service_code}.json", response_model=ServiceDefinition)
+def service_definition(service_code: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)]) -> ServiceDefinition:
+    """Service definition: the attributes a request of this service needs."""
+    try:
+        masterdata.get_category(service_code)
+    except masterdata.MasterDataError:
+        raise NotFound("service_code tidak dikenal.") from None
+    kelurahan = [AttributeValue(key=k.code, name=k.name) for k in masterdata.kelurahan_list()]
+    return ServiceDefinition(
+        service_code=service_code,
+        attributes=[
+            ServiceAttribute(
+                variable=True,
+                code="kelurahan",
+                datatype="singlevaluelist",
+                required=True,
+                datatype_description="Kode atau nama kelurahan di Kota Pontianak",
+                order=1,
+                description="Kelurahan lokasi kejadian",
+                values=kelurahan,
+            )
+        ],
+    )
+
+
+def _request_view(
+    session: Session, report: Report, updated_at: datetime, context: AppContext, now: datetime
+) -> ServiceRequest:
+    latest_response = session.scalar(
+        select(ReportMessage.text)
+        .where(ReportMessage.report_id == report.id, ReportMessage.author == MessageAuthor.OPD.value)
+        .order_by(ReportMessage.created_at.desc(), ReportMessage.id.desc())
+        .limit(1)
+    )
+    label = status_view(report.status).label
+    opd = opd_of(report.opd_code)
+    media = photo_urls(session, report, context, now)
+    return ServiceRequest(
+        service_request_id=report.tracking_id,
+        status="closed" if report.status in CLOSED_STATUSES else "open",
+        status_notes=f"{label}: {latest_response}" if latest_response else label,
+        service_name=category_of(report.category).name,
+        service_code=report.category,
+        description=report.description,
+        agency_responsible=opd.name if opd else None,
+        service_notice=None,
+        requested_datetime=report.created_at,
+        updated_datetime=updated_at,
+        expected_datetime=None,
+        address=report.address,
+        address_id=None,
+        zipcode=None,
+        lat=report.latitude,
+        long=report.longitude,
+        media_url=media[0] if media else None,
+    )
+
+
+@router.get("/requests.json", response_model=list[ServiceRequest])
+def requests(
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    service_request_id: Annotated[
+        str | None, Query(max_length=2000, pattern=r"^[A-Za-z0-9_.,\- ]*$", description="Nomor dipisah koma")
+    ] = None,
+    service_code: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
+    start_date: Moment | None = None,
+    end_date: Moment | None = None,
+    status: Literal["open", "closed"] | None = None,
+) -> list[ServiceRequest]:
+    """Public service requests (verified, non-confidential reports), newest first."""
+    query = public_reports()
+    if service_request_id:
+        query = query.where(Report.tracking_id.in_([i.strip() for i in service_request_id.split(",") if i.strip()]))
+    else:
+        start = _aware(start_date) or (now - DEFAULT_WINDOW)
+        query = query.where(Report.created_at >= start)
+        if end_date is not None:
+            query = query.where(Report.created_at <= _aware(end_date))
+    if service_code:
+        query = query.where(Report.category == service_code)
+    if status == "closed":
+        query = query.where(Report.status.in_(CLOSED_STATUSES))
+    elif status == "open":
+        query = query.where(Report.status.not_in(CLOSED_STATUSES))
+    rows = list(session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)))
+    updated = last_activity(session, rows)
+    return [_request_view(session, r, updated[r.id], context, now) for r in rows]
+
+
+@router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest])
+def request_by_id(
+    service_request_id: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)],
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> list[ServiceRequest]:
+    """One public service request (Open311 answers with a list)."""
+    report = session.scalar(public_reports().where(Report.tracking_id == service_request_id))
+    if report is None:
+        raise NotFound("service_request_id tidak ditemukan.")
+    return [_request_view(session, report, last_activity(session, [report])[report.id], context, now)]
+
+
+def open311_reporter(
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    credentials: Annotated[BearerCredentials, Depends(reporter_bearer)],
+    api_key: Annotated[str | None, Form(max_length=200)] = None,
+) -> Reporter:
+    token = api_key or (credentials.credentials if isinstance(credentials, HTTPAuthorizationCredentials) else None)
+    if not token:
+        raise Open311Forbidden()
+    try:
+        return reporter_from_token(session, context, token, now)
+    except Unauthorized:
+        raise Open311Forbidden() from None
+
+
+@router.post("/requests.json", status_code=status.HTTP_201_CREATED, response_model=list[ServiceRequestCreated])
+def create_request(
+    reporter: Annotated[Reporter, Depends(open311_reporter)],
+    service_code: Annotated[str, Form(max_length=32, pattern=CODE_PATTERN)],
+    description: Annotated[Description, Form()],
+    kelurahan: Annotated[str, Form(alias="attribute[kelurahan]", max_length=64), Storable],
+    session: SessionDep,
+    context: ContextDep,
+    limiter: RateLimiterDep,
+    ip: ClientIpDep,
+    now: NowDep,
+    lat: Annotated[float | None, Form(ge=LAT_MIN, le=LAT_MAX)] = None,
+    long: Annotated[float | None, Form(ge=LON_MIN, le=LON_MAX)] = None,
+    address_string: Annotated[Address | None, Form()] = None,
+    media: Annotated[list[UploadFile], File(description="Foto (opsional, maks. 5)")] = [],  # noqa: B006
+) -> list[ServiceRequestCreated]:
+    """Create a service request as the reporter who owns the token."""
+    limiter.check("submission:ip", ip)
+    limiter.check("submission:reporter", str(reporter.id))
+    wanted = kelurahan.replace(" ", "").lower()
+    place = next(
+        (k for k in masterdata.kelurahan_list() if wanted in (k.code.lower(), k.name.replace(" ", "").lower())), None
+    )
+    if place is None:
+        raise Open311BadRequest("attribute[kelurahan] tidak dikenal di Kota Pontianak.")
+    address = address_string or (f"{lat}, {long}" if lat is not None and long is not None else None)
+    if not address:
+        raise Open311BadRequest("Lokasi wajib: address_string atau lat dan long.")
+    try:
+        fields = ReportFields(
+            title=description.strip()[:60],
+            description=description,
+            category=service_code,
+            address=address,
+            kecamatan=place.kecamatan_code,
+            kelurahan=place.code,
+            latitude=lat,
+            longitude=long,
+        )
+    except ValidationError as err:
+        raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None
+    images = read_photos(media, required=False)
+    report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
+    report.source = "open311"
+    session.commit()
+    _log.info("open311.request_created", report_id=report.id)
+    return [
+        ServiceRequestCreated(
+            service_request_id=report.tracking_id,
+            service_notice=(
+                f"Laporan diterima dan akan diverifikasi dalam {context.settings.verification_working_days} hari kerja."
+            ),
+            account_id=None,
+        )
+    ]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,210 @@
+"""Taking a report in, for every channel: checks, photos, the report row and its start command, one transaction."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import structlog
+from fastapi import UploadFile
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.deps import AppContext
+from api.errors import PayloadTooLarge, UnknownCategory, UnknownLocation, Unprocessable, UnsupportedMediaType
+from api.schemas import ReportFields
+from lapor import masterdata, outbox, reports, uploads
+from lapor.models import Photo, PhotoKind, Report, Reporter, ReportStatus
+from lapor.workdays import PONTIANAK_TZ
+
+_log = structlog.stdlib.get_logger(__name__)
+
+
+class PhotosRequired(Unprocessable):
+    code = "photos_required"
+    message = "Lampirkan minimal satu foto."
+
+
+class TooManyFiles(Unprocessable):
+    code = "too_many_files"
+    message = f"Paling banyak {uploads.MAX_FILES} foto per pengiriman."
+
+
+class InvalidIncidentDate(Unprocessable):
+    code = "invalid_incident_date"
+    message = "Tanggal kejadian tidak boleh di masa depan."
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a report came from besides its channel (staff intake source, external reference)."""
+
+    source: str | None = None
+    external_ref: str | None = None
+
+
+def read_photos(files: list[UploadFile], *, required: bool) -> list[uploads.CleanImage]:
+    """Every photo checked from its bytes and re-encoded; refused before anything is written."""
+    if len(files) > uploads.MAX_FILES:
+        raise TooManyFiles(details={"max_files": uploads.MAX_FILES})
+    if required and not files:
+        raise PhotosRequired()
+    images: dict[str, uploads.CleanImage] = {}
+    for index, upload in enumerate(files):
+        data = upload.file.read(uploads.MAX_BYTES + 1)
+        try:
+            image = uploads.clean_image(data)
+        except uploads.FileTooLarge:
+            raise PayloadTooLarge(
+                f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB.",
+                details={"file_index": index, "max_bytes": uploads.MAX_BYTES},
+            ) from None
+        except uploads.UnsupportedImage:
+            raise UnsupportedMediaType(
+                f"Foto ke-{index + 1} bukan gambar JPEG, PNG, atau WebP yang valid.", details={"file_index": index}
+            ) from None
+        images.setdefault(image.sha256, image)  # the same photo twice is kept once
+    return list(images.values())
+
+
+def check_master_data(*, category: str, kecamatan: str, kelurahan: str) -> None:
+    try:
+        masterdata.get_category(category)
+    except masterdata.MasterDataError as err:
+        raise UnknownCategory(str(err), details={"field": "category"}) from None
+    try:
+        masterdata.check_location(kecamatan, kelurahan)
+    except masterdata.MasterDataError as err:
+        raise UnknownLocation(str(err), details={"fields": ["kecamatan", "kelurahan"]}) from None
+
+
+def check_incident_date(incident_date: date | None, now: datetime) -> None:
+    if incident_date is not None and incident_date > now.astimezone(PONTIANAK_TZ).date():
+        raise InvalidIncidentDate(details={"field": "incident_date"})
+
+
+def add_photos(
+    session: Session,
+    context: AppContext,
+    *,
+    report: Report,
+    images: list[uploads.CleanImage],
+    now: datetime,
+    kind: PhotoKind = PhotoKind.REPORT,
+    message_id: int | None = None,
+) -> list[Photo]:
+    """Files first, rows second: a committed row always has its file (a failed commit leaves an orphan file)."""
+    photos = []
+    for image in images:
+        uploads.store(context.upload_dir, image)
+        photo = Photo(
+            report_id=report.id,
+            message_id=message_id,
+            sha256=image.sha256,
+            content_type=image.content_type,
+            size_bytes=len(image.data),
+            kind=kind.value,
+            created_at=now,
+        )
+        session.add(photo)
+        photos.append(photo)
+    session.flush()
+    return photos
+
+
+def _start_process(
+    session: Session, context: AppContext, *, report: Report, images: list[uploads.CleanImage], now: datetime
+) -> None:
+    variables = reports.process_variables(report, photo_count=len(images), base_url=context.base_url)
+    outbox.enqueue_start(session, report=report, variables=variables, now=now)
+
+
+def create_report(
+    session: Session,
+    context: AppContext,
+    *,
+    fields: ReportFields,
+    reporter: Reporter | None,
+    channel: str,
+    images: list[uploads.CleanImage],
+    now: datetime,
+    origin: Origin = Origin(),
+) -> Report:
+    """Report, photos and the start command in the caller's transaction; the caller commits."""
+    check_master_data(category=fields.category, kecamatan=fields.kecamatan, kelurahan=fields.kelurahan)
+    check_incident_date(fields.incident_date, now)
+    report = reports.create(
+        session,
+        data=reports.NewReport(
+            title=fields.title,
+            description=fields.description,
+            category=fields.category,
+            kecamatan_code=fields.kecamatan,
+            kelurahan_code=fields.kelurahan,
+            address=fields.address,
+            report_type=fields.report_type,
+            anonymous=fields.anonymous,
+            confidential=fields.confidential,
+        ),
+        reporter=reporter,
+        channel=channel,
+        now=now,
+    )
+    report.incident_date = fields.incident_date
+    report.latitude = fields.latitude
+    report.longitude = fields.longitude
+    report.source = origin.source
+    report.external_ref = origin.external_ref
+    session.flush()
+    add_photos(session, context, report=report, images=images, now=now)
+    _start_process(session, context, report=report, images=images, now=now)
+    return report
+
+
+def create_unlocated_report(
+    session: Session,
+    context: AppContext,
+    *,
+    title: str,
+    description: str,
+    reporter: Reporter | None,
+    channel: str,
+    now: datetime,
+    origin: Origin,
+) -> Report:
+    """A report whose place is not known yet (a free-text SMS): category LAINNYA, no kecamatan or kelurahan.
+
+    lapor.reports.create insists on a valid location, so the row is written here; Admin Pengaduan reads the
+    text at verification and the disposisi picks the OPD (the routing DMN falls back to Diskominfo).
+    """
+    for _ in range(5):
+        report = Report(
+            tracking_id=reports.new_tracking_id(now),
+            reporter_id=reporter.id if reporter else None,
+            channel=channel,
+            report_type="pengaduan",
+            title=title,
+            description=description,
+            category="LAINNYA",
+            kecamatan_code="",
+            kelurahan_code="",
+            address="",
+            anonymous=False,
+            confidential=False,
+            status=ReportStatus.BELUM_TERVERIFIKASI.value,
+            created_at=now,
+            source=origin.source,
+            external_ref=origin.external_ref,
+        )
+        try:
+            with session.begin_nested():
+                session.add(report)
+        except IntegrityError:  # tracking id collision: draw again
+            continue
+        _start_process(session, context, report=report, images=[], now=now)
+        return report
+    raise RuntimeError("could not draw a unique tracking id")
+
+
+def reports_by_ref(session: Session, external_ref: str) -> Report | None:
+    """The report an external system sent before under this reference (intake is idempotent on it)."""
+    return session.scalar(select(Report).where(Report.external_ref == external_ref))

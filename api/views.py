@@ -1,0 +1,250 @@
+"""Who may see what of a report, and the views built from the rows: the one place privacy is decided."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from api.deps import AppContext
+from api.schemas import (
+    CodeName,
+    DeadlineView,
+    LocationView,
+    MessageView,
+    OpdResponseView,
+    ReporterView,
+    ReportSummary,
+    ReportView,
+    StatusView,
+    TimelineEntry,
+)
+from lapor import masterdata
+from lapor.files import photo_path, sign
+from lapor.models import (
+    EventKind,
+    MessageAuthor,
+    Photo,
+    PhotoKind,
+    Report,
+    Reporter,
+    ReportEvent,
+    ReportMessage,
+    ReportStatus,
+)
+
+# Verified by Admin Pengaduan and not withdrawn from view: what the public feed and Open311 show.
+PUBLIC_STATUSES = (
+    ReportStatus.TERVERIFIKASI.value,
+    ReportStatus.PROSES.value,
+    ReportStatus.MENUNGGU_KONFIRMASI.value,
+    ReportStatus.SELESAI.value,
+)
+CLOSED_STATUSES = (ReportStatus.SELESAI.value, ReportStatus.DITUTUP.value, ReportStatus.DIKEMBALIKAN_KE_PUSAT.value)
+PHOTO_LINK_LIFETIME = timedelta(hours=1)
+ACTOR_LABELS = {
+    "admin-pengaduan": "Admin Pengaduan Daerah",
+    "opd": "Perangkat Daerah (OPD)",
+    "pelapor": "Pelapor",
+    "sistem": "Sistem",
+}
+_DEADLINES = {
+    ReportStatus.BELUM_TERVERIFIKASI.value: ("verification", "Batas waktu verifikasi laporan"),
+    ReportStatus.TERVERIFIKASI.value: ("response", "Batas waktu tanggapan OPD"),
+    ReportStatus.PROSES.value: ("completion", "Batas waktu penyelesaian tindak lanjut"),
+}
+
+
+def status_view(code: str) -> StatusView:
+    try:
+        return StatusView(code=code, label=ReportStatus(code).label)
+    except ValueError:
+        return StatusView(code=code, label=code)
+
+
+def is_owner(report: Report, viewer: Reporter | None) -> bool:
+    return viewer is not None and report.reporter_id is not None and report.reporter_id == viewer.id
+
+
+def is_public(report: Report) -> bool:
+    return not report.confidential and report.status in PUBLIC_STATUSES
+
+
+def public_reports() -> Select[Report]:
+    """Reports anyone may see: the feed and Open311 start from this query."""
+    return select(Report).where(Report.confidential.is_(False), Report.status.in_(PUBLIC_STATUSES))
+
+
+def public_reporter_name(report: Report) -> str | None:
+    """The reporter's name, only for a report whose reporter did not ask to stay anonymous."""
+    if report.anonymous or report.reporter is None:
+        return None
+    return report.reporter.name
+
+
+def category_of(code: str) -> CodeName:
+    try:
+        return CodeName(code=code, name=masterdata.get_category(code).name)
+    except masterdata.MasterDataError:
+        return CodeName(code=code, name=None)
+
+
+def kecamatan_of(code: str) -> CodeName:
+    try:
+        return CodeName(code=code, name=masterdata.get_kecamatan(code).name)
+    except masterdata.MasterDataError:
+        return CodeName(code=code, name=None)
+
+
+def kelurahan_of(code: str) -> CodeName:
+    try:
+        return CodeName(code=code, name=masterdata.get_kelurahan(code).name)
+    except masterdata.MasterDataError:
+        return CodeName(code=code, name=None)
+
+
+def opd_of(code: str | None) -> CodeName | None:
+    if code is None:
+        return None
+    try:
+        return CodeName(code=code, name=masterdata.get_opd(code).name)
+    except masterdata.MasterDataError:
+        return CodeName(code=code, name=None)
+
+
+def current_deadline(report: Report) -> DeadlineView | None:
+    kind_label = _DEADLINES.get(report.status)
+    if kind_label is None:
+        return None
+    kind, label = kind_label
+    due = {
+        "verification": report.verification_due_at,
+        "response": report.response_due_at,
+        "completion": report.completion_due_at,
+    }[kind]
+    return DeadlineView(kind=kind, label=label, due_at=due) if due is not None else None
+
+
+def last_activity(session: Session, reports: Sequence[Report]) -> dict[int, datetime]:
+    """When each report last changed (status or message), in one query per table."""
+    ids = [r.id for r in reports]
+    latest = {r.id: r.created_at for r in reports}
+    if not ids:
+        return latest
+    for column, report_column in (
+        (ReportEvent.occurred_at, ReportEvent.report_id),
+        (ReportMessage.created_at, ReportMessage.report_id),
+    ):
+        rows = session.execute(
+            select(report_column, func.max(column)).where(report_column.in_(ids)).group_by(report_column)
+        )
+        for report_id, at in rows:
+            if at is not None:
+                # SQLite hands back aggregates as naive UTC, outside UtcDateTime's conversion.
+                at = at if at.tzinfo else at.replace(tzinfo=latest[report_id].tzinfo)
+                latest[report_id] = max(latest[report_id], at)
+    return latest
+
+
+def summary(report: Report, updated_at: datetime, *, for_owner: bool = False) -> ReportSummary:
+    return ReportSummary(
+        tracking_id=report.tracking_id,
+        title=report.title,
+        category=category_of(report.category),
+        report_type=report.report_type,
+        status=status_view(report.status),
+        kecamatan=kecamatan_of(report.kecamatan_code),
+        kelurahan=kelurahan_of(report.kelurahan_code),
+        reporter_name=report.reporter.name if for_owner and report.reporter else public_reporter_name(report),
+        created_at=report.created_at,
+        updated_at=updated_at,
+    )
+
+
+def photo_urls(session: Session, report: Report, context: AppContext, now: datetime) -> list[str]:
+    expires = now + PHOTO_LINK_LIFETIME
+    ids = session.scalars(
+        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
+    )
+    return [context.base_url + sign(photo_path(i), expires, key=context.signing_key) for i in ids]
+
+
+def _timeline(session: Session, report: Report) -> list[TimelineEntry]:
+    events = session.scalars(
+        select(ReportEvent)
+        .where(and_(ReportEvent.report_id == report.id, ReportEvent.kind == EventKind.STATUS.value))
+        .order_by(ReportEvent.occurred_at, ReportEvent.id)
+    )
+    return [
+        TimelineEntry(
+            status=status_view(event.status or ""),
+            actor=event.actor,
+            actor_label=ACTOR_LABELS.get(event.actor, event.actor),
+            at=event.occurred_at,
+            note=event.detail,
+        )
+        for event in events
+    ]
+
+
+def _messages(session: Session, report: Report) -> list[ReportMessage]:
+    return list(
+        session.scalars(
+            select(ReportMessage)
+            .where(ReportMessage.report_id == report.id)
+            .order_by(ReportMessage.created_at, ReportMessage.id)
+        )
+    )
+
+
+def report_view(
+    session: Session, report: Report, *, viewer: Reporter | None, context: AppContext, now: datetime
+) -> ReportView:
+    """The owner's, the public or the limited view; callers have already refused confidential reports to others."""
+    owner = is_owner(report, viewer)
+    view = "owner" if owner else "public" if is_public(report) else "limited"
+    messages = _messages(session, report)
+    updated_at = last_activity(session, [report])[report.id]
+    result = ReportView(
+        view=view,
+        tracking_id=report.tracking_id,
+        status=status_view(report.status),
+        deadline=current_deadline(report),
+        timeline=_timeline(session, report),
+        created_at=report.created_at,
+        updated_at=updated_at,
+    )
+    if view == "limited":
+        return result
+    result.title = report.title
+    result.description = report.description
+    result.report_type = report.report_type
+    result.category = category_of(report.category)
+    result.location = LocationView(
+        kecamatan=kecamatan_of(report.kecamatan_code),
+        kelurahan=kelurahan_of(report.kelurahan_code),
+        address=report.address,
+        latitude=report.latitude,
+        longitude=report.longitude,
+    )
+    result.opd = opd_of(report.opd_code)
+    result.responses = [
+        OpdResponseView(kind=m.kind, text=m.text, at=m.created_at) for m in messages if m.author == MessageAuthor.OPD
+    ]
+    result.photo_urls = photo_urls(session, report, context, now)
+    result.reporter_name = public_reporter_name(report)
+    if owner:
+        reporter = report.reporter
+        result.channel = report.channel
+        result.incident_date = report.incident_date
+        result.anonymous = report.anonymous
+        result.confidential = report.confidential
+        result.reporter_name = reporter.name if reporter else None
+        result.reporter = (
+            ReporterView(name=reporter.name, email=reporter.email, phone=reporter.phone) if reporter else None
+        )
+        result.messages = [
+            MessageView(kind=m.kind, author=m.author, text=m.text, accepted=m.accepted, at=m.created_at)
+            for m in messages
+        ]
+    return result

@@ -1,0 +1,96 @@
+"""Signed short-lived links: staff view a report's photos, the OPD uploads its proof photo, no login needed."""
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lapor.models import Photo, PhotoKind, Report
+from lapor.settings import Settings, get_settings
+
+__all__ = [
+    "DEVELOPMENT_KEY",
+    "LinkExpired",
+    "LinkForged",
+    "LinkInvalid",
+    "check",
+    "photo_links",
+    "photo_path",
+    "proof_upload_path",
+    "proof_upload_url",
+    "sign",
+    "signing_key",
+]
+
+# Used only outside production when LAPOR_FILE_SIGNING_KEY is unset, so `make run` works out of the box.
+DEVELOPMENT_KEY = "lapor-development-only-file-signing-key"
+
+
+class LinkInvalid(PermissionError):
+    """A signed link that must not be honoured."""
+
+
+class LinkExpired(LinkInvalid):
+    pass
+
+
+class LinkForged(LinkInvalid):
+    pass
+
+
+def signing_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key shared by the API and the workers; production refuses to run without one."""
+    settings = settings or get_settings()
+    key = settings.file_signing_key
+    if not key:
+        if settings.environment == "production":
+            raise RuntimeError("LAPOR_FILE_SIGNING_KEY must be set in production")
+        key = DEVELOPMENT_KEY
+    return key.encode()
+
+
+def photo_path(photo_id: int) -> str:
+    return f"/files/photos/{photo_id}"
+
+
+def proof_upload_path(tracking_id: str) -> str:
+    return f"/files/proof/{tracking_id}"
+
+
+def _signature(key: bytes, path: str, expires: int) -> str:
+    digest = hmac.new(key, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def sign(path: str, expires_at: datetime, *, key: bytes) -> str:
+    """`path?expires=<unix seconds>&signature=<HMAC-SHA256 of path and expiry>`."""
+    expires = int(expires_at.timestamp())
+    return f"{path}?expires={expires}&signature={_signature(key, path, expires)}"
+
+
+def check(path: str, expires: int, signature: str, *, key: bytes, now: datetime) -> None:
+    """Raise LinkForged or LinkExpired unless the link was signed by us for this path and is still valid."""
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a link is anyone's to tamper with.
+    if not hmac.compare_digest(_signature(key, path, expires).encode(), signature.encode("utf-8", "replace")):
+        raise LinkForged(path)
+    if now >= datetime.fromtimestamp(expires, UTC):
+        raise LinkExpired(path)
+
+
+def photo_links(
+    session: Session, report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None
+) -> list[str]:
+    """Links to the reporter's photos of a report (not the OPD's proof), valid until `expires_at`."""
+    key = signing_key(settings)
+    photo_ids = session.scalars(
+        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
+    )
+    return [base_url.rstrip("/") + sign(photo_path(photo_id), expires_at, key=key) for photo_id in photo_ids]
+
+
+def proof_upload_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None) -> str:
+    """The OPD's page for uploading the proof-of-completion photo of a report, valid until `expires_at`."""
+    return base_url.rstrip("/") + sign(proof_upload_path(report.tracking_id), expires_at, key=signing_key(settings))

@@ -1,0 +1,133 @@
+"""Signed links: photo links for staff and the OPD's proof-photo upload page."""
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from lapor import files, reports
+from lapor.db import session_scope
+from lapor.models import Photo, Report, ReportStatus
+from tests.api.conftest import START, ApiTestSettings, Clock, Person, image_bytes, set_status, submit
+
+
+def report_of(db: Engine, tracking_id: str) -> Report:
+    with session_scope(db) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        session.expunge(report)
+        return report
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_photo_links_open_the_photos_until_they_expire(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings, api_clock: Clock
+) -> None:
+    tracking_id = submit(client, citizen, photos=2)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        links = files.photo_links(
+            session, report, START + timedelta(hours=1), "https://lapor.example", settings=settings
+        )
+    assert len(links) == 2 and all(link.startswith("https://lapor.example/files/photos/") for link in links)
+    answer = client.get(path_of(links[0]))
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+    assert answer.content.startswith(b"\xff\xd8") and b"KameraPonsel" not in answer.content
+    api_clock.advance(timedelta(hours=1))
+    expired = client.get(path_of(links[0]))
+    assert expired.status_code == 403
+    assert expired.json()["error"] == {
+        "code": "invalid_link",
+        "message": "Tautan sudah kedaluwarsa.",
+        "details": {"reason": "expired"},
+    }
+
+
+@pytest.mark.parametrize("tamper", ["other-photo", "later-expiry", "bad-signature", "no-signature"])
+def test_forged_photo_links_are_403(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings, tamper: str
+) -> None:
+    submit(client, citizen, photos=2)
+    with session_scope(db_engine) as session:
+        first, second = session.scalars(select(Photo.id).order_by(Photo.id)).all()
+    link = files.sign(files.photo_path(first), START + timedelta(hours=1), key=files.signing_key(settings))
+    query = parse_qs(urlsplit(link).query)
+    forged = {
+        "other-photo": link.replace(f"/photos/{first}?", f"/photos/{second}?"),
+        "later-expiry": link.replace(query["expires"][0], str(int(query["expires"][0]) + 86400)),
+        "bad-signature": link[:-4] + "AAAA",
+        "no-signature": files.photo_path(first),
+    }[tamper]
+    response = client.get(forged)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "invalid_link"
+
+
+def test_a_link_signed_with_another_key_is_403(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    submit(client, citizen)
+    with session_scope(db_engine) as session:
+        photo_id = session.scalars(select(Photo.id)).one()
+    link = files.sign(files.photo_path(photo_id), START + timedelta(hours=1), key=b"someone-else")
+    assert client.get(link).status_code == 403
+
+
+def test_opd_uploads_the_proof_photo_through_its_link(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    tracking_id = submit(client, citizen)
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, actor="opd")
+    url = files.proof_upload_url(
+        report_of(db_engine, tracking_id), START + timedelta(days=2), "http://testserver", settings=settings
+    )
+    page = client.get(path_of(url))
+    assert page.status_code == 200 and "Unggah foto bukti penyelesaian" in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    uploaded = client.post(path_of(url), files={"photo": ("bukti.png", image_bytes("PNG"), "image/png")})
+    assert uploaded.status_code == 201, uploaded.text
+    found = re.search(r'<code id="photo-id">(\d+)</code>', uploaded.text)
+    assert found is not None
+    with session_scope(db_engine) as session:
+        proof = session.get(Photo, int(found.group(1)))
+        assert proof is not None and (proof.kind, proof.content_type) == ("proof", "image/png")
+        report = reports.get_by_tracking_id(session, tracking_id)
+        # The citizen's photo links leave the proof out; the staff photo link still opens it.
+        assert len(files.photo_links(session, report, START + timedelta(hours=1), "", settings=settings)) == 1
+    proof_link = files.sign(files.photo_path(proof.id), START + timedelta(hours=1), key=files.signing_key(settings))
+    assert client.get(proof_link).headers["content-type"] == "image/png"
+
+
+def test_proof_link_refusals(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings, api_clock: Clock
+) -> None:
+    tracking_id = submit(client, citizen)
+    report = report_of(db_engine, tracking_id)
+    url = path_of(files.proof_upload_url(report, START + timedelta(hours=1), "", settings=settings))
+    photo = {"photo": ("bukti.jpg", image_bytes(), "image/jpeg")}
+    # Not in the OPD's hands yet:
+    not_yet = client.post(url, files=photo)
+    assert not_yet.status_code == 409 and not_yet.json()["error"]["code"] == "invalid_state"
+    set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI)
+    # Not an image:
+    refused = client.post(url, files={"photo": ("bukti.jpg", b"GIF89a-bukan", "image/jpeg")})
+    assert refused.status_code == 415
+    # A link for another report:
+    other = url.replace(tracking_id, submit(client, citizen))
+    assert client.get(other).status_code == 403
+    api_clock.advance(timedelta(hours=2))
+    assert client.post(url, files=photo).status_code == 403
+    with session_scope(db_engine) as session:
+        assert session.scalars(select(Photo.kind)).all() == ["report", "report"]
+
+
+def test_production_refuses_to_sign_without_a_key() -> None:
+    from lapor.settings import Settings
+
+    with pytest.raises(RuntimeError, match="LAPOR_FILE_SIGNING_KEY"):
+        files.signing_key(Settings(environment="production", file_signing_key=None))
+    development = Settings(environment="development", file_signing_key=None)
+    assert files.signing_key(development) == files.DEVELOPMENT_KEY.encode()
