@@ -1,19 +1,20 @@
 """Signed links: a report's photos for staff, and the OPD's proof-photo upload page (lapor.files signs them)."""
 
 import html
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import InvalidState, LinkRefused, NotFound, ReportNotFound
 from api.schemas import CODE_PATTERN
 from api.submission import add_photos, read_photos
-from lapor import files, reports, uploads
+from lapor import files, masterdata, reports, uploads
 from lapor.models import Photo, PhotoKind, Report, ReportStatus
 
 router = APIRouter(prefix="/files", tags=["berkas"])
@@ -23,6 +24,7 @@ Expires = Annotated[int | None, Query(ge=0, le=10**11, description="Batas berlak
 Signature = Annotated[str | None, Query(max_length=128, description="HMAC-SHA256 tautan")]
 TrackingId = Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)]
 # The proof belongs to the OPD's follow-up: from disposition until the completion is reported.
+PHOTO_VIEW = timedelta(hours=1)  # photos on the staff page are signed for as long as one reading takes
 PROOF_STATUSES = (ReportStatus.TERVERIFIKASI.value, ReportStatus.PROSES.value)
 
 _PAGE = """<!doctype html>
@@ -85,6 +87,52 @@ def photo(
         media_type=row.content_type,
         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.get("/reports/{tracking_id}", response_class=HTMLResponse)
+def report_summary(
+    tracking_id: TrackingId,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    expires: Expires = None,
+    signature: Signature = None,
+) -> HTMLResponse:
+    """What the verifying admin reads from Tasklist: the report, its place and photos, never who reported it."""
+    _check(context, files.report_summary_path(tracking_id), expires, signature, now)
+    try:
+        report = reports.get_by_tracking_id(session, tracking_id)
+    except reports.ReportNotFound:
+        raise ReportNotFound() from None
+    kelurahan = masterdata.get_kelurahan(report.kelurahan_code) if report.kelurahan_code else None
+    kecamatan = masterdata.get_kecamatan(report.kecamatan_code) if report.kecamatan_code else None
+    identity = "tidak ada (diteruskan Admin Pusat)" if report.reporter_id is None else "terdaftar dan terverifikasi"
+    rows = [
+        ("Nomor laporan", report.tracking_id),
+        ("Status", ReportStatus(report.status).label),
+        ("Judul", report.title),
+        ("Kategori", masterdata.get_category(report.category).name),
+        ("Jenis", report.report_type),
+        ("Alamat", report.address),
+        ("Kelurahan", kelurahan.name if kelurahan else "-"),
+        ("Kecamatan", kecamatan.name if kecamatan else "-"),
+        ("Identitas pelapor", identity + (" (anonim: disembunyikan dari OPD dan publik)" if report.anonymous else "")),
+        ("Rahasia", "ya" if report.confidential else "tidak"),
+    ]
+    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    photo_ids = session.scalars(
+        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
+    )
+    key = context.signing_key
+    links = [files.sign(files.photo_path(photo_id), now + PHOTO_VIEW, key=key) for photo_id in photo_ids]
+    images = "".join(
+        f'<p><img src="{html.escape(link)}" alt="Foto laporan" style="max-width:100%"></p>' for link in links
+    )
+    content = (
+        f"<table>{table}</table><h2>Uraian</h2><p>{html.escape(report.description)}</p>"
+        f"<h2>Foto ({len(links)})</h2>{images or '<p>Tidak ada foto.</p>'}"
+    )
+    return _page(f"Laporan {report.tracking_id}", content)
 
 
 @router.get("/proof/{tracking_id}", response_class=HTMLResponse)

@@ -114,7 +114,7 @@ def add_photos(
 def _start_process(
     session: Session, context: AppContext, *, report: Report, images: list[uploads.CleanImage], now: datetime
 ) -> None:
-    variables = reports.process_variables(report, photo_count=len(images), base_url=context.base_url)
+    variables = reports.process_variables(report, photo_count=len(images))
     outbox.enqueue_start(session, report=report, variables=variables, now=now)
 
 

@@ -56,6 +56,10 @@ def photo_path(photo_id: int) -> str:
     return f"/files/photos/{photo_id}"
 
 
+def report_summary_path(tracking_id: str) -> str:
+    return f"/files/reports/{tracking_id}"
+
+
 def proof_upload_path(tracking_id: str) -> str:
     return f"/files/proof/{tracking_id}"
 
@@ -94,3 +98,8 @@ def photo_links(
 def proof_upload_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None) -> str:
     """The OPD's page for uploading the proof-of-completion photo of a report, valid until `expires_at`."""
     return base_url.rstrip("/") + sign(proof_upload_path(report.tracking_id), expires_at, key=signing_key(settings))
+
+
+def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None) -> str:
+    """Staff's read-only page of a report (text, place, photos; never the reporter's identity)."""
+    return base_url.rstrip("/") + sign(report_summary_path(report.tracking_id), expires_at, key=signing_key(settings))

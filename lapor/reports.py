@@ -82,7 +82,7 @@ def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
     return report
 
 
-def process_variables(report: Report, *, photo_count: int = 0, base_url: str = "") -> dict[str, Any]:
+def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:
     """The only place that maps a report to process variables: ids, codes and flags, never personal data."""
     return {
         "reportId": report.tracking_id,
@@ -94,8 +94,9 @@ def process_variables(report: Report, *, photo_count: int = 0, base_url: str = "
         "anonymous": report.anonymous,
         "confidential": report.confidential,
         "photoCount": photo_count,
+        # Signed links to the report page and photos are added by the deadline worker, renewed per stage.
         "photoLinks": [],
-        "reportSummaryUrl": f"{base_url}/staff/reports/{report.tracking_id}",
+        "reportSummaryUrl": "",
     }
 
 

@@ -29,11 +29,13 @@ def compute_deadline(*, sla: str, engine_now: str, report_id: str) -> dict[str, 
         column = _REPORT_COLUMN.get(sla)
         if column:  # tracking shows the current deadline
             setattr(report, column, due)
-        # Signed links live as long as the task that shows them, plus a day of grace.
+        # Signed links live as long as the task that shows them, plus a day of grace; each deadline renews them.
+        expires = due + LINK_GRACE
+        result["reportSummaryUrl"] = files.report_summary_url(report, expires, base_url, settings=d.settings)
         if sla == "verification":
-            result["photoLinks"] = files.photo_links(session, report, due + LINK_GRACE, base_url, settings=d.settings)
+            result["photoLinks"] = files.photo_links(session, report, expires, base_url, settings=d.settings)
         elif sla == "opd-completion":
-            result["proofUploadUrl"] = files.proof_upload_url(report, due + LINK_GRACE, base_url, settings=d.settings)
+            result["proofUploadUrl"] = files.proof_upload_url(report, expires, base_url, settings=d.settings)
     return result
 
 

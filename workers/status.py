@@ -6,13 +6,20 @@ from typing import Any
 from pyzeebe import Job, ZeebeTaskRouter
 
 from lapor import deadlines, reports
-from lapor.models import EventKind, ReportStatus
+from lapor.models import EventKind, MessageAuthor, MessageKind, ReportMessage, ReportStatus
 from workers.deps import deps
 from workers.errors import job_task, on_job_error
 
 router = ZeebeTaskRouter(exception_handler=on_job_error)
 ACTORS = ("admin-pengaduan", "opd", "pelapor", "sistem")
 AUTO_COMPLETE_NOTE = "Selesai otomatis: pelapor tidak menanggapi hasil tindak lanjut dalam batas waktu."
+
+
+# The OPD's words that the reporter reads in tracking, stored with the status they come with.
+_OPD_MESSAGE = {
+    ReportStatus.PROSES: MessageKind.OPD_RESPONSE,
+    ReportStatus.MENUNGGU_KONFIRMASI: MessageKind.OPD_COMPLETION,
+}
 
 
 def record_status(
@@ -24,6 +31,7 @@ def record_status(
     engine_now: str,
     opd_code: str | None,
     note: str | None,
+    opd_text: str | None = None,
 ) -> None:
     if actor not in ACTORS:
         raise ValueError(f"unknown actor {actor!r} in the BPMN task header")
@@ -32,7 +40,7 @@ def record_status(
         report = reports.get_by_tracking_id(session, report_id)
         if opd_code and status == ReportStatus.TERVERIFIKASI:
             report.opd_code = opd_code
-        reports.record_event(
+        first_time = reports.record_event(
             session,
             report=report,
             kind=EventKind.STATUS,
@@ -42,10 +50,28 @@ def record_status(
             job_key=job_key,
             detail=note,
         )
+        message_kind = _OPD_MESSAGE.get(ReportStatus(status))
+        if first_time and message_kind and opd_text and actor != "pelapor":
+            session.add(
+                ReportMessage(
+                    report_id=report.id,
+                    author=MessageAuthor.OPD.value,
+                    kind=message_kind.value,
+                    text=opd_text,
+                    created_at=at,
+                )
+            )
 
 
 @job_task(router, "lapor-status")
-async def status_task(job: Job, reportId: str, engineNow: str, opdCode: str | None = None) -> dict[str, Any]:
+async def status_task(
+    job: Job,
+    reportId: str,
+    engineNow: str,
+    opdCode: str | None = None,
+    responseText: str | None = None,
+    completionText: str | None = None,
+) -> dict[str, Any]:
     headers = job.custom_headers
     await asyncio.to_thread(
         record_status,
@@ -56,6 +82,7 @@ async def status_task(job: Job, reportId: str, engineNow: str, opdCode: str | No
         engine_now=engineNow,
         opd_code=opdCode,
         note=None,
+        opd_text=responseText if headers.get("status") == ReportStatus.PROSES else completionText,
     )
     return {}
 

@@ -131,3 +131,22 @@ def test_production_refuses_to_sign_without_a_key() -> None:
         files.signing_key(Settings(environment="production", file_signing_key=None))
     development = Settings(environment="development", file_signing_key=None)
     assert files.signing_key(development) == files.DEVELOPMENT_KEY.encode()
+
+
+def test_staff_report_page_shows_the_report_and_never_the_reporter(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    tracking_id = submit(client, citizen, photos=2, anonim=True)
+    link = files.report_summary_url(report_of(db_engine, tracking_id), START + timedelta(days=4), "", settings=settings)
+    page = client.get(link)
+    assert page.status_code == 200
+    assert (
+        tracking_id in page.text and "Lubang besar di badan jalan" in page.text and "Belum Terverifikasi" in page.text
+    )
+    assert page.text.count("/files/photos/") == 2  # the photos, each behind its own signed link
+    for personal in (citizen.name, citizen.email, citizen.phone):
+        assert personal not in page.text
+    photo = re.search(r'src="([^"]+)"', page.text)
+    assert photo and client.get(photo.group(1).replace("&amp;", "&")).status_code == 200
+    forged = client.get(link.replace(tracking_id, "PTK-2611-ZZZZZZ"))
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "invalid_link"

@@ -78,9 +78,7 @@ def test_submission_writes_report_photos_and_start_command_in_one_go(
         photos = session.scalars(select(Photo).where(Photo.report_id == report.id)).all()
         command = session.scalars(select(OutboxMessage)).one()
         assert command.kind == "start_process" and command.dedup_key == f"start:{report.tracking_id}"
-        assert command.payload["variables"] == reports.process_variables(
-            report, photo_count=2, base_url="http://testserver"
-        )
+        assert command.payload["variables"] == reports.process_variables(report, photo_count=2)
         assert command.sent_at is None and report.process_instance_key is None
     assert [p.kind for p in photos] == ["report", "report"]
     files = stored_files(settings)

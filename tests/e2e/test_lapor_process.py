@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 from pyzeebe import ZeebeClient
+from sqlalchemy import select
 
+from lapor import reports
 from lapor.camunda import CamundaRest
-from lapor.models import EventKind, ReportStatus
+from lapor.db import session_scope
+from lapor.models import EventKind, ReportMessage, ReportStatus
 from tests.conftest import EngineClock, eventually
 from tests.e2e.conftest import (
     REPORTER,
@@ -27,6 +30,15 @@ from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
 OPD_PUPR_EMAIL = "pupr@pontianak.go.id"
+
+
+def opd_messages(deps: Deps, instance: Submitted) -> list[tuple[str, str]]:
+    with session_scope(deps.db) as session:
+        report = reports.get_by_tracking_id(session, instance.tracking_id)
+        rows = session.scalars(
+            select(ReportMessage).where(ReportMessage.report_id == report.id, ReportMessage.author == "opd")
+        )
+        return [(m.kind, m.text) for m in rows]
 
 
 def statuses(deps: Deps, instance: Submitted) -> list[tuple[str | None, str]]:
@@ -68,7 +80,8 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
     await verify(camunda, instance, "lengkap")
 
     dispatch = await open_task(camunda, instance, "DispatchReportTask")
-    assert camunda.variables(instance.process_instance_key)["proposedOpdCode"] == "PUPR"  # the DMN's proposal
+    key = instance.process_instance_key
+    assert await eventually(lambda: camunda.variables(key).get("proposedOpdCode")) == "PUPR"  # the DMN's proposal
     assert set(dispatch["candidateGroups"]) >= {"admin-pengaduan", "analis", "kepala-bidang"}
     await complete_task(camunda, instance, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
 
@@ -80,6 +93,12 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
     await status_becomes(worker_deps, instance, ReportStatus.PROSES)
     await finish_work(camunda, instance)
     await status_becomes(worker_deps, instance, ReportStatus.MENUNGGU_KONFIRMASI)
+    assert opd_messages(worker_deps, instance) == [  # what the reporter reads in tracking
+        ("opd_response", "Segera."),
+        ("opd_completion", "Jalan sudah ditambal."),
+    ]
+    summary_url = await eventually(lambda: camunda.variables(key).get("reportSummaryUrl"))
+    assert summary_url.startswith(f"{worker_deps.settings.public_base_url}/files/reports/{instance.tracking_id}?")
 
     # No answer from the reporter for 10 days (until the end of the 10th day): the report completes by itself.
     clock.advance(timedelta(days=9))

@@ -53,7 +53,7 @@ async def test_job_user_task_and_timer_on_the_real_engine(
         assert await asyncio.to_thread(instance_state) == "ACTIVE"
         clock.advance(timedelta(days=2, minutes=1))
         assert await eventually(lambda: instance_state() == "COMPLETED" or None)
-        variables = camunda.variables(key)
+        variables = await eventually(lambda: ((v := camunda.variables(key)).get("approved") is not None and v) or None)
         assert variables["echoed"] == "LAPOR"
         assert variables["approved"] is True
     finally:
