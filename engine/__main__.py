@@ -14,6 +14,7 @@ import structlog
 from engine.errors import EngineError
 from engine.fetch import fetch
 from engine.launcher import EnginePorts, LocalEngine
+from engine.users import create_role_users
 from lapor.logging import configure_logging
 from lapor.migrate import upgrade
 from lapor.settings import ROOT, get_settings
@@ -65,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     try:
         deployed = asyncio.run(deploy_directory(engine.grpc_address))
         log.info("bpmn.deployed", resources=deployed)
+        users = create_role_users(engine.opensearch_url)
+        log.info("logins.created", users=users, passwords="each the same as its user id")
         env = {
             **os.environ,
             "LAPOR_ZEEBE_ADDRESS": engine.grpc_address,
@@ -88,7 +91,13 @@ def cmd_run(args: argparse.Namespace) -> None:
                 cwd=ROOT,
             )
         )
-        _print_addresses({**engine.addresses(), "API docs": f"http://127.0.0.1:{API_PORT}/docs"})
+        _print_addresses(
+            {
+                **engine.addresses(),
+                "Role logins": "admin-pengaduan, analis, kepala-bidang, koordinator, opd-<kode> (password = user id)",
+                "API docs": f"http://127.0.0.1:{API_PORT}/docs",
+            }
+        )
         log.info("stack.started", database=settings.database_url)
         _wait_for_signal()
     finally:
