@@ -7,7 +7,6 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
@@ -120,11 +119,7 @@ def report_summary(
         ("Rahasia", "ya" if report.confidential else "tidak"),
     ]
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    photo_ids = session.scalars(
-        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
-    )
-    key = context.signing_key
-    links = [files.sign(files.photo_path(photo_id), now + PHOTO_VIEW, key=key) for photo_id in photo_ids]
+    links = files.photo_links(session, report, now + PHOTO_VIEW, "", key=context.signing_key)
     images = "".join(
         f'<p><img src="{html.escape(link)}" alt="Foto laporan" style="max-width:100%"></p>' for link in links
     )

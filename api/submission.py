@@ -6,7 +6,6 @@ from datetime import date, datetime
 import structlog
 from fastapi import UploadFile
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext
@@ -176,9 +175,11 @@ def create_unlocated_report(
     lapor.reports.create insists on a valid location, so the row is written here; Admin Pengaduan reads the
     text at verification and the disposisi picks the OPD (the routing DMN falls back to Diskominfo).
     """
-    for _ in range(5):
-        report = Report(
-            tracking_id=reports.new_tracking_id(now),
+    report = reports.insert_with_tracking_id(
+        session,
+        now,
+        lambda tracking_id: Report(
+            tracking_id=tracking_id,
             reporter_id=reporter.id if reporter else None,
             channel=channel,
             report_type="pengaduan",
@@ -194,15 +195,10 @@ def create_unlocated_report(
             created_at=now,
             source=origin.source,
             external_ref=origin.external_ref,
-        )
-        try:
-            with session.begin_nested():
-                session.add(report)
-        except IntegrityError:  # tracking id collision: draw again
-            continue
-        _start_process(session, context, report=report, images=[], now=now)
-        return report
-    raise RuntimeError("could not draw a unique tracking id")
+        ),
+    )
+    _start_process(session, context, report=report, images=[], now=now)
+    return report
 
 
 def reports_by_ref(session: Session, external_ref: str) -> Report | None:

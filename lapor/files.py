@@ -85,10 +85,16 @@ def check(path: str, expires: int, signature: str, *, key: bytes, now: datetime)
 
 
 def photo_links(
-    session: Session, report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None
+    session: Session,
+    report: Report,
+    expires_at: datetime,
+    base_url: str,
+    *,
+    settings: Settings | None = None,
+    key: bytes | None = None,
 ) -> list[str]:
     """Links to the reporter's photos of a report (not the OPD's proof), valid until `expires_at`."""
-    key = signing_key(settings)
+    key = key or signing_key(settings)
     photo_ids = session.scalars(
         select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
     )

@@ -1,6 +1,7 @@
 """Reports: creation, tracking ids, the process variables of a report, and its timeline."""
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,9 +50,11 @@ def create(session: Session, *, data: NewReport, reporter: Reporter | None, chan
         raise ValueError(f"unknown report type {data.report_type!r}")
     masterdata.get_category(data.category)
     masterdata.check_location(data.kecamatan_code, data.kelurahan_code)
-    for _ in range(5):
-        report = Report(
-            tracking_id=new_tracking_id(now),
+    return insert_with_tracking_id(
+        session,
+        now,
+        lambda tracking_id: Report(
+            tracking_id=tracking_id,
             reporter_id=reporter.id if reporter else None,
             channel=channel,
             report_type=data.report_type,
@@ -65,7 +68,14 @@ def create(session: Session, *, data: NewReport, reporter: Reporter | None, chan
             confidential=data.confidential,
             status=ReportStatus.BELUM_TERVERIFIKASI.value,
             created_at=now,
-        )
+        ),
+    )
+
+
+def insert_with_tracking_id(session: Session, now: datetime, build: Callable[[str], Report]) -> Report:
+    """Insert the report `build` makes for a freshly drawn tracking id; draw again on the rare collision."""
+    for _ in range(5):
+        report = build(new_tracking_id(now))
         try:
             with session.begin_nested():
                 session.add(report)

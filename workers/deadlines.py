@@ -13,8 +13,11 @@ from workers.errors import job_task, on_job_error
 router = ZeebeTaskRouter(exception_handler=on_job_error)
 
 LINK_GRACE = timedelta(days=1)
-_REPORT_COLUMN = {"verification": "verification_due_at", "opd-response": "response_due_at"}
-_REPORT_COLUMN["opd-completion"] = "completion_due_at"
+_REPORT_COLUMN = {
+    "verification": "verification_due_at",
+    "opd-response": "response_due_at",
+    "opd-completion": "completion_due_at",
+}
 
 
 def compute_deadline(*, sla: str, engine_now: str, report_id: str) -> dict[str, Any]:
