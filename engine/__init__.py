@@ -1,6 +1,6 @@
-"""Local Camunda 8 orchestration cluster (Zeebe, Operate, Tasklist, REST API) for development and tests."""
+"""The local Operaton engine: built from engine/pom.xml with Maven, started and stopped by the launcher."""
 
 from engine.errors import EngineError
-from engine.launcher import EnginePorts, LocalEngine
+from engine.launcher import LocalEngine, test_port
 
-__all__ = ["EngineError", "EnginePorts", "LocalEngine"]
+__all__ = ["EngineError", "LocalEngine", "test_port"]

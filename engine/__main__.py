@@ -1,7 +1,6 @@
-"""CLI of the local engine: `python -m engine fetch | start | run`."""
+"""The local engine and the whole local system: `python -m engine build | start | run`."""
 
 import argparse
-import asyncio
 import os
 import signal
 import subprocess
@@ -11,14 +10,15 @@ from pathlib import Path
 
 import structlog
 
+from engine.build import build
 from engine.errors import EngineError
-from engine.fetch import fetch
-from engine.launcher import EnginePorts, LocalEngine
-from engine.users import create_role_users
+from engine.java import find_java
+from engine.launcher import LocalEngine
+from lapor.deploy import deploy_and_provision
 from lapor.logging import configure_logging
 from lapor.migrate import upgrade
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, local_logins
 from lapor.settings import ROOT, get_settings
-from lapor.zeebe import deploy_directory
 
 log = structlog.get_logger("engine")
 API_PORT = 8000
@@ -45,8 +45,7 @@ def _wait_for_signal() -> None:
 
 
 def cmd_start(args: argparse.Namespace) -> None:
-    ports = EnginePorts.for_tests() if args.test_ports else EnginePorts()
-    engine = LocalEngine(data_dir=Path(args.data_dir), ports=ports, test_mode=args.test_mode)
+    engine = LocalEngine(data_dir=Path(args.data_dir), port=args.port)
     engine.start()
     try:
         _print_addresses(engine.addresses())
@@ -56,49 +55,40 @@ def cmd_start(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """Engine, deployment of bpmn/, workers and API; Ctrl-C stops all of them."""
+    """Engine, bpmn/ deployed with the roles provisioned, workers and API; Ctrl-C stops all of them."""
     settings = get_settings()
     upgrade(settings.database_url)  # the schema first: workers and API write from their first second
     log.info("database.migrated", database=settings.database_url)
-    engine = LocalEngine(data_dir=Path(args.data_dir))
+    engine = LocalEngine(
+        data_dir=Path(args.data_dir),
+        admin_user=settings.engine_admin_user,
+        admin_password=settings.engine_admin_password,
+    )
     engine.start()
     services: list[subprocess.Popen[bytes]] = []
     try:
-        deployed = asyncio.run(deploy_directory(engine.grpc_address))
-        log.info("bpmn.deployed", resources=deployed)
-        users = create_role_users(engine.opensearch_url)
-        log.info("logins.created", users=users, passwords="each the same as its user id")
-        env = {
-            **os.environ,
-            "LAPOR_ZEEBE_ADDRESS": engine.grpc_address,
-            "LAPOR_CAMUNDA_REST_URL": engine.rest_url,
-        }
+        settings = settings.model_copy(update={"engine_url": engine.rest_url})
+        deployment, _ = deploy_and_provision(settings, attempts=5, delay=2)
+        log.info("bpmn.deployed", deployment=deployment.id, changed=deployment.resources)
+        env = {**os.environ, "LAPOR_ENGINE_URL": engine.rest_url}
         (ROOT / "var").mkdir(exist_ok=True)
-        services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=env, cwd=ROOT))
-        services.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(API_PORT),
-                ],
-                env=env,
-                cwd=ROOT,
-            )
-        )
+        workers_env = {
+            **env,
+            "LAPOR_ENGINE_USER": WORKERS_ACCOUNT,
+            "LAPOR_ENGINE_PASSWORD": settings.worker_engine_password,
+        }
+        api_env = {**env, "LAPOR_ENGINE_USER": API_ACCOUNT, "LAPOR_ENGINE_PASSWORD": settings.api_engine_password}
+        services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=workers_env, cwd=ROOT))
+        api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1"]
+        services.append(subprocess.Popen([*api, "--port", str(API_PORT)], env=api_env, cwd=ROOT))
+        logins = ", ".join(user.id for user in local_logins()[:5]) + ", opd-<kode>"
         _print_addresses(
             {
                 **engine.addresses(),
-                "Role logins": "admin-pengaduan, analis, kepala-bidang, koordinator, opd-<kode> (password = user id)",
-                "API docs": f"http://127.0.0.1:{API_PORT}/docs",
+                "Role logins": f"{logins} (password = user id)",
+                "LAPOR! API docs": f"http://127.0.0.1:{API_PORT}/docs",
             }
         )
-        log.info("stack.started", database=settings.database_url)
         _wait_for_signal()
     finally:
         for proc in services:
@@ -116,20 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(log_format=settings.log_format, level=settings.log_level)
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("fetch", help="download the pinned engine from Maven Central into the cache")
+    build_cmd = sub.add_parser("build", help="build the engine jar with Maven (skipped when it is up to date)")
+    build_cmd.add_argument("--force", action="store_true")
     start = sub.add_parser("start", help="run only the engine in the foreground")
     start.add_argument("--data-dir", default=str(ROOT / "var" / "engine"))
-    start.add_argument("--test-mode", action="store_true", help="controllable engine clock")
-    start.add_argument(
-        "--test-ports", action="store_true", help="the ports the tests use, beside a running local stack"
-    )
-    run = sub.add_parser("run", help="engine + deployment + workers + API in the foreground")
+    start.add_argument("--port", type=int, default=8080)
+    run = sub.add_parser("run", help="engine + deployment + roles + workers + API in the foreground")
     run.add_argument("--data-dir", default=str(ROOT / "var" / "engine"))
     args = parser.parse_args(argv)
     try:
-        if args.command == "fetch":
-            dist = fetch()
-            print(f"Camunda: {dist.camunda_home}\nOpenSearch: {dist.opensearch_lib}")
+        if args.command == "build":
+            print(build(find_java(minimum=17, purpose="The Operaton engine"), force=args.force))
         elif args.command == "start":
             cmd_start(args)
         else:

@@ -2,4 +2,4 @@
 
 
 class EngineError(RuntimeError):
-    """The local engine could not be fetched, started or reached."""
+    """The local engine could not be built, started or reached."""

@@ -1,4 +1,4 @@
-"""Finds a Java runtime of the right major version for each engine component."""
+"""Finds a Java runtime (17 or newer) for the engine."""
 
 import os
 import re

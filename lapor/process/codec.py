@@ -1,0 +1,66 @@
+"""Python values to Operaton's typed variables and back: the only place that knows the wire types.
+
+The engine here has no JSON variable type (Spin's JSON data format is not on this project's Maven Central), so a
+variable is a string, a boolean, a number, a date or null. A list or a dict is refused with TypeError rather than
+smuggled in as text: the model would see a string where the author meant a list.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+_INT32 = range(-(2**31), 2**31)
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # what the REST API reads and writes: 2026-12-02T23:59:59.000+0700
+
+TypedValue = dict[str, Any]
+
+
+class UnsupportedVariable(TypeError):
+    """A value the engine cannot hold as a process variable."""
+
+
+def format_date(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise UnsupportedVariable("a date variable needs a timezone-aware datetime")
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}" + value.strftime("%z")
+
+
+def parse_date(text: str) -> datetime:
+    return datetime.strptime(text, DATE_FORMAT)
+
+
+def encode(value: Any) -> TypedValue:
+    """One typed variable, as the REST API wants it: {"value": ..., "type": ...}."""
+    if value is None:
+        return {"value": None, "type": "Null"}
+    if isinstance(value, bool):  # before int: bool is an int in Python
+        return {"value": value, "type": "Boolean"}
+    if isinstance(value, int):
+        return {"value": value, "type": "Integer" if value in _INT32 else "Long"}
+    if isinstance(value, float):
+        return {"value": value, "type": "Double"}
+    if isinstance(value, str):
+        return {"value": value, "type": "String"}
+    if isinstance(value, datetime):
+        return {"value": format_date(value), "type": "Date"}
+    raise UnsupportedVariable(
+        f"{type(value).__name__} cannot be a process variable (strings, numbers, booleans, dates)"
+    )
+
+
+def decode(typed: Mapping[str, Any]) -> Any:
+    """The Python value of one typed variable; unknown types come back as their raw value."""
+    kind, value = typed.get("type"), typed.get("value")
+    if value is None:
+        return None
+    if kind == "Date":
+        return parse_date(str(value))
+    return value
+
+
+def encode_all(variables: Mapping[str, Any]) -> dict[str, TypedValue]:
+    return {name: encode(value) for name, value in variables.items()}
+
+
+def decode_all(variables: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {name: decode(typed) for name, typed in variables.items()}

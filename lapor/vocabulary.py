@@ -1,0 +1,117 @@
+"""The contract between bpmn/ and the code, named once: processes, topics, messages, errors, deadlines, actors.
+
+BPMN variables are camelCase (`trackingId`), Python names snake_case (`tracking_id`); this module is where the two
+meet. `tests/unit/test_bpmn_resources.py` checks the models against it.
+"""
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+PROCESS_ID = "lapor-pengaduan"
+RECAP_PROCESS_ID = "lapor-rekap-bulanan"
+ROUTING_DECISION_ID = "RoutingOpd"
+
+# The tracking id is the process instance's business key and the process variable `trackingId`.
+TRACKING_ID_VARIABLE = "trackingId"
+# Every service task maps the engine's clock into this input variable (`${now()}`); workers never read their own.
+ENGINE_NOW_VARIABLE = "engineNow"
+
+
+class Topic(StrEnum):
+    """External-task topics: one handler each (workers/topics.py)."""
+
+    DEADLINE = "lapor-deadline"
+    STATUS = "lapor-status"
+    NOTIFY = "lapor-notify"
+    REMINDER = "lapor-reminder"
+    RETURN_NATIONAL = "lapor-return-national"
+    AUTO_COMPLETE = "lapor-auto-complete"
+    RECAP = "lapor-recap"
+
+
+class Message(StrEnum):
+    """Messages the API correlates to a running report by its business key (the tracking id)."""
+
+    SUPPLEMENTED = "laporan-dilengkapi"
+    CITIZEN_RESPONSE = "tanggapan-pelapor"
+
+
+class ErrorCode(StrEnum):
+    """BPMN error codes a worker throws for a business outcome; each is caught in the model."""
+
+    NATIONAL_RETURN_REFUSED = "NATIONAL_RETURN_REFUSED"
+
+
+class Actor(StrEnum):
+    """Who did a step, as the timeline records it (the `actor` property of status tasks)."""
+
+    ADMIN_PENGADUAN = "admin-pengaduan"
+    OPD = "opd"
+    PELAPOR = "pelapor"
+    SISTEM = "sistem"
+
+    @property
+    def label(self) -> str:
+        return _ACTOR_LABELS[self]
+
+
+_ACTOR_LABELS = {
+    Actor.ADMIN_PENGADUAN: "Admin Pengaduan Daerah",
+    Actor.OPD: "OPD / Pejabat Penghubung",
+    Actor.PELAPOR: "Pelapor",
+    Actor.SISTEM: "Sistem",
+}
+
+
+@dataclass(frozen=True)
+class _Sla:
+    code: str  # the `sla` / `deadline` property in the BPMN
+    prefix: str  # BPMN variables `<prefix>DueAt` and `<prefix>ReminderAt`
+    column: str | None  # the reports column tracking shows, if any
+    label: str  # Bahasa Indonesia, in notifications and tracking
+    working_days: bool  # counted in working days (else calendar days)
+    has_reminder: bool  # a reminder timer fires before the due date
+
+
+class Deadline(Enum):
+    """The SOP's deadlines; the length of each is a setting (lapor.settings)."""
+
+    VERIFICATION = _Sla("verification", "verification", "verification_due_at", "verifikasi laporan", True, True)
+    SUPPLEMENT = _Sla("supplement", "supplement", None, "kelengkapan laporan oleh pelapor", False, False)
+    OPD_RESPONSE = _Sla("opd-response", "response", "response_due_at", "tanggapan OPD", True, True)
+    OPD_COMPLETION = _Sla("opd-completion", "completion", "completion_due_at", "penyelesaian tindak lanjut", True, True)
+    CITIZEN_CONFIRMATION = _Sla("citizen-confirmation", "confirmation", None, "konfirmasi pelapor", False, False)
+
+    @property
+    def code(self) -> str:
+        return self.value.code
+
+    @property
+    def due_variable(self) -> str:
+        return f"{self.value.prefix}DueAt"
+
+    @property
+    def reminder_variable(self) -> str | None:
+        return f"{self.value.prefix}ReminderAt" if self.value.has_reminder else None
+
+    @property
+    def column(self) -> str | None:
+        return self.value.column
+
+    @property
+    def label(self) -> str:
+        return self.value.label
+
+    @property
+    def working_days(self) -> bool:
+        return self.value.working_days
+
+    @classmethod
+    def from_code(cls, code: str) -> "Deadline":
+        for deadline in cls:
+            if deadline.code == code:
+                return deadline
+        raise ValueError(f"unknown deadline {code!r}; known: {', '.join(d.code for d in cls)}")
+
+
+DUE_VARIABLES = tuple(d.due_variable for d in Deadline)
