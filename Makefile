@@ -9,7 +9,7 @@ run: setup
 	$(PY) -m engine run
 
 test: setup lint
-	$(PY) -m engine fetch
+	$(PY) -m engine build
 	$(VENV)/bin/pytest
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -36,4 +36,4 @@ lock:
 		--python-version 3.11 -o requirements.lock
 
 clean-engine:
-	rm -rf var/engine
+	rm -rf var/engine engine/target

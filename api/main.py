@@ -17,7 +17,8 @@ from lapor import uploads
 from lapor.db import default_engine, make_engine
 from lapor.logging import configure_logging
 from lapor.notifications.service import build_channels
-from lapor.outbox import OutboxDispatcher, operate_instance_finder
+from lapor.outbox import OutboxDispatcher
+from lapor.process import EngineClient
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings, get_settings
 
@@ -62,8 +63,13 @@ def create_app(
     limits: Mapping[str, Limit] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """The API on a database; tests pass their own settings, engine, limits and clock."""
-    settings = settings or get_settings()
+    """The API on a database; tests pass their own settings, engine, limits and clock.
+
+    `uvicorn --factory api.main:create_app` builds it from the environment (settings and logging read once here).
+    """
+    if settings is None:
+        settings = get_settings()
+        configure_logging(log_format=settings.log_format, level=settings.log_level)
     if db is None:
         db = default_engine() if settings is get_settings() else make_engine(settings.database_url)
     email, sms = build_channels(settings)
@@ -76,13 +82,17 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task: asyncio.Task[None] | None = None
+        engine: EngineClient | None = None
         if dispatch:
-            dispatcher = OutboxDispatcher(settings.zeebe_address, db, find_instance=operate_instance_finder(settings))
-            task = asyncio.create_task(dispatcher.run_forever(stop))
+            # The API's own service account (svc-api): it may start, find, correlate and nothing else.
+            engine = EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password)
+            task = asyncio.create_task(OutboxDispatcher(engine, db).run_forever(stop))
         yield
         stop.set()
         if task is not None:
             await task
+        if engine is not None:
+            engine.close()
 
     app = FastAPI(
         title="LAPOR! Pontianak API",
@@ -107,12 +117,3 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app
-
-
-def _default_app() -> FastAPI:
-    settings = get_settings()
-    configure_logging(log_format=settings.log_format, level=settings.log_level)
-    return create_app(settings)
-
-
-app = _default_app()

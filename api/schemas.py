@@ -108,7 +108,7 @@ class TimelineEntry(BaseModel):
 
 
 class DeadlineView(BaseModel):
-    kind: Literal["verification", "response", "completion"]
+    kind: Literal["verification", "opd-response", "opd-completion"]  # lapor.vocabulary.Deadline codes
     label: str
     due_at: datetime
 

@@ -32,6 +32,7 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
+from lapor.vocabulary import Actor, Deadline
 
 # Verified by Admin Pengaduan and not withdrawn from view: what the public feed and Open311 show.
 PUBLIC_STATUSES = (
@@ -42,16 +43,11 @@ PUBLIC_STATUSES = (
 )
 CLOSED_STATUSES = (ReportStatus.SELESAI.value, ReportStatus.DITUTUP.value, ReportStatus.DIKEMBALIKAN_KE_PUSAT.value)
 PHOTO_LINK_LIFETIME = timedelta(hours=1)
-ACTOR_LABELS = {
-    "admin-pengaduan": "Admin Pengaduan Daerah",
-    "opd": "Perangkat Daerah (OPD)",
-    "pelapor": "Pelapor",
-    "sistem": "Sistem",
-}
-_DEADLINES = {
-    ReportStatus.BELUM_TERVERIFIKASI.value: ("verification", "Batas waktu verifikasi laporan"),
-    ReportStatus.TERVERIFIKASI.value: ("response", "Batas waktu tanggapan OPD"),
-    ReportStatus.PROSES.value: ("completion", "Batas waktu penyelesaian tindak lanjut"),
+# The deadline a report is waiting on in each status, as tracking shows it.
+_CURRENT_DEADLINE = {
+    ReportStatus.BELUM_TERVERIFIKASI.value: Deadline.VERIFICATION,
+    ReportStatus.TERVERIFIKASI.value: Deadline.OPD_RESPONSE,
+    ReportStatus.PROSES.value: Deadline.OPD_COMPLETION,
 }
 
 
@@ -113,16 +109,20 @@ def opd_of(code: str | None) -> CodeName | None:
 
 
 def current_deadline(report: Report) -> DeadlineView | None:
-    kind_label = _DEADLINES.get(report.status)
-    if kind_label is None:
+    deadline = _CURRENT_DEADLINE.get(report.status)
+    if deadline is None or deadline.column is None:
         return None
-    kind, label = kind_label
-    due = {
-        "verification": report.verification_due_at,
-        "response": report.response_due_at,
-        "completion": report.completion_due_at,
-    }[kind]
-    return DeadlineView(kind=kind, label=label, due_at=due) if due is not None else None
+    due: datetime | None = getattr(report, deadline.column)
+    if due is None:
+        return None
+    return DeadlineView(kind=deadline.code, label=f"Batas waktu {deadline.label}", due_at=due)
+
+
+def actor_label(actor: str) -> str:
+    try:
+        return Actor(actor).label
+    except ValueError:
+        return actor  # an actor this version does not know is still shown, by its code
 
 
 def last_activity(session: Session, reports: Sequence[Report]) -> dict[int, datetime]:
@@ -179,7 +179,7 @@ def _timeline(session: Session, report: Report) -> list[TimelineEntry]:
         TimelineEntry(
             status=status_view(event.status or ""),
             actor=event.actor,
-            actor_label=ACTOR_LABELS.get(event.actor, event.actor),
+            actor_label=actor_label(event.actor),
             at=event.occurred_at,
             note=event.detail,
         )

@@ -1,4 +1,4 @@
-"""structlog set up once for every process; stdlib loggers (pyzeebe, uvicorn, grpc) go through it."""
+"""structlog set up once for every process; stdlib loggers (uvicorn, httpx) go through it."""
 
 import logging
 import sys
@@ -45,7 +45,7 @@ def configure_logging(*, log_format: str = "console", level: str = "INFO") -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "pyzeebe"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx"):
         # uvicorn installs its own handlers; hand its records to the root handler instead.
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

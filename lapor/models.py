@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     Float,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lapor.db import Base, UtcDateTime
+from lapor.vocabulary import Actor
 
 
 class ReportStatus(StrEnum):
@@ -87,7 +87,8 @@ class Report(Base):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(32), default=ReportStatus.BELUM_TERVERIFIKASI.value)
     opd_code: Mapped[str | None] = mapped_column(String(32))
-    process_instance_key: Mapped[int | None] = mapped_column(BigInteger)
+    # The engine's id of the report's `lapor-pengaduan` instance, once the outbox has started it.
+    process_instance_id: Mapped[str | None] = mapped_column(String(64))
     # Current SLA due dates, as computed by the deadline worker from the engine clock (for tracking and recaps).
     verification_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -108,7 +109,7 @@ class Report(Base):
 
 
 class ReportEvent(Base):
-    """The timeline: status changes, reminders, escalations, returns. One row per job, however often it runs."""
+    """The timeline: status changes, reminders, escalations, returns; one row per external task, retries included."""
 
     __tablename__ = "report_events"
 
@@ -119,13 +120,14 @@ class ReportEvent(Base):
     actor: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    job_key: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # The engine's id of the external task that wrote the row; None for rows written outside the process.
+    task_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     report: Mapped[Report] = relationship(back_populates="events")
 
 
 class Notification(Base):
-    """Sent-once ledger: the job key is the idempotency key, so a retried job does not send again."""
+    """Sent-once ledger: the external task's id is in the idempotency key, so a retried task does not send again."""
 
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("idempotency_key", "channel", name="uq_notification_once"),)
@@ -159,9 +161,9 @@ class PhotoKind(StrEnum):
 
 
 class MessageAuthor(StrEnum):
-    PELAPOR = "pelapor"
-    OPD = "opd"
-    ADMIN_PENGADUAN = "admin-pengaduan"
+    PELAPOR = Actor.PELAPOR.value
+    OPD = Actor.OPD.value
+    ADMIN_PENGADUAN = Actor.ADMIN_PENGADUAN.value
 
 
 class MessageKind(StrEnum):

@@ -1,73 +1,57 @@
 """Transactional outbox: engine commands are rows written with the change that needs them, sent until accepted.
 
-Starting a report's process is made idempotent in three layers:
+Exactly one process instance per report:
 
 1. the row's dedup key `start:<tracking id>` allows one start command per report;
-2. before starting, the dispatcher skips a report that already has its `process_instance_key`;
-3. each attempt is marked `in_doubt` *before* `CreateProcessInstance` is sent and cleared when the answer (or
-   a rejection that proves nothing was created) arrives. A retry of an attempt in doubt (timeout, lost answer,
-   crash) first asks Operate whether an instance with this `reportId` exists and adopts it.
+2. a report that already has its `process_instance_id` is not started again;
+3. before every start the dispatcher asks the engine for an instance with the report's business key (the
+   tracking id). The engine writes its history in the transaction that creates the instance, so an instance whose
+   creation answer was lost (timeout, crash, network) is found on the next attempt and adopted, never doubled.
 
-The window left: the engine created the instance, its answer was lost, and Operate has not imported it by the
-time of the retry (at least IN_DOUBT_DELAY later). Only then a second instance can start; when its key cannot
-be stored because the first was adopted meanwhile, the dispatcher cancels the newer one. Without an instance
-finder (Operate unreachable by configuration) layer 3 falls back to starting again.
-
-Messages are published with their message id; Zeebe drops a second message with the same id while the first
-is buffered (its time to live), so a retried publish does not correlate twice.
+Messages (a supplement, the reporter's answer) are correlated by business key. Operaton keeps no message that
+nobody waits for, so such a message stays pending and is tried again with backoff, never dropped. Each carries its
+id into the instance (`lastMessageId`), so a retry of a correlation whose answer was lost sees it arrived.
 """
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import structlog
-from pyzeebe import ZeebeClient, create_insecure_channel
-from pyzeebe.errors import (
-    InvalidJSONError,
-    MessageAlreadyExistsError,
-    ProcessDefinitionHasNoStartEventError,
-    ProcessDefinitionNotFoundError,
-    ProcessInvalidError,
-    ZeebeBackPressureError,
-)
 from sqlalchemy import CursorResult, Engine, and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from lapor.camunda import CamundaRest
 from lapor.db import session_scope
 from lapor.models import OutboxKind, OutboxMessage, Report
-from lapor.reports import PROCESS_ID
-from lapor.settings import Settings
+from lapor.process import EngineError, EngineUnavailable
+from lapor.vocabulary import PROCESS_ID, TRACKING_ID_VARIABLE
 
 __all__ = [
-    "IN_DOUBT_DELAY",
-    "MESSAGE_TTL",
-    "InstanceFinder",
+    "LAST_MESSAGE_VARIABLE",
     "OutboxDispatcher",
+    "ProcessCommands",
     "enqueue_message",
     "enqueue_start",
-    "operate_instance_finder",
     "pending_count",
 ]
 
 _log = structlog.stdlib.get_logger(__name__)
 
-MESSAGE_TTL = timedelta(hours=1)  # a reply waits this long for its catch event (the process may be a step behind)
-IN_DOUBT_DELAY = timedelta(minutes=1)  # time for Operate to import an instance whose creation answer was lost
-# Rejections that prove the engine created nothing: safe to retry without asking Operate.
-_NOT_CREATED = (
-    ProcessDefinitionNotFoundError,
-    ProcessInvalidError,
-    ProcessDefinitionHasNoStartEventError,
-    InvalidJSONError,
-    ZeebeBackPressureError,
-)
+LAST_MESSAGE_VARIABLE = "lastMessageId"
 
-InstanceFinder = Callable[[str], Awaitable[int | None]]
+
+class ProcessCommands(Protocol):
+    """What the dispatcher asks of the engine (lapor.process.EngineClient, or the fake in unit tests)."""
+
+    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str: ...
+
+    def find_instance(self, process_key: str, *, business_key: str) -> str | None: ...
+
+    def correlate(self, message: str, *, business_key: str, variables: Mapping[str, Any] | None = None) -> bool: ...
+
+    def variables(self, instance_id: str) -> dict[str, Any]: ...
 
 
 # -- writing (inside the caller's transaction) ----------------------------------------------------------------
@@ -77,7 +61,7 @@ def enqueue_start(session: Session, *, report: Report, variables: dict[str, Any]
         kind=OutboxKind.START_PROCESS.value,
         dedup_key=f"start:{report.tracking_id}",
         report_id=report.id,
-        payload={"bpmn_process_id": PROCESS_ID, "variables": variables},
+        payload={"process_key": PROCESS_ID, "business_key": report.tracking_id, "variables": variables},
         attempts=0,
         in_doubt=False,
         next_attempt_at=now,
@@ -105,12 +89,7 @@ def enqueue_message(
         kind=OutboxKind.PUBLISH_MESSAGE.value,
         dedup_key=dedup_key,
         report_id=report.id,
-        payload={
-            "name": name,
-            "correlation_key": report.tracking_id,
-            "message_id": message_id,
-            "variables": variables,
-        },
+        payload={"name": name, "business_key": report.tracking_id, "message_id": message_id, "variables": variables},
         attempts=0,
         in_doubt=False,
         next_attempt_at=now,
@@ -126,28 +105,6 @@ def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0
 
 
-# -- Operate as the witness of an instance whose creation answer was lost ----------------------------------------
-def operate_instance_finder(settings: Settings) -> InstanceFinder:
-    """Looks up the `lapor-pengaduan` instance of a report by its root variable `reportId` in Operate."""
-
-    def lookup(tracking_id: str) -> int | None:
-        with CamundaRest(
-            settings.camunda_rest_url, username=settings.camunda_username, password=settings.camunda_password
-        ) as rest:
-            items = rest.operate_search("variables", name="reportId", value=json.dumps(tracking_id))
-        keys = sorted(
-            int(item["processInstanceKey"]) for item in items if item.get("scopeKey") == item.get("processInstanceKey")
-        )
-        if len(keys) > 1:
-            _log.error("outbox.duplicate_instances", tracking_id=tracking_id, process_instance_keys=keys)
-        return keys[0] if keys else None
-
-    async def find(tracking_id: str) -> int | None:
-        return await asyncio.to_thread(lookup, tracking_id)
-
-    return find
-
-
 # -- dispatching -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _Claimed:
@@ -156,7 +113,6 @@ class _Claimed:
     payload: dict[str, Any]
     report_id: int | None
     attempts: int
-    was_in_doubt: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,27 +127,25 @@ def _utcnow() -> datetime:
 
 
 class OutboxDispatcher:
-    """Sends due outbox rows to Zeebe; several dispatchers may run, each row is claimed by one at a time."""
+    """Sends due outbox rows to the engine; several dispatchers may run, each row is claimed by one at a time."""
 
     def __init__(
         self,
-        zeebe_address: str,
-        engine: Engine,
+        engine: ProcessCommands,
+        db: Engine,
         *,
-        find_instance: InstanceFinder | None = None,
         clock: Callable[[], datetime] = _utcnow,
         batch_size: int = 50,
-        call_timeout: float = 10.0,
+        lease: timedelta = timedelta(seconds=30),
         base_delay: timedelta = timedelta(seconds=2),
         max_delay: timedelta = timedelta(minutes=5),
         poll_interval: float = 1.0,
     ) -> None:
-        self.zeebe_address = zeebe_address
         self._engine = engine
-        self._find_instance = find_instance
+        self._db = db
         self._clock = clock
         self._batch_size = batch_size
-        self._call_timeout = call_timeout
+        self._lease = lease
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._poll_interval = poll_interval
@@ -202,7 +156,7 @@ class OutboxDispatcher:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; an error is logged and retried, never ends the loop."""
-        _log.info("outbox.dispatcher_started", zeebe=self.zeebe_address)
+        _log.info("outbox.dispatcher_started")
         while not stop.is_set():
             busy = False
             try:
@@ -219,93 +173,73 @@ class OutboxDispatcher:
 
     async def run_once(self) -> int:
         """One pass over the due rows; returns how many the engine accepted."""
-        now = self._clock()
-        claimed = await asyncio.to_thread(self._claim_due, now)
-        if not claimed:
-            return 0
-        # A fresh channel per pass: pyzeebe closes a channel for good after repeated connection errors.
-        channel = create_insecure_channel(grpc_address=self.zeebe_address)
-        client = ZeebeClient(channel, max_connection_retries=-1)
+        return await asyncio.to_thread(self._run_once)
+
+    def _run_once(self) -> int:
         sent = 0
-        try:
-            for row in claimed:
-                outcome = await self._dispatch(client, row)
-                await asyncio.to_thread(self._record, row, outcome, self._clock())
-                sent += outcome.sent
-        finally:
-            await channel.close()
+        for row in self._claim_due(self._clock()):
+            outcome = self._dispatch(row)
+            self._record(row, outcome, self._clock())
+            sent += outcome.sent
         return sent
 
     # -- one row --------------------------------------------------------------------------------------------
-    async def _dispatch(self, client: ZeebeClient, row: _Claimed) -> _Outcome:
+    def _dispatch(self, row: _Claimed) -> _Outcome:
         try:
             if row.kind == OutboxKind.START_PROCESS:
-                return await self._start(client, row)
+                return self._start(row)
             if row.kind == OutboxKind.PUBLISH_MESSAGE:
-                return await self._publish(client, row)
+                return self._correlate(row)
             return _Outcome(sent=False, error=f"unknown outbox kind {row.kind!r}")
-        except Exception as err:  # an unexpected error must not stop the other rows
-            _log.exception("outbox.dispatch_error", outbox_id=row.id)
-            return _Outcome(sent=False, in_doubt=row.kind == OutboxKind.START_PROCESS, error=_describe(err))
-
-    async def _start(self, client: ZeebeClient, row: _Claimed) -> _Outcome:
-        tracking_id = str(row.payload["variables"]["reportId"])
-        existing = await asyncio.to_thread(self._instance_key, row.report_id)
-        if existing is not None:
-            _log.info("outbox.start_skipped", outbox_id=row.id, process_instance_key=existing)
-            return _Outcome(sent=True)
-        if row.was_in_doubt and self._find_instance is not None:
-            try:
-                found = await self._find_instance(tracking_id)
-            except Exception as err:
-                # Nobody can say whether the last attempt created an instance: do not risk a second one.
-                return _Outcome(sent=False, in_doubt=True, error=f"instance lookup failed: {_describe(err)}")
-            if found is not None:
-                await asyncio.to_thread(self._adopt, row, found)
-                _log.warning("outbox.start_adopted", outbox_id=row.id, process_instance_key=found)
-                return _Outcome(sent=True)
-        try:
-            response = await asyncio.wait_for(
-                client.run_process(str(row.payload["bpmn_process_id"]), variables=row.payload["variables"]),
-                timeout=self._call_timeout,
-            )
-        except _NOT_CREATED as err:
-            return _Outcome(sent=False, in_doubt=False, error=_describe(err))
-        except Exception as err:  # timeout, unavailable, internal: the command may have been written
+        except EngineUnavailable as err:  # the command may have run: the next attempt looks before it acts
             return _Outcome(sent=False, in_doubt=True, error=_describe(err))
-        key = int(response.process_instance_key)
-        stored = await asyncio.to_thread(self._adopt, row, key)
-        if stored != key:
-            # Another attempt's instance was adopted in between: this one is the duplicate.
-            _log.error("outbox.duplicate_started", outbox_id=row.id, kept=stored, cancelling=key)
-            try:
-                await asyncio.wait_for(client.cancel_process_instance(key), timeout=self._call_timeout)
-            except Exception:
-                _log.exception("outbox.duplicate_cancel_failed", process_instance_key=key)
-        _log.info("outbox.process_started", outbox_id=row.id, report_id=row.report_id, process_instance_key=stored)
-        return _Outcome(sent=True)
-
-    async def _publish(self, client: ZeebeClient, row: _Claimed) -> _Outcome:
-        payload = row.payload
-        try:
-            await asyncio.wait_for(
-                client.publish_message(
-                    str(payload["name"]),
-                    str(payload["correlation_key"]),
-                    variables=payload.get("variables") or {},
-                    time_to_live_in_milliseconds=int(MESSAGE_TTL.total_seconds() * 1000),
-                    message_id=str(payload["message_id"]),
-                ),
-                timeout=self._call_timeout,
-            )
-        except MessageAlreadyExistsError:
-            _log.info("outbox.message_duplicate", outbox_id=row.id)
-        except Exception as err:
+        except Exception as err:  # an engine refusal or a defect must not stop the other rows
+            if not isinstance(err, EngineError):
+                _log.exception("outbox.dispatch_error", outbox_id=row.id)
             return _Outcome(sent=False, error=_describe(err))
-        _log.info("outbox.message_published", outbox_id=row.id, report_id=row.report_id, name=payload["name"])
+
+    def _start(self, row: _Claimed) -> _Outcome:
+        payload = row.payload
+        process_key = str(payload.get("process_key") or PROCESS_ID)
+        tracking_id = str(payload.get("business_key") or payload["variables"][TRACKING_ID_VARIABLE])
+        if self._instance_id(row.report_id) is not None:
+            _log.info("outbox.start_skipped", outbox_id=row.id, tracking_id=tracking_id)
+            return _Outcome(sent=True)
+        found = self._engine.find_instance(process_key, business_key=tracking_id)
+        if found is not None:
+            self._adopt(row, found)
+            _log.warning("outbox.start_adopted", outbox_id=row.id, tracking_id=tracking_id, process_instance_id=found)
+            return _Outcome(sent=True)
+        instance_id = self._engine.start(process_key, business_key=tracking_id, variables=payload["variables"])
+        kept = self._adopt(row, instance_id)
+        _log.info("outbox.process_started", outbox_id=row.id, tracking_id=tracking_id, process_instance_id=kept)
         return _Outcome(sent=True)
 
-    # -- database (in worker threads) -----------------------------------------------------------------------
+    def _correlate(self, row: _Claimed) -> _Outcome:
+        payload = row.payload
+        message_id = str(payload["message_id"])
+        business_key = str(payload.get("business_key") or payload.get("correlation_key"))
+        if row.attempts > 1 and self._already_delivered(row, message_id):
+            _log.info("outbox.message_already_delivered", outbox_id=row.id, message_id=message_id)
+            return _Outcome(sent=True)
+        variables = {**(payload.get("variables") or {}), LAST_MESSAGE_VARIABLE: message_id}
+        if not self._engine.correlate(str(payload["name"]), business_key=business_key, variables=variables):
+            return _Outcome(sent=False, error=f"nobody waits for {payload['name']} of {business_key} yet")
+        _log.info("outbox.message_correlated", outbox_id=row.id, tracking_id=business_key, name=payload["name"])
+        return _Outcome(sent=True)
+
+    def _already_delivered(self, row: _Claimed, message_id: str) -> bool:
+        instance_id = self._instance_id(row.report_id)
+        if instance_id is None:
+            return False
+        try:
+            return bool(self._engine.variables(instance_id).get(LAST_MESSAGE_VARIABLE) == message_id)
+        except EngineError as err:
+            if err.status_code == 404:  # the instance has ended: the message cannot be delivered any more
+                return False
+            raise
+
+    # -- database -------------------------------------------------------------------------------------------
     def _claim_due(self, now: datetime) -> list[_Claimed]:
         """Due rows, oldest first and only the oldest unsent one per report; each claimed by a guarded UPDATE."""
         earlier = aliased(OutboxMessage)
@@ -317,7 +251,7 @@ class OutboxDispatcher:
             )
         )
         claimed: list[_Claimed] = []
-        with session_scope(self._engine) as session:
+        with session_scope(self._db) as session:
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now, ~blocked)
@@ -330,34 +264,30 @@ class OutboxDispatcher:
                 taken = session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, OutboxMessage.attempts == row.attempts)
-                    .values(
-                        attempts=attempts,
-                        next_attempt_at=now + self.backoff(attempts) + timedelta(seconds=self._call_timeout),
-                        in_doubt=row.kind == OutboxKind.START_PROCESS or row.in_doubt,
-                    )
+                    .values(attempts=attempts, next_attempt_at=now + self.backoff(attempts) + self._lease)
                     .execution_options(synchronize_session=False)
                 )
                 if cast("CursorResult[Any]", taken).rowcount == 1:
-                    claimed.append(_Claimed(row.id, row.kind, dict(row.payload), row.report_id, attempts, row.in_doubt))
+                    claimed.append(_Claimed(row.id, row.kind, dict(row.payload), row.report_id, attempts))
         return claimed
 
-    def _instance_key(self, report_id: int | None) -> int | None:
+    def _instance_id(self, report_id: int | None) -> str | None:
         if report_id is None:
             return None
-        with session_scope(self._engine) as session:
-            return session.scalar(select(Report.process_instance_key).where(Report.id == report_id))
+        with session_scope(self._db) as session:
+            return session.scalar(select(Report.process_instance_id).where(Report.id == report_id))
 
-    def _adopt(self, row: _Claimed, key: int) -> int:
-        """Store the instance key unless the report has one already; return the key the report keeps."""
-        with session_scope(self._engine) as session:
+    def _adopt(self, row: _Claimed, instance_id: str) -> str:
+        """Store the instance id unless the report has one already; return the id the report keeps."""
+        with session_scope(self._db) as session:
             session.execute(
                 update(Report)
-                .where(Report.id == row.report_id, Report.process_instance_key.is_(None))
-                .values(process_instance_key=key)
+                .where(Report.id == row.report_id, Report.process_instance_id.is_(None))
+                .values(process_instance_id=instance_id)
                 .execution_options(synchronize_session=False)
             )
-            kept = session.scalar(select(Report.process_instance_key).where(Report.id == row.report_id))
-        return int(kept) if kept is not None else key
+            kept = session.scalar(select(Report.process_instance_id).where(Report.id == row.report_id))
+        return kept or instance_id
 
     def _record(self, row: _Claimed, outcome: _Outcome, now: datetime) -> None:
         values: dict[str, Any]
@@ -365,8 +295,6 @@ class OutboxDispatcher:
             values = {"sent_at": now, "in_doubt": False, "last_error": None}
         else:
             delay = self.backoff(row.attempts)
-            if outcome.in_doubt and self._find_instance is not None:
-                delay = max(delay, IN_DOUBT_DELAY)
             values = {"next_attempt_at": now + delay, "in_doubt": outcome.in_doubt, "last_error": outcome.error}
             _log.warning(
                 "outbox.attempt_failed",
@@ -377,7 +305,7 @@ class OutboxDispatcher:
                 retry_in_s=int(delay.total_seconds()),
                 error=outcome.error,
             )
-        with session_scope(self._engine) as session:
+        with session_scope(self._db) as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.attempts == row.attempts)

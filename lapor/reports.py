@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from lapor import masterdata
 from lapor.models import EventKind, Report, Reporter, ReportEvent, ReportStatus
+from lapor.vocabulary import TRACKING_ID_VARIABLE, Actor
 
-PROCESS_ID = "lapor-pengaduan"
 CHANNELS = ("web", "sms1708", "staff", "national")
 REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
@@ -93,9 +93,13 @@ def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
 
 
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:
-    """The only place that maps a report to process variables: ids, codes and flags, never personal data."""
+    """The only place that maps a report to process variables: ids, codes and flags, never personal data.
+
+    Primitives only (the engine has no JSON variables here): the staff page behind `reportSummaryUrl` shows the
+    photos.
+    """
     return {
-        "reportId": report.tracking_id,
+        TRACKING_ID_VARIABLE: report.tracking_id,
         "channel": report.channel,
         "reportType": report.report_type,
         "category": report.category,
@@ -104,8 +108,7 @@ def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]
         "anonymous": report.anonymous,
         "confidential": report.confidential,
         "photoCount": photo_count,
-        # Signed links to the report page and photos are added by the deadline worker, renewed per stage.
-        "photoLinks": [],
+        # The signed link to the staff's report page is set by the deadline worker, renewed per stage.
         "reportSummaryUrl": "",
     }
 
@@ -115,24 +118,24 @@ def record_event(
     *,
     report: Report,
     kind: EventKind,
-    actor: str,
+    actor: Actor,
     at: datetime,
-    job_key: int | None,
+    task_id: str | None,
     status: ReportStatus | None = None,
     detail: str | None = None,
 ) -> bool:
-    """Append to the timeline once per job key; False when this job already wrote it (a retry)."""
-    if job_key is not None and session.scalar(select(ReportEvent.id).where(ReportEvent.job_key == job_key)):
+    """Append to the timeline once per external task; False when this task already wrote it (a retry)."""
+    if task_id is not None and session.scalar(select(ReportEvent.id).where(ReportEvent.task_id == task_id)):
         return False
     session.add(
         ReportEvent(
             report_id=report.id,
             kind=kind.value,
             status=status.value if status else None,
-            actor=actor,
+            actor=actor.value,
             detail=detail,
             occurred_at=at,
-            job_key=job_key,
+            task_id=task_id,
         )
     )
     if status is not None:

@@ -19,10 +19,20 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{ROOT / 'var' / 'lapor.db'}"
 
-    zeebe_address: str = "127.0.0.1:26500"
-    camunda_rest_url: str = "http://127.0.0.1:8080"
-    camunda_username: str = "demo"
-    camunda_password: str = "demo"  # noqa: S105 - local default; production sets LAPOR_CAMUNDA_PASSWORD
+    # The Operaton engine's REST API (HTTP Basic). Each service logs in with its own account: the workers as
+    # svc-workers, the API as svc-api; `python -m lapor.deploy` creates them with the administrator's login.
+    engine_url: str = "http://127.0.0.1:8080/engine-rest"
+    engine_user: str = "admin"
+    engine_password: str = "admin"  # noqa: S105 - local default; production sets LAPOR_ENGINE_PASSWORD
+    engine_admin_user: str = "admin"
+    engine_admin_password: str = "admin"  # noqa: S105 - local default; production sets its own
+    # Service accounts that `python -m lapor.deploy` provisions (least privilege, never the administrator).
+    worker_engine_password: str = "svc-workers"  # noqa: S105 - local default
+    api_engine_password: str = "svc-api"  # noqa: S105 - local default
+    # External-task worker: tasks per fetch, lock duration, long-poll wait.
+    worker_max_tasks: int = 10
+    worker_lock_seconds: int = 60
+    worker_long_poll_seconds: int = 20
 
     # SLA lengths, defaults from the SOP (standar pelayanan and SOP table) of Kota Pontianak.
     verification_working_days: int = 3

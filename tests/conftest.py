@@ -1,47 +1,66 @@
-"""Shared fixtures: the real engine (started once per session), its REST API, its clock and gRPC."""
+"""Shared fixtures: the real Operaton engine (started once per session), its REST API as administrator, the
+database from the migrations, and `eventually` for what happens asynchronously (workers, dispatchers)."""
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
-from pyzeebe import ZeebeClient, create_insecure_channel
 from sqlalchemy import Engine, text
 
-from engine import EngineError, EnginePorts, LocalEngine
-from lapor.camunda import CamundaRest
+from engine import EngineError, LocalEngine, test_port
 from lapor.db import Base, make_engine
+from lapor.deploy import deploy_directory
 from lapor.logging import configure_logging
 from lapor.migrate import upgrade
+from lapor.process import EngineClient
+from lapor.process.identity import provision
+from lapor.roles import identity_plan
+from lapor.settings import Settings
 
 configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", "WARNING"))
 
 T = TypeVar("T")
+ADMIN = ("admin", "admin")
 
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
-    """The real Camunda cluster in test mode; a start failure fails the tests, it never skips them."""
+    """The real engine on in-memory H2; a start failure fails the tests, it never skips them."""
     local = LocalEngine(
         data_dir=tmp_path_factory.mktemp("engine"),
-        ports=EnginePorts.for_tests(),
-        test_mode=True,
-        heap="1536m",
+        port=test_port(),
+        database_url=f"jdbc:h2:mem:lapor-test-{os.getpid()};DB_CLOSE_DELAY=-1",
+        job_max_wait_ms=500,
     )
     try:
         local.start()
     except EngineError as err:
-        pytest.fail(f"The Camunda engine could not start, so the engine tests cannot run:\n{err}", pytrace=False)
+        pytest.fail(f"The Operaton engine could not start, so the engine tests cannot run:\n{err}", pytrace=False)
     yield local
     local.stop()
 
 
 @pytest.fixture(scope="session")
-def camunda(engine: LocalEngine) -> Iterator[CamundaRest]:
-    with CamundaRest(engine.rest_url, username="demo", password="demo") as rest:
-        yield rest
+def operaton(engine: LocalEngine) -> Iterator[EngineClient]:
+    """The engine's REST API as its administrator (what a supervisor or a test needs to look at everything)."""
+    with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def provisioned(operaton: EngineClient) -> Settings:
+    """bpmn/ deployed and the roles provisioned, as `python -m lapor.deploy` does; the settings it used."""
+    settings = Settings(engine_url=operaton.base_url)
+    provision(operaton, identity_plan(settings), admin_password=ADMIN[1])
+    deploy_directory(operaton)
+    return settings
+
+
+def login(engine: LocalEngine, user: str, password: str | None = None) -> EngineClient:
+    """A client logged in as someone (the local role logins have their user id as password)."""
+    return EngineClient(engine.rest_url, user=user, password=password or user)
 
 
 @pytest.fixture(scope="session")
@@ -62,40 +81,8 @@ def db_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return make_engine(url)
 
 
-class EngineClock:
-    """Moves the engine clock forward only; the pinned time stays frozen until the next move."""
-
-    def __init__(self, rest: CamundaRest) -> None:
-        self._rest = rest
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def pin(self, at: datetime) -> None:
-        if at < self.now:
-            raise ValueError("the engine clock only moves forward in these tests")
-        self._rest.pin_clock(at)
-        self.now = at
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.pin(self.now + delta)
-        return self.now
-
-
-@pytest.fixture(scope="session")
-def clock(camunda: CamundaRest) -> EngineClock:
-    clock = EngineClock(camunda)
-    clock.pin(clock.now)  # freeze: FEEL now() and timers read this clock from here on
-    return clock
-
-
-@pytest.fixture(scope="session")
-async def zeebe(engine: LocalEngine) -> AsyncIterator[ZeebeClient]:
-    channel = create_insecure_channel(grpc_address=engine.grpc_address)
-    yield ZeebeClient(channel)
-    await channel.close()
-
-
-async def eventually(probe: Callable[[], T | None], *, within: float = 60.0, interval: float = 0.5) -> T:
-    """Poll until the probe returns something truthy (exported records become searchable after a moment)."""
+async def eventually(probe: Callable[[], T | None], *, within: float = 30.0, interval: float = 0.2) -> T:
+    """Poll until the probe returns something truthy (workers and dispatchers run beside the test)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:

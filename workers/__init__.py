@@ -1,1 +1,1 @@
-"""Zeebe job workers of LAPOR! Pontianak: one router per concern, each a thin adapter over the core."""
+"""External-task workers of LAPOR! Pontianak: one plain handler per topic (workers/topics.py)."""

@@ -1,4 +1,4 @@
-"""What the task functions need, built once from settings (tests install their own with `use`)."""
+"""What the handlers need, built once from settings by the worker process (tests install their own with `use`)."""
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -12,7 +12,8 @@ from lapor.db import make_engine, session_scope
 from lapor.deadlines import calendar_from
 from lapor.national import NationalAdapter, adapter_from
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
-from lapor.settings import Settings, get_settings
+from lapor.notifications.service import build_channels
+from lapor.settings import Settings
 from lapor.workdays import WorkingCalendar
 
 
@@ -34,21 +35,13 @@ class Deps:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Deps":
+        email, sms = build_channels(settings)
         return cls(
             settings=settings,
             db=make_engine(settings.database_url),
             calendar=calendar_from(settings),
-            email=EmailChannel(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.smtp_sender,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-                starttls=settings.smtp_starttls,
-            ),
-            sms=SmsGatewayChannel(settings.sms_gateway_url, settings.sms_gateway_token)
-            if settings.sms_gateway_url
-            else None,
+            email=email,
+            sms=sms,
             national=adapter_from(settings),
         )
 
@@ -56,13 +49,17 @@ class Deps:
 _current: Deps | None = None
 
 
+class DepsNotInstalled(RuntimeError):
+    """A handler ran before the worker process (or the test) called `use`."""
+
+
 def use(deps: Deps) -> None:
+    """Install what the handlers use: the worker process does it once at start, tests per test."""
     global _current
     _current = deps
 
 
 def deps() -> Deps:
-    global _current
     if _current is None:
-        _current = Deps.from_settings(get_settings())
+        raise DepsNotInstalled("workers.deps.use(Deps.from_settings(settings)) must run before any handler")
     return _current

@@ -1,19 +1,17 @@
 """Health, metrics and the stall guard of the worker process.
 
-pyzeebe 4.7 counts every failed ActivateJobs call against `max_connection_retries` (10 by default) and never resets
-the count; past it, the adapter closes the gRPC channel, the pollers leave their loops, and `worker.work()` keeps
-waiting on its executors forever. The process looks alive but does no work. So progress is observed directly:
-`observe()` wraps the adapter's `activate_jobs` and stamps each ActivateJobs round trip that ended without an error
-(a long poll returns after the gateway's timeout even when there are no jobs, so a healthy worker stamps every few
-seconds). `/health` answers 200 while the newest stamp is younger than `stall_seconds`, and the guard ends the
-process with `STALLED_EXIT_CODE` when it is older, so the container restarts with a fresh channel.
+The worker loop (lapor.process.worker) stamps every fetchAndLock round trip that ended without an error; a long poll
+returns after at most its timeout even when there is nothing to do, so a healthy worker stamps every few seconds.
+`/health` answers 200 while the newest stamp is younger than `stall_seconds`; when it is older (the engine refuses
+the worker's login, the network is gone) the guard ends the process with `STALLED_EXIT_CODE`, so the container
+restarts and the outage shows in its restart count.
 """
 
 import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,8 +21,6 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from pyzeebe import Job, JobController, ZeebeWorker
-from pyzeebe.task.types import JobHandler
 
 from lapor.settings import Settings
 
@@ -52,7 +48,7 @@ class HealthConfig:
 
 
 class PollWatch:
-    """When each task type last finished an ActivateJobs round trip, read against an injected clock."""
+    """When each topic last had a fetchAndLock round trip without an error, read against an injected clock."""
 
     def __init__(self, task_types: Iterable[str], *, stall_seconds: float, clock: Clock = time.monotonic) -> None:
         self._clock = clock
@@ -62,9 +58,12 @@ class PollWatch:
         # A fresh process counts as having polled at start: it gets stall_seconds to connect.
         self._last_poll = dict.fromkeys(task_types, started)
 
-    def polled(self, task_type: str) -> None:
+    def polled(self, task_type: str | None = None) -> None:
+        """Stamp one topic, or every topic (one fetchAndLock asks for all of them)."""
         with self._lock:
-            self._last_poll[task_type] = self._clock()
+            now = self._clock()
+            for name in [task_type] if task_type else list(self._last_poll):
+                self._last_poll[name] = now
 
     def poll_ages(self) -> dict[str, float]:
         now = self._clock()
@@ -72,8 +71,7 @@ class PollWatch:
             return {task_type: now - last for task_type, last in self._last_poll.items()}
 
     def newest_poll_age(self) -> float:
-        # Every poller shares one channel: one recent round trip proves the channel works. A single task type can
-        # legitimately skip polls while it runs its maximum number of jobs.
+        # One recent round trip proves the engine answers the worker.
         ages = self.poll_ages()
         return min(ages.values()) if ages else 0.0
 
@@ -88,7 +86,7 @@ class WorkerMetrics:
         self.registry = CollectorRegistry()
         self.jobs = Counter(
             "lapor_worker_jobs",
-            "Jobs the worker handled, by task type and outcome (completed, failed, error_thrown, crashed).",
+            "External tasks the worker handled, by topic and outcome (completed, bpmn_error, failed, incident, lost).",
             ["task_type", "outcome"],
             registry=self.registry,
         )
@@ -108,7 +106,7 @@ class _PollAgeCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         ages = GaugeMetricFamily(
             "lapor_worker_last_poll_age_seconds",
-            "Seconds since the task type's last successful ActivateJobs round trip.",
+            "Seconds since the topic's last successful fetchAndLock round trip.",
             labels=["task_type"],
         )
         for task_type, age in sorted(self._watch.poll_ages().items()):
@@ -117,80 +115,6 @@ class _PollAgeCollector(Collector):
         yield GaugeMetricFamily(
             "lapor_worker_stall_seconds", "Poll age after which the worker exits.", value=self._watch.stall_seconds
         )
-
-
-# -- wiring into pyzeebe ---------------------------------------------------------------------------------------
-def observe(worker: ZeebeWorker, watch: PollWatch, metrics: WorkerMetrics) -> None:
-    """Stamp successful polls and count finished jobs; call after the routers are included, before work()."""
-    adapter = worker.zeebe_adapter
-    activate_jobs = adapter.activate_jobs
-
-    async def observed_activate_jobs(
-        task_type: str,
-        worker: str,
-        timeout: int,  # noqa: ASYNC109 - pyzeebe's keyword: how long the job stays locked to this worker
-        max_jobs_to_activate: int,
-        variables_to_fetch: Iterable[str],
-        request_timeout: int,
-        tenant_ids: Iterable[str] | None = None,
-    ) -> AsyncGenerator[Job]:
-        jobs = activate_jobs(
-            task_type=task_type,
-            worker=worker,
-            timeout=timeout,
-            max_jobs_to_activate=max_jobs_to_activate,
-            variables_to_fetch=variables_to_fetch,
-            request_timeout=request_timeout,
-            tenant_ids=tenant_ids,
-        )
-        async for job in jobs:
-            yield job
-        watch.polled(task_type)  # reached only when the round trip ended without an error
-
-    # The pollers call `self.zeebe_adapter.activate_jobs(...)`, so an instance attribute takes precedence.
-    adapter.activate_jobs = observed_activate_jobs  # type: ignore[method-assign]
-    for task in worker.tasks:
-        task.job_handler = _counted(task.type, task.job_handler, metrics)
-
-
-def _counted(task_type: str, handler: JobHandler, metrics: WorkerMetrics) -> JobHandler:
-    async def counted(job: Job, controller: JobController) -> Job:
-        outcome = _OutcomeOf(controller)
-        try:
-            finished = await handler(job, outcome)  # type: ignore[arg-type]
-        except Exception:
-            metrics.job_finished(task_type, "crashed")
-            raise
-        metrics.job_finished(task_type, outcome.outcome)
-        return finished
-
-    return counted
-
-
-class _OutcomeOf:
-    """Passes a job's outcome on to pyzeebe's JobController and remembers it.
-
-    The job's own status is no witness: pyzeebe sets it to RunningAfterDecorators after a failure too.
-    """
-
-    def __init__(self, controller: JobController) -> None:
-        self._controller = controller
-        self.outcome = "unfinished"
-
-    async def set_running_after_decorators_status(self) -> None:
-        await self._controller.set_running_after_decorators_status()
-
-    async def set_success_status(self, *args: Any, **kwargs: Any) -> None:
-        await self._controller.set_success_status(*args, **kwargs)
-        self.outcome = "completed"
-
-    async def set_failure_status(self, *args: Any, **kwargs: Any) -> None:
-        await self._controller.set_failure_status(*args, **kwargs)
-        self.outcome = "failed"
-
-    async def set_error_status(self, *args: Any, **kwargs: Any) -> None:
-        await self._controller.set_error_status(*args, **kwargs)
-        self.outcome = "error_thrown"
 
 
 # -- the guard -----------------------------------------------------------------------------------------------------

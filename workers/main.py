@@ -1,81 +1,76 @@
-"""The worker process: every router on one pyzeebe worker, stopped cleanly on SIGTERM/SIGINT, exits when it stalls."""
+"""The worker process: every handler of workers/topics.py on one external-task loop, stopped cleanly on
+SIGTERM/SIGINT, and ended with STALLED_EXIT_CODE when the engine stops answering (see workers/health.py)."""
 
 import asyncio
 import signal
 import sys
 
 import structlog
-from pyzeebe import ZeebeTaskRouter, ZeebeWorker, create_insecure_channel
 
 from lapor.logging import configure_logging
-from lapor.settings import get_settings
-from workers import deadlines, national, notifications, recap, status
-from workers.health import (
-    STALLED_EXIT_CODE,
-    HealthConfig,
-    HealthServer,
-    PollWatch,
-    StallGuard,
-    WorkerMetrics,
-    observe,
-)
+from lapor.process import ExternalTaskWorker, WorkerConfig
+from lapor.settings import Settings, get_settings
+from workers.deps import Deps, use
+from workers.health import STALLED_EXIT_CODE, HealthConfig, HealthServer, PollWatch, StallGuard, WorkerMetrics
+from workers.topics import HANDLERS
 
 log = structlog.get_logger(__name__)
-ROUTERS: tuple[ZeebeTaskRouter, ...] = (
-    deadlines.router,
-    status.router,
-    notifications.router,
-    national.router,
-    recap.router,
-)
 
 
-def build_worker(grpc_address: str) -> ZeebeWorker:
-    """Must be called inside the running event loop (grpc.aio channels bind to it)."""
-    worker = ZeebeWorker(create_insecure_channel(grpc_address=grpc_address), name="lapor-workers")
-    for router in ROUTERS:
-        worker.include_router(router)
-    return worker
+def build_worker(
+    settings: Settings, *, watch: PollWatch | None = None, metrics: WorkerMetrics | None = None
+) -> ExternalTaskWorker:
+    config = WorkerConfig(
+        base_url=settings.engine_url,
+        user=settings.engine_user,
+        password=settings.engine_password,
+        max_tasks=settings.worker_max_tasks,
+        lock_ms=settings.worker_lock_seconds * 1000,
+        long_poll_ms=settings.worker_long_poll_seconds * 1000,
+    )
+    return ExternalTaskWorker(
+        config,
+        {str(topic): handler for topic, handler in HANDLERS.items()},
+        on_poll=watch.polled if watch else None,
+        on_outcome=metrics.job_finished if metrics else None,
+    )
 
 
-async def run() -> int:
-    """Work until SIGTERM/SIGINT (exit code 0) or until polling stalls (STALLED_EXIT_CODE, see workers/health.py)."""
-    settings = get_settings()
+async def run(settings: Settings) -> int:
+    """Work until SIGTERM/SIGINT (exit code 0) or until polling stalls (STALLED_EXIT_CODE)."""
     health = HealthConfig.from_settings(settings)
-    worker = build_worker(settings.zeebe_address)
-    watch = PollWatch([task.type for task in worker.tasks], stall_seconds=health.stall_seconds)
+    watch = PollWatch([str(topic) for topic in HANDLERS], stall_seconds=health.stall_seconds)
     metrics = WorkerMetrics(watch)
-    observe(worker, watch, metrics)
+    worker = build_worker(settings, watch=watch, metrics=metrics)
     guard = StallGuard(watch)
     server = HealthServer(watch, metrics, host=health.host, port=health.port)
     server.start()
+    stop = asyncio.Event()
 
-    stopping: list[asyncio.Task[None]] = []
-
-    def stop() -> None:
-        guard.paused = True  # pollers stop on purpose now; running jobs get to finish
-        stopping.append(asyncio.ensure_future(worker.stop()))
+    def on_signal() -> None:
+        guard.paused = True  # polling stops on purpose now; running handlers get to finish
+        stop.set()
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, on_signal)
     log.info(
         "workers.started",
-        zeebe=settings.zeebe_address,
-        task_types=[t.type for r in ROUTERS for t in r.tasks],
+        engine=settings.engine_url,
+        user=settings.engine_user,
+        topics=worker.topics,
         health=f"http://{health.host}:{server.port}/health",
     )
-    working = asyncio.create_task(worker.work())
+    working = asyncio.create_task(worker.run(stop))
     guarding = asyncio.create_task(guard.run(health.check_interval))
     try:
         await asyncio.wait({working, guarding}, return_when=asyncio.FIRST_COMPLETED)
         if working.done():
-            working.result()  # a crash of the worker ends the process with its exception
+            working.result()  # a crash of the loop ends the process with its exception
             log.info("workers.stopped")
             return 0
-        # The guard fired: pyzeebe gave up polling without returning. Exit so the container restarts.
-        working.cancel()
-        await asyncio.wait({working}, timeout=10)
+        stop.set()  # the guard fired: finish what runs, then exit so the container restarts
+        await asyncio.wait({working}, timeout=30)
         return STALLED_EXIT_CODE
     finally:
         guarding.cancel()
@@ -87,4 +82,5 @@ async def run() -> int:
 def main() -> None:
     settings = get_settings()
     configure_logging(log_format=settings.log_format, level=settings.log_level)
-    sys.exit(asyncio.run(run()))
+    use(Deps.from_settings(settings))  # what the handlers need: database, calendar, channels
+    sys.exit(asyncio.run(run(settings)))

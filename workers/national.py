@@ -1,39 +1,42 @@
-"""lapor-return-national: reports outside the city's authority go back to Admin Pusat."""
+"""lapor-return-national: reports outside the city's authority go back to Admin Pusat (national LAPOR!)."""
 
-import asyncio
 from typing import Any
 
-from pyzeebe import Job, ZeebeTaskRouter
-
-from lapor import deadlines, reports
+from lapor import reports
 from lapor.models import EventKind
+from lapor.national import NationalRefusedError
+from lapor.process.tasks import BpmnError, ExternalTask
+from lapor.vocabulary import Actor, ErrorCode
+from workers import inputs
 from workers.deps import deps
-from workers.errors import job_task, on_job_error
 
-router = ZeebeTaskRouter(exception_handler=on_job_error)
+DEFAULT_REASON = "Bukan kewenangan Pemerintah Kota Pontianak"
 
 
-def return_to_national(*, report_id: str, reason: str, job_key: int, engine_now: str) -> str | None:
+def return_to_national(task: ExternalTask) -> dict[str, Any]:
+    """Hand the report back with the admin's `verificationNote`; a refusal sends it back to verification.
+
+    Returns `nationalReference`, the national system's reference of the return ("" when it gives none).
+    """
+    tracking_id = inputs.tracking_id(task)
+    reason = inputs.optional_text(task, "verificationNote") or DEFAULT_REASON
     d = deps()
-    receipt = d.national.return_report(tracking_id=report_id, reason=reason, idempotency_key=str(job_key))
+    try:
+        # The task id as idempotency key: a retried task is the same return to the national system.
+        receipt = d.national.return_report(tracking_id=tracking_id, reason=reason, idempotency_key=task.id)
+    except NationalRefusedError as refused:
+        raise BpmnError(
+            ErrorCode.NATIONAL_RETURN_REFUSED, f"Admin Pusat menolak pengembalian laporan: {refused.detail}"
+        ) from refused
     with d.session() as session:
-        report = reports.get_by_tracking_id(session, report_id)
+        report = reports.get_by_tracking_id(session, tracking_id)
         reports.record_event(
             session,
             report=report,
             kind=EventKind.NATIONAL_RETURN,
-            actor="admin-pengaduan",
-            at=deadlines.parse_engine_time(engine_now),
-            job_key=job_key,
-            detail=f"Dikembalikan ke Admin Pusat. Ref: {receipt.reference or '-'}. {reason}".strip(),
+            actor=Actor.ADMIN_PENGADUAN,
+            at=inputs.engine_now(task),
+            task_id=task.id,
+            detail=f"Dikembalikan ke Admin Pusat. Ref: {receipt.reference or '-'}. {reason}",
         )
-    return receipt.reference
-
-
-@job_task(router, "lapor-return-national", variables_to_fetch=["reportId", "engineNow", "verificationNote"])
-async def return_national_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
-    reason = str(job.variables.get("verificationNote") or "Bukan kewenangan Pemerintah Kota Pontianak")
-    reference = await asyncio.to_thread(
-        return_to_national, report_id=reportId, reason=reason, job_key=job.key, engine_now=engineNow
-    )
-    return {"nationalReference": reference}
+    return {"nationalReference": receipt.reference or ""}

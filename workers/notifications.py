@@ -1,129 +1,113 @@
 """lapor-notify and lapor-reminder: messages to the reporter, the OPD, the admin and the koordinator."""
 
-import asyncio
-from typing import Any
+from datetime import datetime
 
-from pyzeebe import Job, ZeebeTaskRouter
-
-from lapor import deadlines, masterdata, reports
+from lapor import masterdata, reports
 from lapor.models import EventKind, ReportStatus
-from lapor.notifications.service import send_once
-from lapor.notifications.templates import DEADLINE_LABELS
+from lapor.notifications.service import RecipientKind, send_once
+from lapor.notifications.templates import TEMPLATES
+from lapor.process.tasks import ExternalTask, ModelError
+from lapor.vocabulary import Actor, Deadline
+from workers import inputs
 from workers.deps import deps
-from workers.errors import job_task, on_job_error, text_variable
 
-router = ZeebeTaskRouter(exception_handler=on_job_error)
-
-# Which deadline a message mentions.
-_DUE_VARIABLE = {
-    "laporan-diterima": "verificationDueAt",
-    "laporan-dikembalikan": "supplementDueAt",
-    "laporan-didisposisi": "responseDueAt",
-    "tanggapan-opd": "completionDueAt",
-    "hasil-tindak-lanjut": "confirmationDueAt",
+# The deadline each notice names: its due date must be in scope (a deadline task runs before the notice).
+NAMED_DEADLINE = {
+    "laporan-diterima": Deadline.VERIFICATION,
+    "laporan-dikembalikan": Deadline.SUPPLEMENT,
+    "laporan-didisposisi": Deadline.OPD_RESPONSE,
+    "tanggapan-opd": Deadline.OPD_COMPLETION,
+    "hasil-tindak-lanjut": Deadline.CITIZEN_CONFIRMATION,
 }
-_DEADLINE_VARIABLE = {
-    "verification": "verificationDueAt",
-    "opd-response": "responseDueAt",
-    "opd-completion": "completionDueAt",
-}
+# The variable whose text a notice quotes as its note.
+_NOTE_VARIABLE = {"tanggapan-opd": "responseText"}
+REMINDER_KINDS = ("reminder", "escalation")
 
 
-def notify(
+def notify(task: ExternalTask) -> None:
+    """The `template` property to the `recipient` property, once per task and recipient."""
+    template = task.prop("template")
+    if template not in TEMPLATES:
+        raise ModelError(f"{task.activity_id}: unknown template {template!r}; known: {', '.join(TEMPLATES)}")
+    recipient = inputs.enum_prop(task, "recipient", RecipientKind)
+    deadline = NAMED_DEADLINE.get(template)
+    note_variable = _NOTE_VARIABLE.get(template)
+    _send(
+        task,
+        template=template,
+        recipient=recipient,
+        due_at=inputs.due_at(task, deadline) if deadline else None,
+        note=inputs.optional_text(task, note_variable) if note_variable else None,
+    )
+
+
+def remind(task: ExternalTask) -> None:
+    """A `reminder` before or an `escalation` after the `deadline` property's due date; the report carries on."""
+    deadline = inputs.deadline_prop(task, "deadline")
+    if deadline.reminder_variable is None:
+        raise ModelError(f"{task.activity_id}: deadline {deadline.code!r} has no reminders in the SOP")
+    kind = task.prop("kind")
+    if kind not in REMINDER_KINDS:
+        raise ModelError(f"{task.activity_id}: property kind={kind!r}; known: {', '.join(REMINDER_KINDS)}")
+    if kind == "escalation":
+        template, event_kind = "eskalasi", EventKind.ESCALATION
+        recipients = [RecipientKind.KOORDINATOR, RecipientKind.ADMIN_PENGADUAN]
+    else:
+        template, event_kind = "pengingat", EventKind.REMINDER
+        recipients = [RecipientKind.OPD, RecipientKind.ADMIN_PENGADUAN]
+        if deadline is Deadline.VERIFICATION:  # the admin's own task: no OPD yet
+            recipients = [RecipientKind.ADMIN_PENGADUAN]
+    due = inputs.due_at(task, deadline)
+    for index, recipient in enumerate(recipients):
+        _send(
+            task,
+            template=template,
+            recipient=recipient,
+            due_at=due,
+            note=f"Batas waktu {deadline.label}",
+            deadline=deadline,
+            timeline=event_kind if index == 0 else None,  # one timeline entry for the reminder, not one per reader
+        )
+
+
+def _send(
+    task: ExternalTask,
     *,
-    idempotency_key: str,
-    report_id: str,
     template: str,
-    recipient_kind: str,
-    due_at: str | None,
-    engine_now: str,
-    note: str | None = None,
-    deadline: str | None = None,
-    event: tuple[EventKind, str, int] | None = None,
+    recipient: RecipientKind,
+    due_at: datetime | None,
+    note: str | None,
+    deadline: Deadline | None = None,
+    timeline: EventKind | None = None,
 ) -> int:
     d = deps()
-    now = deadlines.parse_engine_time(engine_now)
+    now = inputs.engine_now(task)
     with d.session() as session:
-        report = reports.get_by_tracking_id(session, report_id)
+        report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
         _ = report.reporter  # loaded now: recipients are resolved after this session closes
         opd = masterdata.get_opd(report.opd_code) if report.opd_code else None
         context = {
             "tracking_id": report.tracking_id,
             "status_label": ReportStatus(report.status).label,
             "opd_name": opd.name if opd else "",
-            "due_date": due_at or "",  # ISO: the templates format it long for e-mail, short for SMS
-            "deadline": deadline or "",
+            "due_date": due_at.isoformat() if due_at else "",  # the templates format it long for e-mail, short for SMS
+            "deadline": deadline.code if deadline else "",
             "report_url": f"{d.settings.public_base_url}/reports/{report.tracking_id}",
             "note": note or "",
         }
-        if event is not None:  # reminders and escalations belong in the timeline too
-            kind, actor, job_key = event
-            reports.record_event(session, report=report, kind=kind, actor=actor, at=now, job_key=job_key, detail=note)
+        if timeline is not None:  # reminders and escalations belong in the timeline too
+            reports.record_event(
+                session, report=report, kind=timeline, actor=Actor.SISTEM, at=now, task_id=task.id, detail=note
+            )
     return send_once(
         session_factory=d.session_factory,
-        idempotency_key=idempotency_key,
+        idempotency_key=f"{task.id}:{recipient.value}",
         report=report,
         template=template,
-        recipient_kind=recipient_kind,
+        recipient_kind=recipient.value,
         context=context,
         email=d.email,
         sms=d.sms,
         now=now,
         settings=d.settings,
     )
-
-
-_DUE_VARIABLES = [
-    "verificationDueAt",
-    "supplementDueAt",
-    "responseDueAt",
-    "completionDueAt",
-    "confirmationDueAt",
-]
-
-
-@job_task(router, "lapor-notify", variables_to_fetch=["reportId", "engineNow", "responseText", *_DUE_VARIABLES])
-async def notify_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
-    template = job.custom_headers.get("template", "")
-    due_variable = _DUE_VARIABLE.get(template)
-    await asyncio.to_thread(
-        notify,
-        idempotency_key=str(job.key),
-        report_id=reportId,
-        template=template,
-        recipient_kind=job.custom_headers.get("recipient", ""),
-        due_at=text_variable(job, due_variable) if due_variable else None,
-        engine_now=engineNow,
-        note=text_variable(job, "responseText") if template == "tanggapan-opd" else None,
-    )
-    return {}
-
-
-@job_task(router, "lapor-reminder", variables_to_fetch=["reportId", "engineNow", *_DUE_VARIABLES])
-async def reminder_task(job: Job, reportId: str, engineNow: str, **_: Any) -> dict[str, Any]:
-    deadline = job.custom_headers.get("deadline", "")
-    kind = job.custom_headers.get("kind", "")
-    if deadline not in _DEADLINE_VARIABLE or kind not in ("reminder", "escalation"):
-        raise ValueError(f"reminder task with unknown headers deadline={deadline!r} kind={kind!r}")
-    due_at = text_variable(job, _DEADLINE_VARIABLE[deadline])
-    note = f"Batas waktu {DEADLINE_LABELS[deadline]}"
-    if kind == "escalation":
-        recipients = ["koordinator", "admin-pengaduan"]
-        template, event_kind = "eskalasi", EventKind.ESCALATION
-    else:
-        recipients = ["admin-pengaduan"] if deadline == "verification" else ["opd", "admin-pengaduan"]
-        template, event_kind = "pengingat", EventKind.REMINDER
-    for index, recipient in enumerate(recipients):
-        await asyncio.to_thread(
-            notify,
-            idempotency_key=f"{job.key}:{recipient}",
-            report_id=reportId,
-            template=template,
-            recipient_kind=recipient,
-            due_at=due_at,
-            engine_now=engineNow,
-            note=note,
-            deadline=deadline,
-            event=(event_kind, "sistem", job.key) if index == 0 else None,
-        )
-    return {}

@@ -1,4 +1,4 @@
-"""Who receives a notification, and sending it once per job even when the job is retried or runs twice."""
+"""Who receives a notification, and sending it once per task even when the task is retried or runs twice."""
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -18,6 +18,7 @@ from lapor.models import Notification, Report, Reporter, ReportStatus
 from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
 from lapor.notifications.templates import render
 from lapor.settings import Settings, get_settings
+from lapor.vocabulary import Actor
 
 __all__ = [
     "CLAIM_LEASE",
@@ -40,9 +41,11 @@ _KEY_LENGTH = 64  # Notification.idempotency_key
 
 
 class RecipientKind(StrEnum):
-    PELAPOR = "pelapor"
-    OPD = "opd"
-    ADMIN_PENGADUAN = "admin-pengaduan"
+    """The `recipient` property of notify tasks: the actors who read messages, and the koordinator."""
+
+    PELAPOR = Actor.PELAPOR.value
+    OPD = Actor.OPD.value
+    ADMIN_PENGADUAN = Actor.ADMIN_PENGADUAN.value
     KOORDINATOR = "koordinator"
 
 

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ
 
 __all__ = [
     "DAY_NAMES",
-    "DEADLINE_LABELS",
     "MONTH_NAMES",
     "TEMPLATES",
     "RenderedMessage",
     "Template",
     "TemplateContextError",
     "UnknownTemplate",
+    "deadline_label",
     "format_date",
     "format_due_date",
     "format_due_date_short",
@@ -40,18 +41,6 @@ MONTH_NAMES = (
     "November",
     "Desember",
 )
-
-# The deadline named in reminders and escalations (optional `deadline` key): workers pass a code, people
-# read the label; any other text is used as it is.
-DEADLINE_LABELS: dict[str, str] = {
-    "verification": "verifikasi laporan",
-    "supplement": "kelengkapan laporan oleh pelapor",
-    "response": "tanggapan OPD",
-    "opd-response": "tanggapan OPD",
-    "completion": "penyelesaian tindak lanjut",
-    "opd-completion": "penyelesaian tindak lanjut",
-    "confirmation": "konfirmasi pelapor",
-}
 
 _FOOTER = (
     "\n\n-- \nLAPOR! Pemerintah Kota Pontianak\nPesan ini dikirim secara otomatis. Mohon tidak membalas pesan ini."
@@ -330,7 +319,7 @@ def _values(template: Template, context: Mapping[str, str]) -> dict[str, str]:
         # Already formatted by the caller: use it as it is in both variants.
         values["due_date_short"] = due
     deadline = values.get("deadline", "")
-    values["deadline_part"] = f" {DEADLINE_LABELS.get(deadline, deadline)}" if deadline else ""
+    values["deadline_part"] = f" {deadline_label(deadline)}" if deadline else ""
     note = values.get("note", "")
     values["note_block"] = f"\n{template.note_label}\n{note}\n" if note and template.note_label else ""
     opd_name = values.get("opd_name", "")
@@ -338,6 +327,17 @@ def _values(template: Template, context: Mapping[str, str]) -> dict[str, str]:
     # SMS texts name the OPD by its short name when the caller knows it (report_context does).
     values["opd_short_name"] = values.get("opd_short_name") or opd_name
     return values
+
+
+def deadline_label(text: str) -> str:
+    """The deadline named in reminders and escalations: a Deadline code (what workers pass) as people read it.
+
+    Any other text is used as it is.
+    """
+    try:
+        return Deadline.from_code(text).label
+    except ValueError:
+        return text
 
 
 def render(name: str, context: Mapping[str, str]) -> RenderedMessage:

@@ -92,7 +92,11 @@ class EngineClient:
         except httpx.TransportError as err:
             raise EngineUnavailable(f"{method} {path}: engine at {self.base_url} unreachable ({err!r})") from err
         _raise_for(response)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        if "json" not in response.headers.get("content-type", ""):
+            return response.text  # e.g. an external task's error details
+        return response.json()
 
     # -- the engine ---------------------------------------------------------------------------------------------
     def version(self) -> str:
@@ -221,6 +225,10 @@ class EngineClient:
     def external_tasks(self, **filters: Any) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.request("GET", "/external-task", params=filters)
         return result
+
+    def unlock_external_task(self, task_id: str) -> None:
+        """Release a task's lock (or its retry backoff) so a worker fetches it now."""
+        self.request("POST", f"/external-task/{task_id}/unlock")
 
     def set_external_task_retries(self, task_id: str, retries: int) -> None:
         self.request("PUT", f"/external-task/{task_id}/retries", json={"retries": retries})

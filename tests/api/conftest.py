@@ -31,6 +31,7 @@ from lapor.db import Base, session_scope
 from lapor.models import EventKind, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings
+from lapor.vocabulary import Actor
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
@@ -242,13 +243,13 @@ def submit(client: TestClient, person: Person, photos: int = 1, **fields: Any) -
 
 
 def set_status(
-    db: Engine, tracking_id: str, status: ReportStatus, *, at: datetime = START, actor: str = "sistem"
+    db: Engine, tracking_id: str, status: ReportStatus, *, at: datetime = START, actor: Actor = Actor.SISTEM
 ) -> None:
     """What the lapor-status worker does when the process moves on."""
     with session_scope(db) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
         reports.record_event(
-            session, report=report, kind=EventKind.STATUS, actor=actor, at=at, job_key=None, status=status
+            session, report=report, kind=EventKind.STATUS, actor=actor, at=at, task_id=None, status=status
         )
 
 

@@ -1,33 +1,31 @@
-"""The API against the real engine: an outage the outbox rides out, and a report reaching Tasklist.
-
-Few and focused on purpose: each waits for Operate and Tasklist to import what the engine did.
-"""
+"""The API against the real engine: an outage the outbox rides out, a lost answer, and a report reaching Tasklist
+and coming back with the reporter's supplement."""
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pyzeebe import ZeebeClient
 from sqlalchemy import Engine, select, update
 
 import workers.deps
 from engine import LocalEngine
 from lapor import reports
-from lapor.camunda import CamundaRest
 from lapor.db import session_scope
 from lapor.deadlines import calendar_from
 from lapor.models import OutboxMessage, Report
 from lapor.national import adapter_from
 from lapor.notifications.channels import EmailChannel
-from lapor.outbox import InstanceFinder, OutboxDispatcher, operate_instance_finder
-from lapor.zeebe import deploy_directory
+from lapor.outbox import OutboxDispatcher
+from lapor.process import EngineClient
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
+from lapor.settings import Settings
+from lapor.vocabulary import PROCESS_ID
 from tests.api.conftest import ApiTestSettings, Clock, Mailbox, Person, submit
-from tests.api.test_outbox import closed_port_address
-from tests.conftest import EngineClock, eventually
+from tests.api.test_outbox import engine_down
+from tests.conftest import eventually, login
 from workers.deps import Deps
 from workers.main import build_worker
 
@@ -35,34 +33,30 @@ pytestmark = pytest.mark.engine
 
 
 @pytest.fixture
-async def deployed(engine: LocalEngine, clock: EngineClock) -> None:
-    """bpmn/ deployed (unchanged resources make no new version), with the engine clock pinned like tests/e2e."""
-    await deploy_directory(engine.grpc_address)
+def svc_api(engine: LocalEngine, provisioned: Settings) -> Iterator[EngineClient]:
+    """The API's own service account, as api.main's dispatcher uses it."""
+    with login(engine, API_ACCOUNT, provisioned.api_engine_password) as client:
+        yield client
 
 
 @pytest.fixture
-async def cancel_afterwards(db_engine: Engine, zeebe: ZeebeClient) -> AsyncIterator[None]:
-    """Instances of these tests are cancelled, so later tests moving the engine clock never see their timers."""
+def cancel_afterwards(db_engine: Engine, operaton: EngineClient) -> Iterator[None]:
+    """Instances of these tests are cancelled, so their tasks never mix with other tests' tasks."""
     yield
     with session_scope(db_engine) as session:
-        keys = [k for k in session.scalars(select(Report.process_instance_key)) if k is not None]
-    for key in keys:
+        ids = [i for i in session.scalars(select(Report.process_instance_id)) if i is not None]
+    for instance in ids:
         try:
-            await zeebe.cancel_process_instance(key)
+            operaton.cancel(instance)
         except Exception:  # noqa: S110 - already finished or cancelled
             pass
 
 
 @pytest.fixture
-def finder(engine: LocalEngine, settings: ApiTestSettings) -> InstanceFinder:
-    return operate_instance_finder(settings.model_copy(update={"camunda_rest_url": engine.rest_url}))
-
-
-@pytest.fixture
 async def lapor_workers(
-    engine: LocalEngine, db_engine: Engine, mailbox: Mailbox, settings: ApiTestSettings
+    engine: LocalEngine, provisioned: Settings, db_engine: Engine, mailbox: Mailbox, settings: ApiTestSettings
 ) -> AsyncIterator[None]:
-    """The job workers in this process on the test database (as tests/e2e does), for one test."""
+    """The workers in this process on the test database (as tests/e2e does), for one test."""
     previous = workers.deps._current
     workers.deps.use(
         Deps(
@@ -74,102 +68,95 @@ async def lapor_workers(
             national=adapter_from(settings),
         )
     )
-    worker = build_worker(engine.grpc_address)
-    work = asyncio.create_task(worker.work())
+    worker_settings = provisioned.model_copy(
+        update={"engine_user": WORKERS_ACCOUNT, "engine_password": provisioned.worker_engine_password}
+    )
+    worker = build_worker(worker_settings.model_copy(update={"worker_long_poll_seconds": 2}))
+    stop = asyncio.Event()
+    work = asyncio.create_task(worker.run(stop))
     yield
-    await worker.stop()
+    stop.set()
     await work
     if previous is not None:
         workers.deps.use(previous)
 
 
-def instances_of(camunda: CamundaRest, tracking_id: str) -> list[int]:
-    """Process instances whose root variable reportId is this tracking id, as Operate sees them."""
-    items = camunda.operate_search("variables", name="reportId", value=json.dumps(tracking_id))
-    return sorted({int(i["processInstanceKey"]) for i in items if i["scopeKey"] == i["processInstanceKey"]})
+def instances_of(operaton: EngineClient, tracking_id: str) -> list[str]:
+    """Every instance (running or ended) with this tracking id as business key."""
+    found = operaton.request(
+        "GET",
+        "/history/process-instance",
+        params={"processDefinitionKey": PROCESS_ID, "processInstanceBusinessKey": tracking_id},
+    )
+    return sorted(i["id"] for i in found)
 
 
-def instance_key(db: Engine, tracking_id: str) -> int | None:
+def instance_id(db: Engine, tracking_id: str) -> str | None:
     with session_scope(db) as session:
-        return reports.get_by_tracking_id(session, tracking_id).process_instance_key
+        return reports.get_by_tracking_id(session, tracking_id).process_instance_id
 
 
-@pytest.mark.usefixtures("deployed", "cancel_afterwards")
+@pytest.mark.usefixtures("cancel_afterwards")
 async def test_reports_submitted_while_the_engine_is_down_each_reach_it_once(
-    client: TestClient,
-    citizen: Person,
-    db_engine: Engine,
-    engine: LocalEngine,
-    camunda: CamundaRest,
-    finder: InstanceFinder,
+    client: TestClient, citizen: Person, db_engine: Engine, operaton: EngineClient, svc_api: EngineClient
 ) -> None:
     tracking_ids = [submit(client, citizen) for _ in range(3)]
     clock = Clock(datetime.now(UTC))
     # The engine is unreachable: submissions were accepted, the commands wait.
-    down = OutboxDispatcher(closed_port_address(), db_engine, clock=clock, find_instance=finder, call_timeout=5)
-    assert await down.run_once() == 0
-    assert all(instance_key(db_engine, t) is None for t in tracking_ids)
-    # The engine is back. Each attempt was in doubt, so Operate is asked first (and knows none).
+    assert await OutboxDispatcher(engine_down(), db_engine, clock=clock).run_once() == 0
+    assert all(instance_id(db_engine, t) is None for t in tracking_ids)
+    # The engine is back.
     clock.advance(timedelta(minutes=5))
-    up = OutboxDispatcher(engine.grpc_address, db_engine, clock=clock, find_instance=finder)
+    up = OutboxDispatcher(svc_api, db_engine, clock=clock)
     assert await up.run_once() == 3
     clock.advance(timedelta(hours=1))
     assert await up.run_once() == 0  # every command is sent; nothing runs twice
-    keys = {t: instance_key(db_engine, t) for t in tracking_ids}
-    assert None not in keys.values() and len(set(keys.values())) == 3
-    for tracking_id, key in keys.items():
-        assert await eventually(lambda t=tracking_id: instances_of(camunda, t)) == [key]  # type: ignore[misc]
+    ids = {t: instance_id(db_engine, t) for t in tracking_ids}
+    assert None not in ids.values() and len(set(ids.values())) == 3
+    for tracking_id, stored in ids.items():
+        assert instances_of(operaton, tracking_id) == [stored]
     with session_scope(db_engine) as session:
         assert all(row.sent_at is not None for row in session.scalars(select(OutboxMessage)))
 
 
-@pytest.mark.usefixtures("deployed", "cancel_afterwards")
+@pytest.mark.usefixtures("cancel_afterwards")
 async def test_a_start_whose_answer_was_lost_is_adopted_not_repeated(
-    client: TestClient,
-    citizen: Person,
-    db_engine: Engine,
-    zeebe: ZeebeClient,
-    camunda: CamundaRest,
-    engine: LocalEngine,
-    finder: InstanceFinder,
+    client: TestClient, citizen: Person, db_engine: Engine, operaton: EngineClient, svc_api: EngineClient
 ) -> None:
     tracking_id = submit(client, citizen)
     with session_scope(db_engine) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
         variables = reports.process_variables(report, photo_count=1)
         # An attempt reached the engine but its answer never came back (timeout, crash).
-        session.execute(update(OutboxMessage).values(attempts=1, in_doubt=True, last_error="TimeoutError"))
-    created = await zeebe.run_process(reports.PROCESS_ID, variables=variables)
-    await eventually(lambda: instances_of(camunda, tracking_id))
-    dispatcher = OutboxDispatcher(engine.grpc_address, db_engine, find_instance=finder)
-    assert await dispatcher.run_once() == 1
-    assert instance_key(db_engine, tracking_id) == created.process_instance_key
-    await asyncio.sleep(3)  # a second instance, had one been started, would be exported by now
-    assert instances_of(camunda, tracking_id) == [created.process_instance_key]
+        session.execute(update(OutboxMessage).values(attempts=1, in_doubt=True, last_error="EngineUnavailable"))
+    created = svc_api.start(PROCESS_ID, business_key=tracking_id, variables=variables)
+    assert await OutboxDispatcher(svc_api, db_engine).run_once() == 1
+    assert instance_id(db_engine, tracking_id) == created
+    assert instances_of(operaton, tracking_id) == [created]  # no second instance, at once: no index to wait for
 
 
-def _open_task(camunda: CamundaRest, key: int, element_id: str, skip: set[str]) -> dict[str, Any] | None:
-    tasks = camunda.user_tasks(state="CREATED", processInstanceKey=key)
-    return next((t for t in tasks if t["taskDefinitionId"] == element_id and t["id"] not in skip), None)
+def _open_task(operaton: EngineClient, instance: str, element_id: str, skip: set[str]) -> dict[str, Any] | None:
+    tasks = operaton.tasks(processInstanceId=instance, taskDefinitionKey=element_id)
+    return next((t for t in tasks if t["id"] not in skip), None)
 
 
-@pytest.mark.usefixtures("deployed", "cancel_afterwards", "lapor_workers")
+@pytest.mark.usefixtures("cancel_afterwards", "lapor_workers")
 async def test_report_from_the_api_reaches_verification_and_a_supplement_brings_it_back(
     client: TestClient,
     citizen: Person,
     db_engine: Engine,
     engine: LocalEngine,
-    camunda: CamundaRest,
+    operaton: EngineClient,
+    svc_api: EngineClient,
     mailbox: Mailbox,
-    finder: InstanceFinder,
 ) -> None:
     tracking_id = submit(client, citizen, photos=2)
-    dispatcher = OutboxDispatcher(engine.grpc_address, db_engine, find_instance=finder)
+    dispatcher = OutboxDispatcher(svc_api, db_engine)
     assert await dispatcher.run_once() == 1
-    key = instance_key(db_engine, tracking_id)
-    assert key is not None
+    instance = instance_id(db_engine, tracking_id)
+    assert instance is not None
 
-    task = await eventually(lambda: _open_task(camunda, key, "VerifyReportTask", set()))
+    task = await eventually(lambda: _open_task(operaton, instance, "VerifyReportTask", set()))
     # The workers recorded the status and the due date: tracking shows them, and the reporter was told.
     view = await eventually(
         lambda: (v := client.get(f"/reports/{tracking_id}", headers=citizen.auth).json())["deadline"] and v
@@ -178,8 +165,10 @@ async def test_report_from_the_api_reaches_verification_and_a_supplement_brings_
     assert view["deadline"]["kind"] == "verification"
     assert any(tracking_id in str(m["Subject"]) for m in mailbox.messages if citizen.email in str(m["To"]))
 
-    # Returned as incomplete; the reporter's supplement (an outbox message) sends it back to verification.
-    camunda.complete_user_task(task["id"], {"verificationResult": "tidak_lengkap", "verificationNote": "Foto buram"})
+    # Returned as incomplete by Admin Pengaduan; the reporter's supplement (an outbox message) brings it back.
+    with login(engine, "admin-pengaduan") as admin_pengaduan:
+        admin_pengaduan.claim(task["id"], "admin-pengaduan")
+        admin_pengaduan.complete_task(task["id"], {"verificationResult": "tidak_lengkap", "verificationNote": "Buram"})
 
     def returned() -> bool:
         return bool(
@@ -191,6 +180,11 @@ async def test_report_from_the_api_reaches_verification_and_a_supplement_brings_
         f"/reports/{tracking_id}/supplement", data={"text": "Foto baru yang lebih jelas."}, headers=citizen.auth
     )
     assert answer.status_code == 202
-    assert await dispatcher.run_once() == 1
-    second = await eventually(lambda: _open_task(camunda, key, "VerifyReportTask", {task["id"]}))
+    assert await eventually(lambda: _dispatch_blocking(dispatcher)) == 1  # waits until the receive task is reached
+    second = await eventually(lambda: _open_task(operaton, instance, "VerifyReportTask", {task["id"]}))
     assert second["id"] != task["id"]
+
+
+def _dispatch_blocking(dispatcher: OutboxDispatcher) -> int | None:
+    """One dispatcher pass from a worker thread; None while nothing was accepted."""
+    return dispatcher._run_once() or None

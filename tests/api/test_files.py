@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from lapor import files, reports
 from lapor.db import session_scope
 from lapor.models import Photo, Report, ReportStatus
+from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Clock, Person, image_bytes, set_status, submit
 
 
@@ -80,7 +81,7 @@ def test_opd_uploads_the_proof_photo_through_its_link(
     client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
 ) -> None:
     tracking_id = submit(client, citizen)
-    set_status(db_engine, tracking_id, ReportStatus.PROSES, actor="opd")
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, actor=Actor.OPD)
     url = files.proof_upload_url(
         report_of(db_engine, tracking_id), START + timedelta(days=2), "http://testserver", settings=settings
     )

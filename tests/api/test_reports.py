@@ -1,4 +1,4 @@
-"""Submitting a report with photos, tracking it, and the replies that become Zeebe messages."""
+"""Submitting a report with photos, tracking it, and the replies that become engine messages."""
 
 import io
 import re
@@ -23,6 +23,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.ratelimit import Limit
+from lapor.vocabulary import Actor
 from tests.api.conftest import (
     REPORT_FIELDS,
     START,
@@ -79,7 +80,10 @@ def test_submission_writes_report_photos_and_start_command_in_one_go(
         command = session.scalars(select(OutboxMessage)).one()
         assert command.kind == "start_process" and command.dedup_key == f"start:{report.tracking_id}"
         assert command.payload["variables"] == reports.process_variables(report, photo_count=2)
-        assert command.sent_at is None and report.process_instance_key is None
+        # Primitives only, and the tracking id under its one name; the staff page shows the photos.
+        assert command.payload["variables"]["trackingId"] == report.tracking_id
+        assert "photoLinks" not in command.payload["variables"] and "reportId" not in command.payload["variables"]
+        assert command.sent_at is None and report.process_instance_id is None
     assert [p.kind for p in photos] == ["report", "report"]
     files = stored_files(settings)
     assert sorted(f.name for f in files) == sorted(f"{p.sha256}.jpg" for p in photos)
@@ -225,7 +229,11 @@ def test_owner_sees_everything_others_only_progress_until_verified(
     assert owner["view"] == "owner"
     assert owner["reporter"] == {"name": citizen.name, "email": citizen.email, "phone": None}
     assert owner["location"]["kelurahan"] == {"code": "61.71.01.1002", "name": "Benuamelayu Laut"}
-    assert owner["deadline"]["kind"] == "verification" and owner["deadline"]["label"].startswith("Batas waktu")
+    assert owner["deadline"] == {
+        "kind": "verification",
+        "label": "Batas waktu verifikasi laporan",
+        "due_at": "2026-11-29T03:00:00Z",
+    }
     assert owner["timeline"] == [
         {
             "status": {"code": "BELUM_TERVERIFIKASI", "label": "Belum Terverifikasi"},
@@ -244,8 +252,8 @@ def test_owner_sees_everything_others_only_progress_until_verified(
 
 def test_verified_report_public_view_with_opd_responses(client: TestClient, citizen: Person, db_engine: Engine) -> None:
     tracking_id = submit(client, citizen)
-    set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI, actor="admin-pengaduan")
-    set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=1), actor="opd")
+    set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI, actor=Actor.ADMIN_PENGADUAN)
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=1), actor=Actor.OPD)
     with session_scope(db_engine) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
         report.opd_code = "PUPR"
@@ -266,8 +274,12 @@ def test_verified_report_public_view_with_opd_responses(client: TestClient, citi
     assert public["responses"] == [
         {"kind": "opd_response", "text": "Tim akan menambal jalan minggu ini.", "at": "2026-11-27T03:00:00Z"}
     ]
-    assert public["deadline"]["kind"] == "completion"
-    assert [e["status"]["label"] for e in public["timeline"]] == ["Terverifikasi (belum ditindaklanjuti)", "Proses"]
+    assert public["deadline"]["kind"] == "opd-completion"
+    assert public["deadline"]["label"] == "Batas waktu penyelesaian tindak lanjut"
+    assert [(e["status"]["label"], e["actor_label"]) for e in public["timeline"]] == [
+        ("Terverifikasi (belum ditindaklanjuti)", "Admin Pengaduan Daerah"),
+        ("Proses", "OPD / Pejabat Penghubung"),
+    ]
     assert public["updated_at"] == "2026-11-27T03:00:00Z"
     photo = client.get(public["photo_urls"][0].removeprefix("http://testserver"))
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
@@ -317,17 +329,17 @@ def test_supplement_only_when_returned_and_once_per_round(
         "message": "Tindakan ini tidak dapat dilakukan pada status laporan saat ini.",
         "details": {"status": "BELUM_TERVERIFIKASI", "allowed": ["DIKEMBALIKAN"]},
     }
-    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor="admin-pengaduan")
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor=Actor.ADMIN_PENGADUAN)
     first = client.post(url, data={"text": "Lokasi di depan gerbang."}, files=photo_files(1), headers=citizen.auth)
     assert first.status_code == 202, first.text
     again = client.post(url, data={"text": "Tambahan: lubang sedalam 20 cm."}, headers=citizen.auth)
     assert again.status_code == 202
     [message] = outbox_messages(db_engine)
     assert message.payload["name"] == "laporan-dilengkapi"
-    assert message.payload["correlation_key"] == tracking_id and message.payload["variables"] == {}
+    assert message.payload["business_key"] == tracking_id and message.payload["variables"] == {}
     # A later round (verified again, returned again) gets its own message.
     set_status(db_engine, tracking_id, ReportStatus.BELUM_TERVERIFIKASI)
-    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor="admin-pengaduan")
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor=Actor.ADMIN_PENGADUAN)
     assert client.post(url, data={"text": "Foto baru terlampir."}, headers=citizen.auth).status_code == 202
     assert len({m.payload["message_id"] for m in outbox_messages(db_engine)}) == 2
     owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
@@ -341,7 +353,7 @@ def test_confirmation_sends_citizen_accepted_and_only_once(
     tracking_id = submit(client, citizen)
     url = f"/reports/{tracking_id}/confirmation"
     assert client.post(url, json={"accepted": True}, headers=citizen.auth).status_code == 409
-    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor="admin-pengaduan")
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor=Actor.ADMIN_PENGADUAN)
     answer = client.post(url, json={"accepted": False, "comment": "Lubang masih ada."}, headers=citizen.auth)
     assert answer.status_code == 202, answer.text
     twice = client.post(url, json={"accepted": True}, headers=citizen.auth)

@@ -104,6 +104,25 @@ def published_ports(service: Mapping[str, Any], env: Mapping[str, str]) -> list[
     return published
 
 
+def build_context(service: Mapping[str, Any]) -> Path:
+    """The directory a service is built from (`build: <dir>` or `build: {context: <dir>}`)."""
+    build = service["build"]
+    return (ROOT / (build if isinstance(build, str) else build.get("context", "."))).resolve()
+
+
+def dockerfile(service: Mapping[str, Any]) -> Path:
+    """The Dockerfile a service is built from; Compose resolves it against the build context."""
+    build = service["build"]
+    name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+    return (build_context(service) / name).resolve()
+
+
+def dockerignore_rules(context: Path) -> list[str]:
+    """The rules of a build context's .dockerignore, without comments and blank lines."""
+    lines = (context / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 def example_env() -> dict[str, str]:
     """.env.example as Compose reads a .env file: KEY=VALUE lines, comments and blank lines skipped."""
     values = {}

@@ -1,6 +1,5 @@
 """docker-compose.yml: validated by Compose when a client is installed, and checked for what the city relies on."""
 
-import json
 import os
 import re
 import shutil
@@ -11,12 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.fetch import CAMUNDA_VERSION
-from engine.launcher import LocalEngine
 from lapor.settings import Settings
 from tests.deploy.composefile import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
     ROOT,
     MissingVariableError,
+    build_context,
+    dockerfile,
+    dockerignore_rules,
     environment,
     example_env,
     interpolate,
@@ -29,20 +31,18 @@ from tests.deploy.composefile import (
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?($|_)", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"://[^/:@\s]+:(?P<password>[^@\s]+)@")
 ONLY_A_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}$")
+SERVICES = {"engine-db", "engine", "db", "migrate", "api", "workers", "mailpit"}
 PYTHON_SERVICES = ("migrate", "api", "workers")
-ONE_SHOT_JOBS = {"migrate", "disable-demo-users"}
-# Zeebe gRPC, command and internal APIs, REST API / web apps, management, OpenSearch.
-ENGINE_PORTS = {26500, 26501, 26502, 8080, 9600, 9200, 9300}
-NEVER_PUBLISHED = {26500, 26501, 26502, 9600, 9200, 9300}
-# Read with getattr (workers/health.py, api/deps.py, lapor/files.py) until lapor/settings.py declares them.
-PENDING_SETTINGS = {
-    "worker_health_host",
-    "worker_health_port",
-    "worker_stall_seconds",
-    "file_signing_key",
-    "staff_api_tokens",
-    "national_api_tokens",
-    "sms_webhook_secret",
+ONE_SHOT_JOBS = {"migrate"}
+# What the project left behind when it moved to Operaton: none of it may come back into the stack. (The brackets
+# keep these words out of `git grep` for the old stack.)
+GONE = re.compile(r"z[e]ebe|c[a]munda|o[p]ensearch|e[l]asticsearch|g[r]pc|26500", re.IGNORECASE)
+ENGINE_YAML = ROOT / "engine" / "src" / "main" / "resources" / "application.yaml"
+# Engine logins: the administrator only for the migrate job, a service account of its own for each other service.
+ENGINE_LOGINS = {
+    "migrate": ("${LAPOR_ENGINE_ADMIN_USER:-lapor-admin}", "LAPOR_ENGINE_ADMIN_PASSWORD"),
+    "api": ("svc-api", "LAPOR_API_ENGINE_PASSWORD"),
+    "workers": ("svc-workers", "LAPOR_WORKER_ENGINE_PASSWORD"),
 }
 
 
@@ -59,6 +59,10 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _required_variables() -> dict[str, str]:
     return {ref.name: f"test-{ref.name.lower()}" for ref in references(load()) if ref.required}
+
+
+def _referenced(value: str) -> set[str]:
+    return {ref.name for ref in references(value)}
 
 
 # -- Compose itself ------------------------------------------------------------------------------------------------
@@ -80,7 +84,7 @@ def _run_config(tmp_path: Path, values: dict[str, str]) -> subprocess.CompletedP
     env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
     clean_env = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}  # no secrets leak in
     return subprocess.run(
-        [*cli, "--env-file", str(env_file), "--profile", "staging", "config", "-q"],
+        [*cli, "-f", str(COMPOSE_FILE), "--env-file", str(env_file), "--profile", "staging", "config", "-q"],
         cwd=ROOT,
         env=clean_env,
         capture_output=True,
@@ -106,6 +110,22 @@ def test_only_known_top_level_keys(compose: dict[str, Any]) -> None:
     assert not unknown
 
 
+def test_the_services(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == SERVICES
+
+
+def test_nothing_of_camunda_8_is_left(compose: dict[str, Any]) -> None:
+    """No image, service, variable or port of the old engine and its search store; not even in a comment."""
+    for name, service in compose["services"].items():
+        assert not GONE.search(name), name
+        assert not GONE.search(service.get("image", "")), f"{name}: {service.get('image')}"
+    for text in strings(compose):
+        assert not GONE.search(text), text
+    assert not GONE.search(COMPOSE_FILE.read_text())
+    assert not [key for key in example_env() if GONE.search(key)]
+    assert not GONE.search(ENV_EXAMPLE.read_text())
+
+
 def test_every_service_has_a_health_check(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         check = service.get("healthcheck")
@@ -124,16 +144,14 @@ def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
         assert service.get("restart") == expected, name
 
 
-def test_api_and_workers_start_after_a_successful_migration(services: dict[str, dict[str, Any]]) -> None:
+def test_start_order(services: dict[str, dict[str, Any]]) -> None:
+    assert services["engine"]["depends_on"] == {"engine-db": {"condition": "service_healthy"}}
+    assert services["migrate"]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "engine": {"condition": "service_healthy"},
+    }
     for name in ("api", "workers"):
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
-    assert services["migrate"]["depends_on"] == {
-        "postgres": {"condition": "service_healthy"},
-        "camunda": {"condition": "service_healthy"},
-        "disable-demo-users": {"condition": "service_completed_successfully"},
-    }
-    assert services["disable-demo-users"]["depends_on"] == {"camunda": {"condition": "service_healthy"}}
-    assert services["camunda"]["depends_on"] == {"opensearch": {"condition": "service_healthy"}}
     assert services["migrate"]["command"][-1] == "python -m lapor.migrate && python -m lapor.deploy"
 
 
@@ -143,25 +161,30 @@ def test_state_lives_in_named_volumes(compose: dict[str, Any], services: dict[st
     for name, service in services.items():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
-            if not source.startswith((".", "/")):
-                assert source in declared, f"{name}: volume {source} is not declared"
-                used.add(source)
+            assert not source.startswith((".", "/")), f"{name}: bind mount {source}"
+            assert source in declared, f"{name}: volume {source} is not declared"
+            used.add(source)
     assert used == declared
-    for name in ("postgres", "opensearch", "camunda"):
-        assert any(not v.startswith((".", "/")) for v in services[name]["volumes"]), name
+    for name in ("db", "engine-db"):
+        assert [v.split(":")[1] for v in services[name]["volumes"]] == ["/var/lib/postgresql/data"], name
+    assert services["db"]["volumes"] != services["engine-db"]["volumes"]
 
 
 def test_storage_and_engine_sit_on_internal_networks(
     compose: dict[str, Any], services: dict[str, dict[str, Any]]
 ) -> None:
     networks = compose["networks"]
-    assert networks["engine"] == {"internal": True}
-    assert networks["data"] == {"internal": True}
-    assert services["postgres"]["networks"] == ["data"]
-    assert services["opensearch"]["networks"] == ["engine"]
+    for internal in ("engine", "engine-data", "data"):
+        assert networks[internal] == {"internal": True}, internal
+    assert services["db"]["networks"] == ["data"]
+    assert services["engine-db"]["networks"] == ["engine-data"]
     # The engine's only other network exists to publish its web port on loopback; nothing else joins it.
-    assert set(services["camunda"]["networks"]) == {"engine", "camunda-web"}
-    assert [name for name, s in services.items() if "camunda-web" in s.get("networks", [])] == ["camunda"]
+    assert set(services["engine"]["networks"]) == {"engine", "engine-data", "engine-web"}
+    assert [name for name, s in services.items() if "engine-web" in s.get("networks", [])] == ["engine"]
+    # Only the engine reaches its database; the Python services reach the engine's REST API and their own database.
+    assert [name for name, s in services.items() if "engine-data" in s.get("networks", [])] == ["engine-db", "engine"]
+    for name in PYTHON_SERVICES:
+        assert {"engine", "data"} <= set(services[name]["networks"]), name
     for name, service in services.items():
         assert set(service.get("networks", ["default"])) <= set(networks), name
 
@@ -193,10 +216,31 @@ def test_secret_references_are_required_or_empty_by_default() -> None:
             assert ref.required or ref.arg == "", f"${{{ref.name}}} defaults to a value: {ref.arg!r}"
 
 
+def test_the_engine_and_database_secrets_are_required(services: dict[str, dict[str, Any]]) -> None:
+    """`${VAR:?}` on every password the stack cannot run without: the two databases and the engine logins."""
+    required = {
+        ("db", "POSTGRES_PASSWORD"),
+        ("engine-db", "POSTGRES_PASSWORD"),
+        ("engine", "LAPOR_ENGINE_DB_PASSWORD"),
+        ("engine", "LAPOR_ENGINE_ADMIN_PASSWORD"),
+        *((name, "LAPOR_ENGINE_PASSWORD") for name in PYTHON_SERVICES),
+        ("migrate", "LAPOR_WORKER_ENGINE_PASSWORD"),
+        ("migrate", "LAPOR_API_ENGINE_PASSWORD"),
+    }
+    for name, key in required:
+        refs = list(references(environment(services[name])[key]))
+        assert len(refs) == 1 and refs[0].op == ":?", f"{name}: {key}"
+    # Both databases' passwords are distinct variables, so one leaked password does not open the other database.
+    assert _referenced(environment(services["engine-db"])["POSTGRES_PASSWORD"]) == {"LAPOR_ENGINE_DB_PASSWORD"}
+    assert _referenced(environment(services["db"])["POSTGRES_PASSWORD"]) == {"POSTGRES_PASSWORD"}
+
+
 def test_env_example_names_every_variable_and_holds_no_secret() -> None:
     example = example_env()
     for ref in references(load()):
-        assert ref.name in example or ref.name == "LAPOR_IMAGE", f"{ref.name} is missing from .env.example"
+        assert ref.name in example or ref.name in ("LAPOR_IMAGE", "LAPOR_ENGINE_IMAGE"), (
+            f"{ref.name} is missing from .env.example"
+        )
     for key, value in example.items():
         if SECRET_NAME.search(key):
             assert value == "", f".env.example must leave {key} empty"
@@ -208,65 +252,71 @@ def test_the_example_alone_does_not_start_the_stack() -> None:
             interpolate(text, example_env())
 
 
-def test_env_stays_out_of_git_and_the_image() -> None:
+def test_env_stays_out_of_git_and_the_images(services: dict[str, dict[str, Any]]) -> None:
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
-    allowed = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")]
-    assert (ROOT / ".dockerignore").read_text().splitlines()[1] == "*"
-    assert not any(".env" in line for line in allowed)
+    contexts = {build_context(service) for service in services.values() if "build" in service}
+    assert contexts == {ROOT, ROOT / "engine"}
+    for context in contexts:
+        rules = dockerignore_rules(context)
+        assert rules[0] == "*", context  # an allow-list: nothing gets in unless named
+        assert not any(".env" in rule for rule in rules if rule.startswith("!")), context
 
 
 # -- the engine --------------------------------------------------------------------------------------------------
-def test_the_camunda_image_is_the_version_the_local_engine_runs(services: dict[str, dict[str, Any]]) -> None:
-    assert services["camunda"]["image"] == f"camunda/camunda:{CAMUNDA_VERSION}"
+def test_the_engine_is_built_from_engine_dockerfile(services: dict[str, dict[str, Any]]) -> None:
+    engine = services["engine"]
+    assert dockerfile(engine) == ROOT / "engine" / "Dockerfile"
+    assert dockerfile(engine).is_file()
+    assert (build_context(engine) / "pom.xml").is_file()
+    assert ONLY_A_REFERENCE.match(engine["image"])  # a local tag, or a prebuilt image from .env
+
+
+def test_the_engine_settings_are_the_ones_application_yaml_reads(services: dict[str, dict[str, Any]]) -> None:
+    read = set(re.findall(r"\$\{(LAPOR_ENGINE_[A-Z_]+)", ENGINE_YAML.read_text()))
+    env = environment(services["engine"])
+    assert {key for key in env if key.startswith("LAPOR_")} <= read
+    assert {"LAPOR_ENGINE_DB_URL", "LAPOR_ENGINE_DB_PASSWORD", "LAPOR_ENGINE_ADMIN_PASSWORD"} <= env.keys()
+    assert env["LAPOR_ENGINE_ADDRESS"] == "0.0.0.0"  # noqa: S104 - inside the container; published on loopback only
+    database = environment(services["engine-db"])
+    url = f"jdbc:postgresql://engine-db:5432/{database['POSTGRES_DB']}"
+    assert env["LAPOR_ENGINE_DB_URL"] == url
+    assert env["LAPOR_ENGINE_DB_USER"] == database["POSTGRES_USER"]
+    assert env["LAPOR_ENGINE_DB_PASSWORD"] == database["POSTGRES_PASSWORD"]
+
+
+def test_the_engine_health_check_needs_no_login(services: dict[str, dict[str, Any]]) -> None:
+    """The REST API refuses calls without Basic auth; the check asks a webapp page on the port the engine uses."""
+    command = " ".join(services["engine"]["healthcheck"]["test"][1:])
+    port = environment(services["engine"])["LAPOR_ENGINE_PORT"]
+    assert f"/dev/tcp/127.0.0.1/{port}" in command
+    assert "/operaton/app/" in command and "/engine-rest" not in command
+    assert " 200" in command
 
 
 @pytest.mark.parametrize("env", [{}, example_env()], ids=["defaults", "env-example"])
-def test_no_engine_port_is_published_beyond_loopback(services: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
+def test_nothing_is_published_beyond_loopback(services: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
     for name, service in services.items():
         for port in published_ports(service, env):
             assert port.host_ip == "127.0.0.1", f"{name} publishes {port} beyond loopback"
-            if name in ("camunda", "opensearch"):
-                assert port.container_port in ENGINE_PORTS - NEVER_PUBLISHED, f"{name} publishes {port}"
-    assert "ports" not in services["opensearch"]
+    engine_port = int(environment(services["engine"])["LAPOR_ENGINE_PORT"])
+    assert [port.container_port for port in published_ports(services["engine"], env)] == [engine_port]
+    for name in ("db", "engine-db", "migrate", "workers"):
+        assert "ports" not in services[name], name
 
 
-def test_camunda_config_matches_the_local_engine(tmp_path: Path) -> None:
-    compose_config = yaml.safe_load((ROOT / "deploy" / "camunda" / "application.yaml").read_text())
-    local = LocalEngine(data_dir=tmp_path).camunda_config()
-    local_broker: Any = local["zeebe"]
-    local_camunda: Any = local["camunda"]
-    exporter = compose_config["zeebe"]["broker"]["exporters"]["opensearch"]
-    local_exporter = local_broker["broker"]["exporters"]["opensearch"]
-    assert exporter["className"] == local_exporter["className"]
-    assert exporter["args"]["index"] == local_exporter["args"]["index"]
-    assert compose_config["camunda"]["database"]["type"] == local_camunda["database"]["type"]
-    assert compose_config["camunda"]["rest"] == local_camunda["rest"]
-    for app in ("operate", "tasklist"):
-        ours, theirs = compose_config["camunda"][app], local_camunda[app]
-        assert ours["database"] == theirs["database"]
-        assert ours["csrfPreventionEnabled"] == theirs["csrfPreventionEnabled"]
-        assert ours["zeebeOpensearch"]["prefix"] == theirs["zeebeOpensearch"]["prefix"]
-    assert not [key for key in _keys(compose_config) if re.search("password|userid", key, re.IGNORECASE)]
-
-
-def _keys(tree: Any) -> list[str]:
-    if not isinstance(tree, dict):
-        return []
-    return [key for key, value in tree.items() for key in (key, *_keys(value))]
-
-
-def test_the_users_operate_86_adds_on_its_own_are_disabled(services: dict[str, dict[str, Any]]) -> None:
-    job = services["disable-demo-users"]
-    body = json.loads(job["entrypoint"][job["entrypoint"].index("-d") + 1])
-    assert body["query"] == {"terms": {"userId": ["view", "act"]}}
-    assert "{bcrypt}disabled" in body["script"]["source"]  # not a bcrypt hash: no password matches it
-    assert example_env()["CAMUNDA_ADMIN_USER"] not in {"view", "act", "demo"}
+def test_the_engine_port_is_published_on_loopback_literally(services: dict[str, dict[str, Any]]) -> None:
+    """No variable can move the engine's web port off 127.0.0.1: the address is written out, not interpolated."""
+    (port,) = services["engine"]["ports"]
+    assert str(port).startswith("127.0.0.1:")
 
 
 # -- the Python services -----------------------------------------------------------------------------------------
-def test_python_services_share_one_image_and_the_lapor_settings(services: dict[str, dict[str, Any]]) -> None:
+def test_python_services_share_one_image_and_the_lapor_settings(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     first = services[PYTHON_SERVICES[0]]
-    fields = set(Settings.model_fields) | PENDING_SETTINGS
+    assert dockerfile(first) == ROOT / "Dockerfile"
+    fields = set(Settings.model_fields)
     for name in PYTHON_SERVICES:
         service = services[name]
         assert service["image"] == first["image"] and service["build"] == first["build"], name
@@ -274,6 +324,36 @@ def test_python_services_share_one_image_and_the_lapor_settings(services: dict[s
         assert env and all(key.startswith("LAPOR_") for key in env), name
         unknown = {key for key in env if key.removeprefix("LAPOR_").lower() not in fields}
         assert not unknown, f"{name}: {unknown} are not settings of lapor/settings.py"
-    shared = environment(first)
+    shared = {key: str(value) for key, value in compose["x-lapor-env"].items()}
     for name in PYTHON_SERVICES:
         assert shared.items() <= environment(services[name]).items(), name
+    assert "LAPOR_ENGINE_USER" not in shared and "LAPOR_ENGINE_PASSWORD" not in shared
+
+
+def test_python_services_reach_the_engine_rest_api(services: dict[str, dict[str, Any]]) -> None:
+    port = environment(services["engine"])["LAPOR_ENGINE_PORT"]
+    path = yaml.safe_load(ENGINE_YAML.read_text())["spring"]["jersey"]["application-path"]
+    for name in PYTHON_SERVICES:
+        assert environment(services[name])["LAPOR_ENGINE_URL"] == f"http://engine:{port}{path}", name
+
+
+def test_each_python_service_logs_in_with_its_own_engine_account(services: dict[str, dict[str, Any]]) -> None:
+    for name, (user, password_variable) in ENGINE_LOGINS.items():
+        env = environment(services[name])
+        assert env["LAPOR_ENGINE_USER"] == user, name
+        assert _referenced(env["LAPOR_ENGINE_PASSWORD"]) == {password_variable}, name
+    # The administrator's password reaches only the engine and the migrate job; a service password only its
+    # service and the migrate job, which provisions the accounts.
+    holders: dict[str, set[str]] = {}
+    for name, service in services.items():
+        for variable in _referenced(" ".join(environment(service).values())):
+            holders.setdefault(variable, set()).add(name)
+    assert holders["LAPOR_ENGINE_ADMIN_PASSWORD"] == {"engine", "migrate"}
+    assert holders["LAPOR_WORKER_ENGINE_PASSWORD"] == {"workers", "migrate"}
+    assert holders["LAPOR_API_ENGINE_PASSWORD"] == {"api", "migrate"}
+    assert holders["LAPOR_ENGINE_DB_PASSWORD"] == {"engine", "engine-db"}
+
+
+def test_the_api_runs_the_app_factory(services: dict[str, dict[str, Any]]) -> None:
+    command = services["api"]["command"]
+    assert command[:3] == ["uvicorn", "--factory", "api.main:create_app"]

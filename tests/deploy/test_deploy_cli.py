@@ -1,47 +1,27 @@
-"""`python -m lapor.deploy`: waits for the engine, gives up with exit code 1, never retries a bad model."""
+"""`python -m lapor.deploy`: waits for the engine, deploys bpmn/ and provisions the roles idempotently, gives up
+with exit code 1, and never retries a model the engine refuses."""
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
-import grpc
 import pytest
-from pyzeebe.errors import ProcessInvalidError, ZeebeGatewayUnavailableError
 
+from engine import LocalEngine
 from lapor import deploy
-from lapor.settings import get_settings
+from lapor.process import EngineClient, EngineError
+from lapor.process.identity import IdentityPlan, provision
+from lapor.roles import identity_plan
+from lapor.settings import Settings, get_settings
 
-
-def _unavailable() -> ZeebeGatewayUnavailableError:
-    return ZeebeGatewayUnavailableError(
-        grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata())
-    )
-
-
-async def test_deployment_is_retried_until_the_engine_answers() -> None:
-    calls: list[str] = []
-
-    async def engine_starting(address: str) -> list[str]:
-        calls.append(address)
-        if len(calls) < 3:
-            raise _unavailable()
-        return ["lapor-pengaduan.bpmn"]
-
-    deployed = await deploy.deploy_when_ready("camunda:26500", attempts=5, delay=0, deploy=engine_starting)
-    assert deployed == ["lapor-pengaduan.bpmn"]
-    assert calls == ["camunda:26500"] * 3
-
-
-async def test_an_invalid_model_fails_at_once() -> None:
-    calls = 0
-
-    async def invalid(address: str) -> list[str]:
-        nonlocal calls
-        calls += 1
-        raise ProcessInvalidError()
-
-    with pytest.raises(ProcessInvalidError):
-        await deploy.deploy_when_ready("camunda:26500", attempts=5, delay=0, deploy=invalid)
-    assert calls == 1
+BROKEN_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Broken" targetNamespace="t">
+  <bpmn:process id="broken" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:sequenceFlow id="Flow" sourceRef="Start" targetRef="Missing" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
 
 
 @pytest.fixture
@@ -49,7 +29,7 @@ def unreachable_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("LAPOR_ZEEBE_ADDRESS", f"127.0.0.1:{port}")
+    monkeypatch.setenv("LAPOR_ENGINE_URL", f"http://127.0.0.1:{port}/engine-rest")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -58,3 +38,38 @@ def unreachable_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.usefixtures("unreachable_engine")
 def test_the_cli_exits_1_when_the_engine_never_answers() -> None:
     assert deploy.main(["--attempts", "2", "--delay", "0"]) == 1
+
+
+@pytest.mark.engine
+def test_deploying_twice_changes_nothing_the_second_time(engine: LocalEngine, operaton: EngineClient) -> None:
+    settings = Settings(engine_url=engine.rest_url)
+    first, _ = deploy.deploy_and_provision(settings, attempts=1, delay=0)
+    second, again = deploy.deploy_and_provision(settings, attempts=1, delay=0)
+    assert first.id  # the first run of the session may find bpmn/ deployed by another test: then it is unchanged
+    assert second.resources == []  # unchanged resources are not deployed again
+    assert (again.groups_created, again.users_created, again.grants_written) == ([], [], 0)
+    definitions = {d["key"] for d in operaton.request("GET", "/process-definition", params={"latestVersion": "true"})}
+    assert {"lapor-pengaduan", "lapor-rekap-bulanan"} <= definitions
+
+
+@pytest.mark.engine
+def test_a_model_the_engine_refuses_fails_at_once_with_its_reason(operaton: EngineClient, tmp_path: Path) -> None:
+    (tmp_path / "broken.bpmn").write_bytes(BROKEN_BPMN)
+    with pytest.raises(EngineError) as refused:
+        deploy.deploy_directory(operaton, tmp_path)
+    assert refused.value.status_code == 400
+    assert "Missing" in str(refused.value)  # the engine's parse error names the element
+
+
+@pytest.mark.engine
+def test_a_removed_opd_loses_its_group_and_nothing_else(operaton: EngineClient, provisioned: Settings) -> None:
+    plan = identity_plan(provisioned)
+    operaton.request("POST", "/group/create", json={"id": "tim-lain", "name": "Bukan dari LAPOR", "type": "WORKFLOW"})
+    without_pdam = IdentityPlan(groups=[g for g in plan.groups if g.id != "opd-pdam"], users=[])
+    done = provision(operaton, without_pdam)
+    groups = {g["id"] for g in operaton.request("GET", "/group", params={"maxResults": 1000})}
+    assert done.groups_removed == ["opd-pdam"]
+    assert "opd-pdam" not in groups and {"tim-lain", "opd-pupr", "admin-pengaduan"} <= groups
+    restored = provision(operaton, plan)  # the OPD comes back on the next deploy with the full list
+    assert restored.groups_created == ["opd-pdam"]
+    assert [u["id"] for u in operaton.request("GET", "/user", params={"memberOfGroup": "opd-pdam"})] == ["opd-pdam"]

@@ -1,99 +1,85 @@
-"""What Camunda 8.6.0 restricts, on the real engine (docs/operations.md, "Access control").
+"""Who may do what on the engine's REST API: nobody without a login, each OPD only its own reports, and the
+service accounts only what their service needs."""
 
-The last test pins today's gap: any logged-in user sees and completes another OPD's task. When the engine starts
-enforcing candidate groups (Identity, or 8.8 authorizations), it fails, and the access test the issue asks for
-takes its place.
-"""
-
-import json
-import subprocess
-import sys
+import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from pyzeebe import ZeebeClient
 
 from engine import LocalEngine
-from lapor.camunda import CamundaRest
-from tests.conftest import eventually
-from tests.deploy.composefile import ROOT, load
+from lapor.process import EngineAuthError, EngineClient
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
+from lapor.settings import Settings
+from lapor.vocabulary import PROCESS_ID
+from tests.conftest import login
+from tests.e2e.conftest import Submitted, open_task
 
 pytestmark = pytest.mark.engine
-OPD_TASK = Path(__file__).parent / "resources" / "opd-task.bpmn"
 
 
-def _login(engine: LocalEngine, username: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=engine.rest_url, timeout=30)
-    client.post("/api/login", params={"username": username, "password": password})
-    return client
+@pytest.fixture(scope="module")
+def opd_task_deployed(operaton: EngineClient, provisioned: Settings) -> None:
+    operaton.deploy_files("opd-task", [Path(__file__).parent / "resources" / "opd-task.bpmn"])
 
 
-def _login_status(engine: LocalEngine, username: str, password: str) -> int:
-    response = httpx.post(
-        f"{engine.rest_url}/api/login", params={"username": username, "password": password}, timeout=30
-    )
-    return response.status_code
+OPD_TASK_VARIABLES = {"trackingId": "LPR-AKSES-1", "opdCode": "PUPR", "category": "JALAN", "kecamatanCode": "61.71.01"}
 
 
-def _store_user(engine: LocalEngine, user_id: str, password: str, role: str) -> None:
-    """What deploy/camunda-user.sh does on the server: its own Python, then a PUT into Operate's user store."""
-    script = (ROOT / "deploy" / "camunda-user.sh").read_text()
-    snippet = script.split("python -c '", 1)[1].split('\n\' "$1"', 1)[0]
-    document = subprocess.run(
-        [sys.executable, "-c", snippet, user_id, user_id, role], input=password, capture_output=True, text=True
-    ).stdout
-    response = httpx.put(
-        f"{engine.opensearch_url}/operate-user-1.2.0_/_doc/{user_id}?refresh=true", json=json.loads(document)
-    )
-    response.raise_for_status()
+def test_the_rest_api_refuses_anonymous_calls_and_wrong_passwords(engine: LocalEngine, provisioned: Settings) -> None:
+    assert httpx.get(f"{engine.rest_url}/task").status_code == 401
+    assert httpx.get(f"{engine.rest_url}/user").status_code == 401
+    assert httpx.get(f"{engine.rest_url}/task", auth=("opd-bapenda", "opd-bapenda")).status_code == 200
+    assert httpx.get(f"{engine.rest_url}/task", auth=("opd-bapenda", "salah")).status_code == 401
+    # A wrong password locks the login for a few seconds (guessing is slowed down), then it works again.
+    assert httpx.get(f"{engine.rest_url}/task", auth=("opd-bapenda", "opd-bapenda")).status_code == 401
+    deadline = time.monotonic() + 15
+    while httpx.get(f"{engine.rest_url}/task", auth=("opd-bapenda", "opd-bapenda")).status_code != 200:
+        assert time.monotonic() < deadline, "the login stayed locked"
+        time.sleep(0.5)
 
 
-def test_the_engine_refuses_requests_without_a_session_and_wrong_passwords(engine: LocalEngine) -> None:
-    anonymous = httpx.Client(base_url=engine.rest_url, timeout=30)
-    assert anonymous.post("/v1/tasks/search", json={}).status_code == 401
-    assert anonymous.post("/v2/user-tasks/1/completion", json={}).status_code == 401
-    assert anonymous.get("/v2/topology").status_code == 401
-    assert _login_status(engine, "demo", "not-the-password") == 401
-
-
-def test_the_compose_job_disables_the_users_operate_adds_on_its_own(engine: LocalEngine) -> None:
-    assert _login_status(engine, "view", "view") == 204  # Operate 8.6 creates these on every start
-    assert _login_status(engine, "act", "act") == 204
-    job = load()["services"]["disable-demo-users"]["entrypoint"]
-    url = job[job.index("POST") + 3].replace("http://opensearch:9200", engine.opensearch_url)
-    httpx.post(url, json=json.loads(job[job.index("-d") + 1]), timeout=30).raise_for_status()
-    assert _login_status(engine, "view", "view") == 401
-    assert _login_status(engine, "act", "act") == 401
-    assert _login_status(engine, "demo", "demo") == 204
-
-
-def test_a_user_from_the_user_script_logs_in(engine: LocalEngine) -> None:
-    _store_user(engine, "budi.kabid", "rahasia-kepala-bidang", "USER")
-    assert _login_status(engine, "budi.kabid", "rahasia-kepala-bidang") == 204
-    assert _login_status(engine, "budi.kabid", "wrong") == 401
-
-
-async def test_86_does_not_keep_an_opd_from_another_opds_task(
-    engine: LocalEngine, zeebe: ZeebeClient, camunda: CamundaRest
+@pytest.mark.usefixtures("opd_task_deployed")
+async def test_an_opd_sees_and_acts_on_its_own_tasks_only(
+    engine: LocalEngine, operaton: EngineClient, provisioned: Settings
 ) -> None:
-    await zeebe.deploy_resource(str(OPD_TASK))
-    instance = await zeebe.run_process("deploy-opd-task", variables={"opdCode": "PUPR"})
-    key = instance.process_instance_key
-
-    def pupr_task() -> dict[str, Any] | None:
-        tasks = camunda.user_tasks(state="CREATED", processInstanceKey=key)
-        return tasks[0] if tasks else None
-
-    task = await eventually(pupr_task)
+    instance_id = operaton.start("deploy-opd-task", business_key="LPR-AKSES-1", variables=OPD_TASK_VARIABLES)
+    task = await open_task(operaton, Submitted("LPR-AKSES-1", instance_id), "OpdTask")
     assert task["candidateGroups"] == ["opd-pupr"]
+    with login(engine, "opd-dlh") as dlh, login(engine, "opd-pupr") as pupr:
+        assert [t["id"] for t in dlh.tasks(processInstanceId=instance_id)] == []
+        assert [t["id"] for t in pupr.tasks(processInstanceId=instance_id)] == [task["id"]]
+        for attempt in (lambda: dlh.claim(task["id"], "opd-dlh"), lambda: dlh.complete_task(task["id"], {})):
+            with pytest.raises(EngineAuthError) as refused:
+                attempt()
+            assert refused.value.status_code == 403
+        pupr.claim(task["id"], "opd-pupr")
+        pupr.complete_task(task["id"], {"responseText": "Ditangani"})
+    assert operaton.historic_instance(instance_id)["state"] == "COMPLETED"
 
-    _store_user(engine, "andi.dlh", "rahasia-pejabat-dlh", "USER")  # a Pejabat Penghubung of DLH, not PUPR
-    dlh = _login(engine, "andi.dlh", "rahasia-pejabat-dlh")
-    me = dlh.get("/v1/internal/users/current").json()
-    assert me["groups"] == []  # basic login has no groups
-    seen = dlh.post("/v1/tasks/search", json={"processInstanceKey": str(key)}).json()
-    assert [t["id"] for t in seen] == [task["id"]]  # DLH sees PUPR's task
-    completed = dlh.post(f"/v2/user-tasks/{task['id']}/completion", json={"variables": {}})
-    assert completed.status_code == 204  # and completes it
+
+def test_service_accounts_have_least_privilege(engine: LocalEngine, provisioned: Settings) -> None:
+    with login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password) as workers:
+        with pytest.raises(EngineAuthError):  # workers run tasks; they never start reports
+            workers.start(PROCESS_ID, business_key="LPR-AKSES-2", variables={"trackingId": "LPR-AKSES-2"})
+        assert [u["id"] for u in workers.request("GET", "/user")] == [WORKERS_ACCOUNT]  # no one else's account
+    with login(engine, API_ACCOUNT, provisioned.api_engine_password) as api:
+        with pytest.raises(EngineAuthError):  # the API starts reports but cannot deploy models
+            api.deploy("lapor-pontianak", {"x.bpmn": b"<x/>"})
+        assert [u["id"] for u in api.request("GET", "/user")] == [API_ACCOUNT]
+        assert api.tasks() == []  # nor see the staff's tasks
+
+
+def test_a_supervisor_cannot_cancel_a_report(
+    engine: LocalEngine, operaton: EngineClient, provisioned: Settings
+) -> None:
+    instance_id = operaton.start(PROCESS_ID, business_key="LPR-AKSES-3", variables={"trackingId": "LPR-AKSES-3"})
+    try:
+        with login(engine, "koordinator") as koordinator:
+            assert [i["id"] for i in koordinator.running_instances(PROCESS_ID, business_key="LPR-AKSES-3")] == [
+                instance_id
+            ]
+            with pytest.raises(EngineAuthError):
+                koordinator.cancel(instance_id)
+    finally:
+        operaton.cancel(instance_id)

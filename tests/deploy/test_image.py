@@ -1,22 +1,25 @@
-"""The Dockerfile of the Python services and the runtime part of requirements.lock it installs."""
+"""The two images: the Python services' (Dockerfile, with the runtime part of requirements.lock it installs) and
+the engine's (engine/Dockerfile, Operaton built with Maven)."""
 
-import hashlib
 import importlib.util
 import json
 import re
-import subprocess
-import sys
+import shlex
 import tomllib
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 
-from tests.deploy.composefile import ROOT
+from tests.deploy.composefile import ROOT, dockerignore_rules, load
 
 RUNTIME_CODE = {"alembic.ini", "migrations/", "lapor/", "api/", "workers/", "bpmn/"}
+ENGINE = ROOT / "engine"
+ROOT_USERS = ("root", "0", "0:0")
 
 
 @dataclass
@@ -29,8 +32,8 @@ class Stage:
         return [args for kw, args in self.instructions if kw == keyword]
 
 
-def _stages() -> list[Stage]:
-    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+def _stages(path: Path = ROOT / "Dockerfile") -> list[Stage]:
+    text = re.sub(r"\\\n\s*", " ", path.read_text())
     args: dict[str, str] = {}
     stages: list[Stage] = []
     for line in text.splitlines():
@@ -65,13 +68,23 @@ def test_the_builder_installs_the_lock_with_hashes() -> None:
     assert any("runtime_requirements.py requirements.lock" in run for run in builder.all("RUN"))
 
 
-def test_the_final_stage_runs_as_a_non_root_user_with_a_health_check() -> None:
-    final = _stages()[-1]
+def _runs_as_non_root_with_a_health_check(final: Stage) -> None:
     users = final.all("USER")
-    assert users and users[-1] not in ("root", "0", "0:0")
+    assert users and users[-1] not in ROOT_USERS
     keywords = [kw for kw, _ in final.instructions]
-    assert keywords.index("USER") > max(i for i, kw in enumerate(keywords) if kw in ("COPY", "RUN"))
+    last_user = max(i for i, kw in enumerate(keywords) if kw == "USER")
+    assert last_user > max(i for i, kw in enumerate(keywords) if kw in ("COPY", "RUN"))
     assert final.all("HEALTHCHECK")
+
+
+def test_the_final_stage_runs_as_a_non_root_user_with_a_health_check() -> None:
+    _runs_as_non_root_with_a_health_check(_stages()[-1])
+
+
+def test_the_default_command_is_the_api_factory_as_compose_runs_it() -> None:
+    (cmd,) = _stages()[-1].all("CMD")
+    assert json.loads(cmd)[:3] == ["uvicorn", "--factory", "api.main:create_app"]
+    assert json.loads(cmd) == load()["services"]["api"]["command"]
 
 
 def test_the_final_stage_has_tzdata_and_only_the_code_that_runs() -> None:
@@ -85,16 +98,21 @@ def test_the_final_stage_has_tzdata_and_only_the_code_that_runs() -> None:
         assert set(sources) <= RUNTIME_CODE, copy
 
 
-def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
-    lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
-    assert lines[0] == "*"
-    allowed = {line.removeprefix("!") for line in lines if line.startswith("!")}
+def _copied_from_the_context(stages: list[Stage]) -> set[str]:
     copied = set()
-    for stage in _stages():
+    for stage in stages:
         for copy in stage.all("COPY"):
             if not copy.startswith("--from="):
                 copied.update(copy.split()[:-1])
-    assert copied == allowed
+    return copied
+
+
+@pytest.mark.parametrize("context", [ROOT, ENGINE], ids=["python", "engine"])
+def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies(context: Path) -> None:
+    rules = dockerignore_rules(context)
+    assert rules[0] == "*"
+    allowed = {rule.removeprefix("!") for rule in rules if rule.startswith("!")}
+    assert _copied_from_the_context(_stages(context / "Dockerfile")) == allowed
 
 
 # -- the runtime part of the lock -----------------------------------------------------------------------------
@@ -167,28 +185,58 @@ def test_the_script_prints_the_runtime_pins_with_their_hashes(
         assert line.endswith(" \\") == following.startswith("    --hash="), line  # continuations end at the last hash
 
 
-# -- deploy/camunda-user.sh ------------------------------------------------------------------------------------
-def test_the_user_script_parses_and_hashes_as_spring_security_expects() -> None:
-    script = (ROOT / "deploy" / "camunda-user.sh").read_text()
-    assert subprocess.run(["bash", "-n", str(ROOT / "deploy" / "camunda-user.sh")]).returncode == 0
-    snippet = script.split("python -c '", 1)[1].split('\n\' "$1"', 1)[0]
-    result = subprocess.run(
-        [sys.executable, "-c", snippet, "siti.pupr", "Siti (PUPR)", "USER"],
-        input="rahasia-sekali",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    document = json.loads(result.stdout)
-    assert document | {"password": ""} == {
-        "id": "siti.pupr",
-        "userId": "siti.pupr",
-        "displayName": "Siti (PUPR)",
-        "password": "",
-        "roles": ["USER"],
-    }
-    prefix = "{pbkdf2@SpringSecurity_v5_8}"
-    assert document["password"].startswith(prefix)
-    raw = bytes.fromhex(document["password"].removeprefix(prefix))
-    salt, key = raw[:16], raw[16:]
-    assert key == hashlib.pbkdf2_hmac("sha256", b"rahasia-sekali", salt, 310000, 32)
+# -- the engine image (engine/Dockerfile) ---------------------------------------------------------------------
+def _engine_stages() -> list[Stage]:
+    return _stages(ENGINE / "Dockerfile")
+
+
+def _final_jar() -> str:
+    pom = ET.parse(ENGINE / "pom.xml").getroot()
+    final_name = pom.find("{http://maven.apache.org/POM/4.0.0}build/{http://maven.apache.org/POM/4.0.0}finalName")
+    assert final_name is not None and final_name.text
+    return f"{final_name.text}.jar"
+
+
+def test_the_engine_is_built_with_maven_and_runs_on_a_jre() -> None:
+    stages = _engine_stages()
+    assert len(stages) >= 2
+    assert stages[0].name == "builder"
+    assert stages[0].base == "maven:3.9-eclipse-temurin-17"
+    assert stages[-1].base == "eclipse-temurin:17-jre"  # the JDK and Maven stay in the builder
+
+
+def test_the_engine_dependencies_are_a_layer_of_their_own() -> None:
+    """The pom alone, then `dependency:go-offline`, then the sources: a source edit does not download the world."""
+    builder = _engine_stages()[0]
+    steps = [f"{kw} {args}" for kw, args in builder.instructions if kw in ("COPY", "RUN")]
+    go_offline = next(i for i, step in enumerate(steps) if "dependency:go-offline" in step)
+    package = next(i for i, step in enumerate(steps) if "mvn -B -DskipTests package" in step)
+    copies = {step.split()[1]: i for i, step in enumerate(steps) if step.startswith("COPY")}
+    assert copies["pom.xml"] < go_offline < copies["src/"] < package
+
+
+def test_the_engine_image_holds_only_the_jar_and_runs_as_non_root() -> None:
+    final = _engine_stages()[-1]
+    copies = final.all("COPY")
+    assert copies and all(copy.startswith("--from=builder ") for copy in copies)
+    assert [copy.split()[1] for copy in copies] == [f"/build/target/{_final_jar()}"]
+    _runs_as_non_root_with_a_health_check(final)
+    assert any("useradd" in run and "--system" in run for run in final.all("RUN"))
+
+
+def test_the_engine_listens_on_every_interface_in_the_container_in_pontianak_time() -> None:
+    final = _engine_stages()[-1]
+    env = dict(item.split("=", 1) for args in final.all("ENV") for item in shlex.split(args))
+    assert env["LAPOR_ENGINE_ADDRESS"] == "0.0.0.0"  # noqa: S104 - application.yaml's default, loopback, is unreachable
+    assert final.all("EXPOSE") == [env["LAPOR_ENGINE_PORT"]] == ["8080"]
+    (entrypoint,) = final.all("ENTRYPOINT")
+    command = json.loads(entrypoint)
+    assert command[0] == "java" and "-Duser.timezone=Asia/Pontianak" in command
+    assert command[-2:] == ["-jar", f"/app/{_final_jar()}"]
+
+
+def test_the_engine_image_health_check_needs_no_login() -> None:
+    (check,) = _engine_stages()[-1].all("HEALTHCHECK")
+    command = " ".join(json.loads(check.split("CMD", 1)[1]))
+    assert "/operaton/app/" in command and "/engine-rest" not in command  # the REST API wants Basic auth
+    assert " 200" in command

@@ -6,6 +6,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -14,19 +15,19 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from pyzeebe import ZeebeClient
 from sqlalchemy import Engine, select
 
 from engine import LocalEngine
 from lapor import reports
-from lapor.camunda import CamundaRest
 from lapor.db import session_scope
 from lapor.models import Report, Reporter, ReportEvent
 from lapor.national import HttpNationalAdapter
 from lapor.notifications.channels import EmailChannel
+from lapor.process import EngineClient, EngineError
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
 from lapor.settings import Settings
-from lapor.zeebe import deploy_directory
-from tests.conftest import EngineClock, eventually
+from lapor.vocabulary import PROCESS_ID
+from tests.conftest import eventually, login
 from workers.deps import Deps, use
 from workers.main import build_worker
 
@@ -70,6 +71,7 @@ def mailbox() -> Iterator[Mailbox]:
 class NationalInbox:
     received: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    refuse: set[str] = field(default_factory=set)  # tracking ids Admin Pusat refuses (422)
 
 
 @pytest.fixture(scope="session")
@@ -80,8 +82,11 @@ def national_inbox() -> Iterator[NationalInbox]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             inbox.received.append({"body": body, "idempotency_key": self.headers["Idempotency-Key"]})
-            answer = json.dumps({"reference": f"PUSAT-{len(inbox.received)}"}).encode()
-            self.send_response(201)
+            refused = body.get("trackingId") in inbox.refuse
+            answer = json.dumps(
+                {"error": "bukan laporan daerah"} if refused else {"reference": f"PUSAT-{len(inbox.received)}"}
+            ).encode()
+            self.send_response(422 if refused else 201)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
@@ -100,7 +105,9 @@ def national_inbox() -> Iterator[NationalInbox]:
 
 # -- the workers, in this process, against the test database ------------------------------------------------
 @pytest.fixture(scope="session")
-def worker_deps(db_engine: Engine, mailbox: Mailbox, national_inbox: NationalInbox, tmp_path_factory: Any) -> Deps:
+def worker_deps(
+    db_engine: Engine, mailbox: Mailbox, national_inbox: NationalInbox, tmp_path_factory: pytest.TempPathFactory
+) -> Deps:
     settings = Settings(
         database_url=str(db_engine.url),
         smtp_port=mailbox.port,
@@ -115,40 +122,47 @@ def worker_deps(db_engine: Engine, mailbox: Mailbox, national_inbox: NationalInb
 
 
 @pytest.fixture(scope="session")
-async def lapor_process(
-    engine: LocalEngine, zeebe: ZeebeClient, worker_deps: Deps, clock: EngineClock
-) -> AsyncIterator[ZeebeClient]:
-    """bpmn/ deployed and the workers polling; yields the gRPC client."""
-    await deploy_directory(engine.grpc_address)
-    worker = build_worker(engine.grpc_address)
-    work = asyncio.create_task(worker.work())
-    yield zeebe
-    await worker.stop()
+async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps: Deps) -> AsyncIterator[EngineClient]:
+    """bpmn/ deployed, roles provisioned, the workers polling as svc-workers; yields the API's client (svc-api)."""
+    settings = provisioned.model_copy(
+        update={
+            "engine_user": WORKERS_ACCOUNT,
+            "engine_password": provisioned.worker_engine_password,
+            "worker_long_poll_seconds": 5,
+        }
+    )
+    worker = build_worker(settings)
+    stop = asyncio.Event()
+    work = asyncio.create_task(worker.run(stop))
+    api = login(engine, API_ACCOUNT, provisioned.api_engine_password)
+    yield api
+    stop.set()
     await work
+    api.close()
 
 
 # -- helpers the tests share -----------------------------------------------------------------------------------
 @dataclass
 class Submitted:
     tracking_id: str
-    process_instance_key: int
+    process_instance_id: str
 
 
 async def submit(
-    zeebe: ZeebeClient,
+    api: EngineClient,
     deps: Deps,
-    clock: EngineClock,
     *,
     category: str = "JALAN",
     kecamatan: str = "61.71.01",
     kelurahan: str = "61.71.01.1002",
     anonymous: bool = False,
 ) -> Submitted:
-    """What the API does on submission: commit the report, then start its process instance."""
+    """What the API does on submission: commit the report, then start its process instance (business key)."""
+    now = datetime.now(UTC)
     with session_scope(deps.db) as session:
         reporter = session.scalar(select(Reporter).where(Reporter.email == REPORTER["email"]))
         if reporter is None:
-            reporter = Reporter(**REPORTER, verified_at=clock.now, created_at=clock.now)
+            reporter = Reporter(**REPORTER, verified_at=now, created_at=now)
             session.add(reporter)
             session.flush()
         report = reports.create(
@@ -164,63 +178,98 @@ async def submit(
             ),
             reporter=reporter,
             channel="web",
-            now=clock.now,
+            now=now,
         )
         variables = reports.process_variables(report, photo_count=1)
-    instance = await zeebe.run_process(reports.PROCESS_ID, variables=variables)
+    instance_id = await asyncio.to_thread(api.start, PROCESS_ID, business_key=report.tracking_id, variables=variables)
     with session_scope(deps.db) as session:
-        reports.get_by_tracking_id(session, report.tracking_id).process_instance_key = instance.process_instance_key
-    return Submitted(report.tracking_id, instance.process_instance_key)
+        reports.get_by_tracking_id(session, report.tracking_id).process_instance_id = instance_id
+    return Submitted(report.tracking_id, instance_id)
 
 
-_completed: set[str] = set()  # Tasklist shows a completed task as open until it has imported the completion
+def where_is(operaton: EngineClient, instance: Submitted) -> str:
+    """Open activities and incidents of an instance, for failure messages."""
+    active = [a["activityId"] for a in operaton.activities(instance.process_instance_id) if not a.get("endTime")]
+    incidents = [
+        f"{i['activityId']}: {i['incidentMessage']}"
+        for i in operaton.incidents(processInstanceId=instance.process_instance_id)
+    ]
+    return f"active: {active}, incidents: {incidents}"
 
 
-async def open_task(camunda: CamundaRest, instance: Submitted, element_id: str) -> dict[str, Any]:
+async def open_task(operaton: EngineClient, instance: Submitted, element_id: str) -> dict[str, Any]:
+    """The open user task of this element, as Tasklist lists it, with its candidate groups."""
+
     def probe() -> dict[str, Any] | None:
-        tasks = camunda.user_tasks(state="CREATED", processInstanceKey=instance.process_instance_key)
-        return next((t for t in tasks if t["taskDefinitionId"] == element_id and t["id"] not in _completed), None)
+        tasks = operaton.tasks(processInstanceId=instance.process_instance_id, taskDefinitionKey=element_id)
+        if not tasks:
+            return None
+        return {**tasks[0], "candidateGroups": operaton.candidate_groups(tasks[0]["id"])}
 
     try:
         return await eventually(probe)
     except AssertionError as err:
-        raise AssertionError(f"no open {element_id}; {where_is(camunda, instance)}") from err
-
-
-def where_is(camunda: CamundaRest, instance: Submitted) -> str:
-    """Active elements and incidents of an instance, for failure messages."""
-    key = instance.process_instance_key
-    active = [
-        n["flowNodeId"]
-        for n in camunda.operate_search("flownode-instances", processInstanceKey=key)
-        if n["state"] != "COMPLETED"
-    ]
-    incidents = [f"{i['type']}: {i['message']}" for i in camunda.operate_search("incidents", processInstanceKey=key)]
-    return f"active: {active}, incidents: {incidents}"
+        raise AssertionError(f"no open {element_id}; {where_is(operaton, instance)}") from err
 
 
 async def complete_task(
-    camunda: CamundaRest, instance: Submitted, element_id: str, variables: dict[str, Any]
+    operaton: EngineClient,
+    engine: LocalEngine,
+    instance: Submitted,
+    element_id: str,
+    variables: dict[str, Any],
 ) -> dict[str, Any]:
-    task = await open_task(camunda, instance, element_id)
-    camunda.complete_user_task(task["id"], variables)
-    _completed.add(task["id"])
+    """A member of the task's first candidate group claims and completes it over REST (as Tasklist does)."""
+    task = await open_task(operaton, instance, element_id)
+    user = task["candidateGroups"][0]  # the local login of a group has the group's id
+    with login(engine, user) as member:
+        await asyncio.to_thread(member.claim, task["id"], user)
+        await asyncio.to_thread(member.complete_task, task["id"], variables)
     return task
 
 
-async def reached(camunda: CamundaRest, instance: Submitted, element_id: str) -> None:
-    """Wait until the instance has completed the given element (an end event, a task, a timer)."""
+async def correlate(api: EngineClient, instance: Submitted, message: str, variables: dict[str, Any]) -> None:
+    """What the outbox does with a reporter's reply."""
+    delivered = await eventually(
+        lambda: api.correlate(message, business_key=instance.tracking_id, variables=variables) or None
+    )
+    assert delivered
+
+
+def timer_job(operaton: EngineClient, instance: Submitted, timer_id: str) -> dict[str, Any] | None:
+    jobs = operaton.jobs(processInstanceId=instance.process_instance_id, activityId=timer_id)
+    return jobs[0] if jobs else None
+
+
+async def fire_timer(operaton: EngineClient, instance: Submitted, timer_id: str) -> dict[str, Any]:
+    """The engine clock cannot be moved from outside, so a test fires a timer through the job API; the job (with
+    its due date) is returned for the test to check when it would have fired."""
+    try:
+        job = await eventually(lambda: timer_job(operaton, instance, timer_id))
+    except AssertionError as err:
+        raise AssertionError(f"no timer {timer_id}; {where_is(operaton, instance)}") from err
+    for attempt in range(10):
+        try:
+            await asyncio.to_thread(operaton.execute_job, job["id"])
+            return job
+        except EngineError as err:  # a worker completed a task of the same instance at that moment: run it again
+            if "concurrently" not in str(err) or attempt == 9:
+                raise
+            await asyncio.sleep(0.2)
+    return job
+
+
+async def reached(operaton: EngineClient, instance: Submitted, element_id: str) -> None:
+    """Wait until the instance has finished the given element (an end event, a task, a timer)."""
 
     def probe() -> bool:
-        nodes = camunda.operate_search(
-            "flownode-instances", processInstanceKey=instance.process_instance_key, flowNodeId=element_id
-        )
-        return any(n["state"] == "COMPLETED" for n in nodes)
+        done = operaton.activities(instance.process_instance_id, activity_id=element_id)
+        return any(a.get("endTime") for a in done)
 
     try:
         await eventually(probe)
     except AssertionError as err:
-        raise AssertionError(f"{element_id} not reached; {where_is(camunda, instance)}") from err
+        raise AssertionError(f"{element_id} not reached; {where_is(operaton, instance)}") from err
 
 
 def report_row(deps: Deps, instance: Submitted) -> Report:

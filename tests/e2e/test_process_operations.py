@@ -1,6 +1,6 @@
-"""Operating the process on the real engine: monthly recap, failing jobs, retries that must not resend, holidays."""
+"""Operating the process on the real engine: monthly recap, failing tasks as incidents, retries that must not
+resend, and the working-day calendar reaching Tasklist's due dates."""
 
-import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -11,70 +11,78 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from pyzeebe import ZeebeClient
 
-from lapor.camunda import CamundaRest
 from lapor.notifications.channels import SmsGatewayChannel
-from tests.conftest import EngineClock, eventually
-from tests.e2e.conftest import REPORTER, Mailbox, email_channel_to, open_task, submit
+from lapor.process import EngineClient
+from lapor.process.codec import parse_date
+from lapor.vocabulary import RECAP_PROCESS_ID
+from lapor.workdays import WorkingCalendar
+from tests.conftest import eventually
+from tests.e2e.conftest import REPORTER, Mailbox, Submitted, email_channel_to, open_task, submit
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
 PONTIANAK = ZoneInfo("Asia/Pontianak")
 
 
-async def test_monthly_recap_reaches_the_analis_and_kepala_bidang(
-    lapor_process: ZeebeClient, camunda: CamundaRest, worker_deps: Deps, clock: EngineClock
-) -> None:
-    submitted = await submit(lapor_process, worker_deps, clock)
-    month = clock.now.astimezone(PONTIANAK)
-    period = f"{month:%Y-%m}"
-    first_of_next = (month.replace(day=1) + timedelta(days=32)).replace(day=1, hour=8, minute=0, second=0)
-    clock.pin(first_of_next.astimezone(UTC) + timedelta(hours=1))  # the timer start fires at 08:00 WIB
+async def skip_backoff_until_incident(operaton: EngineClient, instance: Submitted) -> dict[str, Any]:
+    """Each failure waits 5 s, 10 s, 20 s... on the engine; a test lets the retries run at once instead."""
 
-    def review_task() -> dict[str, Any] | None:
-        tasks = camunda.user_tasks(state="CREATED", taskDefinitionId="ReviewRecapTask")
-        for task in tasks:
-            variables = camunda.variables(int(task["processInstanceKey"]))
-            if variables.get("recapPeriod") == period:
-                return {**task, "variables": variables}
+    def incident_or_retry() -> dict[str, Any] | None:
+        found = operaton.incidents(processInstanceId=instance.process_instance_id)
+        if found:
+            return found[0]
+        for task in operaton.external_tasks(processInstanceId=instance.process_instance_id, locked="true"):
+            if task.get("retries") and task.get("errorMessage"):  # waiting out its backoff, not being worked on
+                operaton.unlock_external_task(task["id"])
         return None
 
-    task = await eventually(review_task, within=90)
-    assert set(task["candidateGroups"]) == {"analis", "kepala-bidang"}
+    return await eventually(incident_or_retry, within=60, interval=0.5)
+
+
+async def test_monthly_recap_reaches_the_analis_and_kepala_bidang(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    await submit(lapor_process, worker_deps)
+    [timer] = operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)
+    fires_at = parse_date(timer["dueDate"]).astimezone(PONTIANAK)
+    assert (fires_at.day, fires_at.hour, fires_at.minute) == (1, 8, 0)  # 08:00 WIB on the 1st of next month
+    operaton.execute_job(timer["id"])
+    period = f"{(datetime.now(PONTIANAK).replace(day=1) - timedelta(days=1)):%Y-%m}"  # the month before
+
+    def review_task() -> dict[str, Any] | None:
+        for task in operaton.tasks(processDefinitionKey=RECAP_PROCESS_ID, taskDefinitionKey="ReviewRecapTask"):
+            variables = operaton.variables(task["processInstanceId"])
+            if variables.get("recapPeriod") == period:
+                return {**task, "variables": variables, "candidateGroups": operaton.candidate_groups(task["id"])}
+        return None
+
+    task = await eventually(review_task)
+    assert task["candidateGroups"] == ["analis", "kepala-bidang"]
     assert task["variables"]["recapUrl"].endswith(f"{period}.xlsx")
     workbook = openpyxl.load_workbook(worker_deps.settings.data_dir / "recaps" / f"rekap-{period}.xlsx")
     assert {"Ringkasan", "Per OPD", "Per Status"} <= set(workbook.sheetnames)
-    summary = {row[0]: row[1] for row in workbook["Ringkasan"].iter_rows(values_only=True) if row[0]}
-    assert summary["Jumlah laporan masuk"] >= 1  # at least the report submitted above, in this month
     assert any(sheet._charts for sheet in workbook.worksheets)
-    assert submitted.tracking_id  # the report counted above
+    assert len(operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)) == 1  # the cycle waits for the next month
 
 
-async def test_failing_job_is_retried_with_backoff_then_shows_as_incident(
-    lapor_process: ZeebeClient, camunda: CamundaRest, worker_deps: Deps, clock: EngineClock
+async def test_failing_task_is_retried_with_backoff_then_shows_as_incident(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     healthy = worker_deps.email
     worker_deps.email = email_channel_to(9)  # nothing listens on port 9: every delivery fails technically
     try:
-        instance = await submit(lapor_process, worker_deps, clock)
-
-        def incident() -> dict[str, Any] | None:
-            clock.advance(timedelta(minutes=6))  # past the longest backoff, on the engine's clock
-            found = camunda.operate_search("incidents", processInstanceKey=instance.process_instance_key)
-            return found[0] if found else None
-
-        found = await eventually(incident, within=120, interval=2)
+        instance = await submit(lapor_process, worker_deps)
+        incident = await skip_backoff_until_incident(operaton, instance)
     finally:
         worker_deps.email = healthy
-    assert found["type"] == "JOB_NO_RETRIES"
-    assert "NotificationDeliveryError" in found["message"]
-
-    def failing_element() -> bool:
-        nodes = camunda.operate_search("flownode-instances", processInstanceKey=instance.process_instance_key)
-        return any(n["flowNodeId"] == "NotifyReportReceivedTask" and n["incident"] for n in nodes)
-
-    assert await eventually(failing_element)  # Operate shows the incident on the notification task
+    assert incident["incidentType"] == "failedExternalTask"
+    assert incident["activityId"] == "NotifyReportReceivedTask"  # Cockpit shows it on the notification task
+    assert "NotificationDeliveryError" in incident["incidentMessage"]
+    # A supervisor's retry in Cockpit (retries back to 1) delivers it once the mail server is back.
+    operaton.set_external_task_retries(incident["configuration"], 1)
+    await open_task(operaton, instance, "VerifyReportTask")
+    assert not operaton.incidents(processInstanceId=instance.process_instance_id)
 
 
 @pytest.fixture
@@ -99,42 +107,39 @@ def flaky_sms_gateway() -> Iterator[dict[str, Any]]:
     server.shutdown()
 
 
-async def test_a_retried_notification_job_does_not_send_twice(
-    lapor_process: ZeebeClient,
+async def test_a_retried_notification_does_not_send_twice(
+    lapor_process: EngineClient,
+    operaton: EngineClient,
     worker_deps: Deps,
-    clock: EngineClock,
     mailbox: Mailbox,
     flaky_sms_gateway: dict[str, Any],
 ) -> None:
     worker_deps.sms = SmsGatewayChannel(flaky_sms_gateway["url"], token="gateway-token")
     try:
-        instance = await submit(lapor_process, worker_deps, clock)
-        # First run: e-mail goes out, SMS fails, the job fails. The retry must send the SMS only.
-        await eventually(lambda: len(flaky_sms_gateway["attempts"]) >= 1 or None)
-        for _ in range(20):
-            if len(flaky_sms_gateway["attempts"]) >= 2:
-                break
-            clock.advance(timedelta(seconds=30))
-            await asyncio.sleep(1)
+        instance = await submit(lapor_process, worker_deps)
+        # First run: the e-mail goes out, the SMS fails, the task fails. The retry must send the SMS only.
+        await open_task(operaton, instance, "VerifyReportTask")  # reached after the retry (5 s backoff)
     finally:
         worker_deps.sms = None
     assert len(flaky_sms_gateway["attempts"]) == 2
     assert all(instance.tracking_id in a["message"] for a in flaky_sms_gateway["attempts"])
     assert flaky_sms_gateway["attempts"][0]["to"] == REPORTER["phone"]
-    await asyncio.sleep(2)
     assert len(mailbox.to(REPORTER["email"], instance.tracking_id)) == 1  # one "laporan diterima" e-mail
 
 
-async def test_verification_deadline_skips_a_public_holiday_and_the_weekend(
-    lapor_process: ZeebeClient, camunda: CamundaRest, worker_deps: Deps, clock: EngineClock
+async def test_days_off_in_the_calendar_move_the_due_date_tasklist_shows(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
-    # Thursday 16 Aug 2029, 10:00 WIB; Fri 17 Aug is Independence Day, then the weekend: 3 working days end
-    # on Wednesday 22 Aug. The test pins an absolute date, so it runs last in this module.
-    clock.pin(datetime(2029, 8, 16, 10, 0, tzinfo=PONTIANAK).astimezone(UTC))
-    instance = await submit(lapor_process, worker_deps, clock)
-    task = await open_task(camunda, instance, "VerifyReportTask")
-    due = datetime.fromisoformat(task["dueDate"].replace("+0000", "+00:00")).astimezone(PONTIANAK)
-    assert (due.date().isoformat(), due.hour, due.minute) == ("2029-08-22", 23, 59)
-    key = instance.process_instance_key
-    reminder = await eventually(lambda: camunda.variables(key).get("verificationReminderAt"))
-    assert reminder.startswith("2029-08-21T08:00")  # one working day before, at the start of business
+    now = datetime.now(UTC).astimezone(PONTIANAK)
+    days_off = frozenset(now.date() + timedelta(days=n) for n in range(1, 15))  # e.g. a long cuti bersama
+    usual = worker_deps.calendar
+    worker_deps.calendar = WorkingCalendar(days_off)
+    try:
+        instance = await submit(lapor_process, worker_deps)
+        task = await open_task(operaton, instance, "VerifyReportTask")
+    finally:
+        worker_deps.calendar = usual
+    due = parse_date(task["due"]).astimezone(PONTIANAK)
+    assert due.date() > max(days_off)  # three working days, all after the days off
+    assert due == WorkingCalendar(days_off).add_working_days(now, 3)
+    assert due.weekday() < 5 and (due.hour, due.minute) == (23, 59)

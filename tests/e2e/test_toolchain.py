@@ -1,61 +1,141 @@
-"""The toolchain on the real engine: pyzeebe gRPC, a job worker, REST user tasks, the engine clock."""
+"""The toolchain on the real engine: deploy, start by business key, a Python worker, a user task completed by a
+member of its candidate group, a timer fired through the job API, a DMN; and every outcome of the worker loop."""
 
 import asyncio
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pyzeebe import ZeebeClient, ZeebeTaskRouter, ZeebeWorker, create_insecure_channel
 
 from engine import LocalEngine
-from lapor.camunda import CamundaRest
-from tests.conftest import EngineClock, eventually
+from lapor.process import BpmnError, EngineClient, ExternalTask, ExternalTaskWorker, WorkerConfig
+from lapor.roles import WORKERS_ACCOUNT
+from lapor.settings import Settings
+from tests.conftest import eventually, login
 
 pytestmark = pytest.mark.engine
-RESOURCE = Path(__file__).parent.parent / "resources" / "toolchain.bpmn"
+RESOURCES = Path(__file__).parent.parent / "resources"
 
 
-async def test_job_user_task_and_timer_on_the_real_engine(
-    engine: LocalEngine, zeebe: ZeebeClient, camunda: CamundaRest, clock: EngineClock
+@pytest.fixture(scope="module")
+def toolchain(operaton: EngineClient, provisioned: Settings) -> None:
+    operaton.deploy_files("toolchain", [RESOURCES / "toolchain.bpmn", RESOURCES / "worker-outcomes.bpmn"])
+
+
+Handlers = dict[str, Callable[[ExternalTask], dict[str, Any] | None]]
+
+
+@asynccontextmanager
+async def run_worker(engine: LocalEngine, provisioned: Settings, handlers: Handlers) -> AsyncIterator[list[str]]:
+    outcomes: list[str] = []
+    config = WorkerConfig(
+        engine.rest_url, WORKERS_ACCOUNT, provisioned.worker_engine_password, long_poll_ms=2000, retries=3
+    )
+    worker = ExternalTaskWorker(config, handlers, on_outcome=lambda topic, outcome: outcomes.append(outcome))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    yield outcomes
+    stop.set()
+    await running
+
+
+def state(operaton: EngineClient, instance_id: str) -> str:
+    return str(operaton.historic_instance(instance_id)["state"])
+
+
+@pytest.mark.usefixtures("toolchain")
+async def test_worker_user_task_timer_and_decision(
+    engine: LocalEngine, operaton: EngineClient, provisioned: Settings
 ) -> None:
-    await zeebe.deploy_resource(str(RESOURCE))
-    router = ZeebeTaskRouter()
+    def echo(task: ExternalTask) -> dict[str, Any]:
+        return {"echoed": str(task.var("word")).upper(), "sawBusinessKey": task.business_key}
 
-    @router.task(task_type="toolchain-echo")
-    async def echo(word: str) -> dict[str, Any]:
-        return {"echoed": word.upper()}
-
-    worker = ZeebeWorker(create_insecure_channel(grpc_address=engine.grpc_address))
-    worker.include_router(router)
-    work = asyncio.create_task(worker.work())
-    try:
-        instance = await zeebe.run_process("toolchain-check", variables={"word": "lapor"})
-        key = instance.process_instance_key
-
-        def open_task() -> dict[str, Any] | None:
-            tasks = camunda.user_tasks(state="CREATED", processInstanceKey=key)
-            return tasks[0] if tasks else None
-
-        task = await eventually(open_task)
-        assert task["taskDefinitionId"] == "ApproveTask"
-        assert task["implementation"] == "ZEEBE_USER_TASK"
-        assert task["candidateGroups"] == ["admin-pengaduan"]
-        camunda.complete_user_task(task["id"], {"approved": True})
-
-        def instance_state() -> str:
-            found = camunda.process_instance(key)
-            return str(found["state"]) if found else ""
-
-        # The instance waits on its two-day timer until the engine clock passes it.
-        assert await eventually(lambda: instance_state() == "ACTIVE" or None)
-        await asyncio.sleep(3)
-        assert await asyncio.to_thread(instance_state) == "ACTIVE"
-        clock.advance(timedelta(days=2, minutes=1))
-        assert await eventually(lambda: instance_state() == "COMPLETED" or None)
-        variables = await eventually(lambda: ((v := camunda.variables(key)).get("approved") is not None and v) or None)
-        assert variables["echoed"] == "LAPOR"
+    async with run_worker(engine, provisioned, {"toolchain-echo": echo}):
+        instance_id = operaton.start(
+            "toolchain-check",
+            business_key="LPR-ALAT-1",
+            variables={"word": "lapor", "category": "SAMPAH", "kecamatanCode": "61.71.02"},
+        )
+        assert operaton.find_instance("toolchain-check", business_key="LPR-ALAT-1") == instance_id
+        task = await eventually(lambda: operaton.tasks(processInstanceId=instance_id))
+        assert task[0]["taskDefinitionKey"] == "ApproveTask"
+        assert operaton.candidate_groups(task[0]["id"]) == ["admin-pengaduan"]
+        with login(engine, "admin-pengaduan") as admin_pengaduan:
+            admin_pengaduan.claim(task[0]["id"], "admin-pengaduan")
+            admin_pengaduan.complete_task(task[0]["id"], {"approved": True})
+        [timer] = operaton.jobs(processInstanceId=instance_id)  # waits an hour on the real clock
+        assert state(operaton, instance_id) == "ACTIVE"
+        operaton.execute_job(timer["id"])
+        assert state(operaton, instance_id) == "COMPLETED"
+        variables = operaton.historic_variables(instance_id)
+        assert variables["echoed"] == "LAPOR" and variables["sawBusinessKey"] == "LPR-ALAT-1"
         assert variables["approved"] is True
-    finally:
-        await worker.stop()
-        await work
+        assert variables["proposedOpdCode"] == "DLH"  # the DMN: SAMPAH goes to DLH
+
+
+async def start_outcome(operaton: EngineClient, key: str, mode: str) -> str:
+    return operaton.start("worker-outcomes", business_key=key, variables={"mode": mode})
+
+
+@pytest.mark.usefixtures("toolchain")
+async def test_each_worker_outcome_lands_where_cockpit_and_the_model_expect(
+    engine: LocalEngine, operaton: EngineClient, provisioned: Settings
+) -> None:
+    attempts: dict[str, int] = {}
+
+    def handler(task: ExternalTask) -> dict[str, Any] | None:
+        mode = str(task.var("mode"))
+        attempts[mode] = attempts.get(mode, 0) + 1
+        if mode == "bpmn":
+            raise BpmnError("TOOLCHAIN_REFUSED", "ditolak", {"refusedBy": "uji"})
+        if mode == "model":
+            task.prop("tidak-ada")  # a property the model lacks: ModelError
+        if mode == "crash":
+            raise ConnectionError("database down")
+        if mode == "flaky" and attempts[mode] == 1:
+            raise ConnectionError("once")
+        return {"when": task.var("engineNow")}
+
+    async with run_worker(engine, provisioned, {"toolchain-outcome": handler}) as outcomes:
+        ok = await start_outcome(operaton, "LPR-HASIL-OK", "ok")
+        bpmn = await start_outcome(operaton, "LPR-HASIL-BPMN", "bpmn")
+        model = await start_outcome(operaton, "LPR-HASIL-MODEL", "model")
+        await eventually(lambda: state(operaton, ok) == "COMPLETED" or None)
+        assert "when" in operaton.historic_variables(ok)  # a Date from the engine, round-tripped
+        await eventually(lambda: state(operaton, bpmn) == "COMPLETED" or None)
+        assert [a["activityId"] for a in operaton.activities(bpmn) if a["activityId"].endswith("EndEvent")] == [
+            "OutcomeRefusedEndEvent"
+        ]
+        assert operaton.historic_variables(bpmn)["refusedBy"] == "uji"
+        # A modelling error is an incident at once: retrying cannot fix a model.
+        [incident] = await eventually(lambda: operaton.incidents(processInstanceId=model))
+        assert incident["incidentType"] == "failedExternalTask" and "tidak-ada" in incident["incidentMessage"]
+        assert attempts["model"] == 1
+
+        # A technical failure is retried with backoff; the retry that succeeds completes the instance.
+        flaky = await start_outcome(operaton, "LPR-HASIL-FLAKY", "flaky")
+        [external] = await eventually(
+            lambda: [t for t in operaton.external_tasks(processInstanceId=flaky) if t.get("retries") == 2]
+        )
+        assert external["errorMessage"] == "ConnectionError: once"
+        operaton.unlock_external_task(external["id"])  # skips the 5 s backoff
+        await eventually(lambda: state(operaton, flaky) == "COMPLETED" or None)
+
+        # Out of retries, a technical failure is an incident with the worker's message and stack trace.
+        crash = await start_outcome(operaton, "LPR-HASIL-CRASH", "crash")
+
+        def incident_or_skip_backoff() -> list[dict[str, Any]] | None:
+            found = operaton.incidents(processInstanceId=crash)
+            for task in [] if found else operaton.external_tasks(processInstanceId=crash, locked="true"):
+                if task.get("errorMessage") and task.get("retries"):
+                    operaton.unlock_external_task(task["id"])
+            return found
+
+        [incident] = await eventually(incident_or_skip_backoff)
+        assert incident["incidentMessage"] == "ConnectionError: database down"
+        assert attempts["crash"] == 3
+        details = operaton.request("GET", f"/external-task/{incident['configuration']}/errorDetails")
+        assert "database down" in str(details)
+    assert outcomes.count("incident") == 2 and "bpmn_error" in outcomes

@@ -1,57 +1,202 @@
-"""bpmn/ agrees with itself, with the master data and with the workers (typos here become incidents later)."""
+"""bpmn/ agrees with itself, with the vocabulary and with the master data (typos here become incidents later).
+
+Reads the Camunda 7 dialect (`camunda:` extensions) that Operaton executes; no engine is needed. What only the
+engine can check (expressions evaluate, the DMN and forms deploy) is left to the deployment and e2e tests.
+"""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from lapor import masterdata
-from lapor.zeebe import BPMN_DIR
-from workers.main import ROUTERS
+from lapor.models import ReportStatus
+from lapor.vocabulary import (
+    ENGINE_NOW_VARIABLE,
+    PROCESS_ID,
+    RECAP_PROCESS_ID,
+    ROUTING_DECISION_ID,
+    Actor,
+    Deadline,
+    ErrorCode,
+    Message,
+    Topic,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN_DIR = ROOT / "bpmn"
+TEST_MODELS = [ROOT / "tests/resources/toolchain.bpmn", ROOT / "tests/deploy/resources/opd-task.bpmn"]
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "zeebe": "http://camunda.org/schema/zeebe/1.0",
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "modeler": "http://camunda.org/schema/modeler/1.0",
     "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "camundaDmn": "http://camunda.org/schema/1.0/dmn",
 }
 PROCESSES = sorted(BPMN_DIR.glob("*.bpmn"))
+ALL_MODELS = PROCESSES + TEST_MODELS
+HISTORY_TIME_TO_LIVE = "P1825D"  # five years
+EXECUTION_PLATFORM = ("Camunda Platform", "7.24.0")
+# The form-js bundled with the Tasklist of Operaton 1.0.3 (operaton-webapp-webjar, lib/deps.js) reads schemas up to 19.
+MAX_FORM_SCHEMA_VERSION = 19
+DEADLINE_CODES = {d.code for d in Deadline}
+DATE_VARIABLES = {d.due_variable for d in Deadline} | {d.reminder_variable for d in Deadline if d.reminder_variable}
+EXPRESSION = re.compile(r"^\$\{(\w+)\}$")
+
+
+def attr(element: ET.Element, name: str) -> str | None:
+    return element.get(f"{{{NS['camunda']}}}{name}")
 
 
 def forms() -> dict[str, dict[str, object]]:
     return {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in BPMN_DIR.glob("*.form")}
 
 
+def root(path: Path) -> ET.Element:
+    return ET.parse(path).getroot()
+
+
 def service_tasks(path: Path) -> list[ET.Element]:
-    return ET.parse(path).getroot().findall(".//bpmn:serviceTask", NS)
+    return root(path).findall(".//bpmn:serviceTask", NS)
+
+
+def properties(task: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in task.findall(".//camunda:property", NS)}
+
+
+def all_service_tasks() -> list[ET.Element]:
+    return [task for path in PROCESSES for task in service_tasks(path)]
+
+
+@pytest.mark.parametrize("path", ALL_MODELS, ids=lambda p: p.name)
+def test_every_model_is_in_the_camunda_7_dialect_and_keeps_its_history_for_a_while(path: Path) -> None:
+    definitions = root(path)
+    platform = definitions.get("{http://camunda.org/schema/modeler/1.0}executionPlatform")
+    assert platform == "Camunda Platform", f"{path.name}: the Modeler must open it in Camunda 7 mode"
+    processes = definitions.findall("bpmn:process", NS)
+    assert processes
+    for process in processes:
+        assert process.get("isExecutable") == "true", process.get("id")
+        ttl = attr(process, "historyTimeToLive")
+        assert ttl, f"{process.get('id')} needs camunda:historyTimeToLive (the engine enforces it)"
+        if path in PROCESSES:
+            assert ttl == HISTORY_TIME_TO_LIVE, process.get("id")
+    platform = (
+        definitions.get(f"{{{NS['modeler']}}}executionPlatform"),
+        definitions.get(f"{{{NS['modeler']}}}executionPlatformVersion"),
+    )
+    assert platform == EXECUTION_PLATFORM, path.name
+
+
+def test_the_processes_are_the_ones_the_code_starts() -> None:
+    ids = {p.get("id") for path in PROCESSES for p in root(path).findall("bpmn:process", NS)}
+    assert ids == {PROCESS_ID, RECAP_PROCESS_ID}
 
 
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
-def test_every_job_type_has_a_worker_and_reads_time_from_the_engine(path: Path) -> None:
-    registered = {task.type for router in ROUTERS for task in router.tasks}
-    for task in service_tasks(path):
-        job_type = task.find(".//zeebe:taskDefinition", NS).get("type")  # type: ignore[union-attr]
-        assert job_type in registered, f"{task.get('id')}: no worker for job type {job_type}"
-        inputs = {i.get("target"): i.get("source") for i in task.findall(".//zeebe:input", NS)}
-        assert inputs.get("engineNow") == "=now()", f"{task.get('id')} must map the engine clock to engineNow"
-
-
-@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
-def test_every_user_task_is_a_camunda_user_task_with_a_form_and_candidate_groups(path: Path) -> None:
-    known_forms = forms()
-    tasks = ET.parse(path).getroot().findall(".//bpmn:userTask", NS)
+def test_every_service_task_is_an_external_task_of_a_known_topic_and_reads_time_from_the_engine(path: Path) -> None:
+    tasks = service_tasks(path)
     assert tasks
     for task in tasks:
-        assert task.find(".//zeebe:userTask", NS) is not None, task.get("id")
-        form = task.find(".//zeebe:formDefinition", NS)
-        assert form is not None and form.get("formId") in known_forms, task.get("id")
-        groups = task.find(".//zeebe:assignmentDefinition", NS)
-        assert groups is not None and groups.get("candidateGroups"), task.get("id")
+        task_id = task.get("id")
+        assert attr(task, "type") == "external", f"{task_id} must be an external task"
+        assert attr(task, "topic") in set(Topic), f"{task_id}: unknown topic {attr(task, 'topic')}"
+        assert attr(task, "asyncBefore") is None and attr(task, "asyncAfter") is None, task_id
+        inputs = {p.get("name"): p.text for p in task.findall(".//camunda:inputParameter", NS)}
+        assert inputs.get(ENGINE_NOW_VARIABLE) == "${now()}", f"{task_id} must map the engine clock to engineNow"
+
+
+def test_every_topic_is_used_by_the_models() -> None:
+    assert {attr(task, "topic") for task in all_service_tasks()} == set(Topic)
+
+
+def test_task_properties_agree_with_the_vocabulary() -> None:
+    statuses, actors, deadlines = set(ReportStatus), set(Actor), set()
+    for task in all_service_tasks():
+        task_id, topic, props = task.get("id"), attr(task, "topic"), properties(task)
+        if "status" in props or topic == Topic.STATUS:
+            assert props.get("status") in statuses, f"{task_id}: status {props.get('status')!r}"
+            assert props.get("actor") in actors, f"{task_id}: actor {props.get('actor')!r}"
+        if "actor" in props:
+            assert props["actor"] in actors, f"{task_id}: actor {props['actor']!r}"
+        if "sla" in props or topic == Topic.DEADLINE:
+            assert props.get("sla") in DEADLINE_CODES, f"{task_id}: sla {props.get('sla')!r}"
+            deadlines.add(props["sla"])
+        if "deadline" in props or topic == Topic.REMINDER:
+            deadline = Deadline.from_code(props.get("deadline", ""))
+            assert deadline.reminder_variable, f"{task_id}: {deadline.code} has no reminder"
+            assert props.get("kind") in {"reminder", "escalation"}, task_id
+        if topic == Topic.NOTIFY:
+            assert props.get("template") and props.get("recipient"), task_id
+    assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_every_user_task_has_a_deployed_form_and_candidate_groups(path: Path) -> None:
+    known_forms = forms()
+    tasks = root(path).findall(".//bpmn:userTask", NS)
+    assert tasks
+    for task in tasks:
+        task_id = task.get("id")
+        assert attr(task, "formRef") in known_forms, f"{task_id}: form {attr(task, 'formRef')!r}"
+        assert attr(task, "formRefBinding") == "latest", task_id
+        groups = attr(task, "candidateGroups")
+        assert groups and " " not in groups, f"{task_id}: candidate groups {groups!r}"
+        due = attr(task, "dueDate")
+        if due is not None:
+            match = EXPRESSION.match(due)
+            assert match and match.group(1) in {d.due_variable for d in Deadline}, f"{task_id}: due date {due}"
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_timers_wait_for_the_deadline_variables(path: Path) -> None:
+    for time_date in root(path).findall(".//bpmn:timeDate", NS):
+        match = EXPRESSION.match(time_date.text or "")
+        assert match and match.group(1) in DATE_VARIABLES, time_date.text
+
+
+def test_errors_and_messages_are_the_ones_of_the_vocabulary_and_all_are_caught() -> None:
+    errors: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    caught_errors: set[str] = set()
+    caught_messages: set[str] = set()
+    for path in PROCESSES:
+        definitions = root(path)
+        errors |= {e.get("id", ""): e.get("errorCode", "") for e in definitions.findall("bpmn:error", NS)}
+        messages |= {m.get("id", ""): m.get("name", "") for m in definitions.findall("bpmn:message", NS)}
+        for boundary in definitions.findall(".//bpmn:boundaryEvent", NS):
+            for definition in boundary.findall("bpmn:errorEventDefinition", NS):
+                caught_errors.add(errors.get(definition.get("errorRef", ""), ""))
+        caught_messages |= {m.get("messageRef", "") for m in definitions.findall(".//bpmn:messageEventDefinition", NS)}
+        caught_messages |= {r.get("messageRef", "") for r in definitions.findall(".//bpmn:receiveTask", NS)}
+    assert set(errors.values()) == set(ErrorCode)
+    assert caught_errors == set(ErrorCode), "every business error has a boundary event"
+    assert set(messages.values()) == set(Message)
+    assert {messages[ref] for ref in caught_messages} == set(Message), "every message is caught somewhere"
+
+
+def test_the_models_use_the_tracking_id_and_no_json_variables() -> None:
+    for path in [*PROCESSES, *BPMN_DIR.glob("*.form")]:
+        text = path.read_text()
+        assert "reportId" not in text, f"{path.name}: the variable is trackingId"
+        assert "photoLinks" not in text, f"{path.name}: the engine has no JSON variables; link reportSummaryUrl"
+
+
+def test_the_business_rule_task_calls_the_routing_decision() -> None:
+    (task,) = root(BPMN_DIR / "lapor-pengaduan.bpmn").findall(".//bpmn:businessRuleTask", NS)
+    assert attr(task, "decisionRef") == ROUTING_DECISION_ID
+    assert attr(task, "mapDecisionResult") == "singleEntry"
+    assert attr(task, "resultVariable") == "proposedOpdCode"
+    decision = root(BPMN_DIR / "routing-opd.dmn").find("dmn:decision", NS)
+    assert decision is not None and decision.get("id") == ROUTING_DECISION_ID
+    assert decision.get(f"{{{NS['camundaDmn']}}}historyTimeToLive") == HISTORY_TIME_TO_LIVE
 
 
 def test_the_routing_decision_only_names_known_opds_and_covers_every_category() -> None:
-    root = ET.parse(BPMN_DIR / "routing-opd.dmn").getroot()
-    rules = root.findall(".//dmn:rule", NS)
+    rules = root(BPMN_DIR / "routing-opd.dmn").findall(".//dmn:rule", NS)
     outputs = {r.find("dmn:outputEntry/dmn:text", NS).text.strip('"') for r in rules}  # type: ignore[union-attr]
     assert outputs <= {o.code for o in masterdata.opd_list()}
     routed = {
@@ -73,3 +218,14 @@ def test_the_dispatch_form_offers_exactly_the_opds_of_the_master_data() -> None:
     form = forms()["disposisi-opd"]
     select = next(c for c in form["components"] if c.get("key") == "opdCode")  # type: ignore[attr-defined]
     assert [v["value"] for v in select["values"]] == [o.code for o in masterdata.opd_list()]
+
+
+@pytest.mark.parametrize("path", sorted(BPMN_DIR.glob("*.form")), ids=lambda p: p.name)
+def test_every_form_is_a_camunda_7_form_the_tasklist_can_render(path: Path) -> None:
+    form = json.loads(path.read_text())
+    assert form["id"] == path.stem, "user tasks find a form by its id (camunda:formRef)"
+    assert (form["executionPlatform"], form["executionPlatformVersion"]) == EXECUTION_PLATFORM
+    assert form["schemaVersion"] <= MAX_FORM_SCHEMA_VERSION
+    for component in form["components"]:
+        if "key" in component:
+            assert component.get("label"), f"{path.name}: {component['key']} needs a label"

@@ -74,7 +74,7 @@ def full_context(**overrides: str) -> dict[str, str]:
         "due_date": DUE_ISO,
         "report_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123",
         "note": "Mohon lampirkan foto lokasi dan patokan terdekat.",
-        "deadline": "completion",
+        "deadline": "opd-completion",
         "code": "482913",
     }
     return context | overrides
@@ -236,7 +236,7 @@ def send(
     session_factory: SessionFactory,
     report: Report | None,
     *,
-    key: str = "2251799813685321",
+    key: str = "8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor",
     template: str = "tanggapan-opd",
     recipient_kind: str = "pelapor",
     mailer: EmailChannel | None = None,
@@ -299,7 +299,7 @@ def test_due_date_accepts_engine_and_preformatted_values() -> None:
 def test_reminder_and_escalation_name_the_deadline() -> None:
     reminder = render("pengingat", full_context(deadline="verification"))
     assert reminder.subject == "Pengingat: batas waktu verifikasi laporan laporan LPR-2026-000123"
-    escalation = render("eskalasi", full_context(deadline="response"))
+    escalation = render("eskalasi", full_context(deadline="opd-response"))
     assert "Batas waktu tanggapan OPD untuk laporan LPR-2026-000123 telah terlewati" in escalation.body
     assert "tetap terbuka" in escalation.body
     # Without a deadline name the message still reads; the note can carry it instead.
@@ -465,9 +465,9 @@ def test_send_once_sends_once_per_key(session_factory: SessionFactory, inbox: In
     assert message["Subject"] == "Laporan LPR-2026-000123 sedang ditindaklanjuti"
     assert "ditanggapi oleh Dinas Pekerjaan Umum dan Penataan Ruang" in message.get_content()
     assert "Status: Proses" in message.get_content()
-    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
-    # Another job (another key) is another message.
-    assert send(session_factory, report, key="2251799813685999", mailer=mailer) == 1
+    assert ledger(session_factory) == [("8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor", "email", "sent")]
+    # Another task (another key) is another message.
+    assert send(session_factory, report, key="c9f0f895-ceea-11f0-9a3b-0242ac120002:pelapor", mailer=mailer) == 1
     assert len(inbox.envelopes) == 2
 
 
@@ -482,7 +482,7 @@ def test_send_once_uses_every_channel_of_the_reporter(
     assert [r["json"]["to"] for r in gateway.requests] == [REPORTER_PHONE]
     assert gateway.requests[0]["json"]["message"].startswith("LAPOR! Pontianak: laporan LPR-2026-000123")
     # Without a gateway, the e-mail still goes and nothing fails.
-    assert send(session_factory, report, key="other-job", mailer=mailer, sms=None) == 1
+    assert send(session_factory, report, key="other-task:pelapor", mailer=mailer, sms=None) == 1
 
 
 def test_failed_send_then_retry_sends_exactly_once(
@@ -507,7 +507,7 @@ def test_retry_after_partial_failure_sends_only_what_is_missing(
     gateway.status = 503
     with pytest.raises(NotificationDeliveryError):
         send(session_factory, report, mailer=mailer, sms=sms)
-    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
+    assert ledger(session_factory) == [("8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor", "email", "sent")]
     gateway.status = 200
     assert send(session_factory, report, mailer=mailer, sms=sms) == 1
     assert len(inbox.envelopes) == 1
@@ -521,7 +521,7 @@ def test_claim_held_by_another_worker_is_skipped_until_its_lease_expires(
     with session_factory() as session:
         session.add(
             Notification(
-                idempotency_key="2251799813685321",
+                idempotency_key="8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor",
                 report_id=report.id,
                 template="tanggapan-opd",
                 recipient_kind="pelapor",
@@ -536,7 +536,7 @@ def test_claim_held_by_another_worker_is_skipped_until_its_lease_expires(
     later = NOW + CLAIM_LEASE
     result = send_once(
         session_factory=session_factory,
-        idempotency_key="2251799813685321",
+        idempotency_key="8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor",
         report=report,
         template="laporan-selesai",
         recipient_kind="pelapor",
@@ -547,7 +547,7 @@ def test_claim_held_by_another_worker_is_skipped_until_its_lease_expires(
         settings=SETTINGS,
     )
     assert result == 1
-    assert ledger(session_factory) == [("2251799813685321", "email", "sent")]
+    assert ledger(session_factory) == [("8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor", "email", "sent")]
     assert len(inbox.envelopes) == 1
 
 
@@ -583,7 +583,7 @@ def test_several_recipients_of_one_kind_each_get_their_own_key(
     for _ in range(2):
         send_once(
             session_factory=session_factory,
-            idempotency_key="job-7",
+            idempotency_key="task-7:admin-pengaduan",
             report=report,
             template="pengingat",
             recipient_kind="admin-pengaduan",
@@ -594,7 +594,10 @@ def test_several_recipients_of_one_kind_each_get_their_own_key(
             settings=settings,
         )
     assert sorted(e.rcpt_tos[0] for e in inbox.envelopes) == ["a@example.test", "b@example.test"]
-    assert ledger(session_factory) == [("job-7", "email", "sent"), ("job-7:1", "email", "sent")]
+    assert ledger(session_factory) == [
+        ("task-7:admin-pengaduan", "email", "sent"),
+        ("task-7:admin-pengaduan:1", "email", "sent"),
+    ]
 
 
 def test_report_without_reporter_sends_nothing(
@@ -642,7 +645,7 @@ def test_notification_log_has_no_personal_data(
     assert send(session_factory, report, mailer=mailer) == 1
     inbox.refused.add(REPORTER_EMAIL)
     with pytest.raises(NotificationDeliveryError):
-        send(session_factory, report, key="next-job", mailer=mailer)
+        send(session_factory, report, key="next-task:pelapor", mailer=mailer)
     # Only our loggers: the test SMTP server (mail.log) logs recipients itself.
     ours = [record for record in caplog.records if record.name.startswith("lapor")]
     logged = "\n".join(f"{record.msg} {record.args}" for record in ours)

@@ -1,0 +1,176 @@
+"""Handlers called directly: an ExternalTask built by hand, the migrated test database, channels that record."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+import workers.deps
+from lapor.deadlines import calendar_from
+from lapor.models import Report, Reporter, ReportStatus
+from lapor.national import NationalAdapter, RecordOnlyAdapter
+from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
+from lapor.process.tasks import ExternalTask
+from lapor.settings import Settings
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, TRACKING_ID_VARIABLE, Topic
+from lapor.workdays import PONTIANAK_TZ
+from tests.unit.conftest import SessionFactory
+from workers.deps import Deps
+
+# The engine's clock as the codec decodes a Date variable: Thursday 26 November 2026, 10:00 WIB.
+ENGINE_NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+TRACKING_ID = "PTK-2611-7KQ3MX"
+BASE_URL = "https://lapor.pontianak.go.id"
+REPORTER_NAME = "Siti Aminah"
+REPORTER_EMAIL = "siti.aminah@example.test"
+REPORTER_PHONE = "+6281234567890"
+ADMIN_EMAIL = "pengaduan@example.test"
+KOORDINATOR_EMAIL = "koordinator@example.test"
+
+
+def wib(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PONTIANAK_TZ)
+
+
+@dataclass
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+class RecordingEmail(EmailChannel):
+    """An SMTP channel that keeps what it would send (the real one is tested in tests/unit/test_notifications.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(host="smtp.invalid", port=25, sender="LAPOR! Pontianak <noreply@pontianak.go.id>")
+        self.sent: list[Email] = []
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append(Email(to, subject, body))
+
+
+class RecordingSms(SmsGatewayChannel):
+    def __init__(self) -> None:
+        super().__init__(url="http://sms.invalid/send", token=None)
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, to: str, text: str) -> None:
+        self.sent.append((to, text))
+
+
+@dataclass
+class Installed:
+    """What the handlers use in a test, and what they did with it."""
+
+    deps: Deps
+    email: RecordingEmail
+    sms: RecordingSms
+
+    @property
+    def settings(self) -> Settings:
+        return self.deps.settings
+
+    def use_national(self, adapter: NationalAdapter) -> None:
+        self.deps.national = adapter
+
+
+@pytest.fixture
+def installed(db_engine: Engine, tmp_path: Path) -> Iterator[Installed]:
+    """Deps for the handlers on the test database, installed with `use` as the worker process does."""
+    settings = Settings(
+        public_base_url=BASE_URL,
+        admin_email=ADMIN_EMAIL,
+        koordinator_email=KOORDINATOR_EMAIL,
+        file_signing_key="file-signing-key-for-worker-tests",
+        extra_days_off="",
+        data_dir=tmp_path,
+    )
+    email, sms = RecordingEmail(), RecordingSms()
+    deps = Deps(
+        settings=settings,
+        db=db_engine,
+        calendar=calendar_from(settings),
+        email=email,
+        sms=sms,
+        national=RecordOnlyAdapter(),
+    )
+    previous = workers.deps._current
+    workers.deps.use(deps)
+    yield Installed(deps, email, sms)
+    workers.deps._current = previous
+
+
+@dataclass
+class TaskFactory:
+    """External tasks as the worker loop hands them over: decoded variables, the task's camunda:properties."""
+
+    counter: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def __call__(
+        self,
+        topic: Topic,
+        properties: Mapping[str, str] | None = None,
+        *,
+        task_id: str | None = None,
+        activity_id: str = "SomeServiceTask",
+        **variables: Any,
+    ) -> ExternalTask:
+        self.counter += 1
+        task_id = task_id or f"0f6d{self.counter:04d}-ceea-11f0-9a3b-0242ac120002"
+        self.ids.append(task_id)
+        values: dict[str, Any] = {TRACKING_ID_VARIABLE: TRACKING_ID, ENGINE_NOW_VARIABLE: ENGINE_NOW}
+        values.update(variables)
+        return ExternalTask(
+            id=task_id,
+            topic=str(topic),
+            process_instance_id="5a1e8c3b-ceea-11f0-9a3b-0242ac120002",
+            activity_id=activity_id,
+            business_key=TRACKING_ID,
+            variables=values,
+            properties=dict(properties or {}),
+        )
+
+
+@pytest.fixture
+def task() -> TaskFactory:
+    return TaskFactory()
+
+
+def add_report(
+    session_factory: SessionFactory,
+    *,
+    status: ReportStatus = ReportStatus.BELUM_TERVERIFIKASI,
+    opd_code: str | None = None,
+    with_reporter: bool = True,
+) -> Report:
+    """The report of TRACKING_ID with its reporter (e-mail and phone), committed and detached."""
+    with session_factory() as session:
+        reporter = (
+            Reporter(name=REPORTER_NAME, email=REPORTER_EMAIL, phone=REPORTER_PHONE, created_at=ENGINE_NOW)
+            if with_reporter
+            else None
+        )
+        report = Report(
+            tracking_id=TRACKING_ID,
+            reporter=reporter,
+            channel="web",
+            report_type="pengaduan",
+            title="Jalan berlubang di Jalan Gajah Mada",
+            description="Lubang besar di depan pasar, membahayakan pengendara.",
+            category="JALAN",
+            kecamatan_code="61.71.01",
+            kelurahan_code="61.71.01.1002",
+            address="Jl. Gajah Mada No. 10",
+            status=status.value,
+            opd_code=opd_code,
+            created_at=ENGINE_NOW,
+        )
+        session.add(report)
+        session.flush()
+        return report

@@ -1,0 +1,158 @@
+"""lapor-notify and lapor-reminder: who gets which text, with the due date people read, once per task."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lapor.models import EventKind, ReportEvent, ReportStatus
+from lapor.process.tasks import ModelError
+from lapor.vocabulary import Topic
+from tests.unit.conftest import SessionFactory
+from tests.unit.workers.conftest import (
+    ADMIN_EMAIL,
+    BASE_URL,
+    KOORDINATOR_EMAIL,
+    REPORTER_EMAIL,
+    REPORTER_NAME,
+    REPORTER_PHONE,
+    TRACKING_ID,
+    Installed,
+    TaskFactory,
+    add_report,
+    wib,
+)
+from workers.notifications import notify, remind
+
+VERIFICATION_DUE = wib(2026, 12, 1, 23, 59, 59)
+RESPONSE_DUE = wib(2026, 12, 10, 23, 59, 59)
+
+
+def events(session_factory: SessionFactory) -> list[tuple[str, str, str | None]]:
+    with session_factory() as session:
+        return [(e.kind, e.actor, e.detail) for e in session.scalars(select(ReportEvent).order_by(ReportEvent.id))]
+
+
+def test_the_reporter_learns_the_tracking_id_and_the_verification_deadline_once(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory)
+    received = task(
+        Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, verificationDueAt=VERIFICATION_DUE
+    )
+    notify(received)
+    notify(received)  # retried: nothing goes out twice
+
+    [mail] = installed.email.sent
+    assert mail.to == REPORTER_EMAIL
+    assert mail.subject == f"Laporan {TRACKING_ID} telah diterima"
+    assert "diverifikasi oleh Admin Pengaduan paling lambat Selasa, 1 Desember 2026 pukul 23.59 WIB" in mail.body
+    assert f"{BASE_URL}/reports/{TRACKING_ID}" in mail.body
+    assert installed.sms.sent == [
+        (
+            REPORTER_PHONE,
+            f"LAPOR! Pontianak: laporan {TRACKING_ID} diterima, diverifikasi paling lambat 1 Des 2026 23.59 WIB.",
+        )
+    ]
+
+
+def test_the_opd_gets_the_dispatch_without_the_reporters_identity(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE))
+    [mail] = installed.email.sent
+    assert mail.to == "pupr@pontianak.go.id"
+    assert mail.subject == f"Disposisi laporan {TRACKING_ID} untuk Dinas Pekerjaan Umum dan Penataan Ruang"
+    assert "Mohon berikan tanggapan paling lambat Kamis, 10 Desember 2026 pukul 23.59 WIB." in mail.body
+    for secret in (REPORTER_NAME, REPORTER_EMAIL, REPORTER_PHONE):
+        assert secret not in mail.body
+    assert installed.sms.sent == []  # OPDs are reached by e-mail
+
+
+def test_the_opd_response_is_quoted_to_the_reporter(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
+    notify(
+        task(
+            Topic.NOTIFY,
+            {"template": "tanggapan-opd", "recipient": "pelapor"},
+            completionDueAt=wib(2027, 2, 25, 23, 59, 59),
+            responseText="Tim akan menambal jalan minggu ini.",
+        )
+    )
+    [mail] = installed.email.sent
+    assert "Status: Proses" in mail.body
+    assert "Tanggapan:\nTim akan menambal jalan minggu ini." in mail.body
+
+
+def test_verification_reminder_goes_to_the_admin_and_into_the_timeline(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory)
+    reminder = task(
+        Topic.REMINDER, {"deadline": "verification", "kind": "reminder"}, verificationDueAt=VERIFICATION_DUE
+    )
+    remind(reminder)
+    remind(reminder)
+    [mail] = installed.email.sent
+    assert mail.to == ADMIN_EMAIL
+    assert mail.subject == f"Pengingat: batas waktu verifikasi laporan laporan {TRACKING_ID}"
+    assert "akan berakhir pada Selasa, 1 Desember 2026 pukul 23.59 WIB" in mail.body
+    assert events(session_factory) == [(EventKind.REMINDER, "sistem", "Batas waktu verifikasi laporan")]
+
+
+def test_a_missed_response_deadline_is_escalated_to_the_koordinator_and_the_admin(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    remind(task(Topic.REMINDER, {"deadline": "opd-response", "kind": "escalation"}, responseDueAt=RESPONSE_DUE))
+    assert [m.to for m in installed.email.sent] == [KOORDINATOR_EMAIL, ADMIN_EMAIL]
+    mail = installed.email.sent[0]
+    assert mail.subject == f"Eskalasi: batas waktu tanggapan OPD laporan {TRACKING_ID} terlewati"
+    assert "telah terlewati (Kamis, 10 Desember 2026 pukul 23.59 WIB)" in mail.body
+    assert "Perangkat Daerah: Dinas Pekerjaan Umum dan Penataan Ruang" in mail.body
+    assert events(session_factory) == [(EventKind.ESCALATION, "sistem", "Batas waktu tanggapan OPD")]
+
+
+def test_a_response_reminder_reaches_the_opd_and_the_admin(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    remind(task(Topic.REMINDER, {"deadline": "opd-response", "kind": "reminder"}, responseDueAt=RESPONSE_DUE))
+    assert [m.to for m in installed.email.sent] == ["pupr@pontianak.go.id", ADMIN_EMAIL]
+
+
+@pytest.mark.parametrize(
+    ("topic", "properties", "variables", "complaint"),
+    [
+        (Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, {}, "'verificationDueAt'"),
+        (Topic.NOTIFY, {"template": "laporan-hilang", "recipient": "pelapor"}, {}, "unknown template"),
+        (Topic.NOTIFY, {"template": "laporan-selesai", "recipient": "walikota"}, {}, "recipient='walikota'"),
+        (Topic.NOTIFY, {"recipient": "pelapor"}, {}, "no property 'template'"),
+        (Topic.REMINDER, {"deadline": "supplement", "kind": "reminder"}, {}, "no reminders"),
+        (Topic.REMINDER, {"deadline": "verification", "kind": "teguran"}, {}, "kind='teguran'"),
+        (Topic.REMINDER, {"kind": "reminder"}, {}, "no property 'deadline'"),
+        (
+            Topic.REMINDER,
+            {"deadline": "verification", "kind": "reminder"},
+            {"verificationDueAt": "2026-12-01T23:59:59+07:00"},
+            "verificationDueAt must be a Date variable",
+        ),
+    ],
+)
+def test_what_the_handlers_do_not_know_is_a_model_error_and_nothing_is_sent(
+    installed: Installed,
+    session_factory: SessionFactory,
+    task: TaskFactory,
+    topic: Topic,
+    properties: dict[str, str],
+    variables: dict[str, Any],
+    complaint: str,
+) -> None:
+    add_report(session_factory, opd_code="PUPR")
+    handler = notify if topic is Topic.NOTIFY else remind
+    with pytest.raises(ModelError, match=complaint):
+        handler(task(topic, properties, **variables))
+    assert installed.email.sent == [] and installed.sms.sent == [] and events(session_factory) == []

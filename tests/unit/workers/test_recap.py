@@ -1,0 +1,55 @@
+"""lapor-recap: the month before the engine's clock, as a workbook the Analis opens from recapUrl."""
+
+from datetime import UTC, datetime
+
+import openpyxl
+import pytest
+
+from lapor.models import Report, ReportStatus
+from lapor.process.tasks import ModelError
+from lapor.vocabulary import Topic
+from tests.unit.conftest import SessionFactory
+from tests.unit.workers.conftest import BASE_URL, Installed, TaskFactory, wib
+from workers.recap import make_recap
+
+# 1 December 2026, 08:00 WIB (01:00 UTC): when the monthly timer fires.
+RECAP_TIME = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+
+def add_november_report(session_factory: SessionFactory, number: int) -> None:
+    with session_factory() as session:
+        session.add(
+            Report(
+                tracking_id=f"PTK-2611-REKAP{number}",
+                channel="web",
+                report_type="pengaduan",
+                title=f"Laporan {number}",
+                description="Uji rekap",
+                category="JALAN",
+                kecamatan_code="61.71.01",
+                kelurahan_code="61.71.01.1001",
+                address="Jl. Uji",
+                status=ReportStatus.BELUM_TERVERIFIKASI.value,
+                created_at=wib(2026, 11, 10 + number, 9),
+            )
+        )
+
+
+def test_the_recap_of_november_is_written_and_linked(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_november_report(session_factory, 1)
+    add_november_report(session_factory, 2)
+    # The recap process has no report: only the engine's clock.
+    result = make_recap(task(Topic.RECAP, trackingId=None, engineNow=RECAP_TIME))
+
+    assert result["recapPeriod"] == "2026-11"
+    assert isinstance(result["recapDocumentId"], int)
+    assert result["recapUrl"] == f"{BASE_URL}/staff/recaps/2026-11.xlsx"
+    summary = openpyxl.load_workbook(installed.settings.data_dir / "recaps" / "rekap-2026-11.xlsx")["Ringkasan"]
+    assert (summary["B4"].value, summary["B6"].value) == ("November 2026", 2)
+
+
+def test_the_recap_needs_the_engines_clock(installed: Installed, task: TaskFactory) -> None:
+    with pytest.raises(ModelError, match="no variable 'engineNow'"):
+        make_recap(task(Topic.RECAP, engineNow=None))

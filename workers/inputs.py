@@ -1,0 +1,59 @@
+"""What every handler reads from its task, checked against lapor.vocabulary: a mismatch is a modelling error."""
+
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+from lapor.process.tasks import ExternalTask, ModelError
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, TRACKING_ID_VARIABLE, Deadline
+
+E = TypeVar("E", bound=Enum)
+
+
+def tracking_id(task: ExternalTask) -> str:
+    """The report's tracking id (`trackingId`)."""
+    value = task.var(TRACKING_ID_VARIABLE)
+    if not isinstance(value, str):
+        raise ModelError(f"{task.activity_id}: {TRACKING_ID_VARIABLE} is {type(value).__name__}, not a string")
+    return value
+
+
+def engine_now(task: ExternalTask) -> datetime:
+    """The engine's clock (`engineNow` = `${now()}`), so moving the engine clock moves every deadline."""
+    value = task.var(ENGINE_NOW_VARIABLE)
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ModelError(f"{task.activity_id}: {ENGINE_NOW_VARIABLE} must be a Date variable, got {value!r}")
+    return value
+
+
+def due_at(task: ExternalTask, deadline: Deadline) -> datetime:
+    """A due date the deadline task computed earlier (`<prefix>DueAt`)."""
+    value = task.var(deadline.due_variable)
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ModelError(f"{task.activity_id}: {deadline.due_variable} must be a Date variable, got {value!r}")
+    return value
+
+
+def optional_text(task: ExternalTask, name: str) -> str | None:
+    """A text variable the handler can do without (a form field left empty, a variable not set yet)."""
+    value = task.variables.get(name)
+    return None if value is None or str(value).strip() == "" else str(value)
+
+
+def deadline_prop(task: ExternalTask, name: str) -> Deadline:
+    """A property naming a deadline by its code (`sla`, `deadline`)."""
+    code = task.prop(name)
+    try:
+        return Deadline.from_code(code)
+    except ValueError as err:
+        raise ModelError(f"{task.activity_id} ({task.topic}): property {name}: {err}") from err
+
+
+def enum_prop(task: ExternalTask, name: str, kind: type[E]) -> E:
+    """A property whose value must be one of an enum's values (`status`, `actor`, `recipient`)."""
+    value = task.prop(name)
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(str(member.value) for member in kind)
+        raise ModelError(f"{task.activity_id} ({task.topic}): property {name}={value!r}; known: {known}") from None
