@@ -23,7 +23,7 @@ ADMIN_PASSWORD = "admin"  # noqa: S105 - local default of a loopback-only engine
 TIMEZONE = "Asia/Pontianak"  # timer cycles (the monthly recap at 08:00) are read in the engine's time zone
 
 
-def test_port(shift: int | None = None) -> int:
+def port_for_tests(shift: int | None = None) -> int:
     """Another port than the local stack's, so tests run beside it; LAPOR_TEST_PORT_SHIFT moves it again."""
     s = int(os.environ.get("LAPOR_TEST_PORT_SHIFT", "0")) if shift is None else shift
     if not 0 <= s <= 100:

@@ -9,7 +9,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import Engine, text
 
-from engine import EngineError, LocalEngine, test_port
+from engine import EngineError, LocalEngine, port_for_tests
 from lapor.db import Base, make_engine
 from lapor.deploy import deploy_directory
 from lapor.logging import configure_logging
@@ -30,7 +30,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     """The real engine on in-memory H2; a start failure fails the tests, it never skips them."""
     local = LocalEngine(
         data_dir=tmp_path_factory.mktemp("engine"),
-        port=test_port(),
+        port=port_for_tests(),
         database_url=f"jdbc:h2:mem:lapor-test-{os.getpid()};DB_CLOSE_DELAY=-1",
         job_max_wait_ms=500,
     )

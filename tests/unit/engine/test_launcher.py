@@ -1,0 +1,62 @@
+"""The launcher says clearly what is wrong: a busy port, no Maven, a failed build, a start that dies."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from engine import EngineError, LocalEngine, build, launcher, port_for_tests
+from engine.java import JavaRuntime, find_java
+
+
+def test_a_busy_port_is_named_with_how_to_find_its_owner(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(EngineError, match=f"Port {port} .*already in use.*ss -ltnp"):
+            LocalEngine(data_dir=tmp_path, port=port)._check_port_free()
+
+
+def test_building_without_maven_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "is_current", lambda: False)
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with pytest.raises(EngineError, match="needs Maven"):
+        build.build(JavaRuntime(Path("/usr/bin/java"), 17))
+
+
+def test_a_failed_build_shows_the_end_of_mavens_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake_mvn = tmp_path / "mvn"
+    fake_mvn.write_text("#!/bin/sh\necho '[ERROR] Could not resolve dependencies for project lapor-engine'\nexit 1\n")
+    fake_mvn.chmod(0o755)
+    monkeypatch.setattr(build, "is_current", lambda: False)
+    monkeypatch.setattr(build.shutil, "which", lambda name: str(fake_mvn))
+    with pytest.raises(EngineError, match=r"(?s)Maven build of engine/ failed.*Could not resolve dependencies"):
+        build.build(JavaRuntime(Path("/usr/bin/java"), 17))
+
+
+def test_the_jar_is_rebuilt_only_when_the_sources_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(build, "is_current", lambda: True)
+    monkeypatch.setattr(build.subprocess, "run", lambda *a, **k: calls.append("mvn"))
+    assert build.build(JavaRuntime(Path("/usr/bin/java"), 17)) == build.JAR
+    assert calls == []
+    assert len(build.source_hash()) == 64
+
+
+def test_no_java_of_the_right_version_says_what_was_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.java._candidates", lambda: [Path("/nonexistent/bin/java")])
+    with pytest.raises(EngineError, match="needs Java 17"):
+        find_java(minimum=17, purpose="The Operaton engine")
+
+
+def test_an_engine_that_dies_while_starting_shows_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "fake-java"
+    script.write_text("#!/bin/sh\necho 'APPLICATION FAILED TO START: port in use'\nexit 3\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(launcher, "find_java", lambda **kw: JavaRuntime(script, 17))
+    monkeypatch.setattr(launcher, "build", lambda java: tmp_path / "lapor-engine.jar")
+    engine = LocalEngine(data_dir=tmp_path, port=port_for_tests(90))
+    with pytest.raises(EngineError, match=r"(?s)exited with code 3.*APPLICATION FAILED TO START"):
+        engine.start(timeout=20)
+    assert not engine.running()
