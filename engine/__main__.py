@@ -61,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     log.info("database.migrated", database=settings.database_url)
     engine = LocalEngine(
         data_dir=Path(args.data_dir),
+        port=args.port,
         admin_user=settings.engine_admin_user,
         admin_password=settings.engine_admin_password,
     )
@@ -80,13 +81,13 @@ def cmd_run(args: argparse.Namespace) -> None:
         api_env = {**env, "LAPOR_ENGINE_USER": API_ACCOUNT, "LAPOR_ENGINE_PASSWORD": settings.api_engine_password}
         services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=workers_env, cwd=ROOT))
         api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1"]
-        services.append(subprocess.Popen([*api, "--port", str(API_PORT)], env=api_env, cwd=ROOT))
+        services.append(subprocess.Popen([*api, "--port", str(args.api_port)], env=api_env, cwd=ROOT))
         logins = ", ".join(user.id for user in local_logins()[:5]) + ", opd-<kode>"
         _print_addresses(
             {
                 **engine.addresses(),
                 "Role logins": f"{logins} (password = user id)",
-                "LAPOR! API docs": f"http://127.0.0.1:{API_PORT}/docs",
+                "LAPOR! API docs": f"http://127.0.0.1:{args.api_port}/docs",
             }
         )
         _wait_for_signal()
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--port", type=int, default=8080)
     run = sub.add_parser("run", help="engine + deployment + roles + workers + API in the foreground")
     run.add_argument("--data-dir", default=str(ROOT / "var" / "engine"))
+    run.add_argument("--port", type=int, default=8080, help="the engine's port (Tasklist, Cockpit, Admin, REST)")
+    run.add_argument("--api-port", type=int, default=API_PORT)
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
