@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import structlog
 
 from engine.build import build
@@ -42,6 +43,22 @@ def _wait_for_signal() -> None:
     signal.signal(signal.SIGTERM, handler)
     while not stop["now"]:
         time.sleep(0.5)
+
+
+def _wait_until_answering(url: str, services: list[subprocess.Popen[bytes]], timeout: float = 60.0) -> None:
+    """The addresses are printed only once the API answers; a service that dies on the way stops the run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in services:
+            if proc.poll() is not None:
+                raise EngineError(f"{proc.args!r} exited with code {proc.returncode} while starting")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise EngineError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def cmd_start(args: argparse.Namespace) -> None:
@@ -82,6 +99,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=workers_env, cwd=ROOT))
         api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1"]
         services.append(subprocess.Popen([*api, "--port", str(args.api_port)], env=api_env, cwd=ROOT))
+        _wait_until_answering(f"http://127.0.0.1:{args.api_port}/health", services)
         logins = ", ".join(user.id for user in local_logins()[:5]) + ", opd-<kode>"
         _print_addresses(
             {
