@@ -42,4 +42,5 @@ EXPOSE 8000 9101
 # The API's health by default; docker-compose.yml points the workers' check at their own /health.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ.get('HEALTHCHECK_URL', 'http://127.0.0.1:8000/health'), timeout=4)"]
-CMD ["uvicorn", "--factory", "api.main:create_app", "--host", "0.0.0.0", "--port", "8000"]
+# --no-proxy-headers: the API reads X-Forwarded-For itself, from LAPOR_TRUSTED_PROXIES only (api/deps.py).
+CMD ["uvicorn", "--factory", "api.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

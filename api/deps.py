@@ -1,20 +1,26 @@
 """What route functions receive: the app context, a session, the clock, the caller's credentials, rate limits."""
 
+import asyncio
 import hmac
+import ipaddress
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from api.errors import TooManyRequests, Unauthorized
 from lapor import ratelimit, reporters
-from lapor.db import session_scope
 from lapor.files import signing_key
 from lapor.models import Reporter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
@@ -30,6 +36,13 @@ def _tokens(value: str | None) -> tuple[str, ...]:
     return tuple(token.strip() for token in (value or "").split(",") if token.strip())
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(value: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in _tokens(value))
+
+
 @dataclass
 class AppContext:
     """Everything the routes share, built once per application (tests build their own)."""
@@ -40,6 +53,27 @@ class AppContext:
     sms: SmsGatewayChannel | None
     limits: Mapping[str, ratelimit.Limit] = field(default_factory=lambda: dict(ratelimit.DEFAULT_LIMITS))
     clock: Callable[[], datetime] = _utcnow
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return _networks(self.settings.trusted_proxies)
+
+    @cached_property
+    def image_slots(self) -> threading.BoundedSemaphore:
+        """Photos decoded at once by this process: decoding is CPU and memory, not waiting."""
+        return threading.BoundedSemaphore(max(1, self.settings.image_decode_concurrency))
+
+    _image_limiters: "WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter]" = field(
+        default_factory=WeakKeyDictionary, repr=False
+    )
+
+    def image_limiter(self) -> anyio.CapacityLimiter:
+        """The async side of `image_slots` (one per event loop: anyio's limiters belong to the loop)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._image_limiters.get(loop)
+        if limiter is None:
+            limiter = self._image_limiters[loop] = anyio.CapacityLimiter(max(1, self.settings.image_decode_concurrency))
+        return limiter
 
     @property
     def upload_dir(self) -> Path:
@@ -91,19 +125,52 @@ def get_now(context: ContextDep) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _is_trusted(address: str, proxies: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_ip(peer: str, forwarded_for: list[str], proxies: tuple[Network, ...]) -> str:
+    """The client's address: the peer, unless it is a trusted proxy; then the nearest untrusted X-Forwarded-For hop.
+
+    Hops are read from the right (the nearest proxy's entry last), so a client cannot prepend an address.
+    """
+    if not _is_trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def get_client_ip(request: Request, context: ContextDep) -> str:
+    peer = request.client.host if request.client else "unknown"
+    return client_ip(peer, request.headers.getlist("x-forwarded-for"), context.trusted_proxies)
 
 
 ClientIpDep = Annotated[str, Depends(get_client_ip)]
 
 
 # -- credentials: each kind of caller has its own scheme, and no endpoint accepts another kind's token ----------
-reporter_bearer = HTTPBearer(
+class StrictBearer(HTTPBearer):
+    """No Authorization header: no credentials; any other scheme (Basic, a bare token) is a 401, never ignored."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        credentials = await super().__call__(request)
+        if credentials is None and request.headers.get("Authorization"):
+            raise Unauthorized("Gunakan skema Bearer: Authorization: Bearer <token>.")
+        return credentials
+
+
+reporter_bearer = StrictBearer(
     auto_error=False, scheme_name="ReporterToken", description="Token pelapor dari verifikasi pendaftaran."
 )
-_staff_bearer = HTTPBearer(auto_error=False, scheme_name="StaffToken", description="Token petugas intake.")
-_national_bearer = HTTPBearer(
+_staff_bearer = StrictBearer(auto_error=False, scheme_name="StaffToken", description="Token petugas intake.")
+_national_bearer = StrictBearer(
     auto_error=False, scheme_name="NationalToken", description="Token Admin Pusat SP4N-LAPOR!."
 )
 BearerCredentials = HTTPAuthorizationCredentials | None
@@ -120,6 +187,9 @@ def reporter_from_token(session: Session, context: AppContext, token: str, now: 
     reporter = reporters.authenticate(session, token=token, now=now)
     if reporter is None:
         raise Unauthorized()
+    # Give the connection back before the route runs (in another thread): a request never holds a
+    # connection while it waits for a thread, so the pool cannot run dry with every thread waiting on it.
+    session.commit()
     return reporter
 
 
@@ -178,23 +248,34 @@ NationalDep = Annotated[str, Depends(require_national)]
 # -- rate limits ---------------------------------------------------------------------------------------------------
 @dataclass
 class RateLimiter:
+    """Limits checked and counted in the request's own session: a refused or failed request counts nothing."""
+
     context: AppContext
+    session: Session
     now: datetime
 
     def check(self, bucket: str, subject: str) -> None:
-        """Count one request; 429 with Retry-After when the bucket is full. Counted in its own transaction."""
+        """429 with Retry-After when the bucket is full; counts nothing yet."""
         limit = self.context.limits.get(bucket)
         if limit is None:
             return
         try:
-            with session_scope(self.context.db) as session:
-                ratelimit.hit(session, bucket=bucket, subject=subject, limit=limit, now=self.now)
+            ratelimit.check(self.session, bucket=bucket, subject=subject, limit=limit, now=self.now)
         except ratelimit.RateLimited as limited:
             raise TooManyRequests(limited.retry_after) from None
 
+    def record(self, bucket: str, subject: str) -> None:
+        """Count this request; kept when the route commits its work."""
+        if bucket in self.context.limits:
+            ratelimit.record(self.session, bucket=bucket, subject=subject, now=self.now)
 
-def get_rate_limiter(context: ContextDep, now: NowDep) -> RateLimiter:
-    return RateLimiter(context, now)
+    def hit(self, bucket: str, subject: str) -> None:
+        self.check(bucket, subject)
+        self.record(bucket, subject)
+
+
+def get_rate_limiter(context: ContextDep, session: SessionDep, now: NowDep) -> RateLimiter:
+    return RateLimiter(context, session, now)
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -8,7 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+
+from api.forms import InvalidEncoding
 
 _log = structlog.stdlib.get_logger(__name__)
 
@@ -28,6 +33,30 @@ class ErrorBody(BaseModel):
 class Open311Error(BaseModel):
     code: int
     description: str
+
+
+_DESCRIPTIONS = {
+    400: "Permintaan tidak valid",
+    401: "Kredensial tidak ada atau tidak valid",
+    403: "Tidak berhak, atau tautan tidak valid/kedaluwarsa",
+    404: "Tidak ditemukan",
+    409: "Bertentangan dengan keadaan data",
+    410: "Sudah tidak berlaku",
+    413: "Permintaan atau berkas terlalu besar",
+    415: "Jenis berkas tidak didukung",
+    422: "Data tidak valid",
+    429: "Terlalu banyak permintaan (lihat Retry-After)",
+    503: "Layanan sementara tidak tersedia",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route answers, each with the body it carries."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+def documented_open311(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": list[Open311Error], "description": _DESCRIPTIONS[code]} for code in codes}
 
 
 class ApiError(Exception):
@@ -182,11 +211,22 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     if _is_open311(request):
-        # GeoReport v2 clients expect a list of {code, description}.
-        content: Any = [{"code": status_code, "description": message}]
+        # GeoReport v2 clients expect a list of {code, description}, and 400 for input they got wrong.
+        if status_code == 422:
+            status_code = 400
+        fields = [d for d in details if isinstance(d, dict) and "field" in d] if isinstance(details, list) else []
+        content: Any = [
+            {"code": status_code, "description": f"{_open311_field(d['field'])}: {d.get('message', message)}"}
+            for d in fields
+        ] or [{"code": status_code, "description": message}]
     else:
         content = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+def _open311_field(field: str) -> str:
+    """body.attribute[kelurahan] / query.status -> the parameter name a GeoReport client sent."""
+    return field.split(".", 1)[1] if field.startswith(("body.", "query.", "path.")) else field
 
 
 # Pydantic's error types in the citizens' language; anything else falls back to a generic sentence.
@@ -232,6 +272,15 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (Starlette matches path and method together)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One rendering for typed errors, validation errors, framework HTTP errors and crashes."""
 
@@ -246,8 +295,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; a path may have several routes (GET and POST).
+            code, message = _HTTP_CODES[405]
+            return error_response(request, 405, code, message, None, {"Allow": ", ".join(_allowed_methods(request))})
+        if isinstance(exc, InvalidEncoding):
+            details = [
+                {"field": f"body.{name}", "type": kind, "message": message} for name, kind, message in exc.problems
+            ]
+            return error_response(request, 422, "validation_error", "Data yang dikirim tidak valid.", details)
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "Permintaan tidak dapat diproses."))
         return error_response(request, exc.status_code, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection stayed busy for db_pool_timeout_seconds: tell the client to come back.
+        _log.warning("api.pool_exhausted", path=request.url.path, method=request.method)
+        return error_response(
+            request, 503, ServiceUnavailable.code, ServiceUnavailable.message, None, {"Retry-After": "5"}
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is restarting or unreachable: nothing was written, the client may try again shortly.
+        _log.warning("api.database_unavailable", path=request.url.path, method=request.method)
+        return error_response(
+            request, 503, ServiceUnavailable.code, ServiceUnavailable.message, None, {"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

@@ -10,13 +10,19 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
-from api.errors import InvalidState, LinkRefused, NotFound, ReportNotFound
+from api.errors import InvalidState, LinkRefused, NotFound, ReportNotFound, documented
+from api.forms import TextRoute
 from api.schemas import CODE_PATTERN
 from api.submission import add_photos, read_photos
 from lapor import files, masterdata, reports, uploads
 from lapor.models import Photo, PhotoKind, Report, ReportStatus
 
-router = APIRouter(prefix="/files", tags=["berkas"])
+router = APIRouter(
+    prefix="/files",
+    tags=["berkas"],
+    route_class=TextRoute,
+    responses=documented(400, 401, 403, 404, 413, 415, 422, 503),
+)
 _log = structlog.stdlib.get_logger(__name__)
 
 Expires = Annotated[int | None, Query(ge=0, le=10**11, description="Batas berlaku tautan (detik Unix)")]
@@ -168,7 +174,7 @@ def proof_upload(
     """Store the proof photo and show its id, to be pasted into the Tasklist form."""
     _check(context, files.proof_upload_path(tracking_id), expires, signature, now)
     report = _proof_report(session, tracking_id)
-    images = read_photos([photo], required=True)
+    images = read_photos(context, [photo], required=True)
     stored = add_photos(session, context, report=report, images=images, now=now, kind=PhotoKind.PROOF)
     session.commit()
     photo_id = stored[0].id

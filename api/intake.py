@@ -2,25 +2,39 @@
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, ContextDep, NationalDep, NowDep, SessionDep, StaffDep
-from api.errors import IdentityConflict, InvalidSignature
-from api.schemas import ExternalId, Name, ReportFields, StatusView, Storable
+from api.errors import IdentityConflict, InvalidSignature, documented
+from api.forms import TextRoute
+from api.schemas import (
+    EMAIL_PATTERN,
+    PHONE_PATTERN,
+    SEVERAL_LINES,
+    ExternalId,
+    Latitude,
+    Longitude,
+    Name,
+    ReportFields,
+    StatusView,
+    StorableText,
+)
 from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
 from api.views import status_view
-from lapor import masterdata, reporters
+from lapor import files, masterdata, reporters
 from lapor.models import Report, Reporter
 
-router = APIRouter(prefix="/intake", tags=["intake"])
+router = APIRouter(
+    prefix="/intake", tags=["intake"], route_class=TextRoute, responses=documented(400, 401, 409, 413, 415, 422, 503)
+)
 _log = structlog.stdlib.get_logger(__name__)
 
 SMS_FORMAT = "KATEGORI#KELURAHAN#ALAMAT#ISI LAPORAN"
@@ -40,7 +54,9 @@ class SmsMessage(BaseModel):
     sender: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9]+$")
     ]
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Storable]
+    text: Annotated[
+        str, SEVERAL_LINES, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), StorableText
+    ]
 
 
 class SmsAccepted(IntakeAccepted):
@@ -51,21 +67,29 @@ class SmsAccepted(IntakeAccepted):
 class StaffReportFields(ReportFields):
     source: StaffSource
     reporter_name: Name | None = None
-    reporter_email: Annotated[str, StringConstraints(max_length=320)] | None = None
-    reporter_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    # A form: an empty field means "not given".
+    reporter_email: Annotated[str, EMAIL_PATTERN, StringConstraints(max_length=320)] | None = None
+    reporter_phone: Annotated[str, PHONE_PATTERN, StringConstraints(max_length=32)] | None = None
 
     @field_validator("reporter_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        return reporters.normalize_email(value) if value else None
+        return None if value is None else reporters.normalize_email(value)
 
     @field_validator("reporter_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return reporters.normalize_phone(value) if value else None
+        return None if value is None else reporters.normalize_phone(value)
 
 
 class NationalReport(ReportFields):
+    # A JSON body: true/false only (the form bodies of the other channels send them as text).
+    anonymous: StrictBool = Field(False, description="anonim: identitas disembunyikan dari publik dan OPD")
+    confidential: StrictBool = Field(False, description="rahasia: laporan tidak ditampilkan kepada publik")
+    show_name: StrictBool = Field(False, description="tampilkan nama pelapor pada laporan publik")
+    # Left out when unknown (null is not a coordinate); both or neither, as the schema's dependentRequired says.
+    latitude: Annotated[Latitude, Strict()] = None  # type: ignore[assignment]
+    longitude: Annotated[Longitude, Strict()] = None  # type: ignore[assignment]
     national_id: ExternalId = Field(
         description="Nomor laporan di SP4N-LAPOR! nasional; pengiriman ulang dengan nomor yang sama tidak menggandakan"
     )
@@ -130,7 +154,7 @@ def _parse_sms(text: str) -> ReportFields | None:
     try:
         masterdata.get_category(category.upper())
         return ReportFields(
-            title=body[:60],
+            title=" ".join(body.split())[:60],
             description=body,
             category=category.upper(),
             address=address,
@@ -158,7 +182,7 @@ def _report_from_sms(
     return create_unlocated_report(
         session,
         context,
-        title=message.text[:60],
+        title=" ".join(message.text.split())[:60],
         description=message.text,
         reporter=reporter,
         channel="sms1708",
@@ -184,6 +208,7 @@ def _commit_once(session: Session, reference: str) -> Report | None:
     "/sms",
     status_code=status.HTTP_201_CREATED,
     response_model=SmsAccepted,
+    responses={200: {"model": SmsAccepted, "description": "Pesan ini sudah diterima sebelumnya (duplicate: true)"}},
     dependencies=[Depends(verify_sms_signature)],
 )
 def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
@@ -202,10 +227,25 @@ def sms(message: SmsMessage, response: Response, session: SessionDep, context: C
     return SmsAccepted(
         **_accepted(report, duplicate=duplicate).model_dump(),
         parsed=report.kelurahan_code != "",
-        reply=(
-            f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}. "
-            f"Pantau di {context.base_url}/reports/{report.tracking_id}"
-        ),
+        reply=_sms_reply(report, context, now),
+    )
+
+
+SMS_LINK_LIFETIME = timedelta(days=60)
+
+
+def _sms_reply(report: Report, context: AppContext, now: datetime) -> str:
+    """The tracking number and a page a person can read (the signed report page, until the citizen web page
+    exists); a text that did not follow the format is told the format."""
+    link = context.base_url + files.sign(
+        files.report_summary_path(report.tracking_id), now + SMS_LINK_LIFETIME, key=context.signing_key
+    )
+    if report.kelurahan_code:
+        return f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}. Pantau di {link}"
+    return (
+        f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}, tetapi formatnya tidak dikenali; petugas "
+        f"akan melengkapinya. Lain kali kirim {SMS_FORMAT}, mis. SAMPAH#Benua Melayu Darat#Jl. Gajah Mada#Sampah "
+        f"menumpuk. Pantau di {link}"
     )
 
 
@@ -219,7 +259,7 @@ def staff(
     photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
 ) -> IntakeAccepted:
     """A report staff received by social media, complaint box, face to face, e-mail or phone."""
-    images = read_photos(photos, required=False)
+    images = read_photos(context, photos, required=False)
     reporter = _contact_reporter(
         session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
     )
@@ -238,7 +278,12 @@ def staff(
     return _accepted(report, duplicate=False)
 
 
-@router.post("/national", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+@router.post(
+    "/national",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IntakeAccepted,
+    responses={200: {"model": IntakeAccepted, "description": "Sudah diterima sebelumnya (duplicate: true)"}},
+)
 def national(
     body: NationalReport,
     _national: NationalDep,

@@ -9,30 +9,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
 from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import (
     AppContext,
-    BearerCredentials,
     ClientIpDep,
     ContextDep,
     NowDep,
     RateLimiterDep,
     SessionDep,
-    reporter_bearer,
     reporter_from_token,
 )
-from api.errors import ApiError, NotFound, Unauthorized
+from api.errors import ApiError, NotFound, Unauthorized, documented_open311
+from api.forms import TextRoute
 from api.schemas import (
     CODE_PATTERN,
     LAT_MAX,
     LAT_MIN,
     LON_MAX,
     LON_MIN,
+    ONE_LINE,
     Address,
     Description,
     ReportFields,
@@ -43,7 +42,26 @@ from api.views import CLOSED_STATUSES, category_of, last_activity, opd_of, photo
 from lapor import masterdata
 from lapor.models import MessageAuthor, Report, Reporter, ReportMessage
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+JURISDICTION_ID = "pontianak.go.id"
+
+
+def _jurisdiction(
+    jurisdiction_id: Annotated[
+        str | None, Query(max_length=100, description=f"Opsional; satu-satunya yurisdiksi: {JURISDICTION_ID}")
+    ] = None,
+) -> None:
+    """GeoReport's jurisdiction_id: this endpoint serves one city, any other is not found here."""
+    if jurisdiction_id is not None and jurisdiction_id.strip().lower() != JURISDICTION_ID:
+        raise NotFound(f"jurisdiction_id tidak dikenal; gunakan {JURISDICTION_ID} atau kosongkan.")
+
+
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=TextRoute,
+    dependencies=[Depends(_jurisdiction)],
+    responses=documented_open311(400, 403, 404, 413, 415, 429, 503),
+)
 _log = structlog.stdlib.get_logger(__name__)
 
 DEFAULT_WINDOW = timedelta(days=90)  # GeoReport v2: without dates, the last 90 days
@@ -215,7 +233,9 @@ def requests(
     service_code: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
     start_date: Moment | None = None,
     end_date: Moment | None = None,
-    status: Literal["open", "closed"] | None = None,
+    status: Annotated[
+        str | None, Query(pattern=r"^(open|closed)(,(open|closed))*$", description="open, closed, atau open,closed")
+    ] = None,
 ) -> list[ServiceRequest]:
     """Public service requests (verified, non-confidential reports), newest first."""
     query = public_reports()
@@ -228,9 +248,10 @@ def requests(
             query = query.where(Report.created_at <= _aware(end_date))
     if service_code:
         query = query.where(Report.category == service_code)
-    if status == "closed":
+    wanted = set((status or "open,closed").split(","))
+    if wanted == {"closed"}:
         query = query.where(Report.status.in_(CLOSED_STATUSES))
-    elif status == "open":
+    elif wanted == {"open"}:
         query = query.where(Report.status.not_in(CLOSED_STATUSES))
     rows = list(session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)))
     updated = last_activity(session, rows)
@@ -252,13 +273,21 @@ def request_by_id(
 
 
 def open311_reporter(
+    request: Request,
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
-    credentials: Annotated[BearerCredentials, Depends(reporter_bearer)],
-    api_key: Annotated[str | None, Form(max_length=200)] = None,
+    api_key: Annotated[str | None, Form(max_length=200, description="Token pelapor (GeoReport v2 api_key)")] = None,
+    api_key_in_query: Annotated[
+        str | None, Query(alias="api_key", max_length=200, description="Token pelapor, bila tidak di formulir")
+    ] = None,
 ) -> Reporter:
-    token = api_key or (credentials.credentials if isinstance(credentials, HTTPAuthorizationCredentials) else None)
+    """GeoReport's api_key (form field or query parameter); a reporter's bearer token is accepted as well."""
+    authorization = request.headers.get("Authorization", "")
+    scheme, _, bearer = authorization.partition(" ")
+    if authorization and (scheme.lower() != "bearer" or not bearer.strip()):
+        raise Open311Forbidden("Gunakan api_key atau Authorization: Bearer <token pelapor>.")
+    token = api_key or api_key_in_query or bearer.strip()
     if not token:
         raise Open311Forbidden()
     try:
@@ -272,7 +301,12 @@ def create_request(
     reporter: Annotated[Reporter, Depends(open311_reporter)],
     service_code: Annotated[str, Form(max_length=32, pattern=CODE_PATTERN)],
     description: Annotated[Description, Form()],
-    kelurahan: Annotated[str, Form(alias="attribute[kelurahan]", max_length=64), Storable],
+    kelurahan: Annotated[
+        str,
+        ONE_LINE,
+        Form(alias="attribute[kelurahan]", min_length=1, max_length=64, description="Kode atau nama kelurahan"),
+        Storable,
+    ],
     session: SessionDep,
     context: ContextDep,
     limiter: RateLimiterDep,
@@ -297,7 +331,7 @@ def create_request(
         raise Open311BadRequest("Lokasi wajib: address_string atau lat dan long.")
     try:
         fields = ReportFields(
-            title=description.strip()[:60],
+            title=" ".join(description.split())[:60],
             description=description,
             category=service_code,
             address=address,
@@ -308,7 +342,10 @@ def create_request(
         )
     except ValidationError as err:
         raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None
-    images = read_photos(media, required=False)
+    session.commit()  # no connection held while the photos are decoded
+    images = read_photos(context, media, required=False)
+    limiter.record("submission:ip", ip)
+    limiter.record("submission:reporter", str(reporter.id))
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     report.source = "open311"
     session.commit()

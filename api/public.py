@@ -7,12 +7,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
+from api.errors import documented
+from api.forms import TextRoute
 from api.schemas import CODE_PATTERN, ReportPage
 from api.views import PUBLIC_STATUSES, last_activity, public_reports, summary
 from lapor import masterdata
 from lapor.models import Report
 
-router = APIRouter(prefix="/public", tags=["publik"])
+router = APIRouter(prefix="/public", tags=["publik"], route_class=TextRoute, responses=documented(400, 422, 503))
 
 
 class CategoryView(BaseModel):

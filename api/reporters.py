@@ -1,42 +1,69 @@
 """Reporters: registration with a one-time code, the bearer token, the reporter's own profile and reports."""
 
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from sqlalchemy import func, select
 
-from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, ReporterDep, ReporterTokenDep, SessionDep
-from api.errors import Gone, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable
-from api.schemas import Name, ReporterView, ReportPage
+from api.deps import (
+    AppContext,
+    ClientIpDep,
+    ContextDep,
+    NowDep,
+    RateLimiterDep,
+    ReporterDep,
+    ReporterTokenDep,
+    SessionDep,
+)
+from api.errors import Gone, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable, documented
+from api.forms import TextRoute
+from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
 from api.views import last_activity, summary
 from lapor import reporters
-from lapor.db import session_scope
 from lapor.models import Report
 from lapor.notifications.channels import NotificationDeliveryError
-from lapor.notifications.service import Recipient, RecipientKind, send_once
+from lapor.notifications.templates import render
 
-router = APIRouter(prefix="/reporters", tags=["pelapor"])
+router = APIRouter(
+    prefix="/reporters",
+    tags=["pelapor"],
+    route_class=TextRoute,
+    responses=documented(400, 401, 404, 409, 410, 413, 422, 429, 503),
+)
 _log = structlog.stdlib.get_logger(__name__)
 
 
 class RegistrationRequest(BaseModel):
+    # At least one of email and phone, given as a string (the JSON schema says so, the validator below too).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+            ]
+        }
+    )
+
     name: Name
-    email: str | None = Field(None, max_length=320, description="Alamat email; kode dikirim ke sini")
-    phone: str | None = Field(None, max_length=32, description="Nomor ponsel, mis. 081234567890; kode dikirim via SMS")
+    email: Annotated[str, EMAIL_PATTERN] | None = Field(
+        None, max_length=320, description="Alamat email; kode dikirim ke sini"
+    )
+    phone: Annotated[str, PHONE_PATTERN] | None = Field(
+        None, max_length=32, description="Nomor ponsel, mis. 081234567890; kode terpisah dikirim via SMS"
+    )
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        return reporters.normalize_email(value) if value else None
+        return None if value is None else reporters.normalize_email(value)
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return reporters.normalize_phone(value) if value else None
+        return None if value is None else reporters.normalize_phone(value)
 
     @model_validator(mode="after")
     def _contact(self) -> "RegistrationRequest":
@@ -52,8 +79,14 @@ class RegistrationStarted(BaseModel):
     message: str
 
 
+SixDigits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+
+
 class CodeSubmission(BaseModel):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+    code: SixDigits = Field(description="Kode dari email, atau dari SMS bila hanya nomor ponsel yang didaftarkan")
+    sms_code: SixDigits | None = Field(
+        None, description="Kode dari SMS, wajib bila email dan nomor ponsel didaftarkan bersama"
+    )
 
 
 class TokenIssued(BaseModel):
@@ -96,44 +129,47 @@ def register(
     ip: ClientIpDep,
     now: NowDep,
 ) -> RegistrationStarted:
-    """Start a registration (or a new login): a 6-digit code goes to the e-mail and/or phone."""
-    limiter.check("registration:ip", ip)
+    """Start a registration (or a new login): a 6-digit code goes to each e-mail address and phone given."""
+    if (body.email and context.email is None) or (body.phone and context.sms is None):
+        # Checked before anything is written: a code that cannot be sent neither saves nor counts anything.
+        raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
+    limiter.hit("registration:ip", ip)
     for identity in (body.email, body.phone):
         if identity:
-            limiter.check("registration:identity", identity)
+            limiter.hit("registration:identity", identity)
     new = reporters.start_registration(session, name=body.name, email=body.email, phone=body.phone, now=now)
-    session.commit()
-    channels: list[Literal["email", "sms"]] = []
-    if body.email and context.email is not None:
-        channels.append("email")
-    if body.phone and context.sms is not None:
-        channels.append("sms")
-    try:
-        sent = send_once(
-            session_factory=partial(session_scope, context.db),
-            idempotency_key=f"registrasi-{new.registration.id}",
-            report=None,
-            template="kode-verifikasi",
-            recipient_kind=RecipientKind.PELAPOR.value,
-            context={"code": new.code},
-            email=context.email,
-            sms=context.sms,
-            now=now,
-            settings=context.settings,
-            recipients=[Recipient(kind=RecipientKind.PELAPOR.value, email=body.email, phone=body.phone)],
-        )
-    except NotificationDeliveryError:
-        _log.warning("registration.code_failed", registration_id=new.registration.id)
-        raise CodeNotSent() from None
-    if sent == 0:
-        raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
+    channels = _send_codes(context, new, email=body.email, phone=body.phone)
+    session.commit()  # only once every code went out
     _log.info("registration.started", registration_id=new.registration.id, channels=channels)
     return RegistrationStarted(
         registration_id=new.registration.public_id,
         expires_at=new.registration.expires_at,
         channels=channels,
-        message="Kode verifikasi telah dikirim. Masukkan kode dalam 10 menit.",
+        message=(
+            "Kode verifikasi telah dikirim ke email dan SMS. Masukkan kedua kode dalam 10 menit."
+            if len(channels) == 2
+            else "Kode verifikasi telah dikirim. Masukkan kode dalam 10 menit."
+        ),
     )
+
+
+def _send_codes(
+    context: AppContext, new: reporters.NewRegistration, *, email: str | None, phone: str | None
+) -> list[Literal["email", "sms"]]:
+    """Each channel its own code, sent directly (no ledger: a registration is never sent twice)."""
+    channels: list[Literal["email", "sms"]] = []
+    try:
+        if email and new.email_code and context.email is not None:
+            message = render("kode-verifikasi", {"code": new.email_code})
+            context.email.send(email, message.subject, message.body)
+            channels.append("email")
+        if phone and new.sms_code and context.sms is not None:
+            context.sms.send(phone, render("kode-verifikasi", {"code": new.sms_code}).sms)
+            channels.append("sms")
+    except NotificationDeliveryError:
+        _log.warning("registration.code_failed", registration_id=new.registration.id, sent=channels)
+        raise CodeNotSent() from None
+    return channels
 
 
 @router.post(
@@ -148,10 +184,12 @@ def verify(
     now: NowDep,
 ) -> TokenIssued:
     """Confirm the code; the answer carries the reporter's bearer token (shown once)."""
-    limiter.check("verification:ip", ip)
-    limiter.check("verification:registration", registration_id)
+    limiter.hit("verification:ip", ip)
+    limiter.hit("verification:registration", registration_id)
     try:
-        registration = reporters.verify_code(session, public_id=registration_id, code=body.code, now=now)
+        registration = reporters.verify_code(
+            session, public_id=registration_id, code=body.code, sms_code=body.sms_code, now=now
+        )
     except reporters.CodeInvalid as wrong:
         session.commit()  # the wrong try counts
         raise InvalidCode(details={"attempts_left": wrong.attempts_left}) from None
@@ -198,7 +236,7 @@ def my_reports(
             mine.order_by(Report.created_at.desc(), Report.id.desc()).offset((page - 1) * page_size).limit(page_size)
         )
     )
-    updated = last_activity(session, rows)
+    updated = last_activity(session, rows, for_owner=True)
     return ReportPage(
         page=page,
         page_size=page_size,

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, File, Form, Path, UploadFile, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
+from pydantic import BaseModel, StrictBool
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,11 +18,12 @@ from api.deps import (
     ReporterDep,
     SessionDep,
 )
-from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound
+from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound, documented
+from api.forms import TextRoute
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
-from api.submission import add_photos, create_report, read_photos
+from api.submission import add_photos, create_report, decode_photos, read_photos
 from api.views import is_owner, is_public, report_view, status_view
-from lapor import outbox, reports
+from lapor import outbox, reports, uploads
 from lapor.models import (
     EventKind,
     MessageAuthor,
@@ -34,7 +35,12 @@ from lapor.models import (
     ReportStatus,
 )
 
-router = APIRouter(prefix="/reports", tags=["laporan"])
+router = APIRouter(
+    prefix="/reports",
+    tags=["laporan"],
+    route_class=TextRoute,
+    responses=documented(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+)
 _log = structlog.stdlib.get_logger(__name__)
 
 TrackingId = Annotated[
@@ -55,7 +61,7 @@ class ReplyAccepted(BaseModel):
 
 
 class Confirmation(BaseModel):
-    accepted: bool
+    accepted: StrictBool
     comment: ReplyText | None = None
 
 
@@ -113,21 +119,36 @@ def _round(session: Session, report: Report) -> int:
     return int(latest or 0)
 
 
+def submission_allowed(reporter: ReporterDep, limiter: RateLimiterDep, ip: ClientIpDep, session: SessionDep) -> None:
+    """429 before any photo is decoded; the connection is given back before the photos are."""
+    limiter.check("submission:ip", ip)
+    limiter.check("submission:reporter", str(reporter.id))
+    session.commit()
+
+
+async def submitted_photos(
+    context: ContextDep,
+    _allowed: Annotated[None, Depends(submission_allowed)],
+    photos: Photos = [],  # noqa: B006 - FastAPI copies defaults; empty is refused with photos_required
+) -> list[uploads.CleanImage]:
+    """The photos of a submission, decoded after the credential and limit checks, off the event loop."""
+    return await decode_photos(context, photos, required=True)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
 def submit(
     fields: Annotated[ReportFields, Form()],
     reporter: ReporterDep,
+    images: Annotated[list[uploads.CleanImage], Depends(submitted_photos)],
     session: SessionDep,
     context: ContextDep,
     limiter: RateLimiterDep,
     ip: ClientIpDep,
     now: NowDep,
-    photos: Photos = [],  # noqa: B006 - FastAPI copies defaults; empty is refused with photos_required
 ) -> ReportAccepted:
     """Submit a report with 1 to 5 photos; the answer carries its tracking id."""
-    limiter.check("submission:ip", ip)
-    limiter.check("submission:reporter", str(reporter.id))
-    images = read_photos(photos, required=True)
+    limiter.record("submission:ip", ip)
+    limiter.record("submission:reporter", str(reporter.id))
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     session.commit()
     _log.info("report.submitted", report_id=report.id, tracking_id=report.tracking_id, photos=len(images))
@@ -161,7 +182,7 @@ def supplement(
     """Supplement a report returned as incomplete (status DIKEMBALIKAN)."""
     report = find_own(session, tracking_id, reporter)
     _require_status(report, ReportStatus.DIKEMBALIKAN)
-    images = read_photos(photos, required=False)
+    images = read_photos(context, photos, required=False)
     message = ReportMessage(
         report_id=report.id,
         author=MessageAuthor.PELAPOR.value,

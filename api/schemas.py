@@ -1,10 +1,25 @@
 """Pydantic schemas shared by several domains: report input fields and the views of a report."""
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from lapor import masterdata
 from lapor.reports import REPORT_TYPES
 
 # Kota Pontianak, roughly: a point outside this box is a typo or a report about somewhere else.
@@ -15,10 +30,36 @@ ReportType = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
 assert set(REPORT_TYPES) == {"pengaduan", "aspirasi", "permintaan_informasi"}
 
 
-def storable(value: str) -> str:
-    """Text a database can keep: PostgreSQL refuses NUL characters, and lone surrogates are not UTF-8."""
-    if "\x00" in value:
-        raise ValueError("teks mengandung karakter NUL")
+@dataclass(frozen=True, slots=True)
+class JsonPattern:
+    """A `pattern` for the OpenAPI document only: the validators below say why in Indonesian, the schema
+    tells clients (and schemathesis) what will be accepted."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        return json_schema
+
+
+# (Lone surrogates are refused too, by `_utf8`; a pattern cannot name them: regex engines refuse the range.)
+_NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_NOT_IN_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Starts and ends with a visible character (whitespace is trimmed before the length is checked).
+ONE_LINE = JsonPattern(rf"^[^\s{_NOT_IN_LINE}](?:[^{_NOT_IN_LINE}]*[^\s{_NOT_IN_LINE}])?$")
+SEVERAL_LINES = JsonPattern(rf"^[^\s{_NOT_IN_LINE}](?:[^{_NOT_IN_TEXT}]*[^\s{_NOT_IN_LINE}])?$")
+EMAIL_PATTERN = JsonPattern(
+    r"^[A-Za-z0-9!#$%&*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
+PHONE_PATTERN = JsonPattern(r"^(?:\+62|62|0)8[0-9]{7,12}$")  # separators (spaces, dashes) are accepted too
+
+# Control characters (C0, DEL, C1): a title or a name is one line; a text may keep its line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _utf8(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -26,7 +67,34 @@ def storable(value: str) -> str:
     return value
 
 
+def storable(value: str) -> str:
+    """One line a database can keep: UTF-8 (no lone surrogates), no control characters, no line breaks."""
+    if _CONTROL.search(_utf8(value)):
+        raise ValueError("teks mengandung karakter kontrol atau baris baru")
+    return value
+
+
+def storable_text(value: str) -> str:
+    """Text of several lines: as `storable`, but line breaks and tabs are kept."""
+    if _CONTROL_IN_TEXT.search(_utf8(value)):
+        raise ValueError("teks mengandung karakter kontrol")
+    return value
+
+
 Storable = AfterValidator(storable)
+StorableText = AfterValidator(storable_text)
+
+
+def _form_bool(value: object) -> object:
+    """true/false as a form sends them; other spellings ("on", "1") are refused rather than guessed."""
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise ValueError("isi true atau false")
+        return value.strip().lower() == "true"
+    return value
+
+
+FormBool = Annotated[StrictBool, BeforeValidator(_form_bool)]
 
 
 def not_before_2000(value: date) -> date:
@@ -35,16 +103,24 @@ def not_before_2000(value: date) -> date:
     return value
 
 
+def _trimmed(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
 # Codes (category, kecamatan, kelurahan, tracking ids) have a fixed alphabet: anything else is refused early.
 CODE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=CODE_PATTERN)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=200), Storable]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=5000), Storable]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300), Storable]
-ReplyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), Storable]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200), Storable]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Storable]
-IncidentDate = Annotated[date, AfterValidator(not_before_2000)]
+Title = Annotated[str, ONE_LINE, _trimmed(5, 200), Storable]
+Description = Annotated[
+    str, SEVERAL_LINES, StringConstraints(strip_whitespace=True, min_length=10, max_length=5000), StorableText
+]
+Address = Annotated[str, ONE_LINE, _trimmed(3, 300), Storable]
+ReplyText = Annotated[
+    str, SEVERAL_LINES, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), StorableText
+]
+Name = Annotated[str, ONE_LINE, _trimmed(2, 200), Storable]
+ExternalId = Annotated[str, ONE_LINE, _trimmed(1, 100), Storable]
+IncidentDate = Annotated[date, JsonPattern(r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}$"), AfterValidator(not_before_2000)]
 Latitude = Annotated[float, Field(ge=LAT_MIN, le=LAT_MAX, description="Lintang, di dalam Kota Pontianak")]
 Longitude = Annotated[float, Field(ge=LON_MIN, le=LON_MAX, description="Bujur, di dalam Kota Pontianak")]
 
@@ -52,18 +128,39 @@ Longitude = Annotated[float, Field(ge=LON_MIN, le=LON_MAX, description="Bujur, d
 class ReportFields(BaseModel):
     """What every channel says about a report (field names in English, values as the gazetteer has them)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={  # both coordinates or neither
+            "dependentSchemas": {
+                "latitude": {"required": ["longitude"], "properties": {"longitude": {"type": "number"}}},
+                "longitude": {"required": ["latitude"], "properties": {"latitude": {"type": "number"}}},
+            }
+        }
+    )
+
     title: Title
     description: Description
     incident_date: IncidentDate | None = Field(None, description="Tanggal kejadian (YYYY-MM-DD)")
-    category: Code = Field(description="Kode kategori, lihat GET /public/categories")
+    category: Code = Field(
+        description="Kode kategori, lihat GET /public/categories",
+        json_schema_extra={"enum": [c.code for c in masterdata.category_list()]},
+    )
     address: Address
-    kecamatan: Code = Field(description="Kode kecamatan Kemendagri, mis. 61.71.01")
-    kelurahan: Code = Field(description="Kode kelurahan Kemendagri, mis. 61.71.01.1002")
+    kecamatan: Code = Field(
+        description="Kode kecamatan Kemendagri, mis. 61.71.01",
+        json_schema_extra={"enum": [k.code for k in masterdata.kecamatan_list()]},
+    )
+    kelurahan: Code = Field(
+        description="Kode kelurahan Kemendagri, mis. 61.71.01.1002 (harus di dalam kecamatan yang dipilih)",
+        json_schema_extra={"enum": [k.code for k in masterdata.kelurahan_list()]},
+    )
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     report_type: ReportType = "pengaduan"
-    anonymous: bool = Field(False, description="anonim: identitas disembunyikan dari publik dan OPD")
-    confidential: bool = Field(False, description="rahasia: laporan tidak ditampilkan kepada publik")
+    anonymous: FormBool = Field(False, description="anonim: identitas disembunyikan dari publik dan OPD")
+    confidential: FormBool = Field(False, description="rahasia: laporan tidak ditampilkan kepada publik")
+    show_name: FormBool = Field(
+        False, description="tampilkan nama pelapor pada laporan publik; bawaan: nama tidak ditampilkan"
+    )
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> "ReportFields":
@@ -152,11 +249,12 @@ class ReportView(BaseModel):
     opd: CodeName | None = None
     responses: list[OpdResponseView] = []
     photo_urls: list[str] = Field([], description="Tautan foto bertanda tangan, berlaku singkat")
-    reporter_name: str | None = Field(None, description="Nama pelapor, kecuali laporan anonim")
+    reporter_name: str | None = Field(None, description="Nama pelapor, hanya bila pelapor memilih show_name")
     # Owner only:
     channel: str | None = None
     incident_date: date | None = None
     anonymous: bool | None = None
+    show_name: bool | None = None
     confidential: bool | None = None
     reporter: ReporterView | None = None
     messages: list[MessageView] = []

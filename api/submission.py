@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
+import anyio.to_thread
 import structlog
 from fastapi import UploadFile
 from sqlalchemy import select
@@ -41,28 +43,52 @@ class Origin:
     external_ref: str | None = None
 
 
-def read_photos(files: list[UploadFile], *, required: bool) -> list[uploads.CleanImage]:
-    """Every photo checked from its bytes and re-encoded; refused before anything is written."""
+def _check_count(files: list[UploadFile], *, required: bool) -> None:
     if len(files) > uploads.MAX_FILES:
         raise TooManyFiles(details={"max_files": uploads.MAX_FILES})
     if required and not files:
         raise PhotosRequired()
-    images: dict[str, uploads.CleanImage] = {}
+
+
+def _clean(context: AppContext, index: int, data: bytes) -> uploads.CleanImage:
+    """One photo decoded and re-encoded, in a worker thread, holding one of the process's image slots."""
+    max_pixels = context.settings.max_image_pixels
+    try:
+        with context.image_slots:
+            return uploads.clean_image(data, max_pixels=max_pixels)
+    except uploads.FileTooLarge:
+        raise PayloadTooLarge(
+            f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB "
+            f"atau {max_pixels // 1_000_000} megapiksel.",
+            details={"file_index": index, "max_bytes": uploads.MAX_BYTES, "max_pixels": max_pixels},
+        ) from None
+    except uploads.UnsupportedImage:
+        raise UnsupportedMediaType(
+            f"Foto ke-{index + 1} bukan gambar JPEG, PNG, atau WebP yang valid.", details={"file_index": index}
+        ) from None
+
+
+def _unique(images: list[uploads.CleanImage]) -> list[uploads.CleanImage]:
+    return list({image.sha256: image for image in reversed(images)}.values())[::-1]  # the same photo once
+
+
+def read_photos(context: AppContext, files: list[UploadFile], *, required: bool) -> list[uploads.CleanImage]:
+    """Every photo checked from its bytes and re-encoded; refused before anything is written (sync routes)."""
+    _check_count(files, required=required)
+    return _unique([_clean(context, i, upload.file.read(uploads.MAX_BYTES + 1)) for i, upload in enumerate(files)])
+
+
+async def decode_photos(context: AppContext, files: list[UploadFile], *, required: bool) -> list[uploads.CleanImage]:
+    """As read_photos, for async callers: the decoding runs in a worker thread and a request waiting for an
+    image slot waits on the event loop, so it holds neither a thread of the pool nor a database connection."""
+    _check_count(files, required=required)
+    images = []
     for index, upload in enumerate(files):
-        data = upload.file.read(uploads.MAX_BYTES + 1)
-        try:
-            image = uploads.clean_image(data)
-        except uploads.FileTooLarge:
-            raise PayloadTooLarge(
-                f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB.",
-                details={"file_index": index, "max_bytes": uploads.MAX_BYTES},
-            ) from None
-        except uploads.UnsupportedImage:
-            raise UnsupportedMediaType(
-                f"Foto ke-{index + 1} bukan gambar JPEG, PNG, atau WebP yang valid.", details={"file_index": index}
-            ) from None
-        images.setdefault(image.sha256, image)  # the same photo twice is kept once
-    return list(images.values())
+        data = await upload.read(uploads.MAX_BYTES + 1)
+        images.append(
+            await anyio.to_thread.run_sync(partial(_clean, context, index, data), limiter=context.image_limiter())
+        )
+    return _unique(images)
 
 
 def check_master_data(*, category: str, kecamatan: str, kelurahan: str) -> None:
@@ -143,6 +169,7 @@ def create_report(
             report_type=fields.report_type,
             anonymous=fields.anonymous,
             confidential=fields.confidential,
+            show_reporter_name=fields.show_name,
         ),
         reporter=reporter,
         channel=channel,

@@ -72,8 +72,8 @@ def public_reports() -> Select[Report]:
 
 
 def public_reporter_name(report: Report) -> str | None:
-    """The reporter's name, only for a report whose reporter did not ask to stay anonymous."""
-    if report.anonymous or report.reporter is None:
+    """The reporter's name, only when they chose at submission to show it (and did not ask to stay anonymous)."""
+    if report.anonymous or not report.show_reporter_name or report.reporter is None:
         return None
     return report.reporter.name
 
@@ -125,20 +125,26 @@ def actor_label(actor: str) -> str:
         return actor  # an actor this version does not know is still shown, by its code
 
 
-def last_activity(session: Session, reports: Sequence[Report]) -> dict[int, datetime]:
-    """When each report last changed (status or message), in one query per table."""
+def last_activity(session: Session, reports: Sequence[Report], *, for_owner: bool = False) -> dict[int, datetime]:
+    """When each report last changed, in one query per table.
+
+    The public sees a change of status or an OPD's answer; the owner also sees their own messages (a comment is
+    private, so it must not move the public timestamp either).
+    """
     ids = [r.id for r in reports]
     latest = {r.id: r.created_at for r in reports}
     if not ids:
         return latest
-    for column, report_column in (
-        (ReportEvent.occurred_at, ReportEvent.report_id),
-        (ReportMessage.created_at, ReportMessage.report_id),
-    ):
-        rows = session.execute(
-            select(report_column, func.max(column)).where(report_column.in_(ids)).group_by(report_column)
-        )
-        for report_id, at in rows:
+    events = select(ReportEvent.report_id, func.max(ReportEvent.occurred_at)).where(
+        ReportEvent.report_id.in_(ids), ReportEvent.kind == EventKind.STATUS.value
+    )
+    messages = select(ReportMessage.report_id, func.max(ReportMessage.created_at)).where(
+        ReportMessage.report_id.in_(ids)
+    )
+    if not for_owner:
+        messages = messages.where(ReportMessage.author == MessageAuthor.OPD.value)
+    for query in (events.group_by(ReportEvent.report_id), messages.group_by(ReportMessage.report_id)):
+        for report_id, at in session.execute(query):
             if at is not None:
                 # SQLite hands back aggregates as naive UTC, outside UtcDateTime's conversion.
                 at = at if at.tzinfo else at.replace(tzinfo=latest[report_id].tzinfo)
@@ -204,7 +210,7 @@ def report_view(
     owner = is_owner(report, viewer)
     view = "owner" if owner else "public" if is_public(report) else "limited"
     messages = _messages(session, report)
-    updated_at = last_activity(session, [report])[report.id]
+    updated_at = last_activity(session, [report], for_owner=owner)[report.id]
     result = ReportView(
         view=view,
         tracking_id=report.tracking_id,
@@ -238,6 +244,7 @@ def report_view(
         result.channel = report.channel
         result.incident_date = report.incident_date
         result.anonymous = report.anonymous
+        result.show_name = report.show_reporter_name
         result.confidential = report.confidential
         result.reporter_name = reporter.name if reporter else None
         result.reporter = (

@@ -97,8 +97,9 @@ def cmd_run(args: argparse.Namespace) -> None:
         }
         api_env = {**env, "LAPOR_ENGINE_USER": API_ACCOUNT, "LAPOR_ENGINE_PASSWORD": settings.api_engine_password}
         services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=workers_env, cwd=ROOT))
-        api = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1"]
-        services.append(subprocess.Popen([*api, "--port", str(args.api_port)], env=api_env, cwd=ROOT))
+        # `python -m api`: the API with a local mail catcher (registration codes) and the local intake credentials.
+        api = [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(args.api_port)]
+        services.append(subprocess.Popen(api, env=api_env, cwd=ROOT))
         _wait_until_answering(f"http://127.0.0.1:{args.api_port}/health", services)
         logins = ", ".join(user.id for user in local_logins()[:5]) + ", opd-<kode>"
         _print_addresses(

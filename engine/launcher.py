@@ -1,10 +1,13 @@
-"""Starts and stops one local Operaton engine (REST API, Tasklist, Cockpit, Admin) from the built jar."""
+"""Starts and stops local Operaton engines (REST API, Tasklist, Cockpit, Admin) from the built jar: one node, or a
+cluster of nodes on one PostgreSQL database (job executors and external-task locks coordinate through it)."""
 
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +48,15 @@ class LocalEngine:
     node_name: str = "lapor-engine"
     heap: str = "768m"
     job_max_wait_ms: int = 5000
+    # Job acquisition (application.yaml, "Scale-out"): None keeps the engine's default. Nodes of a cluster back
+    # off after a lost acquisition race, so they share timers instead of colliding on the same ones.
+    job_wait_ms: int | None = None
+    job_acquisition_size: int | None = None
+    job_backoff_ms: int | None = None
+    job_max_backoff_ms: int | None = None
+    job_lock_ms: int | None = None
+    # More environment for the JVM: JAVA_TOOL_OPTIONS, or Spring overrides such as OPERATON_BPM_HISTORYLEVEL.
+    extra_env: Mapping[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -97,6 +109,8 @@ class LocalEngine:
             "LAPOR_ENGINE_ADMIN_PASSWORD": self.admin_password,
             "LAPOR_ENGINE_NODE": self.node_name,
             "LAPOR_ENGINE_JOB_MAX_WAIT": str(self.job_max_wait_ms),
+            **self._job_acquisition_env(),
+            **self.extra_env,
         }
         cmd = [
             str(java.java), f"-Xmx{self.heap}", "-XX:+ExitOnOutOfMemoryError", f"-Duser.timezone={TIMEZONE}",
@@ -136,7 +150,29 @@ class LocalEngine:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    def kill(self) -> None:
+        """SIGKILL, no shutdown: what a crashed node or a pulled plug looks like to the others."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+        log.info("engine.killed", port=self.port, node=self.node_name)
+
     # -- internals ----------------------------------------------------------------------------------------
+    def _job_acquisition_env(self) -> dict[str, str]:
+        values = {
+            "LAPOR_ENGINE_JOB_WAIT": self.job_wait_ms,
+            "LAPOR_ENGINE_JOB_ACQUISITION": self.job_acquisition_size,
+            "LAPOR_ENGINE_JOB_BACKOFF": self.job_backoff_ms,
+            "LAPOR_ENGINE_JOB_MAX_BACKOFF": self.job_max_backoff_ms,
+            "LAPOR_ENGINE_JOB_LOCK_TIME": self.job_lock_ms,
+        }
+        return {name: str(value) for name, value in values.items() if value is not None}
+
     def _check_port_free(self) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -180,3 +216,93 @@ class LocalEngine:
             return f"(no log at {self.log_file})"
         text = self.log_file.read_text(errors="replace").splitlines()[-lines:]
         return f"Last lines of {self.log_file}:\n" + "\n".join(text)
+
+
+@dataclass
+class LocalCluster:
+    """`nodes` engines on consecutive ports from `first_port`, named `<name>-1`, `<name>-2`, ..., on one
+    PostgreSQL database (`database_url` is jdbc:postgresql://...). The first node creates the schema alone, the
+    others start after it, together."""
+
+    data_dir: Path
+    database_url: str
+    database_user: str
+    database_password: str
+    nodes: int = 2
+    first_port: int = 18161
+    name: str = "lapor-engine"
+    admin_user: str = ADMIN_USER
+    admin_password: str = ADMIN_PASSWORD
+    heap: str = "512m"
+    job_max_wait_ms: int = 1000
+    job_wait_ms: int | None = 1000
+    job_acquisition_size: int | None = 3
+    job_backoff_ms: int | None = 50
+    job_max_backoff_ms: int | None = 500
+    job_lock_ms: int | None = 60_000  # a dead node's jobs run elsewhere after a minute, not five
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    members: list[LocalEngine] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        if not self.database_url.startswith("jdbc:postgresql:"):
+            raise EngineError("A cluster shares one PostgreSQL database: database_url must be jdbc:postgresql://...")
+        if self.nodes < 1:
+            raise EngineError("A cluster has at least one node")
+        self.members = [
+            LocalEngine(
+                data_dir=self.data_dir / f"node-{number}",
+                port=self.first_port + number - 1,
+                database_url=self.database_url,
+                database_user=self.database_user,
+                database_password=self.database_password,
+                admin_user=self.admin_user,
+                admin_password=self.admin_password,
+                node_name=f"{self.name}-{number}",
+                heap=self.heap,
+                job_max_wait_ms=self.job_max_wait_ms,
+                job_wait_ms=self.job_wait_ms,
+                job_acquisition_size=self.job_acquisition_size,
+                job_backoff_ms=self.job_backoff_ms,
+                job_max_backoff_ms=self.job_max_backoff_ms,
+                job_lock_ms=self.job_lock_ms,
+                extra_env=self.extra_env,
+            )
+            for number in range(1, self.nodes + 1)
+        ]
+
+    def __enter__(self) -> "LocalCluster":
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self, *, timeout: float = 240.0, schema_exists: bool = False) -> None:
+        """Every node; the first alone unless `schema_exists` (two nodes creating one schema would collide)."""
+        first: LocalEngine | None = self.members[0]
+        others = self.members[1:]
+        if schema_exists:
+            first, others = None, self.members
+        try:
+            if first is not None:
+                first.start(timeout=timeout)
+            if others:
+                with ThreadPoolExecutor(len(others)) as pool:
+                    for started in [pool.submit(node.start, timeout=timeout) for node in others]:
+                        started.result()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for node in self.members:
+            node.stop()
+
+    @property
+    def rest_urls(self) -> list[str]:
+        return [node.rest_url for node in self.members]
+
+    def running(self) -> list[LocalEngine]:
+        return [node for node in self.members if node.running()]

@@ -36,10 +36,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30.0) -> Engine:
+    """An engine for `url` with a pool of `pool_size` (+ `max_overflow`) connections."""
     if url.startswith("sqlite"):
         (ROOT / "var").mkdir(exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        pooled = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+        memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection: no pool options
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **({} if memory else pooled))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +60,9 @@ def make_engine(url: str) -> Engine:
                 dbapi_connection.execute("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+    )
 
 
 @cache

@@ -1,17 +1,46 @@
 """SLA deadlines of the SOP, computed in working days from the engine's clock."""
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import structlog
 
 from lapor.settings import Settings
 from lapor.vocabulary import Deadline
-from lapor.workdays import WorkingCalendar, parse_days_off
+from lapor.workdays import WorkingCalendar, holidays_coverage_warning, parse_days_off
 
 # A reminder that would fall before now (very short SLAs) is sent this long after now instead.
 REMINDER_FLOOR = timedelta(minutes=1)
 
+_log = structlog.stdlib.get_logger(__name__)
+_coverage_checked = False
 
-def calendar_from(settings: Settings) -> WorkingCalendar:
-    return WorkingCalendar(parse_days_off(settings.extra_days_off))
+
+def default_calendar(settings: Settings) -> WorkingCalendar:
+    """Weekends, national holidays and cuti bersama, plus LAPOR_EXTRA_DAYS_OFF, minus LAPOR_EXTRA_WORKING_DAYS."""
+    return WorkingCalendar(
+        parse_days_off(settings.extra_days_off), extra_working_days=parse_days_off(settings.extra_working_days)
+    )
+
+
+def warn_if_holidays_outdated(today: date) -> str | None:
+    """Log once per process when the pinned holidays release lacks next year's cuti bersama; the warning."""
+    global _coverage_checked
+    warning = holidays_coverage_warning(today)
+    if warning is not None and not _coverage_checked:
+        _log.warning("calendar.holidays_outdated", detail=warning)
+    _coverage_checked = True
+    return warning
+
+
+@dataclass(frozen=True)
+class Sla:
+    """What a deadline was computed from: its start on the engine's clock and the SOP lengths at that moment."""
+
+    deadline: Deadline
+    started_at: datetime
+    days: int
+    reminder_days_before: int | None  # None for deadlines without a reminder
 
 
 def length_in_days(deadline: Deadline, settings: Settings) -> int:
@@ -29,12 +58,26 @@ def length_in_days(deadline: Deadline, settings: Settings) -> int:
             return settings.citizen_confirmation_days
 
 
-def compute(deadline: Deadline, now: datetime, settings: Settings, calendar: WorkingCalendar) -> dict[str, datetime]:
+def sla_from(deadline: Deadline, now: datetime, settings: Settings) -> Sla:
+    """The SLA a deadline starting now gets under the current settings."""
+    reminder = settings.reminder_working_days_before if deadline.reminder_variable is not None else None
+    return Sla(deadline, now, length_in_days(deadline, settings), reminder)
+
+
+def compute_sla(sla: Sla, calendar: WorkingCalendar) -> dict[str, datetime]:
     """The due date under `deadline.due_variable` and, where the SOP has one, the reminder under its variable."""
-    days = length_in_days(deadline, settings)
-    due = calendar.add_working_days(now, days) if deadline.working_days else calendar.add_calendar_days(now, days)
+    deadline, start = sla.deadline, sla.started_at
+    if deadline.working_days:
+        due = calendar.add_working_days(start, sla.days)
+    else:
+        due = calendar.add_calendar_days(start, sla.days)
     result = {deadline.due_variable: due}
-    if deadline.reminder_variable is not None:
-        reminder = calendar.subtract_working_days(due, settings.reminder_working_days_before)
-        result[deadline.reminder_variable] = max(reminder, now + REMINDER_FLOOR)
+    if deadline.reminder_variable is not None and sla.reminder_days_before is not None:
+        reminder = calendar.subtract_working_days(due, sla.reminder_days_before)
+        result[deadline.reminder_variable] = max(reminder, start + REMINDER_FLOOR)
     return result
+
+
+def compute(deadline: Deadline, now: datetime, settings: Settings, calendar: WorkingCalendar) -> dict[str, datetime]:
+    """The due date (and reminder) of a deadline starting now, under the current settings."""
+    return compute_sla(sla_from(deadline, now, settings), calendar)

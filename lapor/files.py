@@ -3,16 +3,19 @@
 import base64
 import hashlib
 import hmac
+import os
+import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lapor.models import Photo, PhotoKind, Report
-from lapor.settings import Settings, get_settings
+from lapor.settings import Settings
 
 __all__ = [
-    "DEVELOPMENT_KEY",
+    "LOCAL_KEY_FILE",
     "LinkExpired",
     "LinkForged",
     "LinkInvalid",
@@ -25,8 +28,9 @@ __all__ = [
     "signing_key",
 ]
 
-# Used only outside production when LAPOR_FILE_SIGNING_KEY is unset, so `make run` works out of the box.
-DEVELOPMENT_KEY = "lapor-development-only-file-signing-key"
+# Outside production, with LAPOR_FILE_SIGNING_KEY unset, a random key is generated once into the data directory
+# (shared by the API and the workers of one checkout), so `make run` works and no key sits in the source.
+LOCAL_KEY_FILE = "file-signing-key"
 
 
 class LinkInvalid(PermissionError):
@@ -41,15 +45,26 @@ class LinkForged(LinkInvalid):
     pass
 
 
-def signing_key(settings: Settings | None = None) -> bytes:
+def signing_key(settings: Settings) -> bytes:
     """The HMAC key shared by the API and the workers; production refuses to run without one."""
-    settings = settings or get_settings()
     key = settings.file_signing_key
-    if not key:
-        if settings.environment == "production":
-            raise RuntimeError("LAPOR_FILE_SIGNING_KEY must be set in production")
-        key = DEVELOPMENT_KEY
-    return key.encode()
+    if key:
+        return key.encode()
+    if settings.environment == "production":
+        raise RuntimeError("LAPOR_FILE_SIGNING_KEY must be set in production")
+    return _local_key(settings.data_dir / LOCAL_KEY_FILE)
+
+
+def _local_key(path: Path) -> bytes:
+    """The key in `path`, written there (readable by this user only) by whichever process needs it first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_urlsafe(32).encode())
+    return path.read_bytes().strip()
 
 
 def photo_path(photo_id: int) -> str:
@@ -94,18 +109,21 @@ def photo_links(
     key: bytes | None = None,
 ) -> list[str]:
     """Links to the reporter's photos of a report (not the OPD's proof), valid until `expires_at`."""
-    key = key or signing_key(settings)
+    if key is None:
+        if settings is None:
+            raise TypeError("photo_links needs the settings or the signing key")
+        key = signing_key(settings)
     photo_ids = session.scalars(
         select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
     )
     return [base_url.rstrip("/") + sign(photo_path(photo_id), expires_at, key=key) for photo_id in photo_ids]
 
 
-def proof_upload_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None) -> str:
+def proof_upload_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:
     """The OPD's page for uploading the proof-of-completion photo of a report, valid until `expires_at`."""
     return base_url.rstrip("/") + sign(proof_upload_path(report.tracking_id), expires_at, key=signing_key(settings))
 
 
-def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings | None = None) -> str:
+def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:
     """Staff's read-only page of a report (text, place, photos; never the reporter's identity)."""
     return base_url.rstrip("/") + sign(report_summary_path(report.tracking_id), expires_at, key=signing_key(settings))

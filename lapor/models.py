@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,6 +86,8 @@ class Report(Base):
     address: Mapped[str] = mapped_column(String(300))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reporter chose at submission to show their name publicly; off unless they did (issue 10).
+    show_reporter_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(32), default=ReportStatus.BELUM_TERVERIFIKASI.value)
     opd_code: Mapped[str | None] = mapped_column(String(32))
     # The engine's id of the report's `lapor-pengaduan` instance, once the outbox has started it.
@@ -268,3 +271,20 @@ class RateLimitHit(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeadlineStart(Base):
+    """Where a report's current SLA started and how long it was, so deadlines can be recomputed (lapor.recompute).
+
+    One row per (report, deadline): a new round (a supplemented report, a re-dispatch) replaces the start.
+    """
+
+    __tablename__ = "deadline_starts"
+    __table_args__ = (UniqueConstraint("report_id", "deadline", name="uq_deadline_starts_report_deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    deadline: Mapped[str] = mapped_column(String(32))  # Deadline.code
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the engine's clock when the deadline was computed
+    days: Mapped[int] = mapped_column(Integer)  # working or calendar days, as the Deadline says
+    reminder_days_before: Mapped[int | None] = mapped_column(Integer)

@@ -76,7 +76,10 @@ class IdentityConflict(RegistrationError):
 @dataclass(frozen=True, slots=True)
 class NewRegistration:
     registration: RegistrationCode
-    code: str  # the plain code, to send once; only its hash is stored
+    # The plain codes, to send once each; only their hash is stored. One code per channel given, so a
+    # registration proves every e-mail address and phone number it names, never one through the other.
+    email_code: str | None
+    sms_code: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,36 +113,47 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _code_hash(public_id: str, code: str) -> str:
+def _code_hash(public_id: str, email_code: str | None, sms_code: str | None) -> str:
     # The registration id salts the hash, so equal codes of two registrations hash differently.
-    return _hash(f"{public_id}:{code}")
+    return _hash(f"{public_id}:{email_code or ''}:{sms_code or ''}")
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def start_registration(
     session: Session, *, name: str, email: str | None, phone: str | None, now: datetime
 ) -> NewRegistration:
-    """A pending registration with a fresh 6-digit code; the caller sends the code and commits."""
+    """A pending registration with a fresh 6-digit code per channel; the caller sends each code and commits."""
     if not email and not phone:
         raise ValueError("email or phone is required")
     public_id = secrets.token_urlsafe(16)
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    email_code = _new_code() if email else None
+    sms_code = _new_code() if phone else None
     registration = RegistrationCode(
         public_id=public_id,
         name=name.strip(),
         email=email,
         phone=phone,
-        code_hash=_code_hash(public_id, code),
+        code_hash=_code_hash(public_id, email_code, sms_code),
         attempts=0,
         expires_at=now + CODE_TTL,
         created_at=now,
     )
     session.add(registration)
     session.flush()
-    return NewRegistration(registration=registration, code=code)
+    return NewRegistration(registration=registration, email_code=email_code, sms_code=sms_code)
 
 
-def verify_code(session: Session, *, public_id: str, code: str, now: datetime) -> RegistrationCode:
-    """Check a code; every wrong try counts (the caller must commit even when this raises CodeInvalid)."""
+def verify_code(
+    session: Session, *, public_id: str, code: str, sms_code: str | None = None, now: datetime
+) -> RegistrationCode:
+    """Check the codes; every wrong try counts (the caller must commit even when this raises CodeInvalid).
+
+    `code` is the e-mailed code, or the SMS code of a phone-only registration; `sms_code` is the SMS code when
+    both an e-mail address and a phone were given: both must match, so each channel is proven by its own code.
+    """
     registration = session.scalar(select(RegistrationCode).where(RegistrationCode.public_id == public_id))
     if registration is None or registration.verified_at is not None:
         raise RegistrationNotFound(public_id)
@@ -148,14 +162,24 @@ def verify_code(session: Session, *, public_id: str, code: str, now: datetime) -
     if now >= registration.expires_at:
         raise CodeExpired(public_id)
     registration.attempts += 1
-    if not hmac.compare_digest(registration.code_hash, _code_hash(public_id, code.strip())):
+    if registration.email and registration.phone:
+        given = _code_hash(public_id, code.strip(), (sms_code or "").strip())
+    elif registration.email:
+        given = _code_hash(public_id, code.strip(), None)
+    else:
+        given = _code_hash(public_id, None, code.strip())
+    if not hmac.compare_digest(registration.code_hash, given):
         raise CodeInvalid(MAX_CODE_ATTEMPTS - registration.attempts)
     registration.verified_at = now
     return registration
 
 
 def _reporter_for(session: Session, registration: RegistrationCode, now: datetime) -> Reporter:
-    """The reporter this registration proves: an existing one (a new device, a lost token) or a new one."""
+    """The reporter this registration proves: an existing one (a new device, a lost token) or a new one.
+
+    Every contact of a verified registration was proven by its own code, so matching on any of them is safe.
+    An existing reporter keeps its name (a login never renames) and gains only a contact it did not have.
+    """
     clauses = []
     if registration.email:
         clauses.append(Reporter.email == registration.email)
@@ -166,7 +190,6 @@ def _reporter_for(session: Session, registration: RegistrationCode, now: datetim
         raise IdentityConflict(registration.public_id)
     if found:
         reporter = found[0]
-        reporter.name = registration.name
         reporter.email = reporter.email or registration.email
         reporter.phone = reporter.phone or registration.phone
         reporter.verified_at = reporter.verified_at or now

@@ -34,6 +34,7 @@ class NewReport:
     report_type: str = "pengaduan"
     anonymous: bool = False
     confidential: bool = False
+    show_reporter_name: bool = False  # the reporter's own choice; anonymous wins over it
 
 
 def new_tracking_id(now: datetime) -> str:
@@ -66,6 +67,7 @@ def create(session: Session, *, data: NewReport, reporter: Reporter | None, chan
             address=data.address,
             anonymous=data.anonymous,
             confidential=data.confidential,
+            show_reporter_name=data.show_reporter_name and not data.anonymous,
             status=ReportStatus.BELUM_TERVERIFIKASI.value,
             created_at=now,
         ),

@@ -5,7 +5,7 @@ the next `python -m lapor.deploy`. Local logins (password = user id) exist only 
 """
 
 from lapor import masterdata
-from lapor.process.identity import Grant, Group, IdentityPlan, Resource, User
+from lapor.process.identity import Grant, Group, IdentityPlan, Resource, TaskFilter, User
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
 
@@ -18,11 +18,13 @@ STAFF_GROUPS = {
     "kepala-bidang": "Kepala Bidang Informasi dan Komunikasi Publik",
     "koordinator": "Koordinator Pengaduan Masyarakat",
 }
-SUPERVISORS = ("koordinator", "kepala-bidang")  # Cockpit, read-only
+SUPERVISORS = ("koordinator", "kepala-bidang")  # Cockpit: read, and retry what failed
+DISPATCHERS = ("admin-pengaduan", "analis", "kepala-bidang")  # candidate groups of DispatchReportTask
 
+# Tasks are never granted here: a user reads and works on a task through its candidate group (the engine grants
+# that per task), so an OPD sees its own reports only. Filters are granted one by one (task_filters below).
 _TASKLIST = (
     Grant(Resource.APPLICATION, "tasklist", ("ACCESS",)),
-    Grant(Resource.FILTER, "*", ("READ",)),
     # Tasklist shows the process name of each task.
     Grant(Resource.PROCESS_DEFINITION, PROCESS_ID, ("READ",)),
     Grant(Resource.PROCESS_DEFINITION, RECAP_PROCESS_ID, ("READ",)),
@@ -32,7 +34,19 @@ _COCKPIT_READ_ONLY = (
     Grant(Resource.PROCESS_DEFINITION, "*", ("READ", "READ_INSTANCE", "READ_HISTORY")),
     Grant(Resource.PROCESS_INSTANCE, "*", ("READ",)),
     Grant(Resource.DECISION_DEFINITION, "*", ("READ", "READ_HISTORY")),
+    Grant(Resource.DECISION_REQUIREMENTS_DEFINITION, "*", ("READ",)),
     Grant(Resource.DEPLOYMENT, "*", ("READ",)),
+)
+# Retrying an incident in Cockpit: RETRY_JOB covers failed jobs (timers); a failed external task (every service
+# task here) is retried with PUT /external-task/{id}/retries, which the engine checks as UPDATE_INSTANCE on the
+# definition (there is no narrower permission for it). Cancelling needs DELETE_INSTANCE, which supervisors lack.
+_COCKPIT_RETRY = tuple(
+    Grant(
+        Resource.PROCESS_DEFINITION,
+        process_id,
+        ("READ", "READ_INSTANCE", "READ_HISTORY", "RETRY_JOB", "UPDATE_INSTANCE"),
+    )
+    for process_id in (PROCESS_ID, RECAP_PROCESS_ID)
 )
 _WORKER_GRANTS = (
     # fetchAndLock needs to read the instance, complete/failure/bpmnError to update it.
@@ -52,7 +66,7 @@ _API_GRANTS = (
 
 def identity_plan(settings: Settings) -> IdentityPlan:
     groups = [
-        Group(group_id, name, _TASKLIST + (_COCKPIT_READ_ONLY if group_id in SUPERVISORS else ()))
+        Group(group_id, name, _TASKLIST + (_COCKPIT_READ_ONLY + _COCKPIT_RETRY if group_id in SUPERVISORS else ()))
         for group_id, name in STAFF_GROUPS.items()
     ]
     groups += [
@@ -64,7 +78,7 @@ def identity_plan(settings: Settings) -> IdentityPlan:
     ]
     if settings.environment != "production":
         users += local_logins()
-    return IdentityPlan(groups=groups, users=users)
+    return IdentityPlan(groups=groups, users=users, filters=task_filters())
 
 
 def local_logins() -> list[User]:
@@ -81,3 +95,50 @@ def local_logins() -> list[User]:
         for opd in masterdata.opd_list()
     ]
     return logins
+
+
+def opd_groups() -> tuple[str, ...]:
+    return tuple(opd.candidate_group for opd in masterdata.opd_list())
+
+
+def task_filters() -> list[TaskFilter]:
+    """Tasklist's filters per role; each shows only tasks its reader may see anyway (candidate groups)."""
+    by_due_date = [{"sortBy": "dueDate", "sortOrder": "asc"}, {"sortBy": "created", "sortOrder": "asc"}]
+    mine = {"candidateGroupsExpression": "${currentUserGroups()}", "includeAssignedTasks": True}
+    return [
+        TaskFilter(
+            "Verifikasi",
+            {"taskDefinitionKey": "VerifyReportTask", "sorting": by_due_date},
+            ("admin-pengaduan",),
+            "Laporan baru yang menunggu verifikasi Admin Pengaduan",
+            priority=10,
+        ),
+        TaskFilter(
+            "Disposisi",
+            {"taskDefinitionKey": "DispatchReportTask", "sorting": by_due_date},
+            DISPATCHERS,
+            "Laporan terverifikasi yang menunggu disposisi ke OPD",
+            priority=20,
+        ),
+        TaskFilter(
+            "Tugas OPD saya",
+            {**mine, "sorting": by_due_date},
+            opd_groups(),
+            "Tanggapan dan penyelesaian laporan yang didisposisikan ke OPD Anda",
+            priority=10,
+        ),
+        TaskFilter(
+            "Tugas kelompok saya",
+            {**mine, "sorting": by_due_date},
+            tuple(STAFF_GROUPS),
+            "Semua tugas kelompok Anda (dokumentasi penyelesaian, rekap bulanan)",
+            priority=30,
+        ),
+        TaskFilter(
+            "Lewat tenggat",
+            {**mine, "dueBeforeExpression": "${now()}", "sorting": by_due_date},
+            tuple(STAFF_GROUPS) + opd_groups(),
+            "Tugas yang melewati batas waktunya",
+            priority=40,
+        ),
+    ]

@@ -41,7 +41,13 @@ class Settings(BaseSettings):
     opd_completion_working_days: int = 60
     citizen_confirmation_days: int = 10
     reminder_working_days_before: int = 1
-    extra_days_off: str = Field("", description="cuti bersama and local days off, e.g. 2026-12-24,2026-12-31")
+    extra_days_off: str = Field("", description="local days off on top of the national calendar, e.g. 2026-12-31")
+
+    # Working-day calendar (issue 11): weekends, national holidays and cuti bersama (holidays package, categories
+    # public + government) are off by default; `extra_days_off` above adds local days off.
+    extra_working_days: str = Field(
+        "", description="national holidays or cuti bersama the city works all the same (a regional decision), ISO dates"
+    )
 
     # Notifications: e-mail over SMTP, SMS through an HTTP gateway (disabled when no URL is set).
     admin_email: str = "pengaduan@pontianak.go.id"
@@ -77,6 +83,25 @@ class Settings(BaseSettings):
     worker_health_host: str = "127.0.0.1"
     worker_health_port: int = 9101
     worker_stall_seconds: float = 60.0
+
+    # API limits and trust (issue 10)
+    # Database pool of each API process; a request holds at most one connection at a time.
+    db_pool_size: int = Field(20, description="connections kept open by each API process")
+    db_max_overflow: int = Field(10, description="extra connections opened under load, closed afterwards")
+    db_pool_timeout_seconds: float = Field(10.0, description="wait for a free connection before answering 503")
+    trusted_proxies: str = Field(
+        "", description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed"
+    )
+    # Rate limits as "<count>/<window>" (window in s, m or h), or "off"; only accepted work counts.
+    rate_limit_registration_ip: str = "20/1h"
+    rate_limit_registration_identity: str = "5/1h"
+    rate_limit_verification_ip: str = "30/10m"
+    rate_limit_verification_registration: str = "10/10m"
+    rate_limit_submission_ip: str = "30/1h"
+    rate_limit_submission_reporter: str = "10/1h"
+    max_body_bytes: int = Field(27 * 1024 * 1024, description="largest request body, counted while it streams in")
+    max_image_pixels: int = Field(25_000_000, description="largest photo in pixels (a 24 MP phone photo fits)")
+    image_decode_concurrency: int = Field(2, description="photos decoded at the same time by each API process")
 
 
 @cache

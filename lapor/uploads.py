@@ -27,7 +27,7 @@ __all__ = [
 
 MAX_FILES = 5
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a decompression bomb stops here, well before Pillow's own limit
+MAX_PIXELS = 25_000_000  # a 24 MP phone photo fits; a decompression bomb stops here (the API's setting may lower it)
 # Pillow format -> content type and file suffix; nothing else is accepted.
 CONTENT_TYPES: dict[str, tuple[str, str]] = {
     "JPEG": ("image/jpeg", ".jpg"),
@@ -58,8 +58,12 @@ class CleanImage:
     content_type: str
 
 
-def clean_image(data: bytes) -> CleanImage:
-    """Check an upload from its bytes and re-encode it; UploadError if it is not an acceptable image."""
+def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
+    """Check an upload from its bytes and re-encode it; UploadError if it is not an acceptable image.
+
+    The pixel count is read from the header, before any pixel is decoded: a small file that would expand
+    to gigabytes (a decompression bomb) is FileTooLarge, like a file that is too large on the wire.
+    """
     if len(data) > MAX_BYTES:
         raise FileTooLarge(f"file larger than {MAX_BYTES} bytes")
     with warnings.catch_warnings():
@@ -68,18 +72,20 @@ def clean_image(data: bytes) -> CleanImage:
             with Image.open(io.BytesIO(data)) as probe:
                 image_format = probe.format or ""
                 width, height = probe.size
+                if image_format not in CONTENT_TYPES:
+                    raise UnsupportedImage(f"format {image_format or 'unknown'} is not accepted")
+                if width * height > max_pixels:
+                    raise FileTooLarge(f"image of {width}x{height} pixels is too large")
                 probe.verify()
-            if image_format not in CONTENT_TYPES:
-                raise UnsupportedImage(f"format {image_format or 'unknown'} is not accepted")
-            if width * height > MAX_PIXELS:
-                raise FileTooLarge(f"image of {width}x{height} pixels is too large")
             # verify() leaves the image unusable: open again to decode the pixels.
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 pixels = ImageOps.exif_transpose(image)  # keep the orientation the EXIF tag gave it
         except UploadError:
             raise
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise FileTooLarge("image has more pixels than Pillow's bomb limit") from None
+        except UnidentifiedImageError as err:
             raise UnsupportedImage(f"not a readable image: {type(err).__name__}") from None
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as err:
             raise UnsupportedImage(f"broken image: {type(err).__name__}") from None

@@ -3,6 +3,7 @@
 import functools
 import re
 from datetime import date, datetime, time, timedelta
+from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -10,8 +11,11 @@ import holidays
 __all__ = [
     "BUSINESS_START",
     "END_OF_DAY",
+    "NATIONAL_CATEGORIES",
     "PONTIANAK_TZ",
     "WorkingCalendar",
+    "holidays_coverage_warning",
+    "national_days_off",
     "parse_days_off",
 ]
 
@@ -21,17 +25,36 @@ PONTIANAK_TZ = ZoneInfo("Asia/Pontianak")
 BUSINESS_START = time(8, 0)
 # Whole-second end of day keeps deadlines readable in Tasklist and in the citizen's notification.
 END_OF_DAY = time(23, 59, 59)
+# Hari libur nasional (public) and cuti bersama (government: the yearly SKB 3 Menteri), both days off for ASN.
+NATIONAL_CATEGORIES = (holidays.PUBLIC, holidays.GOVERNMENT)
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @functools.cache
-def _public_holidays(year: int) -> frozenset[date]:
-    """National public holidays (hari libur nasional) of one year according to the holidays library."""
-    # Only the default "public" category: cuti bersama is decided yearly by SKB and is passed in explicitly.
-    calendar = holidays.country_holidays("ID", years=year)
+def national_days_off(year: int) -> frozenset[date]:
+    """Hari libur nasional and cuti bersama of one year, as the pinned holidays release lists them."""
+    calendar = holidays.country_holidays("ID", years=year, categories=NATIONAL_CATEGORIES)
     days: frozenset[date] = frozenset(calendar.keys())
     return days
+
+
+@functools.cache
+def _has_cuti_bersama(year: int) -> bool:
+    return bool(holidays.country_holidays("ID", years=year, categories=(holidays.GOVERNMENT,)))
+
+
+def holidays_coverage_warning(today: date) -> str | None:
+    """A warning when the pinned holidays release has no cuti bersama (SKB) for the year after `today`'s."""
+    # Every year since 2017 has had cuti bersama; none listed means the release predates that year's SKB.
+    next_year = today.year + 1
+    if _has_cuti_bersama(next_year):
+        return None
+    return (
+        f"holidays {version('holidays')} has no cuti bersama for {next_year}: deadlines that reach into "
+        f"{next_year} count those days as working days. Upgrade the holidays package once the SKB is out, or "
+        "list the days in LAPOR_EXTRA_DAYS_OFF, then run `python -m lapor.recompute`."
+    )
 
 
 def _local_date(moment: datetime, argument: str) -> date:
@@ -50,28 +73,45 @@ def _check_days(days: int) -> None:
 
 
 class WorkingCalendar:
-    """Working days in Pontianak: Monday-Friday minus national holidays and configured extra days off."""
+    """Working days in Pontianak: Monday-Friday minus national holidays, cuti bersama and local days off."""
 
-    def __init__(self, extra_days_off: frozenset[date] = frozenset()) -> None:
-        """Create a calendar; extra_days_off holds cuti bersama and local days off."""
-        for day in extra_days_off:
-            # A datetime never equals a date, so it would silently fail to block the day.
-            if isinstance(day, datetime) or not isinstance(day, date):
-                raise TypeError(f"extra_days_off must contain datetime.date values, got {day!r}")
+    def __init__(
+        self, extra_days_off: frozenset[date] = frozenset(), *, extra_working_days: frozenset[date] = frozenset()
+    ) -> None:
+        """Create a calendar; extra_days_off adds local days off, extra_working_days lifts listed national ones."""
+        for name, days in (("extra_days_off", extra_days_off), ("extra_working_days", extra_working_days)):
+            for day in days:
+                # A datetime never equals a date, so it would silently fail to block the day.
+                if isinstance(day, datetime) or not isinstance(day, date):
+                    raise TypeError(f"{name} must contain datetime.date values, got {day!r}")
+        for day in sorted(extra_working_days):
+            if day.weekday() >= 5:
+                raise ValueError(
+                    f"extra working day {day.isoformat()} is a weekend day; only a listed holiday can be lifted"
+                )
+        both = sorted(extra_days_off & extra_working_days)
+        if both:
+            raise ValueError(f"days both off and working: {', '.join(d.isoformat() for d in both)}")
         self._extra_days_off = frozenset(extra_days_off)
+        self._extra_working_days = frozenset(extra_working_days)
 
     @property
     def extra_days_off(self) -> frozenset[date]:
-        """The configured days off on top of weekends and national holidays."""
+        """The configured days off on top of weekends, national holidays and cuti bersama."""
         return self._extra_days_off
+
+    @property
+    def extra_working_days(self) -> frozenset[date]:
+        """National holidays or cuti bersama on which the city's offices work all the same."""
+        return self._extra_working_days
 
     def is_working_day(self, d: date) -> bool:
         """Whether government offices are open on this Pontianak calendar date."""
         if isinstance(d, datetime):
             raise TypeError("is_working_day takes a date; convert the datetime to the Pontianak date first")
-        if d.weekday() >= 5:
+        if d.weekday() >= 5 or d in self._extra_days_off:
             return False
-        return d not in self._extra_days_off and d not in _public_holidays(d.year)
+        return d in self._extra_working_days or d not in national_days_off(d.year)
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """SLA deadline: end (23:59:59 local) of the Nth working day after the Pontianak date of start."""

@@ -2,11 +2,20 @@
 database from the migrations, and `eventually` for what happens asynchronously (workers, dispatchers)."""
 
 import asyncio
+import json
 import os
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, TypeVar
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine, text
 
 from engine import EngineError, LocalEngine, port_for_tests
@@ -14,10 +23,13 @@ from lapor.db import Base, make_engine
 from lapor.deploy import deploy_directory
 from lapor.logging import configure_logging
 from lapor.migrate import upgrade
+from lapor.national import HttpNationalAdapter
 from lapor.process import EngineClient
 from lapor.process.identity import provision
-from lapor.roles import identity_plan
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, identity_plan
 from lapor.settings import Settings
+from workers.deps import Deps, use
+from workers.main import build_worker
 
 configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", "WARNING"))
 
@@ -92,3 +104,110 @@ async def eventually(probe: Callable[[], T | None], *, within: float = 30.0, int
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within}s: {getattr(probe, '__name__', probe)}")
         await asyncio.sleep(interval)
+
+
+# -- a real SMTP server --------------------------------------------------------------------------------------
+@dataclass
+class Mailbox:
+    messages: list[Message] = field(default_factory=list)
+    port: int = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.original_content or b""))
+        return "250 OK"
+
+    def to(self, address: str, tracking_id: str | None = None) -> list[Message]:
+        found = [m for m in self.messages if address in str(m["To"])]
+        return [m for m in found if tracking_id is None or tracking_id in body_of(m)]
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    return payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port
+        probe.bind(("127.0.0.1", 0))
+        box.port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+# -- a stand-in for the national LAPOR! endpoint, speaking real HTTP ------------------------------------------
+@dataclass
+class NationalInbox:
+    received: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+    refuse: set[str] = field(default_factory=set)  # tracking ids Admin Pusat refuses (422)
+
+
+@pytest.fixture(scope="session")
+def national_inbox() -> Iterator[NationalInbox]:
+    inbox = NationalInbox()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            inbox.received.append({"body": body, "idempotency_key": self.headers["Idempotency-Key"]})
+            refused = body.get("trackingId") in inbox.refuse
+            answer = json.dumps(
+                {"error": "bukan laporan daerah"} if refused else {"reference": f"PUSAT-{len(inbox.received)}"}
+            ).encode()
+            self.send_response(422 if refused else 201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    inbox.url = f"http://127.0.0.1:{server.server_port}/returns"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield inbox
+    server.shutdown()
+
+
+# -- the workers, in this process, against the test database ------------------------------------------------
+@pytest.fixture(scope="session")
+def worker_deps(
+    db_engine: Engine, mailbox: Mailbox, national_inbox: NationalInbox, tmp_path_factory: pytest.TempPathFactory
+) -> Deps:
+    settings = Settings(
+        database_url=str(db_engine.url),
+        smtp_port=mailbox.port,
+        national_lapor_url=national_inbox.url,
+        data_dir=tmp_path_factory.mktemp("data"),
+    )
+    deps = Deps.from_settings(settings)
+    deps.db = db_engine
+    deps.national = HttpNationalAdapter(national_inbox.url, token="test-token")
+    use(deps)
+    return deps
+
+
+@pytest.fixture(scope="session")
+async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps: Deps) -> AsyncIterator[EngineClient]:
+    """bpmn/ deployed, roles provisioned, the workers polling as svc-workers; yields the API's client (svc-api)."""
+    settings = provisioned.model_copy(
+        update={
+            "engine_user": WORKERS_ACCOUNT,
+            "engine_password": provisioned.worker_engine_password,
+            "worker_long_poll_seconds": 5,
+        }
+    )
+    worker = build_worker(settings)
+    stop = asyncio.Event()
+    work = asyncio.create_task(worker.run(stop))
+    api = login(engine, API_ACCOUNT, provisioned.api_engine_password)
+    yield api
+    stop.set()
+    await work
+    api.close()

@@ -1,9 +1,10 @@
-"""lapor-deadline: the SOP's due dates from the engine's clock, kept on the report, with freshly signed links."""
+"""lapor-deadline: the SOP's due dates from the engine's clock, kept on the report with where they started (so
+`python -m lapor.recompute` can move them when the calendar changes), with freshly signed links."""
 
 from datetime import timedelta
 from typing import Any
 
-from lapor import deadlines, files, reports
+from lapor import deadlines, files, recompute, reports
 from lapor.process.tasks import ExternalTask
 from lapor.vocabulary import Deadline
 from workers import inputs
@@ -18,11 +19,13 @@ def compute_deadline(task: ExternalTask) -> dict[str, Any]:
     deadline = inputs.deadline_prop(task, "sla")
     now = inputs.engine_now(task)
     d = deps()
-    variables: dict[str, Any] = dict(deadlines.compute(deadline, now, d.settings, d.calendar))
+    sla = deadlines.sla_from(deadline, now, d.settings)
+    variables: dict[str, Any] = dict(deadlines.compute_sla(sla, d.calendar))
     due = variables[deadline.due_variable]
     expires = due + LINK_GRACE
     with d.session() as session:
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
+        recompute.record_start(session, report=report, sla=sla)
         if deadline.column is not None:  # tracking and the recap show the current deadline
             setattr(report, deadline.column, due)
         variables["reportSummaryUrl"] = files.report_summary_url(

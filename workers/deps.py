@@ -3,18 +3,19 @@
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from lapor.db import make_engine, session_scope
-from lapor.deadlines import calendar_from
+from lapor.deadlines import default_calendar, warn_if_holidays_outdated
 from lapor.national import NationalAdapter, adapter_from
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
 from lapor.notifications.service import build_channels
 from lapor.settings import Settings
-from lapor.workdays import WorkingCalendar
+from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
 
 @dataclass
@@ -36,10 +37,11 @@ class Deps:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Deps":
         email, sms = build_channels(settings)
+        warn_if_holidays_outdated(datetime.now(PONTIANAK_TZ).date())  # at start: is next year's SKB in the calendar?
         return cls(
             settings=settings,
             db=make_engine(settings.database_url),
-            calendar=calendar_from(settings),
+            calendar=default_calendar(settings),
             email=email,
             sms=sms,
             national=adapter_from(settings),

@@ -17,7 +17,7 @@ from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
 from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
 from lapor.notifications.templates import render
-from lapor.settings import Settings, get_settings
+from lapor.settings import Settings
 from lapor.vocabulary import Actor
 
 __all__ = [
@@ -223,7 +223,7 @@ def send_once(
     email: EmailChannel | None,
     sms: SmsGatewayChannel | None,
     now: datetime,
-    settings: Settings | None = None,
+    settings: Settings,
     recipients: Sequence[Recipient] | None = None,
 ) -> int:
     """Send a template to every recipient on every available channel, each at most once per key.
@@ -238,7 +238,7 @@ def send_once(
     message = render(template, {**report_context(report), **context})
     if recipients is None:
         with session_factory() as session:
-            recipients = resolve_recipients(session, report, recipient_kind, settings or get_settings())
+            recipients = resolve_recipients(session, report, recipient_kind, settings)
     report_id = report.id if report is not None else None
     log = _log.bind(
         idempotency_key=idempotency_key, template=template, report_id=report_id, recipient_kind=recipient_kind

@@ -5,12 +5,13 @@ Every call logs in with HTTP Basic. Errors become `EngineError` subclasses that 
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from lapor.process.codec import decode_all, encode_all
+from lapor.process.codec import decode_all, encode_all, format_date
 
 
 class EngineError(RuntimeError):
@@ -232,3 +233,30 @@ class EngineClient:
 
     def set_external_task_retries(self, task_id: str, retries: int) -> None:
         self.request("PUT", f"/external-task/{task_id}/retries", json={"retries": retries})
+
+    # -- moving deadlines (lapor.recompute) ------------------------------------------------------------------------
+    def timer_jobs(self, process_key: str) -> list[dict[str, Any]]:
+        """Every pending timer job of a process's instances, with `activityId`: the timer's element id."""
+        # A job does not name its element; its job definition does.
+        definitions = self.request("GET", "/job-definition", params={"processDefinitionKey": process_key})
+        element_of = {str(d["id"]): d.get("activityId") for d in definitions}
+        jobs = self.jobs(processDefinitionKey=process_key, timers="true")
+        return [{**job, "activityId": element_of.get(str(job.get("jobDefinitionId")))} for job in jobs]
+
+    def set_job_due_date(self, job_id: str, due: datetime) -> None:
+        """When a timer fires; a due date in the past makes it fire at the next job acquisition."""
+        self.request("PUT", f"/job/{job_id}/duedate", json={"duedate": format_date(due), "cascade": False})
+
+    def set_task_due_date(self, task_id: str, due: datetime) -> None:
+        """The due date Tasklist shows. `PUT /task/{id}` replaces every field, so the current ones are sent back."""
+        # Every field the update sets; a field left out would be cleared.
+        fields = "name description priority assignee owner delegationState due followUp parentTaskId caseInstanceId"
+        current = self.task(task_id)
+        body = {name: current.get(name) for name in [*fields.split(), "tenantId"]}
+        body["due"] = format_date(due)
+        self.request("PUT", f"/task/{task_id}", json=body)
+
+    def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> None:
+        """Set process-level variables of a running instance (typed by the codec)."""
+        body = {"modifications": encode_all(variables)}
+        self.request("POST", f"/process-instance/{instance_id}/variables", json=body)

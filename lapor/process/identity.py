@@ -1,7 +1,9 @@
 """Users, groups, memberships and authorizations in the engine, made to match a plan; idempotent.
 
 Resource types and permissions are Operaton's (Camunda 7's) names; this module turns them into the REST shapes.
-Only groups and authorizations this module created (marked by the `lapor` group type) are ever removed.
+Only groups and authorizations this module created (marked by the `lapor` group type) are ever removed: a managed
+group's grants on the resource types of `SYNCED_RESOURCES` are exactly the plan's, so a narrowed role loses what it
+no longer needs; the engine's own authorizations (a group reading itself, candidate groups on tasks) stay.
 """
 
 from collections.abc import Iterable
@@ -15,6 +17,7 @@ from lapor.process.client import EngineClient, NotFound
 
 log = structlog.get_logger(__name__)
 
+TASK_FILTER_RESOURCE = "Task"
 MANAGED_GROUP_TYPE = "lapor"  # groups this project manages; others (e.g. operaton-admin) are left alone
 ADMIN_GROUP = "operaton-admin"  # the engine's administrators group: Admin and every permission
 
@@ -34,6 +37,20 @@ class Resource(IntEnum):
     DECISION_REQUIREMENTS_DEFINITION = 14
     HISTORIC_TASK = 19
     HISTORIC_PROCESS_INSTANCE = 20
+
+
+# Resource types whose grants to a managed group the plan owns entirely. FILTER only for `*`: the grants on single
+# filters belong to lapor.process.filters.
+SYNCED_RESOURCES = {
+    Resource.APPLICATION,
+    Resource.PROCESS_DEFINITION,
+    Resource.PROCESS_INSTANCE,
+    Resource.DEPLOYMENT,
+    Resource.DECISION_DEFINITION,
+    Resource.DECISION_REQUIREMENTS_DEFINITION,
+    Resource.HISTORIC_TASK,
+    Resource.HISTORIC_PROCESS_INSTANCE,
+}
 
 
 @dataclass(frozen=True)
@@ -63,19 +80,34 @@ class User:
     email: str = ""
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """A named task query shown in Tasklist's left column; `query` is a REST task query (expressions allowed)."""
+
+    name: str
+    query: dict[str, Any]
+    groups: tuple[str, ...]
+    description: str = ""
+    priority: int = 0
+
+
 @dataclass
 class IdentityPlan:
     groups: list[Group] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
+    filters: list[TaskFilter] = field(default_factory=list)
 
 
 @dataclass
 class Provisioned:
     groups_created: list[str] = field(default_factory=list)
     groups_removed: list[str] = field(default_factory=list)
+    grants_revoked: int = 0
     users_created: list[str] = field(default_factory=list)
     memberships_added: list[str] = field(default_factory=list)
     grants_written: int = 0
+    filters_created: list[str] = field(default_factory=list)
+    filters_updated: list[str] = field(default_factory=list)
 
 
 def provision(client: EngineClient, plan: IdentityPlan, *, admin_password: str | None = None) -> Provisioned:
@@ -93,8 +125,9 @@ def provision(client: EngineClient, plan: IdentityPlan, *, admin_password: str |
                 "POST", "/group/create", json={"id": group.id, "name": group.name, "type": MANAGED_GROUP_TYPE}
             )
             done.groups_created.append(group.id)
-        for grant in group.grants:
-            done.grants_written += _ensure_grant(client, grant, group_id=group.id)
+        done.grants_revoked += _revoke_unplanned(client, group)
+        for grant in _merged(group.grants):
+            done.grants_written += ensure_grant(client, grant, group_id=group.id, exact=True)
     for group_id, group in existing_groups.items():
         if group.get("type") == MANAGED_GROUP_TYPE and group_id not in wanted:
             _remove_group(client, group_id)
@@ -125,7 +158,8 @@ def provision(client: EngineClient, plan: IdentityPlan, *, admin_password: str |
                 client.request("PUT", f"/group/{group_id}/members/{user.id}")
                 done.memberships_added.append(f"{user.id}@{group_id}")
         for grant in user.grants:
-            done.grants_written += _ensure_grant(client, grant, user_id=user.id)
+            done.grants_written += ensure_grant(client, grant, user_id=user.id)
+    _provision_filters(client, plan.filters, done)
     log.info(
         "identity.provisioned",
         groups_created=done.groups_created,
@@ -133,8 +167,41 @@ def provision(client: EngineClient, plan: IdentityPlan, *, admin_password: str |
         users_created=done.users_created,
         memberships_added=len(done.memberships_added),
         grants_written=done.grants_written,
+        grants_revoked=done.grants_revoked,
+        filters_created=done.filters_created,
+        filters_updated=done.filters_updated,
     )
     return done
+
+
+def _provision_filters(client: EngineClient, filters: list[TaskFilter], done: Provisioned) -> None:
+    """Create missing filters, bring changed ones back to the plan, and grant READ on each to its groups."""
+    existing = {f["name"]: f for f in client.request("GET", "/filter", params={"resourceType": TASK_FILTER_RESOURCE})}
+    for wanted in filters:
+        body = {
+            "resourceType": TASK_FILTER_RESOURCE,
+            "name": wanted.name,
+            "owner": None,
+            "query": wanted.query,
+            "properties": {
+                "description": wanted.description,
+                "priority": wanted.priority,
+                "refresh": True,
+                "showUndefinedVariable": False,
+            },
+        }
+        current = existing.get(wanted.name)
+        if current is None:
+            filter_id = client.request("POST", "/filter/create", json=body)["id"]
+            done.filters_created.append(wanted.name)
+        else:
+            filter_id = current["id"]
+            stored_query = {key: (current.get("query") or {}).get(key) for key in wanted.query}
+            if stored_query != wanted.query or current.get("properties") != body["properties"]:
+                client.request("PUT", f"/filter/{filter_id}", json=body)
+                done.filters_updated.append(wanted.name)
+        for group_id in wanted.groups:
+            done.grants_written += ensure_grant(client, Grant(Resource.FILTER, filter_id, ("READ",)), group_id=group_id)
 
 
 def set_password(client: EngineClient, user_id: str, password: str, *, admin_password: str) -> None:
@@ -147,10 +214,16 @@ def unlock(client: EngineClient, user_id: str) -> None:
     client.request("POST", f"/user/{user_id}/unlock")
 
 
-def _ensure_grant(
-    client: EngineClient, grant: Grant, *, group_id: str | None = None, user_id: str | None = None
+def ensure_grant(
+    client: EngineClient,
+    grant: Grant,
+    *,
+    group_id: str | None = None,
+    user_id: str | None = None,
+    exact: bool = False,
 ) -> int:
-    """One GRANT authorization with exactly these permissions (merged into an existing one); 1 when written."""
+    """One GRANT authorization with these permissions (merged into an existing one, or replacing its permissions
+    when `exact`); 1 when written."""
     query: dict[str, Any] = {"type": 1, "resourceType": int(grant.resource), "resourceId": grant.resource_id}
     if group_id:
         query["groupIdIn"] = group_id
@@ -169,11 +242,33 @@ def _ensure_grant(
         client.request("POST", "/authorization/create", json=body)
         return 1
     current = found[0]
-    if set(current.get("permissions") or []) >= set(grant.permissions):
+    have = set(current.get("permissions") or [])
+    if have == set(grant.permissions) or (not exact and have >= set(grant.permissions)):
         return 0
-    body["permissions"] = sorted(set(current.get("permissions") or []) | set(grant.permissions))
+    body["permissions"] = sorted(set(grant.permissions) if exact else have | set(grant.permissions))
     client.request("PUT", f"/authorization/{current['id']}", json=body)
     return 1
+
+
+def _merged(grants: Iterable[Grant]) -> list[Grant]:
+    """One grant per resource: roles built from several parts (Tasklist + Cockpit) may name a resource twice."""
+    permissions: dict[tuple[Resource, str], set[str]] = {}
+    for grant in grants:
+        permissions.setdefault((grant.resource, grant.resource_id), set()).update(grant.permissions)
+    return [Grant(resource, resource_id, tuple(sorted(p))) for (resource, resource_id), p in permissions.items()]
+
+
+def _revoke_unplanned(client: EngineClient, group: Group) -> int:
+    """Delete the group's GRANTs on synced resource types (and FILTER `*`) that the plan no longer has."""
+    planned = {(int(g.resource), g.resource_id) for g in group.grants}
+    revoked = 0
+    for auth in client.request("GET", "/authorization", params={"type": 1, "groupIdIn": group.id}):
+        key = (auth["resourceType"], auth["resourceId"])
+        synced = auth["resourceType"] in SYNCED_RESOURCES or key == (int(Resource.FILTER), "*")
+        if synced and key not in planned:
+            client.request("DELETE", f"/authorization/{auth['id']}")
+            revoked += 1
+    return revoked
 
 
 def _remove_group(client: EngineClient, group_id: str) -> None:

@@ -215,6 +215,12 @@ class ExternalTaskWorker:
             if response.status_code < 300:
                 log.info("worker.task_done", topic=task.topic, task_id=task.id, outcome=outcome)
                 return outcome
+            if _concurrent_update(response) and attempt < 4:
+                # A timer or a user task moved the same instance at that moment; the engine rolled back only our
+                # call, so it is sent again now instead of the task running again after its lock expires.
+                log.info("worker.report_retry", task_id=task.id, action=action, error="OptimisticLockingException")
+                await asyncio.sleep(0.1 * (attempt + 1))
+                continue
             # 404: the task is gone (instance cancelled, or its lock expired and another worker has it).
             log.warning(
                 "worker.report_refused",
@@ -262,3 +268,14 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
     except TimeoutError:
         pass
+
+
+def _concurrent_update(response: httpx.Response) -> bool:
+    """The engine's answer to a call that lost a race with another transaction on the same instance."""
+    if response.status_code != 500:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("type") == "OptimisticLockingException"

@@ -14,7 +14,7 @@ import workers.deps
 from engine import LocalEngine
 from lapor import reports
 from lapor.db import session_scope
-from lapor.deadlines import calendar_from
+from lapor.deadlines import default_calendar
 from lapor.models import OutboxMessage, Report
 from lapor.national import adapter_from
 from lapor.notifications.channels import EmailChannel
@@ -62,7 +62,7 @@ async def lapor_workers(
         Deps(
             settings=settings,
             db=db_engine,
-            calendar=calendar_from(settings),
+            calendar=default_calendar(settings),
             email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),
             sms=None,
             national=adapter_from(settings),

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -125,13 +126,16 @@ def test_proof_link_refusals(
         assert session.scalars(select(Photo.kind)).all() == ["report", "report"]
 
 
-def test_production_refuses_to_sign_without_a_key() -> None:
+def test_production_refuses_to_sign_without_a_key_and_a_local_run_makes_its_own(tmp_path: Path) -> None:
     from lapor.settings import Settings
 
     with pytest.raises(RuntimeError, match="LAPOR_FILE_SIGNING_KEY"):
-        files.signing_key(Settings(environment="production", file_signing_key=None))
-    development = Settings(environment="development", file_signing_key=None)
-    assert files.signing_key(development) == files.DEVELOPMENT_KEY.encode()
+        files.signing_key(Settings(environment="production", file_signing_key=None, data_dir=tmp_path))
+    development = Settings(environment="development", file_signing_key=None, data_dir=tmp_path / "a")
+    key = files.signing_key(development)
+    assert len(key) >= 40 and files.signing_key(development) == key  # generated once, then read back
+    assert (tmp_path / "a" / files.LOCAL_KEY_FILE).stat().st_mode & 0o077 == 0
+    assert files.signing_key(development.model_copy(update={"data_dir": tmp_path / "b"})) != key
 
 
 def test_staff_report_page_shows_the_report_and_never_the_reporter(
@@ -151,3 +155,15 @@ def test_staff_report_page_shows_the_report_and_never_the_reporter(
     assert photo and client.get(photo.group(1).replace("&amp;", "&")).status_code == 200
     forged = client.get(link.replace(tracking_id, "PTK-2611-ZZZZZZ"))
     assert forged.status_code == 403 and forged.json()["error"]["code"] == "invalid_link"
+
+
+def test_pages_may_not_be_framed_or_sniffed(client: TestClient, citizen: Person, settings: ApiTestSettings) -> None:
+    tracking_id = submit(client, citizen)
+    link = files.sign(
+        files.report_summary_path(tracking_id), START + timedelta(hours=1), key=files.signing_key(settings)
+    )
+    page = client.get(link)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert client.get("/health").headers["X-Content-Type-Options"] == "nosniff"

@@ -173,3 +173,18 @@ def test_intake_tokens_are_refused_on_citizen_endpoints(client: TestClient) -> N
         assert client.get("/reporters/me", headers=headers).status_code == 401
         response = client.post("/reports", data=REPORT_FIELDS, files=photo_files(1), headers=headers)
         assert response.status_code == 401
+
+
+def test_sms_replies_link_a_readable_page_and_explain_the_format(client: TestClient) -> None:
+    located = sms_body("sampah#Benua Melayu Darat#Jl. Gajah Mada gang 3#Sampah menumpuk seminggu", message_id="gw-8")
+    too_short = sms_body("JALAN#x#y#z", message_id="gw-9")
+    replies = [client.post("/intake/sms", content=b, headers=sign_sms(b)).json() for b in (located, too_short)]
+    assert [r["parsed"] for r in replies] == [True, False]
+    assert "KATEGORI#KELURAHAN#ALAMAT#ISI" not in replies[0]["reply"]
+    assert "KATEGORI#KELURAHAN#ALAMAT#ISI LAPORAN" in replies[1]["reply"]
+    for reply in replies:
+        link = reply["reply"].rsplit(" ", 1)[1]
+        assert link.startswith("http://testserver/files/reports/" + reply["tracking_id"] + "?expires=")
+        page = client.get(link.removeprefix("http://testserver"))
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert reply["tracking_id"] in page.text

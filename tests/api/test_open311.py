@@ -125,6 +125,24 @@ def test_post_request_refusals_use_open311_errors(client: TestClient, citizen: P
     unknown_service = client.post(
         f"{V2}/requests.json", data={**base, **key, "address_string": "Jl. A", "service_code": "X"}
     )
-    assert unknown_service.status_code == 422 and unknown_service.json()[0]["code"] == 422
+    assert unknown_service.status_code == 400 and unknown_service.json()[0]["code"] == 400
     missing = client.post(f"{V2}/requests.json", data=key)
-    assert missing.status_code == 422 and isinstance(missing.json(), list)
+    assert missing.status_code == 400
+    named = {error["description"].split(":")[0] for error in missing.json()}
+    assert {"service_code", "description", "attribute[kelurahan]"} <= named
+
+
+def test_jurisdiction_and_several_statuses(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    open_one, closed_one = submit(client, citizen), submit(client, citizen)
+    set_status(db_engine, open_one, ReportStatus.PROSES)
+    set_status(db_engine, closed_one, ReportStatus.SELESAI)
+    unknown = client.get(f"{V2}/services.json", params={"jurisdiction_id": "kota-lain.go.id"})
+    assert unknown.status_code == 404 and unknown.json()[0]["code"] == 404
+    assert client.get(f"{V2}/services.json", params={"jurisdiction_id": "pontianak.go.id"}).status_code == 200
+    both = client.get(f"{V2}/requests.json", params={"status": "open,closed"})
+    assert both.status_code == 200
+    assert {r["service_request_id"]: r["status"] for r in both.json()} == {open_one: "open", closed_one: "closed"}
+    only_closed = client.get(f"{V2}/requests.json", params={"status": "closed"}).json()
+    assert [r["service_request_id"] for r in only_closed] == [closed_one]
+    wrong = client.get(f"{V2}/requests.json", params={"status": "open,lainnya"})
+    assert wrong.status_code == 400 and wrong.json()[0]["description"].startswith("status:")

@@ -10,7 +10,7 @@ from tests.api.conftest import Person, set_status, submit
 def test_feed_shows_verified_non_confidential_reports_and_hides_anonymous_names(
     client: TestClient, citizen: Person, db_engine: Engine
 ) -> None:
-    named = submit(client, citizen, title="Lampu jalan padam")
+    named = submit(client, citizen, title="Lampu jalan padam", show_name=True)
     anonymous = submit(client, citizen, anonymous=True)
     confidential = submit(client, citizen, confidential=True)
     unverified = submit(client, citizen)

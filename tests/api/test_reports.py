@@ -251,7 +251,7 @@ def test_owner_sees_everything_others_only_progress_until_verified(
 
 
 def test_verified_report_public_view_with_opd_responses(client: TestClient, citizen: Person, db_engine: Engine) -> None:
-    tracking_id = submit(client, citizen)
+    tracking_id = submit(client, citizen, show_name=True)
     set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI, actor=Actor.ADMIN_PENGADUAN)
     set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=1), actor=Actor.OPD)
     with session_scope(db_engine) as session:

@@ -31,8 +31,10 @@ from tests.deploy.composefile import (
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?($|_)", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"://[^/:@\s]+:(?P<password>[^@\s]+)@")
 ONLY_A_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}$")
-SERVICES = {"engine-db", "engine", "db", "migrate", "api", "workers", "mailpit"}
+SERVICES = {"engine-db", "engine-1", "engine-2", "db", "migrate", "api", "workers", "proxy", "mailpit"}
+ENGINE_NODES = ("engine-1", "engine-2")
 PYTHON_SERVICES = ("migrate", "api", "workers")
+CONFIG_FILES = {"./deploy/Caddyfile"}  # read-only files from the checkout; all state is in named volumes
 ONE_SHOT_JOBS = {"migrate"}
 # What the project left behind when it moved to Operaton: none of it may come back into the stack. (The brackets
 # keep these words out of `git grep` for the old stack.)
@@ -145,11 +147,12 @@ def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_start_order(services: dict[str, dict[str, Any]]) -> None:
-    assert services["engine"]["depends_on"] == {"engine-db": {"condition": "service_healthy"}}
-    assert services["migrate"]["depends_on"] == {
-        "db": {"condition": "service_healthy"},
-        "engine": {"condition": "service_healthy"},
-    }
+    healthy = {"condition": "service_healthy"}
+    assert services["engine-1"]["depends_on"] == {"engine-db": healthy}
+    # The second node waits for the first, which creates the schema of an empty database alone.
+    assert services["engine-2"]["depends_on"] == {"engine-db": healthy, "engine-1": healthy}
+    assert services["migrate"]["depends_on"] == {"db": healthy, "engine-1": healthy, "engine-2": healthy}
+    assert services["proxy"]["depends_on"] == {"api": healthy}
     for name in ("api", "workers"):
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert services["migrate"]["command"][-1] == "python -m lapor.migrate && python -m lapor.deploy"
@@ -161,6 +164,9 @@ def test_state_lives_in_named_volumes(compose: dict[str, Any], services: dict[st
     for name, service in services.items():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
+            if source in CONFIG_FILES:
+                assert volume.endswith(":ro") and (ROOT / source).is_file(), f"{name}: {volume}"
+                continue
             assert not source.startswith((".", "/")), f"{name}: bind mount {source}"
             assert source in declared, f"{name}: volume {source} is not declared"
             used.add(source)
@@ -178,11 +184,13 @@ def test_storage_and_engine_sit_on_internal_networks(
         assert networks[internal] == {"internal": True}, internal
     assert services["db"]["networks"] == ["data"]
     assert services["engine-db"]["networks"] == ["engine-data"]
-    # The engine's only other network exists to publish its web port on loopback; nothing else joins it.
-    assert set(services["engine"]["networks"]) == {"engine", "engine-data", "engine-web"}
-    assert [name for name, s in services.items() if "engine-web" in s.get("networks", [])] == ["engine"]
+    # The nodes' other network publishes engine-1's web port on loopback and lets the proxy reach Tasklist.
+    for node in ENGINE_NODES:
+        assert set(services[node]["networks"]) == {"engine", "engine-data", "engine-web"}, node
+    assert [name for name, s in services.items() if "engine-web" in s.get("networks", [])] == [*ENGINE_NODES, "proxy"]
     # Only the engine reaches its database; the Python services reach the engine's REST API and their own database.
-    assert [name for name, s in services.items() if "engine-data" in s.get("networks", [])] == ["engine-db", "engine"]
+    on_engine_data = [name for name, s in services.items() if "engine-data" in s.get("networks", [])]
+    assert on_engine_data == ["engine-db", *ENGINE_NODES]
     for name in PYTHON_SERVICES:
         assert {"engine", "data"} <= set(services[name]["networks"]), name
     for name, service in services.items():
@@ -221,8 +229,8 @@ def test_the_engine_and_database_secrets_are_required(services: dict[str, dict[s
     required = {
         ("db", "POSTGRES_PASSWORD"),
         ("engine-db", "POSTGRES_PASSWORD"),
-        ("engine", "LAPOR_ENGINE_DB_PASSWORD"),
-        ("engine", "LAPOR_ENGINE_ADMIN_PASSWORD"),
+        *((node, "LAPOR_ENGINE_DB_PASSWORD") for node in ENGINE_NODES),
+        *((node, "LAPOR_ENGINE_ADMIN_PASSWORD") for node in ENGINE_NODES),
         *((name, "LAPOR_ENGINE_PASSWORD") for name in PYTHON_SERVICES),
         ("migrate", "LAPOR_WORKER_ENGINE_PASSWORD"),
         ("migrate", "LAPOR_API_ENGINE_PASSWORD"),
@@ -262,19 +270,28 @@ def test_env_stays_out_of_git_and_the_images(services: dict[str, dict[str, Any]]
         assert not any(".env" in rule for rule in rules if rule.startswith("!")), context
 
 
-# -- the engine --------------------------------------------------------------------------------------------------
-def test_the_engine_is_built_from_engine_dockerfile(services: dict[str, dict[str, Any]]) -> None:
-    engine = services["engine"]
+# -- the engine ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("node", ENGINE_NODES)
+def test_the_engine_is_built_from_engine_dockerfile(services: dict[str, dict[str, Any]], node: str) -> None:
+    engine = services[node]
     assert dockerfile(engine) == ROOT / "engine" / "Dockerfile"
     assert dockerfile(engine).is_file()
     assert (build_context(engine) / "pom.xml").is_file()
     assert ONLY_A_REFERENCE.match(engine["image"])  # a local tag, or a prebuilt image from .env
 
 
-def test_the_engine_settings_are_the_ones_application_yaml_reads(services: dict[str, dict[str, Any]]) -> None:
+@pytest.mark.parametrize("node", ENGINE_NODES)
+def test_the_engine_settings_are_the_ones_application_yaml_reads(
+    services: dict[str, dict[str, Any]], node: str
+) -> None:
     read = set(re.findall(r"\$\{(LAPOR_ENGINE_[A-Z_]+)", ENGINE_YAML.read_text()))
-    env = environment(services["engine"])
+    java = (
+        ENGINE_YAML.parents[1] / "java" / "id" / "go" / "pontianak" / "lapor" / "engine" / "LaporEngineApplication.java"
+    )
+    read |= set(re.findall(r'"(LAPOR_[A-Z_]+)"', java.read_text()))  # the application class reads a few itself
+    env = environment(services[node])
     assert {key for key in env if key.startswith("LAPOR_")} <= read
+    assert env["LAPOR_ENVIRONMENT"] == "production"  # so the engine refuses the default admin password
     assert {"LAPOR_ENGINE_DB_URL", "LAPOR_ENGINE_DB_PASSWORD", "LAPOR_ENGINE_ADMIN_PASSWORD"} <= env.keys()
     assert env["LAPOR_ENGINE_ADDRESS"] == "0.0.0.0"  # noqa: S104 - inside the container; published on loopback only
     database = environment(services["engine-db"])
@@ -284,30 +301,81 @@ def test_the_engine_settings_are_the_ones_application_yaml_reads(services: dict[
     assert env["LAPOR_ENGINE_DB_PASSWORD"] == database["POSTGRES_PASSWORD"]
 
 
-def test_the_engine_health_check_needs_no_login(services: dict[str, dict[str, Any]]) -> None:
+def test_two_engine_nodes_share_one_database_under_their_own_names(services: dict[str, dict[str, Any]]) -> None:
+    first, second = (environment(services[node]) for node in ENGINE_NODES)
+    assert first["LAPOR_ENGINE_NODE"] != second["LAPOR_ENGINE_NODE"]
+    assert {key: value for key, value in first.items() if key != "LAPOR_ENGINE_NODE"} == {
+        key: value for key, value in second.items() if key != "LAPOR_ENGINE_NODE"
+    }
+    # A node that loses an acquisition race backs off; a dead node's jobs run elsewhere within minutes.
+    assert first["LAPOR_ENGINE_JOB_BACKOFF"] and first["LAPOR_ENGINE_JOB_LOCK_TIME"]
+    # Both answer to `engine` on the engine network, the name in LAPOR_ENGINE_URL.
+    for node in ENGINE_NODES:
+        assert services[node]["networks"]["engine"] == {"aliases": ["engine"]}, node
+
+
+@pytest.mark.parametrize("node", ENGINE_NODES)
+def test_the_engine_health_check_needs_no_login(services: dict[str, dict[str, Any]], node: str) -> None:
     """The REST API refuses calls without Basic auth; the check asks a webapp page on the port the engine uses."""
-    command = " ".join(services["engine"]["healthcheck"]["test"][1:])
-    port = environment(services["engine"])["LAPOR_ENGINE_PORT"]
+    command = " ".join(services[node]["healthcheck"]["test"][1:])
+    port = environment(services[node])["LAPOR_ENGINE_PORT"]
     assert f"/dev/tcp/127.0.0.1/{port}" in command
     assert "/operaton/app/" in command and "/engine-rest" not in command
     assert " 200" in command
 
 
 @pytest.mark.parametrize("env", [{}, example_env()], ids=["defaults", "env-example"])
-def test_nothing_is_published_beyond_loopback(services: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
+def test_only_the_proxy_is_published_beyond_loopback(services: dict[str, dict[str, Any]], env: dict[str, str]) -> None:
     for name, service in services.items():
+        if name == "proxy":
+            continue
         for port in published_ports(service, env):
             assert port.host_ip == "127.0.0.1", f"{name} publishes {port} beyond loopback"
-    engine_port = int(environment(services["engine"])["LAPOR_ENGINE_PORT"])
-    assert [port.container_port for port in published_ports(services["engine"], env)] == [engine_port]
-    for name in ("db", "engine-db", "migrate", "workers"):
+    assert sorted(port.container_port for port in published_ports(services["proxy"], env)) == [80, 443]
+    engine_port = int(environment(services["engine-1"])["LAPOR_ENGINE_PORT"])
+    assert [port.container_port for port in published_ports(services["engine-1"], env)] == [engine_port]
+    for name in ("db", "engine-db", "engine-2", "migrate", "api", "workers"):
         assert "ports" not in services[name], name
 
 
 def test_the_engine_port_is_published_on_loopback_literally(services: dict[str, dict[str, Any]]) -> None:
     """No variable can move the engine's web port off 127.0.0.1: the address is written out, not interpolated."""
-    (port,) = services["engine"]["ports"]
+    (port,) = services["engine-1"]["ports"]
     assert str(port).startswith("127.0.0.1:")
+
+
+# -- the proxy ---------------------------------------------------------------------------------------------------
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
+
+
+def test_the_proxy_caps_bodies_terminates_tls_and_spreads_over_the_replicas(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    proxy = services["proxy"]
+    assert re.match(r"^caddy:\d", proxy["image"])  # the official image, pinned to a release line
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    caddyfile = CADDYFILE.read_text()
+    env = environment(proxy)
+    # The body cap: above the API's own limit (so its 413 explains itself), far below what would hurt.
+    cap = re.fullmatch(r"(\d+)MB", env["LAPOR_PROXY_MAX_BODY"])
+    assert cap and Settings().max_body_bytes < int(cap[1]) * 1_000_000 <= 64 * 1_000_000
+    assert "max_size {$LAPOR_PROXY_MAX_BODY}" in caddyfile
+    # TLS: automatic certificates for the two public names (Caddy serves HTTPS for a named site by default).
+    assert "{$LAPOR_PUBLIC_HOST} {" in caddyfile and "{$LAPOR_STAFF_HOST} {" in caddyfile
+    assert "http://" not in caddyfile.split("{$LAPOR_PUBLIC_HOST}")[0].split("email")[0]
+    # Every API replica behind it, and both engine nodes for Tasklist with a sticky cookie.
+    assert services["api"]["deploy"]["replicas"] == 2 and services["workers"]["deploy"]["replicas"] == 2
+    assert "dynamic a api 8000" in caddyfile
+    assert "engine-1:8080 engine-2:8080" in caddyfile and "lb_policy cookie" in caddyfile
+
+
+def test_the_api_believes_forwarded_addresses_from_the_proxys_network_only(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    (subnet,) = [entry["subnet"] for entry in compose["networks"]["edge"]["ipam"]["config"]]
+    assert environment(services["api"])["LAPOR_TRUSTED_PROXIES"] == subnet
+    on_edge = sorted(name for name, s in services.items() if "edge" in s.get("networks", []))
+    assert on_edge == ["api", "proxy"]
+    assert "trusted_proxies" not in CADDYFILE.read_text()  # nobody in front of the proxy is believed
 
 
 # -- the Python services -----------------------------------------------------------------------------------------
@@ -331,7 +399,7 @@ def test_python_services_share_one_image_and_the_lapor_settings(
 
 
 def test_python_services_reach_the_engine_rest_api(services: dict[str, dict[str, Any]]) -> None:
-    port = environment(services["engine"])["LAPOR_ENGINE_PORT"]
+    port = environment(services["engine-1"])["LAPOR_ENGINE_PORT"]
     path = yaml.safe_load(ENGINE_YAML.read_text())["spring"]["jersey"]["application-path"]
     for name in PYTHON_SERVICES:
         assert environment(services[name])["LAPOR_ENGINE_URL"] == f"http://engine:{port}{path}", name
@@ -348,10 +416,10 @@ def test_each_python_service_logs_in_with_its_own_engine_account(services: dict[
     for name, service in services.items():
         for variable in _referenced(" ".join(environment(service).values())):
             holders.setdefault(variable, set()).add(name)
-    assert holders["LAPOR_ENGINE_ADMIN_PASSWORD"] == {"engine", "migrate"}
+    assert holders["LAPOR_ENGINE_ADMIN_PASSWORD"] == {*ENGINE_NODES, "migrate"}
     assert holders["LAPOR_WORKER_ENGINE_PASSWORD"] == {"workers", "migrate"}
     assert holders["LAPOR_API_ENGINE_PASSWORD"] == {"api", "migrate"}
-    assert holders["LAPOR_ENGINE_DB_PASSWORD"] == {"engine", "engine-db"}
+    assert holders["LAPOR_ENGINE_DB_PASSWORD"] == {*ENGINE_NODES, "engine-db"}
 
 
 def test_the_api_runs_the_app_factory(services: dict[str, dict[str, Any]]) -> None:

@@ -1,6 +1,8 @@
 """Who may do what on the engine's REST API: nobody without a login, each OPD only its own reports, and the
 service accounts only what their service needs."""
 
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -8,6 +10,8 @@ import httpx
 import pytest
 
 from engine import LocalEngine
+from engine.build import build
+from engine.java import find_java
 from lapor.process import EngineAuthError, EngineClient
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
 from lapor.settings import Settings
@@ -83,3 +87,14 @@ def test_a_supervisor_cannot_cancel_a_report(
                 koordinator.cancel(instance_id)
     finally:
         operaton.cancel(instance_id)
+
+
+def test_production_refuses_the_default_administrator_password(engine: LocalEngine) -> None:
+    """The engine jar (built for the session's engine) exits before Spring starts: no port, no database touched."""
+    java = find_java(minimum=17, purpose="The Operaton engine")
+    env = {**os.environ, "LAPOR_ENVIRONMENT": "production", "LAPOR_ENGINE_ADMIN_PASSWORD": "admin"}
+    refused = subprocess.run(
+        [str(java.java), "-jar", str(build(java))], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 2
+    assert "refuses the default administrator password" in refused.stderr

@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lapor.deadlines import calendar_from, compute
+from lapor.deadlines import compute, default_calendar
 from lapor.settings import Settings
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ
 
 SETTINGS = Settings(extra_days_off="")
-CALENDAR = calendar_from(SETTINGS)
+CALENDAR = default_calendar(SETTINGS)
 # Thursday 26 November 2026, 10:00 WIB, as the engine's clock hands it over (in UTC).
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -61,7 +61,7 @@ def test_every_deadline_names_its_variables_as_the_vocabulary_does() -> None:
 def test_cuti_bersama_and_christmas_are_skipped() -> None:
     settings = Settings(extra_days_off="2026-12-24")
     # Wed 23 December: Thu 24 (cuti bersama), Fri 25 (Natal) and the weekend do not count.
-    result = compute(Deadline.VERIFICATION, wib(12, 23, 9), settings, calendar_from(settings))
+    result = compute(Deadline.VERIFICATION, wib(12, 23, 9), settings, default_calendar(settings))
     assert result == {"verificationDueAt": wib(12, 30, 23, 59, 59), "verificationReminderAt": wib(12, 29, 8)}
 
 

@@ -621,6 +621,7 @@ def test_registration_code_to_explicit_recipient(
         email=mailer,
         sms=SmsGatewayChannel(gateway.url, "token"),
         now=NOW,
+        settings=SETTINGS,
         recipients=[Recipient(kind="pelapor", email=None, phone=REPORTER_PHONE)],
     )
     assert sent == 1

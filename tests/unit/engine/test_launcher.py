@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import EngineError, LocalEngine, build, launcher, port_for_tests
+from engine import EngineError, LocalCluster, LocalEngine, build, launcher, port_for_tests
 from engine.java import JavaRuntime, find_java
 
 
@@ -60,3 +60,34 @@ def test_an_engine_that_dies_while_starting_shows_its_log(tmp_path: Path, monkey
     with pytest.raises(EngineError, match=r"(?s)exited with code 3.*APPLICATION FAILED TO START"):
         engine.start(timeout=20)
     assert not engine.running()
+
+
+def test_a_cluster_is_nodes_on_consecutive_ports_with_their_own_names_on_one_database(tmp_path: Path) -> None:
+    cluster = LocalCluster(
+        data_dir=tmp_path,
+        database_url="jdbc:postgresql://127.0.0.1:5432/lapor_engine",
+        database_user="lapor",
+        database_password="lapor",
+        nodes=3,
+        first_port=18161,
+    )
+    assert [n.port for n in cluster.members] == [18161, 18162, 18163]
+    assert [n.node_name for n in cluster.members] == ["lapor-engine-1", "lapor-engine-2", "lapor-engine-3"]
+    assert {n.database_url for n in cluster.members} == {"jdbc:postgresql://127.0.0.1:5432/lapor_engine"}
+    assert len({n.data_dir for n in cluster.members}) == 3  # each node its own log
+    # Every node backs off after a lost acquisition race and hands a dead node's jobs on after a minute.
+    env = cluster.members[0]._job_acquisition_env()
+    assert env["LAPOR_ENGINE_JOB_BACKOFF"] == "50" and env["LAPOR_ENGINE_JOB_LOCK_TIME"] == "60000"
+
+
+def test_a_cluster_refuses_a_database_its_nodes_cannot_share(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="jdbc:postgresql"):
+        LocalCluster(data_dir=tmp_path, database_url="jdbc:h2:mem:x", database_user="sa", database_password="")
+
+
+def test_the_acquisition_settings_are_the_ones_application_yaml_reads() -> None:
+    yaml_text = (build.ENGINE_DIR / "src" / "main" / "resources" / "application.yaml").read_text()
+    engine = LocalEngine(data_dir=Path("/nonexistent"), job_wait_ms=1, job_acquisition_size=1, job_backoff_ms=1)
+    engine.job_max_backoff_ms = engine.job_lock_ms = 1
+    for variable in engine._job_acquisition_env():
+        assert "${" + variable + ":" in yaml_text, variable

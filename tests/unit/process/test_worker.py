@@ -1,10 +1,11 @@
 """Pieces of the external-task loop that need no engine: backoff, worker ids, and the REST shape of a task.
 The loop itself is tested on the real engine (tests/e2e/test_toolchain.py)."""
 
+import httpx
 import pytest
 
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.process.worker import backoff_ms, to_task, unique_worker_id
+from lapor.process.worker import ExternalTaskWorker, WorkerConfig, backoff_ms, to_task, unique_worker_id
 
 
 def test_backoff_doubles_from_five_seconds_and_is_capped() -> None:
@@ -44,3 +45,37 @@ def test_an_empty_property_is_a_modelling_error() -> None:
     task = ExternalTask(id="t", topic="x", process_instance_id="p", activity_id="A", properties={"sla": ""})
     with pytest.raises(ModelError):
         task.prop("sla")
+
+
+async def test_a_complete_that_lost_a_race_on_its_instance_is_sent_again() -> None:
+    """Two nodes or a timer firing beside a worker: the engine refuses one commit with OptimisticLockingException;
+    the worker sends it again instead of leaving the task locked until its lock expires (and running it twice)."""
+    answers = [
+        httpx.Response(500, json={"type": "OptimisticLockingException", "message": "ENGINE-03005 ... concurrently"}),
+        httpx.Response(204),
+    ]
+    calls: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return answers.pop(0)
+
+    worker = ExternalTaskWorker(WorkerConfig("http://engine/engine-rest", "w", "w"), {})
+    task = ExternalTask(id="t-1", topic="lapor-status", process_instance_id="p", activity_id="A")
+    async with httpx.AsyncClient(base_url="http://engine/engine-rest", transport=httpx.MockTransport(engine)) as http:
+        assert await worker._report(http, task, "complete", {}, "completed") == "completed"
+    assert calls == ["/engine-rest/external-task/t-1/complete"] * 2
+
+
+async def test_any_other_refusal_is_not_retried() -> None:
+    calls: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(404, json={"type": "NotFoundException", "message": "gone"})
+
+    worker = ExternalTaskWorker(WorkerConfig("http://engine/engine-rest", "w", "w"), {})
+    task = ExternalTask(id="t-1", topic="lapor-status", process_instance_id="p", activity_id="A")
+    async with httpx.AsyncClient(base_url="http://engine/engine-rest", transport=httpx.MockTransport(engine)) as http:
+        assert await worker._report(http, task, "complete", {}, "completed") == "lost"
+    assert len(calls) == 1

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 import workers.deps
-from lapor.deadlines import calendar_from
+from lapor.deadlines import default_calendar
 from lapor.models import Report, Reporter, ReportStatus
 from lapor.national import NationalAdapter, RecordOnlyAdapter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
@@ -94,7 +94,7 @@ def installed(db_engine: Engine, tmp_path: Path) -> Iterator[Installed]:
     deps = Deps(
         settings=settings,
         db=db_engine,
-        calendar=calendar_from(settings),
+        calendar=default_calendar(settings),
         email=email,
         sms=sms,
         national=RecordOnlyAdapter(),

@@ -11,8 +11,26 @@ import org.springframework.context.annotation.Bean;
 @SpringBootApplication
 public class LaporEngineApplication {
 
+  static final String DEFAULT_ADMIN_PASSWORD = "admin";
+
   public static void main(String[] args) {
+    String refusal = refusal(System.getenv());
+    if (refusal != null) {
+      System.err.println(refusal);
+      System.exit(2);
+    }
     SpringApplication.run(LaporEngineApplication.class, args);
+  }
+
+  /** Production never starts with the default administrator password (application.yaml's fallback). */
+  static String refusal(java.util.Map<String, String> env) {
+    String password = env.getOrDefault("LAPOR_ENGINE_ADMIN_PASSWORD", "");
+    boolean production = "production".equalsIgnoreCase(env.getOrDefault("LAPOR_ENVIRONMENT", ""));
+    if (production && (password.isBlank() || DEFAULT_ADMIN_PASSWORD.equals(password))) {
+      return "LAPOR_ENVIRONMENT=production refuses the default administrator password: "
+          + "set LAPOR_ENGINE_ADMIN_PASSWORD to the administrator's own password.";
+    }
+    return null;
   }
 
   /** The REST API is open by default; no property closes it, so every call must log in with HTTP Basic. */

@@ -1,0 +1,116 @@
+"""`python -m bench [--quick] [--month N] [--no-tuning] [--out docs/benchmarks.md]`: the local stack (one engine
+node on PostgreSQL, the API, two worker processes), every figure measured side by side in one run, printed as a
+table and written to docs/benchmarks.md with the command, the machine, the date and the load average."""
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.loads import Figure, engine_alone, footprint, intake, tracking
+from bench.month import simulate
+from bench.tuning import basic_auth_cost, restart_knobs, worker_knobs
+from faults.stack import Stack, load_average
+from lapor.logging import configure_logging
+from lapor.settings import ROOT
+
+
+@dataclass(frozen=True)
+class Size:
+    instances: int
+    reports: int
+    tracking_seconds: float
+    month: int
+    tuning_instances: int
+    timers: int
+
+
+SIZES = {"quick": Size(100, 60, 10, 50, 60, 60), "full": Size(500, 200, 20, 1000, 200, 200)}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    return f"{os.cpu_count()} cores ({cpu}), {memory} MiB RAM, {platform.system()} {platform.release()}"
+
+
+def run(size: Size, *, tuning: bool) -> list[tuple[str, list[Figure]]]:
+    sections: list[tuple[str, list[Figure]]] = []
+    with Stack(nodes=1, workers=2, engine_env={}) as stack:  # the JIT at full strength: figures, not starts
+        time.sleep(5)
+        idle = footprint(stack)
+        alone = engine_alone(stack, "baseline", instances=size.instances)
+        result = intake(stack, reports=size.reports)
+        ratio = Figure("intake / engine alone", result.rate.value / alone.value, "ratio", note="goal >= 0.5")
+        sections.append(("Throughput", [alone, result.rate, result.p50, result.p95, ratio]))
+        reads = tracking(stack, result.tracking_ids, seconds=size.tracking_seconds)
+        tracked, plain = reads[0].value, reads[2].value
+        reads.append(Figure("tracking / plain", tracked / plain, "ratio", note="goal >= 0.5, p99 <= 50 ms"))
+        sections.append(("Tracking reads", reads))
+        sections.append(("Footprint", [*idle, *footprint(stack, result.peak_rss)[1:]]))
+        sections.append(("Simulated month", simulate(stack, reports=size.month)))
+        if tuning:
+            knobs = [*worker_knobs(stack, instances=size.tuning_instances), *basic_auth_cost(stack)]
+            knobs += restart_knobs(stack, instances=size.tuning_instances, timers=size.timers)
+            sections.append(("Tuning (before/after)", knobs))
+    shutil.rmtree(stack.work_dir, ignore_errors=True)  # every figure is in the table; the logs go with the stack
+    return sections
+
+
+def table(sections: list[tuple[str, list[Figure]]]) -> str:
+    lines = ["| figure | value | unit | load (1/5/15 min) | note |", "| --- | ---: | --- | --- | --- |"]
+    for title, figures in sections:
+        lines.append(f"| **{title}** | | | | |")
+        lines += [f"| {f.name} | {f.value:.1f} | {f.unit} | {f.load} | {f.note} |" for f in figures]
+    return "\n".join(lines)
+
+
+def write(out: Path, command: str, text: str, started: str, load_before: str) -> None:
+    intro = (
+        "Measured by `bench/` on the local stack without Docker: one Operaton node on PostgreSQL, the API (uvicorn, "
+        "one process) with its outbox dispatcher, two worker processes, the application database on a private "
+        "PostgreSQL; the load generator runs on the same machine. Every figure carries the load average when it "
+        "was taken: on a shared machine the figures are lower bounds, re-measure with the command below. "
+        "docs/scaling.md reads them."
+    )
+    out.write_text(
+        f"# Benchmarks\n\n{textwrap.fill(intro, width=116)}\n\n"
+        f"- command: `{command}`\n- machine: {machine()}\n- date: {started}\n- load before the run: {load_before}\n\n"
+        f"{text}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", "WARNING"))
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small counts (a few minutes)")
+    parser.add_argument("--month", type=int, help="reports in the simulated month (default 1000, quick 50)")
+    parser.add_argument("--no-tuning", action="store_true", help="skip the before/after knobs")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    size = SIZES["quick" if args.quick else "full"]
+    if args.month:
+        size = Size(**{**size.__dict__, "month": args.month})
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = load_average()
+    sections = run(size, tuning=not args.no_tuning)
+    text = table(sections)
+    print(text)
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    write(args.out, command.strip(), text, started, load_before)
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

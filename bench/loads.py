@@ -1,0 +1,303 @@
+"""The measured loads: engine alone with no-op workers, intake through the API, tracking reads, footprint."""
+
+import asyncio
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from faults.probes import VERIFY_TASK, submit
+from faults.stack import Service, Stack, load_average, rss_mb, wait_for
+from lapor.db import make_engine, session_scope
+from lapor.models import Report
+from lapor.process import EngineClient, ExternalTaskWorker, WorkerConfig
+from lapor.process.tasks import ExternalTask
+from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
+from lapor.vocabulary import PROCESS_ID, Deadline, Topic
+
+
+@dataclass
+class Figure:
+    """One measured figure, with the machine's load average when it was taken."""
+
+    name: str
+    value: float
+    unit: str
+    load: str = field(default_factory=load_average)
+    note: str = ""
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# -- no-op workers: every topic answered at once with what the model needs to go on -----------------------------
+def _noop_deadline(task: ExternalTask) -> dict[str, Any]:
+    deadline = Deadline.from_code(task.prop("sla"))
+    now = datetime.now(UTC)
+    variables: dict[str, Any] = {deadline.due_variable: now + timedelta(days=3), "reportSummaryUrl": ""}
+    if deadline.reminder_variable:
+        variables[deadline.reminder_variable] = now + timedelta(days=2)
+    return variables
+
+
+def _noop(task: ExternalTask) -> None:
+    return None
+
+
+NOOP_HANDLERS: dict[str, Callable[[ExternalTask], Mapping[str, Any] | None]] = {str(topic): _noop for topic in Topic}
+NOOP_HANDLERS[str(Topic.DEADLINE)] = _noop_deadline
+NOOP_HANDLERS[str(Topic.AUTO_COMPLETE)] = lambda task: {"autoCompleted": True}
+
+
+@contextmanager
+def noop_workers(rest_url: str, *, loops: int = 1, max_tasks: int = 10) -> Iterator[None]:
+    """`loops` external-task loops (each its own worker id) in a thread of this process, answering at once."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def work() -> None:
+        config = WorkerConfig(rest_url, WORKERS_ACCOUNT, WORKERS_ACCOUNT, max_tasks=max_tasks, long_poll_ms=2000)
+        await asyncio.gather(*(ExternalTaskWorker(config, NOOP_HANDLERS).run(stop) for _ in range(loops)))
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(work(),), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+
+
+def process_variables(key: str) -> dict[str, Any]:
+    """What lapor.reports.process_variables sends for a located web report."""
+    return {
+        "trackingId": key,
+        "channel": "web",
+        "reportType": "pengaduan",
+        "category": "JALAN",
+        "kecamatanCode": "61.71.01",
+        "kelurahanCode": "61.71.01.1002",
+        "anonymous": False,
+        "confidential": False,
+        "photoCount": 1,
+        "reportSummaryUrl": "",
+    }
+
+
+def verification_tasks(admin: EngineClient, key_prefix: str) -> int:
+    answer = admin.request(
+        "GET",
+        "/task/count",
+        params={"taskDefinitionKey": VERIFY_TASK, "processInstanceBusinessKeyLike": f"{key_prefix}%"},
+    )
+    return int(answer["count"])
+
+
+def engine_alone(
+    stack: Stack,
+    label: str,
+    *,
+    instances: int,
+    concurrency: int = 16,
+    loops: int = 1,
+    max_tasks: int = 10,
+    keep_alive: bool = True,
+) -> Figure:
+    """Instances of lapor-pengaduan started over REST (as svc-api) until each waits at verification, per second."""
+    assert stack.admin is not None
+    admin = stack.admin
+    prefix = f"BENCH-{label}-{time.monotonic_ns()}-"
+    limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
+    transport = httpx.HTTPTransport(limits=limits)
+    stack.pause_workers()
+    try:
+        with (
+            noop_workers(stack.rest_url(0), loops=loops, max_tasks=max_tasks),
+            EngineClient(stack.rest_url(0), user=API_ACCOUNT, password=API_ACCOUNT, transport=transport) as api,
+        ):
+            started = time.perf_counter()
+            with ThreadPoolExecutor(concurrency) as pool:
+                keys = [f"{prefix}{i}" for i in range(instances)]
+                list(pool.map(lambda k: api.start(PROCESS_ID, business_key=k, variables=process_variables(k)), keys))
+            wait_for(
+                lambda: verification_tasks(admin, prefix) >= instances,
+                within=600,
+                interval=0.1,
+                what=f"{instances} instances at verification",
+            )
+            seconds = time.perf_counter() - started
+    finally:
+        stack.resume_workers()
+    note = f"{instances} instances, {concurrency} starting, {loops} loop(s) x maxTasks {max_tasks}"
+    return Figure(f"engine alone ({label})", instances / seconds, "instances/s", note=note)
+
+
+@dataclass
+class IntakeResult:
+    rate: Figure
+    p50: Figure
+    p95: Figure
+    tracking_ids: list[str]
+    peak_rss: dict[str, float]
+
+
+class RssSampler:
+    """The highest RSS of each of the stack's processes while it runs (sampled twice a second)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for name, pid in self.stack.processes().items():
+                self.peak[name] = max(self.peak.get(name, 0.0), rss_mb(pid))
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def intake(stack: Stack, *, reports: int, concurrency: int = 8, first_number: int = 100_000) -> IntakeResult:
+    """Staff-intake submissions with a photo through the API until each verification task is open in the engine."""
+    assert stack.admin is not None and stack.app_db is not None
+    admin = stack.admin
+    db = make_engine(stack.app_db.url)
+    submitted: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            with session_scope(db) as session:
+                pending = [t for t in submitted if t not in seen]
+                rows = session.execute(
+                    select(Report.tracking_id, Report.process_instance_id).where(Report.tracking_id.in_(pending))
+                ).all()
+            ids = {str(pid): str(tid) for tid, pid in rows if pid}
+            for chunk in [list(ids)[i : i + 100] for i in range(0, len(ids), 100)]:
+                tasks = admin.tasks(processInstanceIdIn=",".join(chunk), taskDefinitionKey=VERIFY_TASK)
+                now = time.perf_counter()
+                for task in tasks:
+                    seen.setdefault(ids[str(task["processInstanceId"])], now)
+            if len(submitted) == reports and len(seen) >= reports:
+                done.set()
+            time.sleep(0.2)
+
+    with RssSampler(stack) as sampler, httpx.Client(base_url=stack.api_url, timeout=60) as client:
+        poller = threading.Thread(target=poll, daemon=True)
+        started = time.perf_counter()
+
+        def one(number: int) -> None:
+            sent = time.perf_counter()
+            answer = submit(client, number)
+            if answer.tracking_id is None:
+                print(f"intake: HTTP {answer.status}", file=sys.stderr)
+                return
+            submitted[answer.tracking_id] = sent
+
+        poller.start()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(first_number, first_number + reports)))
+        done.wait(timeout=600)
+        done.set()
+        poller.join(timeout=10)
+    db.dispose()
+    latencies = [seen[t] - submitted[t] for t in seen]
+    seconds = max(seen.values()) - started if seen else float("nan")
+    note = f"{len(seen)}/{reports} reports, {concurrency} clients, 1 photo each; latency to the open task"
+    return IntakeResult(
+        Figure("intake through the API", len(seen) / seconds, "reports/s", note=note),
+        Figure("intake latency p50", percentile(latencies, 0.5) * 1000, "ms"),
+        Figure("intake latency p95", percentile(latencies, 0.95) * 1000, "ms"),
+        list(seen),
+        sampler.peak,
+    )
+
+
+async def _hammer(base_url: str, paths: list[str], *, clients: int, seconds: float) -> tuple[int, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=clients)) as c:
+
+        async def client(offset: int) -> None:
+            nonlocal errors
+            index = offset
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                response = await c.get(paths[index % len(paths)])
+                latencies.append(time.perf_counter() - sent)
+                errors += response.status_code != 200
+                index += clients
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+    return len(latencies), latencies, errors
+
+
+def plain_service(stack: Stack) -> Service:
+    """bench.plain on the stack's spare port, on the application database, like the API."""
+    env = stack.api.env if stack.api else {}
+    port = stack.ports["spare"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bench.plain:create_app", "--host", "127.0.0.1"]
+    service = Service("plain", [*command, "--port", str(port), "--log-level", "warning"], env, stack.work_dir / "p.log")
+    service.start()
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/docs", timeout=2).status_code == 200, within=30, what="plain")
+    return service
+
+
+def tracking(stack: Stack, tracking_ids: list[str], *, clients: int = 20, seconds: float = 15) -> list[Figure]:
+    """GET /reports/{id} of the API against bench.plain reading one row; req/s and p99 each, at `clients`."""
+    plain = plain_service(stack)
+    plain_url = f"http://127.0.0.1:{stack.ports['spare']}"
+    figures: list[Figure] = []
+    try:
+        targets = {
+            "tracking GET /reports/{id}": (stack.api_url, [f"/reports/{t}" for t in tracking_ids]),
+            "plain FastAPI one-row read": (
+                plain_url,
+                [f"/plain/{t}" for t in tracking_ids],
+            ),
+        }
+        for name, (base, paths) in targets.items():
+            asyncio.run(_hammer(base, paths[:5], clients=clients, seconds=2))  # warm-up
+            count, latencies, errors = asyncio.run(_hammer(base, paths, clients=clients, seconds=seconds))
+            note = f"{clients} clients for {seconds:.0f} s, {errors} non-200"
+            figures.append(Figure(name, count / seconds, "req/s", note=note))
+            figures.append(Figure(f"{name} p99", percentile(latencies, 0.99) * 1000, "ms", note=note))
+    finally:
+        plain.stop()
+    return figures
+
+
+def footprint(stack: Stack, peak: Mapping[str, float] | None = None) -> list[Figure]:
+    """RSS of every process of the stack now (idle), and the peak seen under load if given."""
+    now = {name: rss_mb(pid) for name, pid in stack.processes().items()}
+    figures = [Figure("memory idle (PSS), whole stack", sum(now.values()), "MiB", note=_parts(now))]
+    if peak:
+        figures.append(
+            Figure("memory under intake load (peak PSS), whole stack", sum(peak.values()), "MiB", note=_parts(peak))
+        )
+    return figures
+
+
+def _parts(values: Mapping[str, float]) -> str:
+    return ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(values.items()))

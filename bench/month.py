@@ -1,0 +1,168 @@
+"""A simulated month: reports through every path of lapor-pengaduan, staff tasks completed over REST and timers
+fired through the job API (the engine clock cannot be moved from outside), with the real workers and the API."""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from bench.loads import Figure
+from faults.probes import submit
+from faults.stack import Stack, wait_for
+from lapor.db import make_engine, session_scope
+from lapor.models import Report
+from lapor.process import EngineClient, EngineError
+
+# (share of a month's reports, name, steps): ("task", element, variables) completes a user task, ("timer", element)
+# fires a timer, ("end", element) waits until the instance passed it.
+Step = tuple[Any, ...]
+VERIFIED = ("task", "VerifyReportTask", {"verificationResult": "lengkap", "verificationNote": ""})
+FOLLOW_UP: list[Step] = [
+    ("task", "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""}),
+    ("task", "OpdResponseTask", {"opdDecision": "tanggapi", "responseText": "Tim akan menambal jalan."}),
+    ("task", "OpdCompletionTask", {"completionText": "Jalan sudah ditambal.", "proofPhotoId": "foto-1"}),
+    ("task", "DocumentCompletionTask", {"documented": True, "documentationNote": "OK"}),
+    ("timer", "ConfirmationDeadlineTimer"),
+    ("end", "FollowUpAutoCompletedEndEvent"),
+]
+PATHS: list[tuple[int, str, list[Step]]] = [
+    (55, "completed, no answer from the reporter", [VERIFIED, *FOLLOW_UP]),
+    (
+        15,
+        "verification late: reminder and escalation, then completed",
+        [("timer", "VerificationReminderTimer"), ("timer", "VerificationDeadlineTimer"), VERIFIED, *FOLLOW_UP],
+    ),
+    (
+        10,
+        "incomplete, never supplemented: closed",
+        [
+            ("task", "VerifyReportTask", {"verificationResult": "tidak_lengkap", "verificationNote": "Foto buram"}),
+            ("timer", "SupplementDeadlineTimer"),
+            ("end", "ReportClosedEndEvent"),
+        ],
+    ),
+    (
+        10,
+        "not the city's: returned to Admin Pusat",
+        [
+            ("task", "VerifyReportTask", {"verificationResult": "bukan_kewenangan", "verificationNote": "Jalan tol"}),
+            ("end", "ReturnedToNationalEndEvent"),
+        ],
+    ),
+    (
+        10,
+        "OPD late: reminders and escalations on response and completion",
+        [
+            VERIFIED,
+            FOLLOW_UP[0],
+            ("timer", "ResponseReminderTimer"),
+            ("timer", "ResponseDeadlineTimer"),
+            FOLLOW_UP[1],
+            ("timer", "CompletionReminderTimer"),
+            ("timer", "CompletionDeadlineTimer"),
+            *FOLLOW_UP[2:],
+        ],
+    ),
+]
+
+
+def _instance(stack: Stack, tracking_id: str) -> str:
+    assert stack.app_db is not None
+    db = make_engine(stack.app_db.url)
+    try:
+
+        def probe() -> str | None:
+            with session_scope(db) as session:
+                report = session.query(Report).filter(Report.tracking_id == tracking_id).one()
+                return report.process_instance_id
+
+        return str(wait_for(probe, within=120, interval=0.3, what=f"the instance of {tracking_id}"))
+    finally:
+        db.dispose()
+
+
+def _retrying(call: Callable[[], None]) -> None:
+    """As a person in Tasklist would: a worker finished a task of the same instance at that moment, so again."""
+    for attempt in range(10):
+        try:
+            call()
+            return
+        except EngineError as err:
+            if "concurrently" not in str(err) or attempt == 9:
+                raise
+            time.sleep(0.2)
+
+
+def _step(admin: EngineClient, instance: str, step: Step) -> None:
+    kind, element = step[0], step[1]
+    if kind == "task":
+        task = wait_for(
+            lambda: next(iter(admin.tasks(processInstanceId=instance, taskDefinitionKey=element)), None),
+            within=120,
+            interval=0.2,
+            what=element,
+        )
+        _retrying(lambda: admin.complete_task(task["id"], step[2]))
+    elif kind == "timer":
+        job = wait_for(
+            lambda: next(iter(admin.jobs(processInstanceId=instance, activityId=element)), None),
+            within=120,
+            interval=0.2,
+            what=element,
+        )
+        _retrying(lambda: admin.execute_job(job["id"]))
+    else:
+        wait_for(
+            lambda: any(a.get("endTime") for a in admin.activities(instance, activity_id=element)),
+            within=120,
+            interval=0.3,
+            what=element,
+        )
+
+
+def simulate(stack: Stack, *, reports: int, concurrency: int = 8, first_number: int = 500_000) -> list[Figure]:
+    """`reports` reports, split over PATHS by share; wall time, reports finished, external tasks per second."""
+    assert stack.admin is not None
+    admin = stack.admin
+    plan: list[list[Step]] = []
+    for share, _name, steps in PATHS:
+        plan += [steps] * round(reports * share / 100)
+    plan = (plan + [PATHS[0][2]] * reports)[:reports]
+    tasks_before = int(admin.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
+    outcomes: Counter[str] = Counter()
+    started = time.perf_counter()
+
+    def one(index: int) -> None:
+        try:
+            with httpx.Client(base_url=stack.api_url, timeout=60) as client:
+                answer = submit(client, first_number + index)
+            if answer.tracking_id is None:
+                raise RuntimeError(f"HTTP {answer.status}")
+            instance = _instance(stack, answer.tracking_id)
+            for step in plan[index]:
+                _step(admin, instance, step)
+            outcomes["finished"] += 1
+        except Exception as err:  # one report stuck is a figure, not the end of the month
+            outcomes[f"failed: {type(err).__name__}: {str(err)[:80]}"] += 1
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(len(plan))))
+    seconds = time.perf_counter() - started
+    tasks_after = int(admin.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
+    external = tasks_after - tasks_before
+    failed = "; ".join(f"{count}x {what}" for what, count in outcomes.items() if what != "finished")
+    note = f"{outcomes['finished']}/{reports} reports finished their path, {concurrency} at a time" + (
+        f"; {failed}" if failed else ""
+    )
+    return [
+        Figure("simulated month: wall time", seconds, "s", note=note),
+        Figure("simulated month: external tasks", external / seconds, "tasks/s", note=f"{external} tasks completed"),
+        Figure("simulated month: reports", outcomes["finished"] / seconds, "reports/s", note=_path_names()),
+    ]
+
+
+def _path_names() -> str:
+    return "; ".join(f"{share}% {name}" for share, name, _ in PATHS)

@@ -1,0 +1,7 @@
+// LAPOR! Pontianak: Indonesian is the only locale offered, so every browser gets it whatever its language. id.json
+// holds every label of the app (English where not yet translated), so no label ever shows as a raw key. Dates are
+// shown in the browser's time zone (Asia/Pontianak on the city's computers; the footer names it).
+export default {
+  app: {name: 'Cockpit', vendor: 'LAPOR! Pontianak'},
+  locales: {availableLocales: ['id'], fallbackLocale: 'id'}
+};

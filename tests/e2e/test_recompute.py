@@ -1,0 +1,144 @@
+"""A calendar change on the real engine: a new day off moves a running report's timers, Tasklist due date, process
+variables and tracking deadline; a second run moves nothing; staff can do the same over the API."""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.main import create_app
+from lapor import recompute
+from lapor.db import session_scope
+from lapor.deadlines import compute_sla, sla_from
+from lapor.models import DeadlineStart
+from lapor.process import EngineClient
+from lapor.process.codec import parse_date
+from lapor.vocabulary import Deadline
+from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
+from tests.conftest import ADMIN, eventually
+from tests.e2e.conftest import Submitted, open_task, report_row, submit, timer_job
+from workers.deps import Deps
+
+pytestmark = pytest.mark.engine
+STAFF_TOKEN = "staff-token-for-recompute"
+
+
+def next_working_day(calendar: WorkingCalendar, after: date) -> date:
+    day = after + timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def where_deadlines_are(operaton: EngineClient, instance: Submitted, task_id: str) -> dict[str, Any]:
+    """Every place a verification deadline lives on the engine."""
+    reminder = timer_job(operaton, instance, "VerificationReminderTimer")
+    escalation = timer_job(operaton, instance, "VerificationDeadlineTimer")
+    variables = operaton.variables(instance.process_instance_id)
+    return {
+        "reminder_timer": parse_date(reminder["dueDate"]) if reminder else None,
+        "deadline_timer": parse_date(escalation["dueDate"]) if escalation else None,
+        "task_due": parse_date(operaton.task(task_id)["due"]),
+        "verificationDueAt": variables["verificationDueAt"],
+        "verificationReminderAt": variables["verificationReminderAt"],
+    }
+
+
+async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    instance = await submit(lapor_process, worker_deps)
+    task = await open_task(operaton, instance, "VerifyReportTask")
+    await eventually(lambda: timer_job(operaton, instance, "VerificationReminderTimer"))
+    with session_scope(worker_deps.db) as session:
+        report = report_row(worker_deps, instance)
+        start = session.scalar(
+            select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "verification")
+        )
+        assert start is not None and start.days == worker_deps.settings.verification_working_days
+        started_at = start.started_at
+    usual = worker_deps.calendar
+    before = where_deadlines_are(operaton, instance, task["id"])
+    assert before["deadline_timer"] == before["task_due"] == before["verificationDueAt"] == report.verification_due_at
+
+    # The government announces a cuti bersama on the first working day of the report's verification.
+    day_off = next_working_day(usual, started_at.astimezone(PONTIANAK_TZ).date())
+    changed = WorkingCalendar(usual.extra_days_off | {day_off}, extra_working_days=usual.extra_working_days)
+    sla = sla_from(Deadline.VERIFICATION, started_at, worker_deps.settings)
+    wanted = compute_sla(sla, changed)
+    assert wanted["verificationDueAt"] > before["verificationDueAt"]  # one working day later
+
+    try:
+        first = recompute.recompute(engine=operaton, db=worker_deps.db, calendar=changed)
+        ours = {(m.target, m.name): m for m in first.moves if m.tracking_id == instance.tracking_id}
+        assert set(ours) == {
+            ("variable", "verificationDueAt"),
+            ("variable", "verificationReminderAt"),
+            ("timer", "VerificationReminderTimer"),
+            ("timer", "VerificationDeadlineTimer"),
+            ("task", "VerifyReportTask"),
+            ("tracking", "verification_due_at"),
+        }
+        assert ours[("timer", "VerificationDeadlineTimer")].before == before["deadline_timer"]
+        after = where_deadlines_are(operaton, instance, task["id"])
+        assert after == {
+            "reminder_timer": wanted["verificationReminderAt"],
+            "deadline_timer": wanted["verificationDueAt"],
+            "task_due": wanted["verificationDueAt"],
+            "verificationDueAt": wanted["verificationDueAt"],
+            "verificationReminderAt": wanted["verificationReminderAt"],
+        }
+        assert report_row(worker_deps, instance).verification_due_at == wanted["verificationDueAt"]
+        assert operaton.task(task["id"])["name"] == task["name"]  # the rest of the task is as it was
+
+        second = recompute.recompute(engine=operaton, db=worker_deps.db, calendar=changed)
+        assert [m for m in second.moves if m.tracking_id == instance.tracking_id] == []
+        assert second.reports >= 1 and not second.failed
+    finally:
+        # Back to the usual calendar, for the reports of the other tests.
+        recompute.recompute(engine=operaton, db=worker_deps.db, calendar=usual)
+    assert where_deadlines_are(operaton, instance, task["id"]) == before
+
+
+async def test_staff_recompute_over_the_api(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    instance = await submit(lapor_process, worker_deps)
+    await open_task(operaton, instance, "VerifyReportTask")
+    await eventually(lambda: timer_job(operaton, instance, "VerificationDeadlineTimer"))
+    due = report_row(worker_deps, instance).verification_due_at
+    assert due is not None
+    day_off = next_working_day(worker_deps.calendar, datetime.now(UTC).astimezone(PONTIANAK_TZ).date())
+    settings = worker_deps.settings.model_copy(
+        update={
+            "engine_url": operaton.base_url,
+            "engine_admin_user": ADMIN[0],
+            "engine_admin_password": ADMIN[1],
+            "staff_api_tokens": STAFF_TOKEN,
+            "extra_days_off": ",".join(sorted({*worker_deps.settings.extra_days_off.split(","), day_off.isoformat()})),
+        }
+    )
+    app = create_app(settings, db=worker_deps.db, run_dispatcher=False)
+    try:
+        with TestClient(app) as client:
+            assert client.post("/staff/deadlines/recompute").status_code == 401
+            dry = client.post(
+                "/staff/deadlines/recompute",
+                params={"dry_run": "true"},
+                headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
+            )
+            assert dry.status_code == 200, dry.text
+            assert dry.json()["applied"] is False
+            assert any(m["tracking_id"] == instance.tracking_id for m in dry.json()["moves"])
+            assert report_row(worker_deps, instance).verification_due_at == due  # a dry run moves nothing
+
+            done = client.post("/staff/deadlines/recompute", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+            assert done.status_code == 200, done.text
+            moved = [m for m in done.json()["moves"] if m["tracking_id"] == instance.tracking_id]
+            assert {m["target"] for m in moved} == {"variable", "timer", "task", "tracking"}
+            assert report_row(worker_deps, instance).verification_due_at > due
+    finally:
+        recompute.recompute(engine=operaton, db=worker_deps.db, calendar=worker_deps.calendar)
+    assert report_row(worker_deps, instance).verification_due_at == due

@@ -1,0 +1,132 @@
+"""Tasklist and Cockpit in a real browser, in Bahasa Indonesia, on the real engine with the real workers: each role
+sees and does exactly its own work. Screenshots: tests/webapps/screenshots/<test>/."""
+
+import asyncio
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from engine import LocalEngine
+from lapor.models import ReportStatus
+from lapor.process import EngineAuthError, EngineClient
+from tests.conftest import eventually, login
+from tests.e2e.conftest import complete_task, email_channel_to, open_task, status_becomes, submit
+from tests.e2e.test_lapor_process import opd_messages
+from tests.e2e.test_process_operations import skip_backoff_until_incident
+from tests.webapps.conftest import Browser
+from workers.deps import Deps
+
+pytestmark = pytest.mark.engine
+
+
+def claim_if_needed(browser: Browser) -> None:
+    if "Ambil" in browser.text():  # a candidate claims the task before the form can be submitted
+        browser.click_text("Ambil")
+        browser.wait_text("Selesaikan")
+
+
+async def test_the_pupr_liaison_completes_its_task_in_tasklist(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    report = await submit(lapor_process, worker_deps, category="JALAN")
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": "Segera"})
+    task = await open_task(operaton, report, "OpdResponseTask")
+
+    await asyncio.to_thread(browser.login, "tasklist", "opd-pupr")
+    browser.wait_text("Tugas OPD saya")
+    browser.wait_text("Tanggapan OPD")
+    browser.shot("tasklist-opd-pupr")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)  # the form shows the report
+    claim_if_needed(browser)
+    browser.click_text("Tanggapi dan tindak lanjuti", css="label")
+    browser.driver.find_element(By.CSS_SELECTOR, "textarea[name=responseText], textarea").send_keys(
+        "Tim PUPR menambal jalan minggu ini."
+    )
+    browser.shot("tanggapan-opd-filled")
+    browser.click_text("Selesaikan", css="button")
+
+    await status_becomes(worker_deps, report, ReportStatus.PROSES)
+    assert ("tanggapan", "Tim PUPR menambal jalan minggu ini.") in [
+        (kind, text) for kind, text in opd_messages(worker_deps, report)
+    ] or any("Tim PUPR" in text for _, text in opd_messages(worker_deps, report))
+    browser.shot("after-complete")
+
+
+async def test_another_opd_sees_no_task_and_cannot_open_puprs(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    report = await submit(lapor_process, worker_deps, category="JALAN")
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
+    task = await open_task(operaton, report, "OpdResponseTask")
+    for leftover in operaton.tasks(candidateGroup="opd-dlh"):  # DLH's own reports of earlier tests: a clean slate
+        operaton.cancel(leftover["processInstanceId"])
+
+    await asyncio.to_thread(browser.login, "tasklist", "opd-dlh")
+    browser.wait_text("Tugas OPD saya")
+    browser.wait_text("Tidak ada tugas yang sesuai dengan filter.")
+    browser.shot("tasklist-opd-dlh-empty")
+    with login(engine, "opd-dlh") as dlh:
+        assert dlh.tasks() == []
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, "Tugas tidak ada atau Anda tidak berhak membukanya", timeout=30)
+    assert report.tracking_id not in browser.text()
+    browser.shot("tasklist-opd-dlh-pupr-task")
+
+
+async def test_admin_pengaduan_verifies_a_report_in_tasklist(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    report = await submit(lapor_process, worker_deps, category="SAMPAH")
+    task = await open_task(operaton, report, "VerifyReportTask")
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    browser.wait_text("Verifikasi")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    claim_if_needed(browser)
+    browser.click_text("Lengkap dan kewenangan Pemkot", css="label")
+    browser.shot("verifikasi-filled")
+    browser.click_text("Selesaikan", css="button")
+
+    dispatch = await open_task(operaton, report, "DispatchReportTask")  # verified: on to disposition
+    assert operaton.variables(report.process_instance_id)["verificationResult"] == "lengkap"
+    assert dispatch["candidateGroups"] == ["admin-pengaduan", "analis", "kepala-bidang"]
+
+
+async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    healthy = worker_deps.email
+    worker_deps.email = email_channel_to(9)  # nothing listens on port 9: the notification fails
+    try:
+        report = await submit(lapor_process, worker_deps)
+        incident = await skip_backoff_until_incident(operaton, report)
+    finally:
+        worker_deps.email = healthy
+
+    await asyncio.to_thread(browser.login, "cockpit", "koordinator")
+    browser.wait_text("Insiden terbuka")  # the dashboard, in Bahasa Indonesia
+    browser.shot("cockpit-dashboard")
+    await asyncio.to_thread(
+        browser.open, "cockpit", f"#/process-instance/{report.process_instance_id}/runtime?tab=incidents-tab"
+    )
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    browser.wait_text("NotificationDeliveryError", timeout=30)
+    browser.shot("cockpit-incident")
+    retry = browser.wait_for("a[ng-click^='openExternalTaskRetryDialog']")
+    retry.click()
+    browser.click_text("Coba lagi", css="button")
+    browser.wait_text("Jumlah percobaan ulang berhasil ditambah", timeout=30)
+    browser.shot("cockpit-retried")
+    await open_task(operaton, report, "VerifyReportTask")  # the notification went out on the retry
+    assert not operaton.incidents(processInstanceId=report.process_instance_id)
+    assert incident["incidentType"] == "failedExternalTask"
+
+    with login(engine, "koordinator") as koordinator:
+        with pytest.raises(EngineAuthError) as refused:
+            koordinator.cancel(report.process_instance_id)
+        assert refused.value.status_code == 403
+    await eventually(lambda: operaton.running_instances("lapor-pengaduan", business_key=report.tracking_id))
