@@ -1,4 +1,4 @@
-"""engine ids as strings: Operaton's process instance and external task ids are text, not Zeebe's numeric keys
+"""engine ids as strings: Operaton's process instance and external task ids are text, not numeric keys
 
 Revision ID: 0003
 Revises: 0002
@@ -57,7 +57,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _foreign_keys_off_on_sqlite()  # first: the updates below begin the transaction
-    # Operaton's ids are not numbers: they cannot go back into a Zeebe key column, so they are dropped.
+    # Operaton's ids are not numbers: they cannot go back into the old numeric key column, so they are dropped.
     postgresql = op.get_context().dialect.name == "postgresql"
     not_a_number = "!~ '^[0-9]+$'" if postgresql else "GLOB '*[^0-9]*'"
     op.execute(f"UPDATE reports SET process_instance_id = NULL WHERE process_instance_id {not_a_number}")  # noqa: S608
