@@ -1,12 +1,14 @@
 """Typed API errors and the one handler that turns every error into `{"error": {"code", "message", "details"}}`."""
 
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -202,6 +204,27 @@ def _is_open311(request: Request) -> bool:
     return request.url.path.startswith("/open311/")
 
 
+XML_MEDIA_TYPE = "text/xml; charset=utf-8"
+# Characters XML 1.0 cannot carry even escaped (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text for an XML element; ElementTree escapes markup, this drops what XML cannot hold at all."""
+    return _NOT_XML.sub("", value)
+
+
+def _open311_xml(content: list[dict[str, Any]], status_code: int, headers: dict[str, str] | None) -> Response:
+    """GeoReport v2's XML errors: <errors><error><code/><description/></error></errors>."""
+    root = ET.Element("errors")
+    for entry in content:
+        error = ET.SubElement(root, "error")
+        ET.SubElement(error, "code").text = str(entry["code"])
+        ET.SubElement(error, "description").text = xml_text(str(entry["description"]))
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, status_code=status_code, headers=headers, media_type=XML_MEDIA_TYPE)
+
+
 def error_response(
     request: Request,
     status_code: int,
@@ -209,7 +232,7 @@ def error_response(
     message: str,
     details: Any = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> Response:
     if _is_open311(request):
         # GeoReport v2 clients expect a list of {code, description}, and 400 for input they got wrong.
         if status_code == 422:
@@ -219,6 +242,8 @@ def error_response(
             {"code": status_code, "description": f"{_open311_field(d['field'])}: {d.get('message', message)}"}
             for d in fields
         ] or [{"code": status_code, "description": message}]
+        if request.url.path.endswith(".xml"):
+            return _open311_xml(content, status_code, headers)
     else:
         content = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(content, status_code=status_code, headers=headers)
@@ -285,16 +310,16 @@ def install_error_handlers(app: FastAPI) -> None:
     """One rendering for typed errors, validation errors, framework HTTP errors and crashes."""
 
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
         return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
         return error_response(request, 422, "validation_error", "Data yang dikirim tidak valid.", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
             # Starlette names only the first route's methods; a path may have several routes (GET and POST).
             code, message = _HTTP_CODES[405]
@@ -308,7 +333,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, exc.status_code, code, message, None, getattr(exc, "headers", None))
 
     @app.exception_handler(PoolTimeout)
-    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
         # Every database connection stayed busy for db_pool_timeout_seconds: tell the client to come back.
         _log.warning("api.pool_exhausted", path=request.url.path, method=request.method)
         return error_response(
@@ -316,7 +341,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
         # The database is restarting or unreachable: nothing was written, the client may try again shortly.
         _log.warning("api.database_unavailable", path=request.url.path, method=request.method)
         return error_response(
@@ -324,6 +349,6 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
+    async def crash(request: Request, exc: Exception) -> Response:
         _log.exception("api.unhandled_error", path=request.url.path, method=request.method)
         return error_response(request, 500, "internal_error", "Terjadi kesalahan pada server.")

@@ -1,16 +1,20 @@
-"""Open311 GeoReport v2 (JSON) over the same reports and the same privacy rules as the public feed.
+"""Open311 GeoReport v2 (JSON and XML) over the same reports and the same privacy rules as the public feed.
 
-Errors on these paths are Open311's list of `{code, description}` (api.errors renders them). Posting needs a
-registered reporter's token, as `api_key` or as a bearer token; `email`, `first_name`, ... are ignored, the
-identity is the token's. `attribute[kelurahan]` (code or name) is required: the city routes by it.
+Every `.json` path has its `.xml` twin, served by the same function (GeoReport's format extension). Errors on
+these paths are Open311's list of `{code, description}`, or `<errors>` on `.xml` paths (api.errors renders them).
+Posting needs a registered reporter's token, as `api_key` or as a bearer token; `email`, `first_name`, ... are
+ignored, the identity is the token's. `attribute[kelurahan]` (code or name) is required: the city routes by it.
 """
 
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import structlog
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
-from pydantic import AfterValidator, BaseModel, ValidationError
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile, status
+from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +27,7 @@ from api.deps import (
     SessionDep,
     reporter_from_token,
 )
-from api.errors import ApiError, NotFound, Unauthorized, documented_open311
+from api.errors import XML_MEDIA_TYPE, ApiError, NotFound, Unauthorized, documented_open311, xml_text
 from api.forms import TextRoute
 from api.schemas import (
     CODE_PATTERN,
@@ -34,6 +38,7 @@ from api.schemas import (
     ONE_LINE,
     Address,
     Description,
+    JsonPattern,
     ReportFields,
     Storable,
 )
@@ -76,6 +81,25 @@ def _reasonable(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_reasonable)]
+
+MEDIA_URL_MAX = 500
+# An https link to a host by name or address, no user:password@, only the characters RFC 3986 allows unencoded
+# (no spaces, quotes or angle brackets: an IRI or anything else is percent-encoded by the client).
+_MEDIA_URL = (
+    r"https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*)?"
+)
+
+
+def _media_link(url: str) -> str:
+    """GeoReport's media_url: kept as a link for people to open; the server never fetches it."""
+    if re.fullmatch(_MEDIA_URL, url) is None:
+        raise ValueError("harus tautan https:// ke sebuah host, tanpa spasi atau nama pengguna.")
+    return url
+
+
+MediaUrl = Annotated[
+    str, JsonPattern(f"^{_MEDIA_URL}$"), StringConstraints(max_length=MEDIA_URL_MAX), AfterValidator(_media_link)
+]
 
 
 class Open311Forbidden(ApiError):
@@ -146,6 +170,40 @@ class ServiceRequestCreated(BaseModel):
     account_id: str | None
 
 
+def _wants_xml(request: Request) -> bool:
+    return request.url.path.endswith(".xml")
+
+
+WantsXmlDep = Annotated[bool, Depends(_wants_xml)]
+
+# GeoReport v2's element names: the document's root, then the element of each item of a list.
+_ITEM_TAGS = {"services": "service", "service_requests": "request", "attributes": "attribute", "values": "value"}
+
+
+def _fill(element: ET.Element, data: object) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _fill(ET.SubElement(element, key), value)
+    elif isinstance(data, list):
+        for item in data:
+            _fill(ET.SubElement(element, _ITEM_TAGS[element.tag]), item)
+    elif isinstance(data, bool):
+        element.text = "true" if data else "false"
+    elif data is not None:
+        element.text = xml_text(str(data))
+
+
+def _xml(root: str, content: BaseModel | Sequence[BaseModel], status_code: int = 200) -> Response:
+    """GeoReport's XML document of the same values the JSON route answers."""
+    element = ET.Element(root)
+    if isinstance(content, BaseModel):
+        _fill(element, content.model_dump(mode="json"))
+    else:
+        _fill(element, [item.model_dump(mode="json") for item in content])
+    body = ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    return Response(body, status_code=status_code, media_type=XML_MEDIA_TYPE)
+
+
 def _service(code: str, name: str) -> Service:
     return Service(
         service_code=code,
@@ -159,20 +217,25 @@ def _service(code: str, name: str) -> Service:
 
 
 @router.get("/services.json", response_model=list[Service])
-def services() -> list[Service]:
+@router.get("/services.xml", response_model=list[Service], include_in_schema=False)
+def services(wants_xml: WantsXmlDep) -> list[Service] | Response:
     """Service list: one service per report category."""
-    return [_service(c.code, c.name) for c in masterdata.category_list()]
+    listed = [_service(c.code, c.name) for c in masterdata.category_list()]
+    return _xml("services", listed) if wants_xml else listed
 
 
 @router.get("/services/{service_code}.json", response_model=ServiceDefinition)
-def service_definition(service_code: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)]) -> ServiceDefinition:
+@router.get("/services/{service_code}.xml", response_model=ServiceDefinition, include_in_schema=False)
+def service_definition(
+    service_code: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)], wants_xml: WantsXmlDep
+) -> ServiceDefinition | Response:
     """Service definition: the attributes a request of this service needs."""
     try:
         masterdata.get_category(service_code)
     except masterdata.MasterDataError:
         raise NotFound("service_code tidak dikenal.") from None
     kelurahan = [AttributeValue(key=k.code, name=k.name) for k in masterdata.kelurahan_list()]
-    return ServiceDefinition(
+    definition = ServiceDefinition(
         service_code=service_code,
         attributes=[
             ServiceAttribute(
@@ -187,6 +250,7 @@ def service_definition(service_code: Annotated[str, Path(max_length=32, pattern=
             )
         ],
     )
+    return _xml("service_definition", definition) if wants_xml else definition
 
 
 def _request_view(
@@ -218,15 +282,17 @@ def _request_view(
         zipcode=None,
         lat=report.latitude,
         long=report.longitude,
-        media_url=media[0] if media else None,
+        media_url=media[0] if media else report.media_url,
     )
 
 
 @router.get("/requests.json", response_model=list[ServiceRequest])
+@router.get("/requests.xml", response_model=list[ServiceRequest], include_in_schema=False)
 def requests(
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
+    wants_xml: WantsXmlDep,
     service_request_id: Annotated[
         str | None, Query(max_length=2000, pattern=r"^[A-Za-z0-9_.,\- ]*$", description="Nomor dipisah koma")
     ] = None,
@@ -236,7 +302,7 @@ def requests(
     status: Annotated[
         str | None, Query(pattern=r"^(open|closed)(,(open|closed))*$", description="open, closed, atau open,closed")
     ] = None,
-) -> list[ServiceRequest]:
+) -> list[ServiceRequest] | Response:
     """Public service requests (verified, non-confidential reports), newest first."""
     query = public_reports()
     if service_request_id:
@@ -255,21 +321,25 @@ def requests(
         query = query.where(Report.status.not_in(CLOSED_STATUSES))
     rows = list(session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)))
     updated = last_activity(session, rows)
-    return [_request_view(session, r, updated[r.id], context, now) for r in rows]
+    views = [_request_view(session, r, updated[r.id], context, now) for r in rows]
+    return _xml("service_requests", views) if wants_xml else views
 
 
 @router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest])
+@router.get("/requests/{service_request_id}.xml", response_model=list[ServiceRequest], include_in_schema=False)
 def request_by_id(
     service_request_id: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)],
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
-) -> list[ServiceRequest]:
+    wants_xml: WantsXmlDep,
+) -> list[ServiceRequest] | Response:
     """One public service request (Open311 answers with a list)."""
     report = session.scalar(public_reports().where(Report.tracking_id == service_request_id))
     if report is None:
         raise NotFound("service_request_id tidak ditemukan.")
-    return [_request_view(session, report, last_activity(session, [report])[report.id], context, now)]
+    view = _request_view(session, report, last_activity(session, [report])[report.id], context, now)
+    return _xml("service_requests", [view]) if wants_xml else [view]
 
 
 def open311_reporter(
@@ -297,6 +367,12 @@ def open311_reporter(
 
 
 @router.post("/requests.json", status_code=status.HTTP_201_CREATED, response_model=list[ServiceRequestCreated])
+@router.post(
+    "/requests.xml",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[ServiceRequestCreated],
+    include_in_schema=False,
+)
 def create_request(
     reporter: Annotated[Reporter, Depends(open311_reporter)],
     service_code: Annotated[str, Form(max_length=32, pattern=CODE_PATTERN)],
@@ -312,11 +388,15 @@ def create_request(
     limiter: RateLimiterDep,
     ip: ClientIpDep,
     now: NowDep,
+    wants_xml: WantsXmlDep,
     lat: Annotated[float | None, Form(ge=LAT_MIN, le=LAT_MAX)] = None,
     long: Annotated[float | None, Form(ge=LON_MIN, le=LON_MAX)] = None,
     address_string: Annotated[Address | None, Form()] = None,
+    media_url: Annotated[
+        MediaUrl | None, Form(description="Tautan https:// ke foto; disimpan sebagai tautan, tidak diunduh server")
+    ] = None,
     media: Annotated[list[UploadFile], File(description="Foto (opsional, maks. 5)")] = [],  # noqa: B006
-) -> list[ServiceRequestCreated]:
+) -> list[ServiceRequestCreated] | Response:
     """Create a service request as the reporter who owns the token."""
     limiter.check("submission:ip", ip)
     limiter.check("submission:reporter", str(reporter.id))
@@ -348,17 +428,17 @@ def create_request(
     limiter.record("submission:reporter", str(reporter.id))
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     report.source = "open311"
+    report.media_url = media_url
     session.commit()
     _log.info("open311.request_created", report_id=report.id)
-    return [
-        ServiceRequestCreated(
-            service_request_id=report.tracking_id,
-            service_notice=(
-                f"Laporan diterima dan akan diverifikasi dalam {context.settings.verification_working_days} hari kerja."
-            ),
-            account_id=None,
-        )
-    ]
+    created = ServiceRequestCreated(
+        service_request_id=report.tracking_id,
+        service_notice=(
+            f"Laporan diterima dan akan diverifikasi dalam {context.settings.verification_working_days} hari kerja."
+        ),
+        account_id=None,
+    )
+    return _xml("service_requests", [created], status.HTTP_201_CREATED) if wants_xml else [created]
 
 
 def _aware(moment: datetime | None) -> datetime | None:

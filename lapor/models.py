@@ -106,6 +106,8 @@ class Report(Base):
     source: Mapped[str | None] = mapped_column(String(32))
     # Reference of the sending system (SMS gateway message id, national LAPOR! id): intake is idempotent on it.
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
+    # A link to a photo elsewhere (Open311's media_url, https only): stored as given, never fetched by the server.
+    media_url: Mapped[str | None] = mapped_column(String(500))
 
     reporter: Mapped[Reporter | None] = relationship()
     events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")

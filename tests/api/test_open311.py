@@ -1,16 +1,26 @@
 """Open311 GeoReport v2 over the same reports, with the feed's privacy rules."""
 
-from datetime import timedelta
+import socket
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from httpx import Response
+from sqlalchemy import Engine, func, select
 
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import MessageAuthor, MessageKind, ReportMessage, ReportStatus
+from lapor.models import MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
 from tests.api.conftest import STAFF_TOKEN, START, Person, image_bytes, set_status, submit
 
 V2 = "/open311/v2"
+_BASE = {
+    "service_code": "JALAN",
+    "description": "Jalan berlubang di depan pasar.",
+    "attribute[kelurahan]": "61.71.01.1002",
+}
 
 
 def test_services_are_the_categories(client: TestClient) -> None:
@@ -146,3 +156,180 @@ def test_jurisdiction_and_several_statuses(client: TestClient, citizen: Person, 
     assert [r["service_request_id"] for r in only_closed] == [closed_one]
     wrong = client.get(f"{V2}/requests.json", params={"status": "open,lainnya"})
     assert wrong.status_code == 400 and wrong.json()[0]["description"].startswith("status:")
+
+
+def test_media_url_is_stored_as_an_https_link_and_never_fetched(
+    client: TestClient, citizen: Person, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_outbound(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server fetched media_url")
+
+    monkeypatch.setattr(socket, "create_connection", no_outbound)
+    link = "https://foto.example.org/parit.jpg?ukuran=besar#atas"
+    response = client.post(
+        f"{V2}/requests.json",
+        data={**_BASE, "api_key": citizen.token, "address_string": "Jl. A", "media_url": link},
+    )
+    assert response.status_code == 201, response.text
+    tracking_id = response.json()[0]["service_request_id"]
+    with session_scope(db_engine) as session:
+        assert reports.get_by_tracking_id(session, tracking_id).media_url == link
+    set_status(db_engine, tracking_id, ReportStatus.PROSES)
+    assert client.get(f"{V2}/requests/{tracking_id}.json").json()[0]["media_url"] == link
+
+
+def test_media_url_refuses_anything_but_an_https_link(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    hostile = [
+        "http://foto.example.org/a.jpg",
+        "javascript:alert(document.cookie)",
+        "JAVASCRIPT://foto.example.org/%0Aalert(1)",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "file:///etc/passwd",
+        "//foto.example.org/a.jpg",
+        "https://",
+        "https://user:rahasia@foto.example.org/a.jpg",
+        "https://foto.example.org/a b.jpg",
+        "https://foto.example.org/a.jpg\r\nSet-Cookie: x=1",
+        'https://foto.example.org/"><script>alert(1)</script>',
+        "https://foto.example.org/" + "a" * 500,
+        " https://foto.example.org/a.jpg",
+    ]
+    for link in hostile:
+        response = client.post(
+            f"{V2}/requests.json",
+            data={**_BASE, "api_key": citizen.token, "address_string": "Jl. A", "media_url": link},
+        )
+        assert response.status_code == 400, link
+        [error] = response.json()
+        assert error["code"] == 400 and error["description"].startswith("media_url: "), link
+    with session_scope(db_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+# -- XML: the same documents, element by element ---------------------------------------------------------------
+
+_XML_LISTS = {"services", "service_requests", "attributes", "values", "errors"}
+
+
+def _from_xml(element: ET.Element) -> Any:
+    if element.tag in _XML_LISTS:
+        return [_from_xml(child) for child in element]
+    if len(element):
+        return {child.tag: _from_xml(child) for child in element}
+    return element.text
+
+
+def _as_text(value: Any) -> Any:
+    """JSON values as XML carries them: every leaf a string, booleans as true/false, null as an empty element."""
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+def _xml(response: Response) -> tuple[str, Any]:
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
+    root = ET.fromstring(response.content)
+    return root.tag, _from_xml(root)
+
+
+def test_every_get_answers_in_xml_what_it_answers_in_json(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    tracking_id = submit(client, citizen, latitude="-0.0263", longitude="109.3425")
+    set_status(db_engine, tracking_id, ReportStatus.PROSES)
+    with session_scope(db_engine) as session:
+        # Markup, entities and a control character XML 1.0 cannot hold (older channels stored such text).
+        reports.get_by_tracking_id(session, tracking_id).description = "<b>Lubang</b> & \"parit\" ]]> 'x'\x01 ok"
+    for path, root in (
+        ("services", "services"),
+        ("services/JALAN", "service_definition"),
+        ("requests", "service_requests"),
+        (f"requests/{tracking_id}", "service_requests"),
+    ):
+        as_json = client.get(f"{V2}/{path}.json").json()
+        tag, as_xml = _xml(client.get(f"{V2}/{path}.xml"))
+        assert tag == root, path
+        expected = _as_text(as_json)
+        if root == "service_requests":
+            for request in expected:
+                request["description"] = request["description"].replace("\x01", "")
+        assert as_xml == expected, path
+    _, [request] = _xml(client.get(f"{V2}/requests/{tracking_id}.xml"))
+    assert request["description"] == "<b>Lubang</b> & \"parit\" ]]> 'x' ok"
+    assert (request["status"], request["lat"], request["long"]) == ("open", "-0.0263", "109.3425")
+    _, definition = _xml(client.get(f"{V2}/services/JALAN.xml"))
+    assert definition["attributes"][0]["required"] == "true" and len(definition["attributes"][0]["values"]) == 29
+
+
+def test_post_request_in_xml(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    response = client.post(
+        f"{V2}/requests.xml",
+        data={**_BASE, "api_key": citizen.token, "address_string": "Jl. A", "media_url": "https://x.example/a.jpg"},
+    )
+    assert response.status_code == 201, response.text
+    tag, [created] = _xml(response)
+    assert tag == "service_requests" and created["service_notice"].startswith("Laporan diterima")
+    assert created["account_id"] is None
+    with session_scope(db_engine) as session:
+        assert reports.get_by_tracking_id(session, created["service_request_id"]).source == "open311"
+
+
+def test_xml_errors_are_georeport_errors(client: TestClient, citizen: Person) -> None:
+    key = {"api_key": citizen.token, "address_string": "Jl. A"}
+    cases = [
+        (client.get(f"{V2}/services/TIDAK_ADA.xml"), 404, "service_code tidak dikenal."),
+        (client.get(f"{V2}/requests/PTK-2611-ZZZZZZ.xml"), 404, "service_request_id tidak ditemukan."),
+        (client.get(f"{V2}/services.xml", params={"jurisdiction_id": "lain"}), 404, "jurisdiction_id"),
+        (client.get(f"{V2}/requests.xml", params={"status": "<x>"}), 400, "status: "),
+        (client.post(f"{V2}/requests.xml", data={**_BASE, "address_string": "Jl. A"}), 403, "api_key"),
+        (client.post(f"{V2}/requests.xml", data={**_BASE, **key, "media_url": "javascript:x"}), 400, "media_url: "),
+    ]
+    for response, status_code, description in cases:
+        assert response.status_code == status_code, description
+        tag, errors = _xml(response)
+        assert tag == "errors" and errors[0]["code"] == str(status_code)
+        assert errors[0]["description"].startswith(description), errors
+    _, missing = _xml(client.post(f"{V2}/requests.xml", data={"api_key": citizen.token}))
+    assert {"service_code", "description", "attribute[kelurahan]"} <= {e["description"].split(":")[0] for e in missing}
+
+
+def test_a_georeport_client_library_session(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    """The calls a GeoReport v2 client makes without discovery, reading only the fields clients read."""
+    services = client.get(f"{V2}/services.json")
+    assert services.status_code == 200 and services.headers["content-type"] == "application/json"
+    service = next(s for s in services.json() if s["service_code"] == "SAMPAH")
+    assert service["metadata"] is True  # so the client asks for the definition
+    definition = client.get(f"{V2}/services/{service['service_code']}.json").json()
+    required = {a["code"]: a for a in definition["attributes"] if a["required"]}
+    place = required["kelurahan"]["values"][0]["key"]
+    form = {"service_code": service["service_code"], "attribute[kelurahan]": place, "api_key": citizen.token}
+    created_ids = []
+    for location in ({"lat": "-0.0263", "long": "109.3425"}, {"address_string": "Jl. Gajah Mada No. 5"}):
+        response = client.post(
+            f"{V2}/requests.json", data={**form, **location, "description": "Sampah menumpuk di pinggir jalan."}
+        )
+        assert response.status_code == 201, response.text
+        assert response.request.headers["content-type"] == "application/x-www-form-urlencoded"
+        [created] = response.json()
+        created_ids.append(created["service_request_id"])
+    first, second = created_ids
+    # Private until the city verifies it (the feed's privacy rule), then public to every client.
+    assert client.get(f"{V2}/requests/{first}.json").status_code == 404
+    for tracking_id in created_ids:
+        set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI)
+    [request] = client.get(f"{V2}/requests/{first}.json").json()
+    assert request["service_request_id"] == first and request["status"] == "open"
+    assert request["service_name"] == service["service_name"] and request["service_code"] == "SAMPAH"
+    requested = datetime.fromisoformat(request["requested_datetime"])
+    assert requested.utcoffset() is not None and requested == START
+    assert (request["lat"], request["long"]) == (-0.0263, 109.3425)
+    both = client.get(f"{V2}/requests.json", params={"service_request_id": f"{first},{second}"}).json()
+    assert {r["service_request_id"] for r in both} == {first, second}
+    assert {r["address"] for r in both} == {"-0.0263, 109.3425", "Jl. Gajah Mada No. 5"}
+    for listed in both:
+        assert listed["status"] in ("open", "closed") and listed["service_name"] == service["service_name"]
+        assert datetime.fromisoformat(listed["requested_datetime"]).utcoffset() is not None
