@@ -1,21 +1,27 @@
 """The newcomer's command: `python -m engine run` brings up the engine, the API and the workers, prints where
-they are, and Ctrl-C stops every one of them."""
+they are; a newcomer registers (the code from the local mail catcher), submits a report with a photo, tracks it and
+finds it in Tasklist; Ctrl-C stops every one of them."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from engine import port_for_tests
 from lapor.settings import ROOT
+from tests.api.conftest import REPORT_FIELDS, photo_files
 
 pytestmark = pytest.mark.engine
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -30,12 +36,13 @@ def listening(port: int) -> bool:
 
 
 def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    engine_port, api_port, health_port = port_for_tests(95), free_port(), free_port()
+    engine_port, api_port, health_port, smtp_port = port_for_tests(95), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "LAPOR_DATABASE_URL": f"sqlite:///{tmp_path / 'lapor.db'}",
         "LAPOR_DATA_DIR": str(tmp_path / "data"),
         "LAPOR_WORKER_HEALTH_PORT": str(health_port),
+        "LAPOR_SMTP_PORT": str(smtp_port),  # the run's own mail catcher listens here
         "LAPOR_LOG_FORMAT": "json",
     }
     command = [sys.executable, "-m", "engine", "run", "--data-dir", str(tmp_path / "engine")]
@@ -63,9 +70,55 @@ def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path:
             assert client.get(f"http://127.0.0.1:{health_port}/health").status_code == 200  # workers poll
             tasks = client.get(f"http://127.0.0.1:{engine_port}/engine-rest/task", auth=("opd-pupr", "opd-pupr"))
             assert tasks.status_code == 200  # the role logins exist
+        newcomer_registers_submits_and_tracks(api_port, engine_port, tmp_path / "data" / "mail" / "kotak-masuk.txt")
     finally:
         run.send_signal(signal.SIGINT)  # Ctrl-C
         code = run.wait(timeout=90)
     assert code == 0, output.read_text()[-3000:]
     for port in (engine_port, api_port, health_port):
         assert not listening(port), f"something still listens on {port} after Ctrl-C"
+
+
+def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox: Path) -> None:
+    """What the README's newcomer path promises, with no other setup."""
+    email = "warga.baru@example.id"
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as api:
+        started = api.post("/reporters/registrations", json={"name": "Warga Baru", "email": email})
+        assert started.status_code == 202, started.text
+        code = wait_for(lambda: _code_for(inbox, email), "the registration code in the mail catcher's inbox")
+        verified = api.post(
+            f"/reporters/registrations/{started.json()['registration_id']}/verification", json={"code": code}
+        )
+        assert verified.status_code == 201, verified.text
+        auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}
+        submitted = api.post("/reports", data=REPORT_FIELDS, files=photo_files(1), headers=auth)
+        assert submitted.status_code == 201, submitted.text
+        tracking_id = submitted.json()["tracking_id"]
+        view: dict[str, Any] = wait_for(
+            lambda: (v := api.get(f"/reports/{tracking_id}", headers=auth).json()).get("deadline") and v,
+            "tracking to show the verification deadline (the workers ran)",
+        )
+        assert view["status"]["code"] == "BELUM_TERVERIFIKASI"
+    with httpx.Client(base_url=f"http://127.0.0.1:{engine_port}/engine-rest", timeout=30) as tasklist:
+        tasks = tasklist.get(
+            "/task", params={"processInstanceBusinessKey": tracking_id}, auth=("admin-pengaduan", "admin-pengaduan")
+        ).json()
+        assert [t["taskDefinitionKey"] for t in tasks] == ["VerifyReportTask"]
+    assert email in inbox.read_text()  # "laporan diterima" reached the catcher too
+
+
+def _code_for(inbox: Path, email: str) -> str | None:
+    if not inbox.exists():
+        return None
+    codes = re.findall(rf"To: [^\n]*{re.escape(email)}[^\n]*\n(?:.*\n)*?.*?\b(\d{{6}})\b", inbox.read_text())
+    return codes[-1] if codes else None
+
+
+def wait_for(probe: Callable[[], T | None], what: str, within: float = 60.0) -> T:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"waited {within:.0f} s for {what}")
