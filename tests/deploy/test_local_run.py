@@ -100,9 +100,14 @@ def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox
         )
         assert view["status"]["code"] == "BELUM_TERVERIFIKASI"
     with httpx.Client(base_url=f"http://127.0.0.1:{engine_port}/engine-rest", timeout=30) as tasklist:
-        tasks = tasklist.get(
-            "/task", params={"processInstanceBusinessKey": tracking_id}, auth=("admin-pengaduan", "admin-pengaduan")
-        ).json()
+        tasks: list[dict[str, Any]] = wait_for(
+            lambda: tasklist.get(
+                "/task",
+                params={"processInstanceBusinessKey": tracking_id},
+                auth=("admin-pengaduan", "admin-pengaduan"),
+            ).json(),
+            "the verification task in Tasklist",
+        )
         assert [t["taskDefinitionKey"] for t in tasks] == ["VerifyReportTask"]
     assert email in inbox.read_text()  # "laporan diterima" reached the catcher too
 
