@@ -244,10 +244,14 @@ async def _hammer(base_url: str, paths: list[str], *, clients: int, seconds: flo
             index = offset
             while time.perf_counter() < deadline:
                 sent = time.perf_counter()
-                response = await c.get(paths[index % len(paths)])
+                index += clients
+                try:
+                    response = await c.get(paths[(index - clients) % len(paths)])
+                except httpx.HTTPError:  # a dropped connection is an error of the run, not the end of it
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - sent)
                 errors += response.status_code != 200
-                index += clients
 
         await asyncio.gather(*(client(i) for i in range(clients)))
     return len(latencies), latencies, errors
