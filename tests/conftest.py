@@ -4,6 +4,7 @@ database from the migrations, and `eventually` for what happens asynchronously (
 import asyncio
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -119,6 +120,15 @@ class Mailbox:
     def to(self, address: str, tracking_id: str | None = None) -> list[Message]:
         found = [m for m in self.messages if address in str(m["To"])]
         return [m for m in found if tracking_id is None or tracking_id in body_of(m)]
+
+    def last_code(self, address: str) -> str:
+        """The newest registration code mailed to this address."""
+        for message in reversed(self.messages):
+            if address in str(message["To"]):
+                found = re.search(r"Kode verifikasi Anda: (\d{6})", body_of(message))
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no code mailed to {address}")
 
 
 def body_of(message: Message) -> str:

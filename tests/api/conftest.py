@@ -5,20 +5,15 @@ import hmac
 import io
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -32,6 +27,7 @@ from lapor.models import EventKind, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings
 from lapor.vocabulary import Actor
+from tests.conftest import Mailbox
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
@@ -74,39 +70,7 @@ class Clock:
         return self.now
 
 
-# -- a real SMTP server and SMS gateway: the one-time codes arrive there ----------------------------------------
-@dataclass
-class Mailbox:
-    messages: list[Message] = field(default_factory=list)
-    port: int = 0
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.messages.append(message_from_bytes(envelope.original_content or b""))
-        return "250 OK"
-
-    def last_code(self, address: str) -> str:
-        for message in reversed(self.messages):
-            if address in str(message["To"]):
-                payload = message.get_payload(decode=True)
-                text = payload.decode() if isinstance(payload, bytes) else str(payload)
-                found = re.search(r"Kode verifikasi Anda: (\d{6})", text)
-                if found:
-                    return found.group(1)
-        raise AssertionError(f"no code mailed to {address}")
-
-
-@pytest.fixture(scope="session")
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        box.port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
-
-
+# -- an SMS gateway speaking real HTTP (the mail server is tests/conftest.py's Mailbox) ------------------------
 class SmsGateway(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _GatewayHandler)
