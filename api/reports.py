@@ -5,10 +5,9 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
-from pydantic import BaseModel, StrictBool
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, Field, StrictBool
 
+from api import replies
 from api.deps import (
     ClientIpDep,
     ContextDep,
@@ -18,22 +17,14 @@ from api.deps import (
     ReporterDep,
     SessionDep,
 )
-from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound, documented
+from api.errors import documented
 from api.forms import TextRoute
+from api.replies import find_own, find_visible
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
-from api.submission import add_photos, create_report, decode_photos, read_photos
-from api.views import is_owner, is_public, report_view, status_view
-from lapor import outbox, reports, uploads
-from lapor.models import (
-    EventKind,
-    MessageAuthor,
-    MessageKind,
-    Report,
-    Reporter,
-    ReportEvent,
-    ReportMessage,
-    ReportStatus,
-)
+from api.submission import create_report, decode_photos, read_photos
+from api.views import report_view, status_view
+from lapor import uploads
+from lapor.models import MessageAuthor, MessageKind, ReportMessage, ReportStatus
 
 router = APIRouter(
     prefix="/reports",
@@ -49,10 +40,6 @@ TrackingId = Annotated[
 Photos = Annotated[list[UploadFile], File(description="1 sampai 5 foto JPEG, PNG atau WebP, masing-masing maks. 5 MB")]
 OptionalPhotos = Annotated[list[UploadFile], File(description="0 sampai 5 foto tambahan")]
 
-# Message names of bpmn/lapor-pengaduan.bpmn, correlated by the tracking id.
-SUPPLEMENT_MESSAGE = "laporan-dilengkapi"
-CONFIRMATION_MESSAGE = "tanggapan-pelapor"
-
 
 class ReplyAccepted(BaseModel):
     tracking_id: str
@@ -60,8 +47,14 @@ class ReplyAccepted(BaseModel):
     message: str
 
 
+Rating = Annotated[
+    int, Field(strict=True, ge=replies.RATING_MIN, le=replies.RATING_MAX, description="Kepuasan pelapor, 1 sampai 5")
+]
+
+
 class Confirmation(BaseModel):
     accepted: StrictBool
+    rating: Rating | None = None
     comment: ReplyText | None = None
 
 
@@ -74,49 +67,10 @@ class CommentAdded(BaseModel):
     created_at: datetime
 
 
-class NotOwner(Forbidden):
-    code = "not_owner"
-    message = "Hanya pelapor yang dapat menanggapi laporan ini."
-
-
-class AlreadyAnswered(Conflict):
-    code = "already_answered"
-    message = "Anda sudah memberi tanggapan atas hasil tindak lanjut ini."
-
-
-def find_visible(session: Session, tracking_id: str, viewer: Reporter | None) -> Report:
-    """The report, or 404 when it does not exist or is confidential and the viewer is not its reporter."""
-    try:
-        report = reports.get_by_tracking_id(session, tracking_id)
-    except reports.ReportNotFound:
-        raise ReportNotFound() from None
-    if report.confidential and not is_owner(report, viewer):
-        raise ReportNotFound()
-    return report
-
-
-def find_own(session: Session, tracking_id: str, reporter: Reporter) -> Report:
-    report = find_visible(session, tracking_id, reporter)
-    if not is_owner(report, reporter):
-        if not is_public(report):
-            raise ReportNotFound()
-        raise NotOwner()
-    return report
-
-
-def _require_status(report: Report, expected: ReportStatus) -> None:
-    if report.status != expected.value:
-        raise InvalidState(details={"status": report.status, "allowed": [expected.value]})
-
-
-def _round(session: Session, report: Report) -> int:
-    """The current status round: the id of the latest status event (a reply belongs to one round)."""
-    latest = session.scalar(
-        select(func.max(ReportEvent.id)).where(
-            ReportEvent.report_id == report.id, ReportEvent.kind == EventKind.STATUS.value
-        )
+def _reply_accepted(reply: replies.Reply) -> ReplyAccepted:
+    return ReplyAccepted(
+        tracking_id=reply.report.tracking_id, status=status_view(reply.report.status), message=reply.message
     )
-    return int(latest or 0)
 
 
 def submission_allowed(reporter: ReporterDep, limiter: RateLimiterDep, ip: ClientIpDep, session: SessionDep) -> None:
@@ -181,72 +135,26 @@ def supplement(
 ) -> ReplyAccepted:
     """Supplement a report returned as incomplete (status DIKEMBALIKAN)."""
     report = find_own(session, tracking_id, reporter)
-    _require_status(report, ReportStatus.DIKEMBALIKAN)
+    replies.require_status(report, ReportStatus.DIKEMBALIKAN)
     images = read_photos(context, photos, required=False)
-    message = ReportMessage(
-        report_id=report.id,
-        author=MessageAuthor.PELAPOR.value,
-        kind=MessageKind.SUPPLEMENT.value,
-        text=text,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    add_photos(session, context, report=report, images=images, now=now, message_id=message.id)
-    # One message per round: a second supplement before the process moves on is kept, not published again.
-    outbox.enqueue_message(
-        session,
-        report=report,
-        name=SUPPLEMENT_MESSAGE,
-        message_id=f"{SUPPLEMENT_MESSAGE}:{report.tracking_id}:{_round(session, report)}",
-        variables={},
-        now=now,
-    )
+    reply = replies.supplement(session, context, report=report, text=text, images=images, now=now)
     session.commit()
     _log.info("report.supplemented", report_id=report.id, photos=len(images))
-    return ReplyAccepted(
-        tracking_id=report.tracking_id,
-        status=status_view(report.status),
-        message="Kelengkapan laporan diterima dan akan diverifikasi kembali.",
-    )
+    return _reply_accepted(reply)
 
 
 @router.post("/{tracking_id}/confirmation", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)
 def confirm(
     tracking_id: TrackingId, body: Confirmation, reporter: ReporterDep, session: SessionDep, now: NowDep
 ) -> ReplyAccepted:
-    """Accept or reject the OPD's result (status MENUNGGU_KONFIRMASI)."""
+    """Accept or reject the OPD's result (status MENUNGGU_KONFIRMASI), with an optional rating 1-5 (private)."""
     report = find_own(session, tracking_id, reporter)
-    _require_status(report, ReportStatus.MENUNGGU_KONFIRMASI)
-    queued = outbox.enqueue_message(
-        session,
-        report=report,
-        name=CONFIRMATION_MESSAGE,
-        message_id=f"{CONFIRMATION_MESSAGE}:{report.tracking_id}:{_round(session, report)}",
-        variables={"citizenAccepted": body.accepted},  # the comment stays here: it may hold personal data
-        now=now,
-    )
-    if queued is None:
-        raise AlreadyAnswered()
-    session.add(
-        ReportMessage(
-            report_id=report.id,
-            author=MessageAuthor.PELAPOR.value,
-            kind=MessageKind.CONFIRMATION.value,
-            text=body.comment or ("Hasil tindak lanjut diterima." if body.accepted else "Hasil tindak lanjut ditolak."),
-            accepted=body.accepted,
-            created_at=now,
-        )
+    reply = replies.confirm(
+        session, report=report, accepted=body.accepted, rating=body.rating, comment=body.comment, now=now
     )
     session.commit()
-    _log.info("report.confirmation", report_id=report.id, accepted=body.accepted)
-    return ReplyAccepted(
-        tracking_id=report.tracking_id,
-        status=status_view(report.status),
-        message="Terima kasih atas konfirmasi Anda."
-        if body.accepted
-        else "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.",
-    )
+    _log.info("report.confirmation", report_id=report.id, accepted=body.accepted, rated=body.rating is not None)
+    return _reply_accepted(reply)
 
 
 @router.post("/{tracking_id}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentAdded)

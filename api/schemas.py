@@ -221,6 +221,7 @@ class MessageView(BaseModel):
     author: str
     text: str
     accepted: bool | None
+    rating: int | None = Field(None, description="Kepuasan 1-5 yang diberikan pelapor bersama konfirmasinya")
     at: datetime
 
 

@@ -251,7 +251,9 @@ def report_view(
             ReporterView(name=reporter.name, email=reporter.email, phone=reporter.phone) if reporter else None
         )
         result.messages = [
-            MessageView(kind=m.kind, author=m.author, text=m.text, accepted=m.accepted, at=m.created_at)
+            MessageView(
+                kind=m.kind, author=m.author, text=m.text, accepted=m.accepted, rating=m.rating, at=m.created_at
+            )
             for m in messages
         ]
     return result

@@ -7,11 +7,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -225,6 +227,10 @@ class ReportMessage(Base):
     kind: Mapped[str] = mapped_column(String(24))
     text: Mapped[str] = mapped_column(Text)
     accepted: Mapped[bool | None] = mapped_column(Boolean)  # confirmations only
+    # Satisfaction 1-5, optional, with a confirmation only; private: the reporter and the monthly recap see it.
+    rating: Mapped[int | None] = mapped_column(
+        SmallInteger, CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="ck_report_messages_rating")
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

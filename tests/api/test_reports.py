@@ -364,6 +364,27 @@ def test_confirmation_sends_citizen_accepted_and_only_once(
     assert client.post(url, json={"accepted": "mungkin"}, headers=citizen.auth).status_code == 422
 
 
+def test_rating_is_kept_private_with_the_confirmation(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    tracking_id = submit(client, citizen)
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor=Actor.ADMIN_PENGADUAN)
+    url = f"/reports/{tracking_id}/confirmation"
+    for hostile in (0, 6, -1, "5", 4.5, True):
+        refused = client.post(url, json={"accepted": True, "rating": hostile}, headers=citizen.auth)
+        assert refused.status_code == 422, hostile
+        assert refused.json()["error"]["code"] == "validation_error"
+    assert outbox_messages(db_engine) == []  # a refused rating queues nothing
+    answer = client.post(url, json={"accepted": True, "rating": 4, "comment": "Cepat."}, headers=citizen.auth)
+    assert answer.status_code == 202, answer.text
+    [message] = outbox_messages(db_engine)
+    assert message.payload["variables"] == {"citizenAccepted": True}  # the rating never reaches the engine
+    owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
+    assert [(m["kind"], m["accepted"], m["rating"]) for m in owner["messages"]] == [("confirmation", True, 4)]
+    public = client.get(f"/reports/{tracking_id}")
+    assert public.status_code == 200 and "rating" not in public.text
+
+
 def test_comments_are_kept_for_the_owner_only(client: TestClient, citizen: Person, db_engine: Engine) -> None:
     tracking_id = submit(client, citizen)
     set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI)

@@ -1,0 +1,158 @@
+"""The reporter's replies that move the process: a supplement to a returned report, the acceptance or rejection of
+a result (with an optional satisfaction rating). One implementation for the JSON API and the citizen web page."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.deps import AppContext
+from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound
+from api.submission import add_photos
+from api.views import is_owner, is_public
+from lapor import outbox, reports, uploads
+from lapor.models import (
+    EventKind,
+    MessageAuthor,
+    MessageKind,
+    Report,
+    Reporter,
+    ReportEvent,
+    ReportMessage,
+    ReportStatus,
+)
+from lapor.vocabulary import Message
+
+RATING_MIN, RATING_MAX = 1, 5
+
+
+class NotOwner(Forbidden):
+    code = "not_owner"
+    message = "Hanya pelapor yang dapat menanggapi laporan ini."
+
+
+class AlreadyAnswered(Conflict):
+    code = "already_answered"
+    message = "Anda sudah memberi tanggapan atas hasil tindak lanjut ini."
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the reporter is told after a reply: the report (status unchanged until the process moves) and a line."""
+
+    report: Report
+    message: str
+
+
+def find_visible(session: Session, tracking_id: str, viewer: Reporter | None) -> Report:
+    """The report, or 404 when it does not exist or is confidential and the viewer is not its reporter."""
+    try:
+        report = reports.get_by_tracking_id(session, tracking_id)
+    except reports.ReportNotFound:
+        raise ReportNotFound() from None
+    if report.confidential and not is_owner(report, viewer):
+        raise ReportNotFound()
+    return report
+
+
+def find_own(session: Session, tracking_id: str, reporter: Reporter) -> Report:
+    """The reporter's own report: 404 when they may not even see it, 403 when it is someone else's public one."""
+    report = find_visible(session, tracking_id, reporter)
+    if not is_owner(report, reporter):
+        if not is_public(report):
+            raise ReportNotFound()
+        raise NotOwner()
+    return report
+
+
+def require_status(report: Report, expected: ReportStatus) -> None:
+    if report.status != expected.value:
+        raise InvalidState(details={"status": report.status, "allowed": [expected.value]})
+
+
+def _round(session: Session, report: Report) -> int:
+    """The current status round: the id of the latest status event (a reply belongs to one round)."""
+    latest = session.scalar(
+        select(func.max(ReportEvent.id)).where(
+            ReportEvent.report_id == report.id, ReportEvent.kind == EventKind.STATUS.value
+        )
+    )
+    return int(latest or 0)
+
+
+def supplement(
+    session: Session,
+    context: AppContext,
+    *,
+    report: Report,
+    text: str,
+    images: list[uploads.CleanImage],
+    now: datetime,
+) -> Reply:
+    """Supplement a report returned as incomplete (DIKEMBALIKAN); the caller commits."""
+    require_status(report, ReportStatus.DIKEMBALIKAN)
+    message = ReportMessage(
+        report_id=report.id,
+        author=MessageAuthor.PELAPOR.value,
+        kind=MessageKind.SUPPLEMENT.value,
+        text=text,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    add_photos(session, context, report=report, images=images, now=now, message_id=message.id)
+    # One message per round: a second supplement before the process moves on is kept, not published again.
+    name = Message.SUPPLEMENTED.value
+    outbox.enqueue_message(
+        session,
+        report=report,
+        name=name,
+        message_id=f"{name}:{report.tracking_id}:{_round(session, report)}",
+        variables={},
+        now=now,
+    )
+    return Reply(report, "Kelengkapan laporan diterima dan akan diverifikasi kembali.")
+
+
+def confirm(
+    session: Session,
+    *,
+    report: Report,
+    accepted: bool,
+    rating: int | None,
+    comment: str | None,
+    now: datetime,
+) -> Reply:
+    """Accept or reject the result (MENUNGGU_KONFIRMASI), once per round; the caller commits.
+
+    Only `citizenAccepted` goes to the engine: the comment may hold personal data and the rating is private.
+    """
+    require_status(report, ReportStatus.MENUNGGU_KONFIRMASI)
+    if rating is not None and not RATING_MIN <= rating <= RATING_MAX:
+        raise ValueError(f"rating {rating} outside {RATING_MIN}..{RATING_MAX}")  # the schemas refuse it first
+    name = Message.CITIZEN_RESPONSE.value
+    queued = outbox.enqueue_message(
+        session,
+        report=report,
+        name=name,
+        message_id=f"{name}:{report.tracking_id}:{_round(session, report)}",
+        variables={"citizenAccepted": accepted},
+        now=now,
+    )
+    if queued is None:
+        raise AlreadyAnswered()
+    session.add(
+        ReportMessage(
+            report_id=report.id,
+            author=MessageAuthor.PELAPOR.value,
+            kind=MessageKind.CONFIRMATION.value,
+            text=comment or ("Hasil tindak lanjut diterima." if accepted else "Hasil tindak lanjut ditolak."),
+            accepted=accepted,
+            rating=rating,
+            created_at=now,
+        )
+    )
+    if accepted:
+        return Reply(report, "Terima kasih atas konfirmasi Anda.")
+    return Reply(report, "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.")
