@@ -1,18 +1,21 @@
 """Reporters: registration with a one-time code, the bearer token, the reporter's own profile and reports."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from api.deps import (
     AppContext,
     ClientIpDep,
     ContextDep,
     NowDep,
+    RateLimiter,
     RateLimiterDep,
     ReporterDep,
     ReporterTokenDep,
@@ -23,7 +26,7 @@ from api.forms import TextRoute
 from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
 from api.views import last_activity, summary
 from lapor import reporters
-from lapor.models import Report
+from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import NotificationDeliveryError
 from lapor.notifications.templates import render
 
@@ -36,7 +39,9 @@ router = APIRouter(
 _log = structlog.stdlib.get_logger(__name__)
 
 
-class RegistrationRequest(BaseModel):
+class ContactRequest(BaseModel):
+    """An e-mail address or a phone number (or both), as registration and the web page's sign-in take them."""
+
     # At least one of email and phone, given as a string (the JSON schema says so, the validator below too).
     model_config = ConfigDict(
         json_schema_extra={
@@ -47,7 +52,6 @@ class RegistrationRequest(BaseModel):
         }
     )
 
-    name: Name
     email: Annotated[str, EMAIL_PATTERN] | None = Field(
         None, max_length=320, description="Alamat email; kode dikirim ke sini"
     )
@@ -66,10 +70,14 @@ class RegistrationRequest(BaseModel):
         return None if value is None else reporters.normalize_phone(value)
 
     @model_validator(mode="after")
-    def _contact(self) -> "RegistrationRequest":
+    def _contact(self) -> "ContactRequest":
         if not self.email and not self.phone:
             raise ValueError("isi email atau nomor ponsel")
         return self
+
+
+class RegistrationRequest(ContactRequest):
+    name: Name
 
 
 class RegistrationStarted(BaseModel):
@@ -115,6 +123,11 @@ class CodeLocked(Gone):
     message = "Terlalu banyak kode salah. Silakan daftar ulang."
 
 
+class NotRegistered(NotFound):
+    code = "not_registered"
+    message = "Belum ada pelapor terdaftar dengan email atau nomor ponsel ini. Silakan daftar terlebih dahulu."
+
+
 class CodeNotSent(ServiceUnavailable):
     code = "code_not_sent"
     message = "Kode verifikasi tidak dapat dikirim saat ini. Silakan coba lagi."
@@ -130,18 +143,52 @@ def register(
     now: NowDep,
 ) -> RegistrationStarted:
     """Start a registration (or a new login): a 6-digit code goes to each e-mail address and phone given."""
-    if (body.email and context.email is None) or (body.phone and context.sms is None):
+    started = start_registration(
+        session, context, limiter, ip, name=body.name, email=body.email, phone=body.phone, now=now
+    )
+    return RegistrationStarted(
+        registration_id=started.registration_id,
+        expires_at=started.expires_at,
+        channels=started.channels,
+        message=started.message,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    registration_id: str
+    expires_at: datetime
+    channels: list[Literal["email", "sms"]]
+    message: str
+
+
+def start_registration(
+    session: Session,
+    context: AppContext,
+    limiter: RateLimiter,
+    ip: str,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    now: datetime,
+) -> Started:
+    """A registration or a sign-in, for the JSON API and the web page: limits, the codes sent, committed.
+
+    `name` is empty for a sign-in of the web page: such a registration can only sign in an existing reporter.
+    """
+    if (email and context.email is None) or (phone and context.sms is None):
         # Checked before anything is written: a code that cannot be sent neither saves nor counts anything.
         raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
     limiter.hit("registration:ip", ip)
-    for identity in (body.email, body.phone):
+    for identity in (email, phone):
         if identity:
             limiter.hit("registration:identity", identity)
-    new = reporters.start_registration(session, name=body.name, email=body.email, phone=body.phone, now=now)
-    channels = _send_codes(context, new, email=body.email, phone=body.phone)
+    new = reporters.start_registration(session, name=name, email=email, phone=phone, now=now)
+    channels = _send_codes(context, new, email=email, phone=phone)
     session.commit()  # only once every code went out
     _log.info("registration.started", registration_id=new.registration.id, channels=channels)
-    return RegistrationStarted(
+    return Started(
         registration_id=new.registration.public_id,
         expires_at=new.registration.expires_at,
         channels=channels,
@@ -184,12 +231,42 @@ def verify(
     now: NowDep,
 ) -> TokenIssued:
     """Confirm the code; the answer carries the reporter's bearer token (shown once)."""
+    issued = complete_registration(
+        session, limiter, ip, registration_id=registration_id, code=body.code, sms_code=body.sms_code, now=now
+    )
+    reporter = issued.reporter
+    return TokenIssued(
+        access_token=issued.token,
+        expires_at=issued.expires_at,
+        reporter=ReporterView(name=reporter.name, email=reporter.email, phone=reporter.phone),
+    )
+
+
+def _known(session: Session, registration: RegistrationCode) -> bool:
+    """Whether a reporter already has one of the registration's (now proven) contacts."""
+    clauses = []
+    if registration.email:
+        clauses.append(Reporter.email == registration.email)
+    if registration.phone:
+        clauses.append(Reporter.phone == registration.phone)
+    return session.scalar(select(func.count()).select_from(Reporter).where(or_(*clauses))) != 0
+
+
+def complete_registration(
+    session: Session,
+    limiter: RateLimiter,
+    ip: str,
+    *,
+    registration_id: str,
+    code: str,
+    sms_code: str | None,
+    now: datetime,
+) -> reporters.IssuedToken:
+    """Check the code(s) and issue a token, for the JSON API and the web page; committed."""
     limiter.hit("verification:ip", ip)
     limiter.hit("verification:registration", registration_id)
     try:
-        registration = reporters.verify_code(
-            session, public_id=registration_id, code=body.code, sms_code=body.sms_code, now=now
-        )
+        registration = reporters.verify_code(session, public_id=registration_id, code=code, sms_code=sms_code, now=now)
     except reporters.CodeInvalid as wrong:
         session.commit()  # the wrong try counts
         raise InvalidCode(details={"attempts_left": wrong.attempts_left}) from None
@@ -199,18 +276,16 @@ def verify(
         raise CodeExpired() from None
     except reporters.CodeLocked:
         raise CodeLocked() from None
+    if not registration.name and not _known(session, registration):
+        # A sign-in names nobody: only the owner of the inbox or phone learns that it is not registered.
+        raise NotRegistered()
     try:
         issued = reporters.issue_token(session, registration=registration, now=now)
     except reporters.IdentityConflict:
         raise IdentityConflict() from None
     session.commit()
     _log.info("registration.verified", reporter_id=issued.reporter.id)
-    reporter = issued.reporter
-    return TokenIssued(
-        access_token=issued.token,
-        expires_at=issued.expires_at,
-        reporter=ReporterView(name=reporter.name, email=reporter.email, phone=reporter.phone),
-    )
+    return issued
 
 
 @router.get("/me", response_model=ReporterProfile)
