@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, Result, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lapor.links import tracking_page_url
 from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
 from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
@@ -28,6 +29,7 @@ __all__ = [
     "RecipientKind",
     "build_channels",
     "report_context",
+    "report_link",
     "resolve_recipients",
     "send_once",
 ]
@@ -117,6 +119,16 @@ def report_context(report: Report | None) -> dict[str, str]:
             # A retired OPD code must not stop the reporter's notification; the code is still readable.
             context["opd_name"] = report.opd_code
     return context
+
+
+def report_link(report: Report | None, settings: Settings) -> dict[str, str]:
+    """`report_url`: every message about a report links to its tracking page on the citizen web page.
+
+    It wins over a caller's `report_url`, so no message can point a reader at another address for a report.
+    """
+    if report is None:
+        return {}
+    return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
 
 
 def build_channels(settings: Settings) -> tuple[EmailChannel, SmsGatewayChannel | None]:
@@ -235,7 +247,7 @@ def send_once(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     # Render first: a broken template or context must fail before anything is claimed.
-    message = render(template, {**report_context(report), **context})
+    message = render(template, {**report_context(report), **context, **report_link(report, settings)})
     if recipients is None:
         with session_factory() as session:
             recipients = resolve_recipients(session, report, recipient_kind, settings)

@@ -19,6 +19,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import select
 
+from lapor.links import tracking_page_url
 from lapor.models import Notification, Report, Reporter, ReportStatus
 from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
 from lapor.notifications.service import (
@@ -653,3 +654,36 @@ def test_notification_log_has_no_personal_data(
     assert "notification.sent" in logged and "notification.failed" in logged
     for secret in (REPORTER_NAME, REPORTER_EMAIL, REPORTER_PHONE):
         assert secret not in logged
+
+
+def test_every_message_about_a_report_links_to_its_tracking_page(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+) -> None:
+    report = add_report(session_factory, tracking_id="PTK-2611-7KQ3MX")
+    settings = Settings(public_base_url="https://lapor.pontianak.go.id/", admin_email="pengaduan@example.test")
+    for key, recipient_kind in (("task-9:pelapor", "pelapor"), ("task-9:admin", "admin-pengaduan")):
+        send_once(
+            session_factory=session_factory,
+            idempotency_key=key,
+            report=report,
+            template="laporan-ditutup",
+            recipient_kind=recipient_kind,
+            # A caller's other address (the JSON API's) is not what a reader can open.
+            context={"report_url": "https://lapor.pontianak.go.id/reports/PTK-2611-7KQ3MX"},
+            email=mailer,
+            sms=None,
+            now=NOW,
+            settings=settings,
+        )
+    assert len(inbox.envelopes) == 2
+    for envelope in inbox.envelopes:
+        body = email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()
+        assert "https://lapor.pontianak.go.id/lacak/PTK-2611-7KQ3MX\r\n" in body
+        assert "/reports/" not in body
+
+
+def test_tracking_page_url() -> None:
+    assert (
+        tracking_page_url("http://127.0.0.1:8000", "PTK-2611-7KQ3MX") == "http://127.0.0.1:8000/lacak/PTK-2611-7KQ3MX"
+    )
+    assert tracking_page_url("https://x.id/", "A/B") == "https://x.id/lacak/A%2FB"
