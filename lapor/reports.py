@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from lapor import masterdata
 from lapor.models import EventKind, Report, Reporter, ReportEvent, ReportStatus
-from lapor.vocabulary import TRACKING_ID_VARIABLE, Actor
+from lapor.vocabulary import REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
 CHANNELS = ("web", "sms1708", "staff", "national")
-REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+REPORT_TYPES = tuple(t.value for t in ReportType)
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 
 
@@ -103,7 +103,7 @@ def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]
     return {
         TRACKING_ID_VARIABLE: report.tracking_id,
         "channel": report.channel,
-        "reportType": report.report_type,
+        REPORT_TYPE_VARIABLE: report.report_type,
         "category": report.category,
         "kecamatanCode": report.kecamatan_code,
         "kelurahanCode": report.kelurahan_code,

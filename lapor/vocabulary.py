@@ -15,6 +15,27 @@ ROUTING_DECISION_ID = "RoutingOpd"
 TRACKING_ID_VARIABLE = "trackingId"
 # Every service task maps the engine's clock into this input variable (`${now()}`); workers never read their own.
 ENGINE_NOW_VARIABLE = "engineNow"
+# The report's type (`ReportType`), chosen at submission and correctable at verification; gateways branch on it.
+REPORT_TYPE_VARIABLE = "reportType"
+
+
+class ReportType(StrEnum):
+    """The three LAPOR! report types. A complaint ends with the OPD's completion and proof photo; for the other
+    two the OPD's answer is the result the reporter accepts or rejects."""
+
+    PENGADUAN = "pengaduan"
+    ASPIRASI = "aspirasi"
+    PERMINTAAN_INFORMASI = "permintaan_informasi"
+
+    @property
+    def label(self) -> str:
+        return {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "permintaan_informasi": "Permintaan informasi"}[
+            self.value
+        ]
+
+    @property
+    def answer_is_result(self) -> bool:
+        return self is not ReportType.PENGADUAN
 
 
 class Topic(StrEnum):

@@ -5,7 +5,7 @@ from enum import Enum
 from typing import TypeVar
 
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.vocabulary import ENGINE_NOW_VARIABLE, TRACKING_ID_VARIABLE, Deadline
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Deadline, ReportType
 
 E = TypeVar("E", bound=Enum)
 
@@ -16,6 +16,16 @@ def tracking_id(task: ExternalTask) -> str:
     if not isinstance(value, str):
         raise ModelError(f"{task.activity_id}: {TRACKING_ID_VARIABLE} is {type(value).__name__}, not a string")
     return value
+
+
+def report_type(task: ExternalTask) -> ReportType:
+    """The report's type (`reportType`), as submitted or as corrected at verification."""
+    value = task.var(REPORT_TYPE_VARIABLE)
+    try:
+        return ReportType(value)
+    except ValueError:
+        known = ", ".join(t.value for t in ReportType)
+        raise ModelError(f"{task.activity_id}: {REPORT_TYPE_VARIABLE}={value!r}; known: {known}") from None
 
 
 def engine_now(task: ExternalTask) -> datetime:

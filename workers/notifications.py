@@ -18,9 +18,10 @@ NAMED_DEADLINE = {
     "laporan-didisposisi": Deadline.OPD_RESPONSE,
     "tanggapan-opd": Deadline.OPD_COMPLETION,
     "hasil-tindak-lanjut": Deadline.CITIZEN_CONFIRMATION,
+    "jawaban-opd": Deadline.CITIZEN_CONFIRMATION,
 }
 # The variable whose text a notice quotes as its note.
-_NOTE_VARIABLE = {"tanggapan-opd": "responseText"}
+_NOTE_VARIABLE = {"tanggapan-opd": "responseText", "jawaban-opd": "responseText"}
 REMINDER_KINDS = ("reminder", "escalation")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from lapor import reports
 from lapor.models import EventKind, MessageAuthor, MessageKind, ReportMessage, ReportStatus
 from lapor.process.tasks import ExternalTask
-from lapor.vocabulary import Actor
+from lapor.vocabulary import Actor, ReportType
 from workers import inputs
 from workers.deps import deps
 
@@ -20,15 +20,18 @@ _OPD_MESSAGE = {
 
 
 def record_status(task: ExternalTask) -> None:
-    """The `status` property, by the `actor` property; with TERVERIFIKASI the dispatched `opdCode` too."""
+    """The `status` property, by the `actor` property; with TERVERIFIKASI the dispatched `opdCode` and the
+    report type as verified (staff may have corrected it) too."""
     status = inputs.enum_prop(task, "status", ReportStatus)
     actor = inputs.enum_prop(task, "actor", Actor)
     opd_message = _OPD_MESSAGE.get(status)
+    verified = status is ReportStatus.TERVERIFIKASI
     _record(
         task,
         status=status,
         actor=actor,
-        opd_code=inputs.optional_text(task, "opdCode") if status is ReportStatus.TERVERIFIKASI else None,
+        opd_code=inputs.optional_text(task, "opdCode") if verified else None,
+        report_type=inputs.report_type(task) if verified else None,
         opd_text=inputs.optional_text(task, opd_message[0]) if opd_message and actor is not Actor.PELAPOR else None,
     )
 
@@ -45,6 +48,7 @@ def _record(
     status: ReportStatus,
     actor: Actor,
     opd_code: str | None = None,
+    report_type: ReportType | None = None,
     opd_text: str | None = None,
     note: str | None = None,
 ) -> None:
@@ -53,6 +57,9 @@ def _record(
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
         if opd_code:
             report.opd_code = opd_code
+        if report_type is not None and report_type.value != report.report_type:
+            note = f"Jenis laporan dikoreksi: {ReportType(report.report_type).label} menjadi {report_type.label}."
+            report.report_type = report_type.value
         first_time = reports.record_event(
             session,
             report=report,

@@ -247,6 +247,23 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Hasil tindak lanjut:",
     ),
+    "jawaban-opd": Template(
+        subject="Mohon konfirmasi jawaban atas laporan {tracking_id}",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "{opd_name} telah menjawab laporan Anda dengan nomor pelacakan {tracking_id}.\n"
+            "{note_block}\n"
+            "Mohon baca jawabannya, lalu terima atau tolak jawaban tersebut paling lambat {due_date} melalui:\n"
+            "{report_url}\n\n"
+            "Apabila sampai batas waktu tersebut tidak ada konfirmasi dari Anda, laporan dinyatakan "
+            "selesai secara otomatis."
+        ),
+        sms=(
+            "LAPOR! Pontianak: laporan {tracking_id} dijawab {opd_short_name}. Terima/tolak paling lambat "
+            "{due_date_short}; jika tidak, otomatis selesai."
+        ),
+        note_label="Jawaban:",
+    ),
     "laporan-selesai": Template(
         subject="Laporan {tracking_id} selesai",
         body=(

@@ -35,6 +35,7 @@ async def submit(
     kecamatan: str = "61.71.01",
     kelurahan: str = "61.71.01.1002",
     anonymous: bool = False,
+    report_type: str = "pengaduan",
 ) -> Submitted:
     """What the API does on submission: commit the report, then start its process instance (business key)."""
     now = datetime.now(UTC)
@@ -56,6 +57,7 @@ async def submit(
                 kelurahan_code=kelurahan,
                 address="Jl. Tanjungpura No. 1",
                 anonymous=anonymous,
+                report_type=report_type,
             ),
             reporter=reporter,
             channel="web",

@@ -228,6 +228,69 @@ async def test_citizen_rejects_result_and_it_goes_back_to_the_opd(
     assert statuses(worker_deps, report)[-1] == ("SELESAI", "pelapor")
 
 
+async def awaiting_the_reporter(operaton: EngineClient, instance: Submitted) -> None:
+    """The event-based gateway is waiting (it stays active until the reply or the timer)."""
+
+    def waiting() -> bool:
+        gateways = operaton.activities(instance.process_instance_id, activity_id="CitizenConfirmationGateway")
+        return any(not g.get("endTime") for g in gateways)
+
+    assert await eventually(waiting)
+
+
+async def test_an_aspiration_ends_with_the_opds_answer_which_the_reporter_confirms(
+    lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps, mailbox: Mailbox
+) -> None:
+    aspiration = await submit(lapor_process, worker_deps, report_type="aspirasi")
+    staff = Staff(operaton, engine, aspiration)
+    await staff.verify("lengkap")
+    await staff.complete("DispatchReportTask", opdCode="PUPR", dispatchNote="")
+    await staff.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Usulan taman masuk rencana 2027.")
+    await status_becomes(worker_deps, aspiration, ReportStatus.MENUNGGU_KONFIRMASI)  # no completion, no proof photo
+    await awaiting_the_reporter(operaton, aspiration)
+    answer = await eventually(
+        lambda: [
+            m
+            for m in mailbox.to(REPORTER["email"], aspiration.tracking_id)
+            if "Mohon konfirmasi jawaban" in str(m["Subject"])
+        ]
+    )
+    assert "Usulan taman masuk rencana 2027." in body_of(answer[0])
+    # Rejected: the OPD answers again (not a completion report), then the reporter accepts.
+    await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": False})
+    await staff.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Lokasi taman sudah ditetapkan.")
+    await awaiting_the_reporter(operaton, aspiration)
+    await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": True})
+    await status_becomes(worker_deps, aspiration, ReportStatus.SELESAI)
+    assert operaton.activities(aspiration.process_instance_id, activity_id="OpdCompletionTask") == []
+    assert operaton.activities(aspiration.process_instance_id, activity_id="NotifyFollowUpResultTask") == []
+    assert [kind for kind, _ in opd_messages(worker_deps, aspiration)] == ["opd_response", "opd_response"]
+    assert statuses(worker_deps, aspiration) == [
+        ("BELUM_TERVERIFIKASI", "sistem"),
+        ("TERVERIFIKASI", "admin-pengaduan"),
+        ("PROSES", "opd"),
+        ("MENUNGGU_KONFIRMASI", "admin-pengaduan"),
+        ("PROSES", "pelapor"),
+        ("PROSES", "opd"),
+        ("MENUNGGU_KONFIRMASI", "admin-pengaduan"),
+        ("SELESAI", "pelapor"),
+    ]
+
+
+async def test_staff_correct_the_type_at_verification_and_the_path_follows_it(
+    report: Submitted, staff: Staff, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    await staff.complete(
+        "VerifyReportTask", verificationResult="lengkap", verificationNote="", reportType="permintaan_informasi"
+    )
+    await staff.dispatch_and_respond()
+    row = await status_becomes(worker_deps, report, ReportStatus.MENUNGGU_KONFIRMASI)
+    assert row.report_type == "permintaan_informasi"
+    verified = [e for e in timeline(worker_deps, report) if e.status == ReportStatus.TERVERIFIKASI]
+    assert verified[0].detail == "Jenis laporan dikoreksi: Pengaduan menjadi Permintaan informasi."
+    assert operaton.activities(report.process_instance_id, activity_id="OpdCompletionTask") == []
+
+
 async def test_verification_deadline_passed_escalates_and_report_stays_open(
     report: Submitted, operaton: EngineClient, worker_deps: Deps, mailbox: Mailbox
 ) -> None:

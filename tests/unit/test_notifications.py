@@ -58,6 +58,7 @@ EXPECTED_TEMPLATES = {
     "laporan-didisposisi",
     "tanggapan-opd",
     "hasil-tindak-lanjut",
+    "jawaban-opd",
     "laporan-selesai",
     "pengingat",
     "eskalasi",

@@ -16,7 +16,7 @@ from lapor.national import NationalAdapter, RecordOnlyAdapter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
 from lapor.process.tasks import ExternalTask
 from lapor.settings import Settings
-from lapor.vocabulary import ENGINE_NOW_VARIABLE, TRACKING_ID_VARIABLE, Topic
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Topic
 from lapor.workdays import PONTIANAK_TZ
 from tests.unit.conftest import SessionFactory
 from workers.deps import Deps
@@ -124,7 +124,12 @@ class TaskFactory:
         self.counter += 1
         task_id = task_id or f"0f6d{self.counter:04d}-ceea-11f0-9a3b-0242ac120002"
         self.ids.append(task_id)
-        values: dict[str, Any] = {TRACKING_ID_VARIABLE: TRACKING_ID, ENGINE_NOW_VARIABLE: ENGINE_NOW}
+        # Set at start by the API (lapor.reports.process_variables), as in the real process.
+        values: dict[str, Any] = {
+            TRACKING_ID_VARIABLE: TRACKING_ID,
+            ENGINE_NOW_VARIABLE: ENGINE_NOW,
+            REPORT_TYPE_VARIABLE: "pengaduan",
+        }
         values.update(variables)
         return ExternalTask(
             id=task_id,

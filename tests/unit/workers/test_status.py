@@ -36,6 +36,30 @@ def test_verified_report_shows_the_admin_and_the_dispatched_opd(
         assert session.scalars(select(ReportEvent.occurred_at)).one() == ENGINE_NOW
 
 
+def test_a_type_corrected_at_verification_reaches_the_report_and_its_timeline(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory)
+    verified = {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}
+    record_status(task(Topic.STATUS, verified, opdCode="PUPR", reportType="aspirasi"))
+    note = "Jenis laporan dikoreksi: Pengaduan menjadi Aspirasi."
+    assert timeline(session_factory) == [("Terverifikasi (belum ditindaklanjuti)", "Admin Pengaduan Daerah", note)]
+    with session_factory() as session:
+        assert reports.get_by_tracking_id(session, TRACKING_ID).report_type == "aspirasi"
+
+
+def test_an_unknown_report_type_is_an_incident_not_a_silent_complaint(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory)
+    verified = {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}
+    with pytest.raises(ModelError, match="reportType='keluhan'"):
+        record_status(task(Topic.STATUS, verified, opdCode="PUPR", reportType="keluhan"))
+    assert timeline(session_factory) == []
+    with session_factory() as session:
+        assert reports.get_by_tracking_id(session, TRACKING_ID).report_type == "pengaduan"
+
+
 def test_a_retried_task_writes_the_timeline_once(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
