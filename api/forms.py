@@ -50,6 +50,8 @@ class _MultiPartParser(MultiPartParser):
 
     def on_part_end(self) -> None:
         part = self._current_part
+        if self._nameless and not part.data:
+            return  # a browser's file input left empty: no file chosen, no field at all
         if self._nameless:
             self.invalid.append((part.field_name, "file_name_missing", NAMELESS_FILE))
         elif part.file is None and not _is_utf8(bytes(part.data)):

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import deadlines, files, intake, open311, public, reporters, reports
+from api import deadlines, files, intake, open311, public, reporters, reports, web
 from api.deps import AppContext
 from api.errors import documented, install_error_handlers
 from lapor import uploads
@@ -158,7 +158,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                # A page that sets its own policy keeps it (the citizen web page: no inline style either).
+                if html and not any(k.lower() == b"content-security-policy" for k, _ in headers):
                     headers += [(b"content-security-policy", _HTML_POLICY.encode()), (b"x-frame-options", b"DENY")]
                 message = {**message, "headers": headers}
             await send(message)
@@ -263,6 +265,7 @@ def create_app(
     install_error_handlers(app)
     for module in (reporters, reports, public, intake, files, open311, deadlines):
         app.include_router(module.router)
+    web.install(app)  # the citizen web page: its routes, stylesheet and error pages
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,51 @@
+"""Form input checked by the API's own pydantic models, with their Indonesian messages placed next to each field."""
+
+from collections.abc import Mapping
+from typing import TypeVar, cast
+
+from fastapi import UploadFile
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as FormFile
+
+from api.errors import _message as validation_message
+
+M = TypeVar("M", bound=BaseModel)
+GENERAL = "_"  # the key of a message about the whole form
+
+
+def text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    """The text fields a page sends back on a refusal (files are never kept)."""
+    values: dict[str, str] = {}
+    for name in names:
+        value = form.get(name)
+        if isinstance(value, str):
+            values[name] = value
+    return values
+
+
+def files(form: FormData, name: str) -> list[UploadFile]:
+    """The chosen files; a file input left empty sends one part without a name, which is no photo."""
+    chosen = [f for f in form.getlist(name) if isinstance(f, FormFile) and (f.filename or f.size)]
+    return cast("list[UploadFile]", chosen)  # what FastAPI hands the API's routes: the same object
+
+
+def validate(
+    model: type[M], values: Mapping[str, object], *, rename: Mapping[str, str] | None = None
+) -> M | dict[str, str]:
+    """The model, or the messages by form field (`rename` maps a model field to the form field showing it)."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as invalid:
+        errors: dict[str, str] = {}
+        for error in invalid.errors():
+            location = [str(part) for part in error.get("loc", ())]
+            field = location[0] if location else GENERAL
+            field = (rename or {}).get(field, field)
+            errors.setdefault(field, validation_message(error))
+        return errors
+
+
+def non_empty(values: Mapping[str, str]) -> dict[str, str]:
+    """Fields left empty count as not given, as the API's optional form fields do."""
+    return {name: value for name, value in values.items() if value.strip()}

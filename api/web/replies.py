@@ -1,0 +1,146 @@
+"""The reporter's replies on the tracking page: supplement a returned report, accept or reject a result with an
+optional rating. The services are api/replies.py's, shared with the JSON API; this module only reads the forms."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from api import replies
+from api.deps import AppContext, ContextDep, NowDep, SessionDep
+from api.errors import ApiError
+from api.schemas import CODE_PATTERN, ReplyText
+from api.submission import decode_photos
+from api.web.fields import GENERAL, files, non_empty, text_fields, validate
+from api.web.pages import tracking_page
+from api.web.routing import WebRoute
+from api.web.session import WebSession, WebSessionDep, load
+from lapor import uploads
+from lapor.models import Reporter, ReportStatus
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+TrackingId = Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)]
+FormText = Annotated[str, Form(max_length=6000)]
+
+
+class SupplementForm(BaseModel):
+    text: ReplyText
+
+
+class ConfirmationForm(BaseModel):
+    """The JSON API's Confirmation as a form sends it (the rating arrives as text)."""
+
+    rating: Annotated[int, Field(ge=replies.RATING_MIN, le=replies.RATING_MAX)] | None = None
+    comment: ReplyText | None = None
+
+
+def _done(tracking_id: str, notice: str) -> Response:
+    return RedirectResponse(f"/lacak/{tracking_id}?pesan={notice}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/lacak/{tracking_id}/lengkapi")
+async def supplement(tracking_id: TrackingId, request: Request, context: ContextDep) -> Response:
+    """Supplement a returned report (DIKEMBALIKAN) with text and 0 to 5 photos."""
+    now = context.clock()
+    async with request.form() as form:
+        return await _supplement_form(tracking_id.upper(), request, context, now, form)
+
+
+def _owner_check(
+    context: AppContext, cookies: dict[str, str], tracking_id: str, csrf: object, now: datetime
+) -> WebSession:
+    """The CSRF token, then the report as its reporter's own in the status a supplement needs (API's errors)."""
+    with Session(context.db, expire_on_commit=False) as session:
+        web = load(session, context, cookies, now)
+        web.check_csrf(csrf)
+        if web.reporter is not None:
+            report = replies.find_own(session, tracking_id, web.reporter)
+            replies.require_status(report, ReportStatus.DIKEMBALIKAN)
+        return web
+
+
+def _store_supplement(
+    context: AppContext, reporter_id: int, tracking_id: str, text: str, images: list[uploads.CleanImage], now: datetime
+) -> None:
+    with Session(context.db, expire_on_commit=False) as session:
+        reporter = session.get(Reporter, reporter_id)
+        assert reporter is not None
+        report = replies.find_own(session, tracking_id, reporter)
+        replies.supplement(session, context, report=report, text=text, images=images, now=now)
+        session.commit()
+
+
+def _show_refusal(
+    context: AppContext, web: WebSession, tracking_id: str, now: datetime, errors: dict[str, str], form: dict[str, str]
+) -> Response:
+    """The tracking page again, with the refusal next to the form and the typed text kept."""
+    with Session(context.db, expire_on_commit=False) as session:
+        report = replies.find_visible(session, tracking_id, web.reporter)
+        return tracking_page(web, session, context, now, report, status_code=422, errors=errors, form=form)
+
+
+async def _supplement_form(
+    tracking_id: str, request: Request, context: AppContext, now: datetime, form: FormData
+) -> Response:
+    web = await run_in_threadpool(_owner_check, context, dict(request.cookies), tracking_id, form.get("csrf"), now)
+    if web.reporter is None:
+        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
+    values = text_fields(form, ("text",))
+    checked = validate(SupplementForm, non_empty(values))
+    errors = checked if isinstance(checked, dict) else {}
+    images: list[uploads.CleanImage] = []
+    try:
+        images = await decode_photos(context, files(form, "photos"), required=False)
+    except ApiError as refused:
+        errors["photos"] = refused.message
+    if errors or isinstance(checked, dict):
+        return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, errors, values)
+    await run_in_threadpool(_store_supplement, context, web.reporter.id, tracking_id, checked.text, images, now)
+    return _done(tracking_id, "dilengkapi")
+
+
+@router.post("/lacak/{tracking_id}/konfirmasi")
+def confirm(
+    tracking_id: TrackingId,
+    web: WebSessionDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    csrf: FormText = "",
+    keputusan: FormText = "",
+    rating: FormText = "",
+    comment: FormText = "",
+) -> Response:
+    """Accept ("terima") or reject ("tolak") the result, with an optional rating 1-5 and comment (private)."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
+    tracking_id = tracking_id.upper()
+    report = replies.find_own(session, tracking_id, web.reporter)
+    values = {"rating": rating, "comment": comment}
+    checked = validate(ConfirmationForm, non_empty(values))
+    errors = checked if isinstance(checked, dict) else {}
+    if keputusan not in ("terima", "tolak"):
+        errors["accepted"] = "Pilih terima atau tolak hasil tindak lanjut."
+    if errors or isinstance(checked, dict):
+        return tracking_page(web, session, context, now, report, status_code=422, errors=errors, form=values)
+    try:
+        replies.confirm(
+            session,
+            report=report,
+            accepted=keputusan == "terima",
+            rating=checked.rating,
+            comment=checked.comment,
+            now=now,
+        )
+    except replies.AlreadyAnswered as answered:
+        session.rollback()
+        return tracking_page(web, session, context, now, report, status_code=409, errors={GENERAL: answered.message})
+    session.commit()
+    return _done(tracking_id, "diterima" if keputusan == "terima" else "ditolak")

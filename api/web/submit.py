@@ -1,0 +1,137 @@
+"""Submitting a report on the web page: the API's checks, limits, photo decoding and `create_report`, refusals
+shown next to the field they concern with everything typed kept (only the files must be chosen again)."""
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
+from api.errors import ApiError, TooManyRequests, UnknownCategory, UnknownLocation
+from api.schemas import ReportFields
+from api.submission import InvalidIncidentDate, create_report, decode_photos
+from api.web.fields import GENERAL, files, non_empty, text_fields, validate
+from api.web.pages import to_sign_in
+from api.web.render import categories, locations, page
+from api.web.routing import WebRoute
+from api.web.session import WebSession, WebSessionDep, load
+from lapor import uploads
+from lapor.models import Reporter
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+FIELDS = (
+    "report_type",
+    "title",
+    "description",
+    "incident_date",
+    "category",
+    "lokasi",
+    "address",
+    "anonymous",
+    "confidential",
+    "show_name",
+)
+# Where a refusal of the API's services is shown on the form.
+_FIELD_OF = {
+    UnknownCategory: "category",
+    UnknownLocation: "lokasi",
+    InvalidIncidentDate: "incident_date",
+}
+
+
+def form_page(web: WebSession, *, status_code: int = 200, **values: Any) -> Response:
+    return page("lapor.html", web, status_code=status_code, categories=categories(), locations=locations(), **values)
+
+
+@router.get("/lapor")
+def submit_form(web: WebSessionDep) -> Response:
+    if web.reporter is None:
+        return to_sign_in()
+    return form_page(web)
+
+
+def _report_values(values: dict[str, str]) -> dict[str, str]:
+    """The form's fields as ReportFields names them: the one location select carries "kecamatan/kelurahan"."""
+    fields = non_empty({k: v for k, v in values.items() if k != "lokasi"})
+    kecamatan, _, kelurahan = values.get("lokasi", "").partition("/")
+    fields |= non_empty({"kecamatan": kecamatan, "kelurahan": kelurahan})
+    return fields
+
+
+def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) -> WebSession:
+    with Session(context.db, expire_on_commit=False) as session:
+        return load(session, context, cookies, now)
+
+
+def _check_limits(context: AppContext, reporter: Reporter, ip: str, now: datetime) -> None:
+    """The API's submission buckets, checked before any photo is decoded."""
+    with Session(context.db) as session:
+        limiter = RateLimiter(context, session, now)
+        limiter.check("submission:ip", ip)
+        limiter.check("submission:reporter", str(reporter.id))
+
+
+def _create(
+    context: AppContext,
+    reporter_id: int,
+    ip: str,
+    fields: ReportFields,
+    images: list[uploads.CleanImage],
+    now: datetime,
+) -> str:
+    """The report, its photos, its start command and the limit counts, in one transaction (as the API does)."""
+    with Session(context.db, expire_on_commit=False) as session:
+        reporter = session.get(Reporter, reporter_id)
+        assert reporter is not None  # the token was valid a moment ago; reporters are never deleted
+        limiter = RateLimiter(context, session, now)
+        limiter.hit("submission:ip", ip)
+        limiter.hit("submission:reporter", str(reporter.id))
+        report = create_report(
+            session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now
+        )
+        session.commit()
+        return report.tracking_id
+
+
+@router.post("/lapor")
+async def submit(request: Request, context: ContextDep, ip: ClientIpDep) -> Response:
+    """Submit a report with 1 to 5 photos; on success the reporter lands on its tracking page."""
+    now = context.clock()
+    async with request.form() as form:
+        return await _submit(request, context, ip, now, form)
+
+
+async def _submit(request: Request, context: AppContext, ip: str, now: datetime, form: FormData) -> Response:
+    web = await run_in_threadpool(_web_session, context, dict(request.cookies), now)
+    web.check_csrf(form.get("csrf"))
+    if web.reporter is None:
+        return to_sign_in()
+    reporter = web.reporter
+    values = text_fields(form, FIELDS)
+    try:
+        await run_in_threadpool(_check_limits, context, reporter, ip, now)
+    except TooManyRequests as limited:
+        return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
+    checked = validate(ReportFields, _report_values(values), rename={"kecamatan": "lokasi", "kelurahan": "lokasi"})
+    errors = checked if isinstance(checked, dict) else {}
+    images: list[uploads.CleanImage] = []
+    try:
+        images = await decode_photos(context, files(form, "photos"), required=True)
+    except ApiError as refused:
+        errors["photos"] = refused.message
+    if errors or isinstance(checked, dict):
+        return form_page(web, status_code=422, form=values, errors=errors)
+    try:
+        tracking_id = await run_in_threadpool(partial(_create, context, reporter.id, ip, checked, images, now))
+    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
+        field = _FIELD_OF[type(refused)]
+        return form_page(web, status_code=refused.status_code, form=values, errors={field: refused.message})
+    except TooManyRequests as limited:
+        return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
+    return RedirectResponse(f"/lacak/{tracking_id}?pesan=terkirim", status_code=status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,210 @@
+"""Citizen web page fixtures: the API app of tests/api on the test database, page helpers, and a real headless
+Chromium (Debian's chromium + chromium-driver, as tests/webapps) on the app served by uvicorn on 127.0.0.1.
+Screenshots go to tests/web/screenshots/<test>/ (ignored by git)."""
+
+import html
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from api.main import create_app
+from lapor.ratelimit import Limit
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import ApiTestSettings
+from tests.conftest import Mailbox
+
+# The API tests' fixtures (the app on the emptied test database, its settings, clock and limits, the SMS gateway).
+api_clock = api_fixtures.api_clock
+app = api_fixtures.app
+client = api_fixtures.client
+db_engine = api_fixtures.db_engine
+limits = api_fixtures.limits
+settings = api_fixtures.settings
+sms_gateway = api_fixtures.sms_gateway
+
+CHROMIUM = Path(os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("LAPOR_CHROMEDRIVER", "/usr/bin/chromedriver"))
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PHONE_WIDTH = 390
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def text_of(page: str) -> str:
+    """The page's text as a reader sees it (tags out, entities decoded, spaces folded)."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))).strip()
+
+
+def web_register(client: TestClient, mailbox: Mailbox, name: str, email: str) -> str:
+    """Register on the pages; the client keeps the session cookie. Returns the token in the cookie."""
+    form = client.get("/daftar")
+    started = client.post("/daftar", data={"csrf": csrf_of(form.text), "name": name, "email": email, "phone": ""})
+    assert started.status_code == 200, text_of(started.text)
+    registration = re.search(r'name="registration_id" value="([^"]+)"', started.text)
+    assert registration
+    verified = client.post(
+        "/verifikasi",
+        data={
+            "csrf": csrf_of(started.text),
+            "registration_id": registration.group(1),
+            "code": mailbox.last_code(email),
+        },
+        follow_redirects=False,
+    )
+    assert verified.status_code == 303, text_of(verified.text)
+    token = client.cookies.get("lapor_sesi")
+    assert token
+    return token
+
+
+# -- the app served over real HTTP, for the browser ---------------------------------------------------------------
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(app: FastAPI, port: int) -> Iterator[None]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def live_settings(settings: ApiTestSettings, live_port: int) -> ApiTestSettings:
+    """The pages' photo links are absolute on the public base URL: it must be the address the browser opens."""
+    return settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{live_port}"})
+
+
+@pytest.fixture
+def live(
+    live_settings: ApiTestSettings, db_engine: object, limits: dict[str, Limit], live_port: int
+) -> Iterator[LiveServer]:
+    application = create_app(live_settings, db=db_engine, run_dispatcher=False, limits=limits)  # type: ignore[arg-type]
+    for _ in serve(application, live_port):
+        yield LiveServer(live_settings.public_base_url, application)
+
+
+# -- the browser ---------------------------------------------------------------------------------------------------
+@dataclass
+class Browser:
+    driver: WebDriver
+    base_url: str
+    folder: Path
+    _count: int = 0
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def text(self) -> str:
+        return str(self.driver.find_element(By.TAG_NAME, "body").text)
+
+    def wait_text(self, text: str, *, timeout: float = 20) -> None:
+        WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: text in d.find_element(By.TAG_NAME, "body").text
+        )
+
+    def fill(self, name: str, value: str) -> None:
+        field = self.driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+
+    def select(self, name: str, visible_text: str) -> None:
+        from selenium.webdriver.support.select import Select
+
+        Select(self.driver.find_element(By.NAME, name)).select_by_visible_text(visible_text)
+
+    def submit(self, text: str) -> None:
+        for button in self.driver.find_elements(By.CSS_SELECTOR, "button[type=submit]"):
+            if button.is_displayed() and text in button.text:
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+                button.click()
+                return
+        raise AssertionError(f"no button {text!r} on {self.driver.current_url}")
+
+    def value(self, name: str) -> str:
+        return str(self.driver.find_element(By.NAME, name).get_attribute("value"))
+
+    def shot(self, name: str, *, full_page: bool = False) -> Path:
+        self._count += 1
+        path = self.folder / f"{self._count:02d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+        if full_page:
+            width = self.driver.get_window_size()["width"]
+            height = self.driver.execute_script("return document.documentElement.scrollHeight")
+            self.driver.set_window_size(width, max(800, int(height) + 140))
+        self.driver.save_screenshot(str(path))
+        return path
+
+
+def _driver(width: int, height: int) -> WebDriver:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} needed: apt-get install chromium chromium-driver", pytrace=False)
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(argument)
+    service = Service(str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak"})
+    return webdriver.Chrome(service=service, options=options)
+
+
+@pytest.fixture
+def browser_width() -> int:
+    return 1280
+
+
+@pytest.fixture
+def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[Browser]:
+    driver = _driver(browser_width, 900)
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    session = Browser(driver, live.url, folder)
+    try:
+        yield session
+    finally:
+        session.shot("end")
+        print(f"screenshots: {folder}")
+        driver.quit()

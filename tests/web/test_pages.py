@@ -1,0 +1,250 @@
+"""The citizen web page without a browser: sign-up and sign-in, CSRF, cookies and headers, privacy between
+reporters, the shared limits, replies, and that the JSON API stays JSON."""
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from api.main import create_app
+from api.web.render import PAGE_POLICY
+from lapor.db import session_scope
+from lapor.models import RegistrationCode, Report, ReportMessage, ReportStatus
+from lapor.ratelimit import Limit
+from tests.api.conftest import REPORT_FIELDS, ApiTestSettings, Clock, Person, photo_files, register, set_status
+from tests.conftest import Mailbox
+from tests.web.conftest import csrf_of, text_of, web_register
+
+FORM = {**REPORT_FIELDS, "lokasi": f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"}
+
+
+def count(db: Engine, model: type) -> int:
+    with session_scope(db) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def web_submit(client: TestClient, **fields: str) -> str:
+    page = client.get("/lapor")
+    answer = client.post(
+        "/lapor", data={**FORM, "csrf": csrf_of(page.text), **fields}, files=photo_files(1), follow_redirects=False
+    )
+    assert answer.status_code == 303, text_of(answer.text)
+    found = re.fullmatch(r"/lacak/([A-Z0-9-]+)\?pesan=terkirim", answer.headers["location"])
+    assert found
+    return found.group(1)
+
+
+def test_register_submit_and_track(client: TestClient, mailbox: Mailbox) -> None:
+    home = client.get("/")
+    assert home.status_code == 200 and "LAPOR! Pontianak" in home.text
+    assert client.get("/lapor", follow_redirects=False).headers["location"] == "/masuk"
+    web_register(client, mailbox, "Siti Rahmawati", "siti.web@example.id")
+    mine = client.get("/laporan-saya")
+    assert "Siti Rahmawati" in mine.text and "Anda belum mengirim laporan." in text_of(mine.text)
+    tracking_id = web_submit(client, report_type="aspirasi", confidential="true")
+    page = text_of(client.get(f"/lacak/{tracking_id}?pesan=terkirim").text)
+    assert "Laporan Anda telah diterima" in page
+    assert tracking_id in page and "Belum Terverifikasi" in page and "Aspirasi" in page and "Rahasia" in page
+    assert REPORT_FIELDS["title"] in text_of(client.get("/laporan-saya").text)
+
+
+def test_cookie_is_the_token_httponly_and_lax_and_secure_in_production(
+    client: TestClient, mailbox: Mailbox, settings: ApiTestSettings, db_engine: Engine
+) -> None:
+    token = web_register(client, mailbox, "Siti Rahmawati", "siti.cookie@example.id")
+    assert token.startswith("lpr_")
+    me = client.get("/reporters/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["email"] == "siti.cookie@example.id"
+    production = create_app(
+        settings.model_copy(update={"environment": "production"}), db=db_engine, run_dispatcher=False
+    )
+    with TestClient(production, base_url="https://testserver") as secure_client:
+        form = secure_client.get("/daftar")
+        cookie = form.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+        started = secure_client.post(
+            "/daftar", data={"csrf": csrf_of(form.text), "name": "Siti", "email": "siti.cookie@example.id"}
+        )
+        registration = re.search(r'name="registration_id" value="([^"]+)"', started.text)
+        assert registration
+        verified = secure_client.post(
+            "/verifikasi",
+            data={
+                "csrf": csrf_of(started.text),
+                "registration_id": registration.group(1),
+                "code": mailbox.last_code("siti.cookie@example.id"),
+            },
+            follow_redirects=False,
+        )
+    session_cookie = verified.headers["set-cookie"]
+    assert session_cookie.startswith("lapor_sesi=lpr_")
+    for attribute in ("HttpOnly", "SameSite=lax", "Secure", "Path=/"):
+        assert attribute in session_cookie
+
+
+def test_pages_have_their_own_policy_and_the_api_keeps_its_own(client: TestClient) -> None:
+    for path in ("/", "/daftar", "/masuk", "/laporan", "/lacak/PTK-0000-AAAAAA"):
+        answer = client.get(path)
+        assert answer.headers["content-security-policy"] == PAGE_POLICY, path
+        assert "unsafe-inline" not in answer.headers["content-security-policy"]
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
+        assert "<script" not in answer.text and "style=" not in answer.text
+    assert client.get("/statis/lapor.css").headers["content-type"].startswith("text/css")
+    # The API's answers stay JSON, also for an error a page would render.
+    missing = client.get("/reports/PTK-0000-AAAAAA")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "report_not_found"
+    page = client.get("/lacak/PTK-0000-AAAAAA")
+    assert page.status_code == 404 and "Laporan dengan nomor pelacakan ini tidak ditemukan." in page.text
+
+
+def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    client.get("/daftar")
+    for data in ({}, {"csrf": "0" * 64}):
+        refused = client.post("/daftar", data={**data, "name": "Siti", "email": "siti.csrf@example.id"})
+        assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
+        assert "Formulir tidak sah atau sudah kedaluwarsa" in refused.text
+    assert count(db_engine, RegistrationCode) == 0 and mailbox.to("siti.csrf@example.id") == []
+
+    web_register(client, mailbox, "Siti Rahmawati", "siti.csrf@example.id")
+    # A token of another session (the visitor form before sign-in) is no token of this one.
+    for data in ({}, {"csrf": "0" * 64}):
+        refused = client.post("/lapor", data={**FORM, **data}, files=photo_files(1))
+        assert refused.status_code == 403, text_of(refused.text)
+    assert count(db_engine, Report) == 0
+    assert client.post("/keluar", data={}).status_code == 403
+    assert client.get("/laporan-saya").status_code == 200  # still signed in
+
+
+def test_sign_out_revokes_the_token(client: TestClient, mailbox: Mailbox) -> None:
+    token = web_register(client, mailbox, "Siti Rahmawati", "siti.keluar@example.id")
+    page = client.get("/laporan-saya")
+    out = client.post("/keluar", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    assert "lapor_sesi" not in client.cookies
+    assert client.get("/reporters/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    # Replaying the old cookie signs nobody in.
+    client.cookies.set("lapor_sesi", token)
+    assert client.get("/laporan-saya", follow_redirects=False).headers["location"] == "/masuk"
+
+
+def test_sign_in_with_the_code_for_a_known_reporter_only(client: TestClient, mailbox: Mailbox) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.masuk@example.id")
+    client.cookies.clear()
+    for email, expected in (("siti.masuk@example.id", 303), ("belum.terdaftar@example.id", 404)):
+        form = client.get("/masuk")
+        started = client.post("/masuk", data={"csrf": csrf_of(form.text), "email": email})
+        registration = re.search(r'name="registration_id" value="([^"]+)"', started.text)
+        assert registration, text_of(started.text)
+        code = mailbox.last_code(email)
+        data = {"csrf": csrf_of(started.text), "registration_id": registration.group(1), "code": code}
+        answer = client.post("/verifikasi", data=data, follow_redirects=False)
+        assert answer.status_code == expected, text_of(answer.text)
+    assert "Belum ada pelapor terdaftar" in answer.text
+
+
+def test_refusals_are_indonesian_next_to_the_field_and_keep_the_input(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    invalid = client.post("/daftar", data={"csrf": csrf_of(client.get("/daftar").text), "name": "S", "email": "x@"})
+    assert invalid.status_code == 422
+    assert 'id="galat-name">Terlalu pendek (minimal 2 karakter).' in invalid.text
+    assert 'id="galat-email">alamat email tidak valid' in invalid.text
+    web_register(client, mailbox, "Siti Rahmawati", "siti.galat@example.id")
+    csrf = csrf_of(client.get("/lapor").text)
+    text_as_photo = [("photos", ("foto.jpg", b"bukan gambar, hanya teks", "image/jpeg"))]
+    refused = client.post(
+        "/lapor",
+        data={**FORM, "csrf": csrf, "lokasi": "61.71.01/61.71.02.1001", "title": "Lampu jalan mati total"},
+        files=text_as_photo,
+    )
+    assert refused.status_code == 422
+    assert 'id="galat-photos">Foto ke-1 bukan gambar JPEG, PNG, atau WebP yang valid.' in refused.text
+    assert 'value="Lampu jalan mati total"' in refused.text and REPORT_FIELDS["description"] in refused.text
+    # The pair is checked as the API checks it (this kelurahan is not in that kecamatan).
+    wrong_pair = client.post(
+        "/lapor", data={**FORM, "csrf": csrf, "lokasi": "61.71.01/61.71.02.1001"}, files=photo_files(1)
+    )
+    assert wrong_pair.status_code == 422 and 'id="galat-lokasi">' in wrong_pair.text
+    no_photo = client.post("/lapor", data={**FORM, "csrf": csrf})
+    assert 'id="galat-photos">Lampirkan minimal satu foto.' in no_photo.text
+    future = client.post("/lapor", data={**FORM, "csrf": csrf, "incident_date": "2099-01-01"}, files=photo_files(1))
+    assert 'id="galat-incident_date">Tanggal kejadian tidak boleh di masa depan.' in future.text
+    assert count(db_engine, Report) == 0
+
+
+def test_another_reporter_sees_nothing_private_and_cannot_reply(
+    client: TestClient, app: object, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.rahasia@example.id")
+    secret = web_submit(client, confidential="true", title="Rahasia: pungutan liar di kantor")
+    public = web_submit(client, title="Jalan rusak di Jl. Merdeka")
+    set_status(db_engine, secret, ReportStatus.DIKEMBALIKAN)
+    set_status(db_engine, public, ReportStatus.MENUNGGU_KONFIRMASI)
+    with TestClient(app) as other:  # type: ignore[arg-type]
+        web_register(other, mailbox, "Andi Pratama", "andi.lain@example.id")
+        page = other.get(f"/lacak/{secret}")
+        assert page.status_code == 404 and "pungutan liar" not in page.text
+        csrf = csrf_of(other.get("/laporan-saya").text)
+        supplement = other.post(f"/lacak/{secret}/lengkapi", data={"csrf": csrf, "text": "Saya ikut melengkapi."})
+        assert supplement.status_code == 404
+        shown = other.get(f"/lacak/{public}")
+        assert shown.status_code == 200 and "Siti" not in shown.text and "siti.rahasia" not in shown.text
+        assert "Konfirmasi hasil tindak lanjut" not in shown.text
+        confirm = other.post(f"/lacak/{public}/konfirmasi", data={"csrf": csrf, "keputusan": "tolak", "rating": "1"})
+        assert confirm.status_code == 403 and "Hanya pelapor yang dapat menanggapi laporan ini." in confirm.text
+        assert "Rahasia: pungutan liar" not in other.get("/laporan").text
+    with session_scope(db_engine) as session:
+        assert session.scalar(select(func.count()).select_from(ReportMessage)) == 0
+
+
+def test_supplement_and_confirmation_with_a_rating(client: TestClient, mailbox: Mailbox, db_engine: Engine) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.balas@example.id")
+    tracking_id = web_submit(client)
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN)
+    page = client.get(f"/lacak/{tracking_id}")
+    assert "Lengkapi laporan" in page.text
+    empty = client.post(f"/lacak/{tracking_id}/lengkapi", data={"csrf": csrf_of(page.text), "text": " "})
+    assert empty.status_code == 422 and 'id="galat-text">Wajib diisi.' in empty.text
+    done = client.post(
+        f"/lacak/{tracking_id}/lengkapi",
+        data={"csrf": csrf_of(page.text), "text": "Lubangnya di sisi kiri jalan."},
+        files=photo_files(1),
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, text_of(done.text)
+    assert "Lubangnya di sisi kiri jalan." in client.get(done.headers["location"]).text
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI)
+    page = client.get(f"/lacak/{tracking_id}")
+    csrf = csrf_of(page.text)
+    bad = client.post(f"/lacak/{tracking_id}/konfirmasi", data={"csrf": csrf, "keputusan": "terima", "rating": "9"})
+    assert bad.status_code == 422 and 'id="galat-rating">Nilai maksimal 5.' in bad.text
+    accepted = client.post(
+        f"/lacak/{tracking_id}/konfirmasi",
+        data={"csrf": csrf, "keputusan": "terima", "rating": "4", "comment": "Sudah ditambal."},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    assert "Terima kasih atas konfirmasi Anda." in client.get(accepted.headers["location"]).text
+    again = client.post(f"/lacak/{tracking_id}/konfirmasi", data={"csrf": csrf, "keputusan": "tolak"})
+    assert again.status_code == 409 and "Anda sudah memberi tanggapan" in again.text
+    with session_scope(db_engine) as session:
+        message = session.scalars(select(ReportMessage).where(ReportMessage.accepted.is_(True))).one()
+        assert (message.rating, message.text) == (4, "Sudah ditambal.")
+
+
+def test_pages_share_the_api_registration_limits(
+    settings: ApiTestSettings, db_engine: Engine, mailbox: Mailbox, api_clock: Clock
+) -> None:
+    limits = {"registration:identity": Limit(2, timedelta(hours=1))}
+    with TestClient(create_app(settings, db=db_engine, run_dispatcher=False, limits=limits, clock=api_clock)) as c:
+        # Two codes through the JSON API use up the identity's bucket; the page answers as the API would.
+        for _ in range(2):
+            register(c, mailbox, Person("Siti", "siti.batas@example.id", ""))
+        form = c.get("/daftar")
+        limited = c.post("/daftar", data={"csrf": csrf_of(form.text), "name": "Siti", "email": "siti.batas@example.id"})
+        assert limited.status_code == 429
+        assert "Terlalu banyak permintaan. Silakan coba lagi nanti." in limited.text
+        assert 'value="siti.batas@example.id"' in limited.text
