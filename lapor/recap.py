@@ -28,12 +28,14 @@ from lapor.masterdata import (
     kecamatan_list,
     opd_list,
 )
-from lapor.models import EventKind, RecapDocument, Report, ReportEvent, ReportStatus
+from lapor.models import EventKind, MessageKind, RecapDocument, Report, ReportEvent, ReportMessage, ReportStatus
 from lapor.notifications.templates import MONTH_NAMES, format_date
+from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
 
 __all__ = [
     "NOT_DISPATCHED",
+    "Rating",
     "Recap",
     "SlaCount",
     "compute_recap",
@@ -62,6 +64,14 @@ class SlaCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Rating:
+    """Satisfaction ratings (1-5) the reporters gave with their confirmations: how many, and their mean."""
+
+    count: int
+    average: float
+
+
+@dataclass(frozen=True, slots=True)
 class Recap:
     """Figures of the reports created in one period, as they stood at the end of that period."""
 
@@ -70,6 +80,7 @@ class Recap:
     end: date
     total: int
     per_status: dict[str, int]  # status label -> reports
+    per_type: dict[str, int]  # report type label -> reports, in ReportType order
     per_opd: dict[str, int]  # OPD name -> reports
     per_category: dict[str, int]
     per_kecamatan: dict[str, int]
@@ -79,6 +90,9 @@ class Recap:
     median_hours_to_verification: float | None
     median_hours_verified_to_process: float | None
     median_hours_to_completion: float | None
+    # Ratings given in the period (whenever their report came in), per OPD name, and over all OPDs.
+    satisfaction: dict[str, Rating]
+    satisfaction_overall: Rating | None
 
     @property
     def period_label(self) -> str:
@@ -194,6 +208,38 @@ def _milestones(report: Report, cutoff: datetime) -> _Milestones:
     )
 
 
+def _type_label(code: str) -> str:
+    try:
+        return ReportType(code).label
+    except ValueError:
+        return code
+
+
+def _rating(values: Sequence[int]) -> Rating:
+    return Rating(count=len(values), average=round(statistics.fmean(values), 2))
+
+
+def _satisfaction(session: Session, since: datetime, cutoff: datetime) -> tuple[dict[str, Rating], Rating | None]:
+    """Ratings given from since to cutoff, per OPD that handled the report (by name), best rated first."""
+    rows = session.execute(
+        select(Report.opd_code, ReportMessage.rating)
+        .join(Report, Report.id == ReportMessage.report_id)
+        .where(
+            ReportMessage.kind == MessageKind.CONFIRMATION.value,
+            ReportMessage.rating.is_not(None),
+            ReportMessage.created_at >= since,
+            ReportMessage.created_at < cutoff,
+        )
+    ).all()
+    given = [(opd_code, rating) for opd_code, rating in rows if rating is not None]
+    per_opd: dict[str, list[int]] = {}
+    for opd_code, rating in given:
+        per_opd.setdefault(_name(get_opd, opd_code) if opd_code else NOT_DISPATCHED, []).append(rating)
+    ratings = {name: _rating(values) for name, values in per_opd.items()}
+    ranked = dict(sorted(ratings.items(), key=lambda item: (-item[1].average, -item[1].count, item[0])))
+    return ranked, _rating([rating for _, rating in given]) if given else None
+
+
 def compute_recap(session: Session, start: date, end: date) -> Recap:
     """Recap of the reports created from start to end (Pontianak dates, inclusive), as of the end of end."""
     if end < start:
@@ -212,16 +258,21 @@ def compute_recap(session: Session, start: date, end: date) -> Recap:
     per_status = {status.label: status_counts[status.label] for status in ReportStatus}
     per_status |= {label: count for label, count in status_counts.items() if label not in per_status}
     per_opd = Counter(_name(get_opd, r.opd_code) if r.opd_code else NOT_DISPATCHED for r in reports)
+    type_counts = Counter(_type_label(r.report_type) for r in reports)
+    per_type = {kind.label: type_counts[kind.label] for kind in ReportType}
+    per_type |= {label: count for label, count in type_counts.items() if label not in per_type}
     per_category = Counter(_name(get_category, r.category) for r in reports)
     per_kecamatan = Counter(_name(get_kecamatan, r.kecamatan_code) for r in reports)
     period = f"{start:%Y-%m}" if start.day == 1 and end == _last_day(start) else f"{start}_{end}"
     pairs = list(zip(reports, milestones, strict=True))
+    satisfaction, satisfaction_overall = _satisfaction(session, _local_midnight(start), cutoff)
     return Recap(
         period=period,
         start=start,
         end=end,
         total=len(reports),
         per_status=per_status,
+        per_type=per_type,
         per_opd=_ranked(per_opd, [o.name for o in opd_list()] + [NOT_DISPATCHED]),
         per_category=_ranked(per_category, [c.name for c in category_list()]),
         per_kecamatan=_ranked(per_kecamatan, [k.name for k in kecamatan_list()]),
@@ -231,6 +282,8 @@ def compute_recap(session: Session, start: date, end: date) -> Recap:
         median_hours_to_verification=_median(_hours(m.created, m.verified) for m in milestones),
         median_hours_verified_to_process=_median(_hours(m.terverifikasi, m.proses_after_verified) for m in milestones),
         median_hours_to_completion=_median(_hours(m.created, m.selesai) for m in milestones),
+        satisfaction=satisfaction,
+        satisfaction_overall=satisfaction_overall,
     )
 
 
@@ -324,14 +377,30 @@ def _summary_sheet(ws: Worksheet, recap: Recap) -> None:
         ws.column_dimensions[letter].width = 22
 
 
+def _satisfaction_sheet(wb: Workbook, recap: Recap) -> None:
+    ws = wb.create_sheet("Kepuasan")
+    ws["A1"] = "Kepuasan pelapor per OPD (penilaian 1-5 yang diberikan dalam periode)"
+    ws["A1"].font = _BOLD
+    rows: list[tuple[str, int, float | str]] = [(n, r.count, r.average) for n, r in recap.satisfaction.items()]
+    overall = recap.satisfaction_overall
+    rows.append(("Semua OPD", overall.count if overall else 0, overall.average if overall else "-"))
+    last = _table(ws, ["OPD", "Jumlah penilaian", "Rata-rata (1-5)"], rows, first_row=3)
+    for row in range(4, last + 1):
+        ws.cell(row=row, column=3).number_format = "0.00"
+    ws.cell(row=last, column=1).font = _BOLD
+    _fit_columns(ws)
+
+
 def write_xlsx(recap: Recap, path: Path) -> None:
     """Write the recap workbook; readers never see a half-written file (temp file, then rename)."""
     wb = Workbook()
     _summary_sheet(wb.active, recap)
     _count_sheet(wb, "Per Status", "Status", recap.per_status, horizontal=False)
+    _count_sheet(wb, "Per Jenis", "Jenis laporan", recap.per_type, horizontal=False)
     _count_sheet(wb, "Per OPD", "OPD", recap.per_opd, horizontal=True)
     _count_sheet(wb, "Per Kategori", "Kategori", recap.per_category, horizontal=True)
     _count_sheet(wb, "Per Kecamatan", "Kecamatan", recap.per_kecamatan, horizontal=False)
+    _satisfaction_sheet(wb, recap)
     # Same directory, so the rename stays on one file system and is atomic.
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)

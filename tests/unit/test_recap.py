@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from lapor.models import RecapDocument, Report, ReportEvent, ReportStatus
-from lapor.recap import NOT_DISPATCHED, SlaCount, compute_recap, period_of, produce_recap, write_xlsx
+from lapor.models import RecapDocument, Report, ReportEvent, ReportMessage, ReportStatus
+from lapor.recap import NOT_DISPATCHED, Rating, SlaCount, compute_recap, period_of, produce_recap, write_xlsx
 from lapor.workdays import PONTIANAK_TZ
 from tests.unit.conftest import SessionFactory
 
@@ -39,13 +39,16 @@ def add_report(
     response_due: datetime | None = None,
     completion_due: datetime | None = None,
     events: tuple[tuple[ReportStatus | None, datetime], ...] = (),
+    report_type: str = "pengaduan",
+    ratings: tuple[tuple[int | None, datetime], ...] = (),
 ) -> None:
-    """A report and its status events (None as status: a reminder, which the recap must ignore)."""
+    """A report, its status events (None as status: a reminder, which the recap must ignore) and the reporter's
+    confirmations with their ratings (None: answered without a rating)."""
     with session_factory() as session:
         report = Report(
             tracking_id=f"LPR-2026-{number:06d}",
             channel="web",
-            report_type="pengaduan",
+            report_type=report_type,
             title=f"Laporan {number}",
             description="Uji rekap",
             category=category,
@@ -71,6 +74,18 @@ def add_report(
                     occurred_at=occurred_at,
                 )
             )
+        for rating, given_at in ratings:
+            session.add(
+                ReportMessage(
+                    report_id=report.id,
+                    author="pelapor",
+                    kind="confirmation",
+                    text="Konfirmasi",
+                    accepted=rating is not None and rating >= 3,
+                    rating=rating,
+                    created_at=given_at,
+                )
+            )
 
 
 @pytest.fixture
@@ -82,12 +97,14 @@ def november(session_factory: SessionFactory) -> SessionFactory:
         verification_due=due(11, 5), response_due=due(11, 19), completion_due=FAR,
         events=((S.TERVERIFIKASI, wib(11, 3, 9)), (S.PROSES, wib(11, 5, 9)),
                 (S.MENUNGGU_KONFIRMASI, wib(11, 20, 9)), (S.SELESAI, wib(11, 25, 9))),
+        ratings=((5, wib(11, 25, 9)),),
     )  # fmt: skip
     # R2: verified late (144 h); its Proses comes after the period, so at the cut-off the response is late.
     add_report(
         session_factory, 2, wib(11, 10, 10), category="SAMPAH", kecamatan="61.71.02", opd="DLH",
         status=S.PROSES, verification_due=due(11, 13), response_due=due(11, 27), completion_due=FAR,
         events=((S.TERVERIFIKASI, wib(11, 16, 10)), (S.PROSES, wib(12, 2, 10))),
+        ratings=((1, wib(12, 2, 11)),),  # given after the period: not in November's satisfaction
     )  # fmt: skip
     # R3: not verified yet, due only after the period: pending.
     add_report(session_factory, 3, wib(11, 28, 8), verification_due=due(12, 2))
@@ -99,6 +116,7 @@ def november(session_factory: SessionFactory) -> SessionFactory:
     # R5: returned to the reporter after 48 h (a decision, so verification met), then closed.
     add_report(
         session_factory, 5, wib(11, 12, 8), category="LAINNYA", kecamatan="61.71.05", status=S.DITUTUP,
+        report_type="aspirasi",
         verification_due=due(11, 17), events=((S.DIKEMBALIKAN, wib(11, 14, 8)), (S.DITUTUP, wib(11, 24, 9))),
     )  # fmt: skip
     # R6: verified after 60 h, Proses 312 h later on the last evening of the due day: met.
@@ -106,17 +124,20 @@ def november(session_factory: SessionFactory) -> SessionFactory:
         session_factory, 6, wib(11, 15, 8), opd="PUPR", status=S.PROSES,
         verification_due=due(11, 18), response_due=due(11, 30), completion_due=FAR,
         events=((S.TERVERIFIKASI, wib(11, 17, 20)), (S.PROSES, wib(11, 30, 20))),
+        ratings=((3, wib(11, 30, 21)),),
     )  # fmt: skip
     # R7 (in the period: 00:30 WIB on 1 November is still 31 October in UTC).
-    add_report(session_factory, 7, wib(11, 1, 0, 30), kecamatan="61.71.04")
+    add_report(session_factory, 7, wib(11, 1, 0, 30), kecamatan="61.71.04", report_type="permintaan_informasi")
     # R8: finished after its completion deadline (624 h after receipt).
     add_report(
         session_factory, 8, wib(11, 3, 8), category="LAMPU_JALAN", kecamatan="61.71.06", opd="DISHUB",
         status=S.SELESAI, verification_due=due(11, 6), response_due=due(11, 17), completion_due=due(11, 27),
         events=((S.TERVERIFIKASI, wib(11, 4, 8)), (S.PROSES, wib(11, 10, 8)), (S.SELESAI, wib(11, 29, 8))),
+        ratings=((None, wib(11, 20, 8)), (2, wib(11, 29, 8))),  # rejected without a rating, then accepted
     )  # fmt: skip
     # Outside: 23:30 WIB on 31 October, and 00:30 WIB on 1 December (still 30 November in UTC).
-    add_report(session_factory, 9, wib(10, 31, 23, 30))
+    # R9 came in October; its rating, given in November, counts in November's satisfaction.
+    add_report(session_factory, 9, wib(10, 31, 23, 30), opd="DLH", ratings=((4, wib(11, 5, 9)),))
     add_report(session_factory, 10, wib(12, 1, 0, 30))
     return session_factory
 
@@ -162,6 +183,7 @@ def test_counts(november: SessionFactory) -> None:
         ("Dinas Perhubungan", 1),
     ]
     assert sum(recap.per_opd.values()) == 8 and recap.per_opd["Dinas Sosial"] == 0
+    assert recap.per_type == {"Pengaduan": 6, "Aspirasi": 1, "Permintaan informasi": 1}
     assert {k: v for k, v in recap.per_category.items() if v} == {
         "Jalan dan Jembatan": 4,
         "Sampah dan Kebersihan": 1,
@@ -191,12 +213,25 @@ def test_sla_and_medians(november: SessionFactory) -> None:
     assert recap.median_hours_to_completion == 588  # (552 + 624) / 2
 
 
+def test_satisfaction_per_opd_from_the_ratings_given_in_the_period(november: SessionFactory) -> None:
+    with november() as session:
+        recap = compute_recap(session, *NOVEMBER)
+    assert recap.satisfaction == {
+        "Dinas Pekerjaan Umum dan Penataan Ruang": Rating(count=2, average=4.0),  # R1 5, R6 3
+        "Dinas Lingkungan Hidup": Rating(count=1, average=4.0),  # R9 (an October report), not R2 (December)
+        "Dinas Perhubungan": Rating(count=1, average=2.0),  # R8; its answer without a rating is not counted
+    }
+    assert recap.satisfaction_overall == Rating(count=4, average=3.5)
+
+
 def test_empty_period(session_factory: SessionFactory) -> None:
     with session_factory() as session:
         recap = compute_recap(session, date(2026, 11, 1), date(2026, 11, 15))
     assert recap.total == 0 and recap.period_label == "1 November 2026 s.d. 15 November 2026"
     assert recap.verification == SlaCount() and recap.verification.met_ratio is None
     assert recap.median_hours_to_verification is None
+    assert recap.satisfaction == {} and recap.satisfaction_overall is None
+    assert recap.per_type == {"Pengaduan": 0, "Aspirasi": 0, "Permintaan informasi": 0}
 
 
 def test_workbook(november: SessionFactory, tmp_path: Path) -> None:
@@ -206,7 +241,31 @@ def test_workbook(november: SessionFactory, tmp_path: Path) -> None:
     write_xlsx(recap, path)
     assert [p.name for p in tmp_path.iterdir()] == ["rekap.xlsx"]  # no temp file left behind
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Ringkasan", "Per Status", "Per OPD", "Per Kategori", "Per Kecamatan"]
+    assert wb.sheetnames == [
+        "Ringkasan",
+        "Per Status",
+        "Per Jenis",
+        "Per OPD",
+        "Per Kategori",
+        "Per Kecamatan",
+        "Kepuasan",
+    ]
+    per_type = wb["Per Jenis"]
+    assert [[c.value for c in row] for row in per_type.iter_rows(min_row=1, max_row=5, max_col=2)] == [
+        ["Jenis laporan", "Jumlah laporan"],
+        ["Pengaduan", 6],
+        ["Aspirasi", 1],
+        ["Permintaan informasi", 1],
+        ["Jumlah", 8],
+    ]
+    satisfaction = wb["Kepuasan"]
+    assert [[c.value for c in row] for row in satisfaction.iter_rows(min_row=3, max_row=7, max_col=3)] == [
+        ["OPD", "Jumlah penilaian", "Rata-rata (1-5)"],
+        ["Dinas Pekerjaan Umum dan Penataan Ruang", 2, 4.0],
+        ["Dinas Lingkungan Hidup", 1, 4.0],
+        ["Dinas Perhubungan", 1, 2.0],
+        ["Semua OPD", 4, 3.5],
+    ]
     summary = wb["Ringkasan"]
     assert summary["A1"].value == "Rekapitulasi Pengaduan Masyarakat SP4N-LAPOR! Kota Pontianak"
     assert (summary["A4"].value, summary["B4"].value) == ("Periode", "November 2026")
