@@ -42,7 +42,7 @@ def build(java: JavaRuntime, *, force: bool = False) -> Path:
     wanted = source_hash()
     log.info("engine.building", maven=mvn, java=str(java.home), note="the first build downloads ~110 MB into ~/.m2")
     result = subprocess.run(
-        [mvn, "-B", "-q", "-DskipTests", "package"],
+        [mvn, "-B", "-q", "-DskipTests", "clean", "package"],  # clean: an incremental compile once kept a stale class
         cwd=ENGINE_DIR,
         env={**os.environ, "JAVA_HOME": str(java.home)},
         capture_output=True,

@@ -37,15 +37,13 @@ _COCKPIT_READ_ONLY = (
     Grant(Resource.DECISION_REQUIREMENTS_DEFINITION, "*", ("READ",)),
     Grant(Resource.DEPLOYMENT, "*", ("READ",)),
 )
-# Retrying an incident in Cockpit: RETRY_JOB covers failed jobs (timers); a failed external task (every service
-# task here) is retried with PUT /external-task/{id}/retries, which the engine checks as UPDATE_INSTANCE on the
-# definition (there is no narrower permission for it). Cancelling needs DELETE_INSTANCE, which supervisors lack.
+# Retrying an incident in Cockpit: RETRY_JOB covers failed jobs (timers) and, through the engine plugin
+# engine/.../ExternalTaskRetryPermission.java, failed external tasks (every service task here), which the engine
+# itself checks as UPDATE_INSTANCE. Supervisors hold no UPDATE_INSTANCE, UPDATE_INSTANCE_VARIABLE, SUSPEND_INSTANCE,
+# MIGRATE_INSTANCE or DELETE_INSTANCE: changing variables, suspending, modifying, migrating, cancelling, a job's due
+# date and fetching or completing an external task are refused (tests/e2e/test_role_logins.py).
 _COCKPIT_RETRY = tuple(
-    Grant(
-        Resource.PROCESS_DEFINITION,
-        process_id,
-        ("READ", "READ_INSTANCE", "READ_HISTORY", "RETRY_JOB", "UPDATE_INSTANCE"),
-    )
+    Grant(Resource.PROCESS_DEFINITION, process_id, ("READ", "READ_INSTANCE", "READ_HISTORY", "RETRY_JOB"))
     for process_id in (PROCESS_ID, RECAP_PROCESS_ID)
 )
 _WORKER_GRANTS = (

@@ -1,11 +1,17 @@
-"""The local run's logins for every SOP role work on the real engine, each in the webapp its role uses."""
+"""The local run's logins for every SOP role work on the real engine, each in the webapp its role uses; supervisors
+retry what failed and change nothing else."""
+
+import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from engine import LocalEngine
+from lapor.process import EngineClient
 from lapor.roles import local_logins
 from lapor.settings import Settings
+from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
 
 pytestmark = pytest.mark.engine
 
@@ -40,3 +46,107 @@ def test_each_role_reaches_its_webapp_and_not_the_others(engine: LocalEngine, pr
     assert webapp_login(engine, "cockpit", "opd-pupr", "opd-pupr") == 403  # OPDs have no Cockpit
     assert webapp_login(engine, "admin", "koordinator", "koordinator") == 403  # only administrators manage users
     assert webapp_login(engine, "tasklist", "opd-pupr", "salah") == 401
+
+
+def as_user(engine: LocalEngine, user: str, method: str, path: str, body: object = None) -> httpx.Response:
+    """One REST call as a local role login, answered as is (no client-side error mapping)."""
+    return httpx.request(method, f"{engine.rest_url}{path}", json=body, auth=(user, user), timeout=30)
+
+
+@pytest.fixture
+def failed_report(engine: LocalEngine, operaton: EngineClient, provisioned: Settings) -> Iterator[dict[str, str]]:
+    """A report's instance whose first external task failed for good (an incident), as a worker's failure leaves it."""
+    tracking_id = f"LPR-AWAS-{uuid.uuid4().hex[:8].upper()}"
+    instance_id = operaton.start(PROCESS_ID, business_key=tracking_id, variables={"trackingId": tracking_id})
+    topic = {"topicName": "lapor-deadline", "lockDuration": 60000, "businessKey": tracking_id}
+    [task] = operaton.request(
+        "POST", "/external-task/fetchAndLock", json={"workerId": "uji-gagal", "maxTasks": 1, "topics": [topic]}
+    )
+    failure = {"workerId": "uji-gagal", "errorMessage": "Uji: layanan tidak menjawab", "retries": 0, "retryTimeout": 0}
+    operaton.request("POST", f"/external-task/{task['id']}/failure", json=failure)
+    [incident] = operaton.incidents(processInstanceId=instance_id)
+    assert incident["incidentType"] == "failedExternalTask"
+    try:
+        yield {"instance": instance_id, "task": task["id"], "tracking_id": tracking_id}
+    finally:
+        operaton.cancel(instance_id)
+
+
+@pytest.mark.parametrize("supervisor", ["koordinator", "kepala-bidang"])
+def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
+    engine: LocalEngine, operaton: EngineClient, failed_report: dict[str, str], supervisor: str
+) -> None:
+    instance, task = failed_report["instance"], failed_report["task"]
+    timer = operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)[0]  # the monthly recap's timer: a LAPOR! job
+    variable = f"/process-instance/{instance}/variables/trackingId"
+    refused = {
+        "set a variable": ("PUT", variable, {"value": "X", "type": "String"}),
+        "modify variables": ("POST", f"/process-instance/{instance}/variables", {"modifications": {"x": {"value": 1}}}),
+        "delete a variable": ("DELETE", variable, None),
+        "set a local variable": ("PUT", f"/execution/{instance}/localVariables/x", {"value": 1, "type": "Integer"}),
+        "suspend the instance": ("PUT", f"/process-instance/{instance}/suspended", {"suspended": True}),
+        "suspend by definition": (
+            "PUT",
+            "/process-instance/suspended",
+            {"processDefinitionKey": PROCESS_ID, "suspended": True},
+        ),
+        "suspend as a batch": (
+            "POST",
+            "/process-instance/suspended-async",
+            {"processInstanceIds": [instance], "suspended": True},
+        ),
+        "modify the instance": (
+            "POST",
+            f"/process-instance/{instance}/modification",
+            {"instructions": [{"type": "startBeforeActivity", "activityId": "VerifyReportTask"}]},
+        ),
+        "modify as a batch": (
+            "POST",
+            "/modification/execute",
+            {
+                "processDefinitionId": operaton.request("GET", f"/process-instance/{instance}")["definitionId"],
+                "processInstanceIds": [instance],
+                "instructions": [{"type": "startBeforeActivity", "activityId": "VerifyReportTask"}],
+            },
+        ),
+        "cancel the instance": ("DELETE", f"/process-instance/{instance}", None),
+        "move a job's due date": ("PUT", f"/job/{timer['id']}/duedate", {"duedate": "2030-01-01T08:00:00.000+0700"}),
+        "suspend a job": ("PUT", f"/job/{timer['id']}/suspended", {"suspended": True}),
+        "reprioritise an external task": ("PUT", f"/external-task/{task}/priority", {"priority": 99}),
+        "retry as a batch": ("POST", "/external-task/retries-async", {"externalTaskIds": [task], "retries": 1}),
+    }
+    for what, (method, path, body) in refused.items():
+        answer = as_user(engine, supervisor, method, path, body)
+        assert answer.status_code == 403, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
+        assert answer.json()["type"] == "AuthorizationException", what
+    # Nor may a supervisor act as a worker: fetching locks nothing for them.
+    topics = [{"topicName": "lapor-deadline", "lockDuration": 1000, "businessKey": failed_report["tracking_id"]}]
+    fetched = as_user(engine, supervisor, "POST", "/external-task/fetchAndLock", {"workerId": "x", "topics": topics})
+    assert fetched.status_code == 200 and fetched.json() == []
+    assert operaton.variables(instance)["trackingId"] == failed_report["tracking_id"]
+    assert not operaton.request("GET", f"/process-instance/{instance}")["suspended"]
+    assert operaton.jobs(jobId=timer["id"])[0]["dueDate"] == timer["dueDate"]
+
+    # What they may do: retry the failed external task (one, or a list) and a job whose retries ran out.
+    assert as_user(engine, supervisor, "PUT", f"/external-task/{task}/retries", {"retries": 1}).status_code == 204
+    assert not operaton.incidents(processInstanceId=instance)
+    listed = as_user(engine, supervisor, "PUT", "/external-task/retries", {"externalTaskIds": [task], "retries": 2})
+    assert listed.status_code == 204
+    assert operaton.external_tasks(processInstanceId=instance)[0]["retries"] == 2
+    operaton.request("PUT", f"/job/{timer['id']}/retries", json={"retries": 0})
+    try:
+        assert as_user(engine, supervisor, "PUT", f"/job/{timer['id']}/retries", {"retries": 1}).status_code == 204
+        assert operaton.jobs(jobId=timer["id"])[0]["retries"] == 1
+    finally:
+        operaton.request("PUT", f"/job/{timer['id']}/retries", json={"retries": timer["retries"]})
+
+
+def test_the_administrator_still_changes_instances(operaton: EngineClient, failed_report: dict[str, str]) -> None:
+    """The engine plugin narrows nothing for the administrators (and the service accounts keep UPDATE_INSTANCE)."""
+    instance = failed_report["instance"]
+    operaton.set_variables(instance, {"catatanAdmin": "diperiksa"})
+    operaton.request("PUT", f"/process-instance/{instance}/suspended", json={"suspended": True})
+    operaton.request("PUT", f"/process-instance/{instance}/suspended", json={"suspended": False})
+    operaton.set_external_task_retries(failed_report["task"], 1)
+    assert operaton.variables(instance)["catatanAdmin"] == "diperiksa"
+    assert not operaton.incidents(processInstanceId=instance)

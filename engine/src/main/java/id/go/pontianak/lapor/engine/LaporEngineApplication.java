@@ -43,4 +43,10 @@ public class LaporEngineApplication {
     registration.addUrlPatterns("/engine-rest/*");
     return registration;
   }
+
+  /** Supervisors retry failed external tasks with RETRY_JOB, so they need no UPDATE_INSTANCE (lapor/roles.py). */
+  @Bean
+  public ExternalTaskRetryPermission externalTaskRetryPermission() {
+    return new ExternalTaskRetryPermission();
+  }
 }
