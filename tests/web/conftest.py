@@ -134,6 +134,7 @@ class Browser:
     driver: WebDriver
     base_url: str
     folder: Path
+    phone: bool = False
     _count: int = 0
 
     def open(self, path: str) -> None:
@@ -172,11 +173,22 @@ class Browser:
         self._count += 1
         path = self.folder / f"{self._count:02d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
         if full_page:
-            width = self.driver.get_window_size()["width"]
-            height = self.driver.execute_script("return document.documentElement.scrollHeight")
-            self.driver.set_window_size(width, max(800, int(height) + 140))
+            height = int(self.driver.execute_script("return document.documentElement.scrollHeight"))
+            if self.phone:
+                self.emulate_phone(max(844, height))
+            else:
+                self.driver.set_window_size(self.driver.get_window_size()["width"], max(800, height + 140))
         self.driver.save_screenshot(str(path))
+        if full_page and self.phone:
+            self.emulate_phone()
         return path
+
+    def emulate_phone(self, height: int = 844) -> None:
+        """A phone's viewport (headless Chromium's windows are never narrower than 500 px)."""
+        self.driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE_WIDTH, "height": height, "deviceScaleFactor": 2, "mobile": True},
+        )
 
 
 def _driver(width: int, height: int) -> WebDriver:
@@ -184,7 +196,13 @@ def _driver(width: int, height: int) -> WebDriver:
         pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} needed: apt-get install chromium chromium-driver", pytrace=False)
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--lang=id-ID",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(argument)
     service = Service(str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak"})
     return webdriver.Chrome(service=service, options=options)
@@ -197,11 +215,13 @@ def browser_width() -> int:
 
 @pytest.fixture
 def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[Browser]:
-    driver = _driver(browser_width, 900)
+    driver = _driver(max(browser_width, 800), 900)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    session = Browser(driver, live.url, folder)
+    session = Browser(driver, live.url, folder, phone=browser_width <= PHONE_WIDTH)
+    if session.phone:
+        session.emulate_phone()
     try:
         yield session
     finally:
