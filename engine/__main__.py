@@ -106,6 +106,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             {
                 **engine.addresses(),
                 "Role logins": f"{logins} (password = user id)",
+                "Halaman warga (citizen web page)": f"http://127.0.0.1:{args.api_port}/",
                 "LAPOR! API docs": f"http://127.0.0.1:{args.api_port}/docs",
             }
         )
