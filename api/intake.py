@@ -2,7 +2,7 @@
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 import structlog
@@ -29,8 +29,10 @@ from api.schemas import (
 )
 from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
 from api.views import status_view
-from lapor import files, masterdata, reporters
+from lapor import masterdata, reporters
+from lapor.links import tracking_page_url
 from lapor.models import Report, Reporter
+from lapor.vocabulary import ReportType
 
 router = APIRouter(
     prefix="/intake", tags=["intake"], route_class=TextRoute, responses=documented(400, 401, 409, 413, 415, 422, 503)
@@ -38,6 +40,13 @@ router = APIRouter(
 _log = structlog.stdlib.get_logger(__name__)
 
 SMS_FORMAT = "KATEGORI#KELURAHAN#ALAMAT#ISI LAPORAN"
+# An optional first field names the report type; without it an SMS is a complaint (pengaduan).
+SMS_TYPE_KEYWORDS = {
+    "ADUAN": ReportType.PENGADUAN,
+    "PENGADUAN": ReportType.PENGADUAN,
+    "ASPIRASI": ReportType.ASPIRASI,
+    "INFO": ReportType.PERMINTAAN_INFORMASI,
+}
 SMS_PLACEHOLDER_NAME = "Pelapor SMS 1708"  # the gateway knows the number, not the name
 StaffSource = Literal["media_sosial", "kotak_pengaduan", "tatap_muka", "email", "telepon", "lainnya"]
 
@@ -139,7 +148,14 @@ def _contact_reporter(
     return reporter
 
 
-def _parse_sms(text: str) -> ReportFields | None:
+def _sms_type(text: str) -> tuple[ReportType, str]:
+    """The report type an SMS names in front (`ASPIRASI#...`, `INFO#...`), and the text after it."""
+    keyword, separator, rest = text.partition("#")
+    kind = SMS_TYPE_KEYWORDS.get(keyword.strip().upper())
+    return (kind, rest) if separator and kind is not None else (ReportType.PENGADUAN, text)
+
+
+def _parse_sms(text: str, report_type: ReportType) -> ReportFields | None:
     """KATEGORI#KELURAHAN#ALAMAT#ISI, category by code and kelurahan by name or code; None if it does not fit."""
     parts = [part.strip() for part in text.split("#", 3)]
     if len(parts) != 4:
@@ -160,6 +176,7 @@ def _parse_sms(text: str) -> ReportFields | None:
             address=address,
             kecamatan=kelurahan.kecamatan_code,
             kelurahan=kelurahan.code,
+            report_type=report_type.value,
         )
     except (ValidationError, masterdata.MasterDataError):
         return None
@@ -174,7 +191,8 @@ def _report_from_sms(
         phone = message.sender  # a landline or short code: kept as the gateway gave it
     reporter = _contact_reporter(session, name=SMS_PLACEHOLDER_NAME, email=None, phone=phone, now=now)
     origin = Origin(source="sms1708", external_ref=reference)
-    parsed = _parse_sms(message.text)
+    report_type, text = _sms_type(message.text)
+    parsed = _parse_sms(text, report_type)
     if parsed is not None:
         return create_report(
             session, context, fields=parsed, reporter=reporter, channel="sms1708", images=[], now=now, origin=origin
@@ -184,6 +202,7 @@ def _report_from_sms(
         context,
         title=" ".join(message.text.split())[:60],
         description=message.text,
+        report_type=report_type,
         reporter=reporter,
         channel="sms1708",
         now=now,
@@ -227,25 +246,20 @@ def sms(message: SmsMessage, response: Response, session: SessionDep, context: C
     return SmsAccepted(
         **_accepted(report, duplicate=duplicate).model_dump(),
         parsed=report.kelurahan_code != "",
-        reply=_sms_reply(report, context, now),
+        reply=_sms_reply(report, context),
     )
 
 
-SMS_LINK_LIFETIME = timedelta(days=60)
-
-
-def _sms_reply(report: Report, context: AppContext, now: datetime) -> str:
-    """The tracking number and a page a person can read (the signed report page, until the citizen web page
-    exists); a text that did not follow the format is told the format."""
-    link = context.base_url + files.sign(
-        files.report_summary_path(report.tracking_id), now + SMS_LINK_LIFETIME, key=context.signing_key
-    )
+def _sms_reply(report: Report, context: AppContext) -> str:
+    """The tracking number and the report's page on the citizen web page; a text that did not follow the format
+    is told the format."""
+    link = tracking_page_url(context.base_url, report.tracking_id)
     if report.kelurahan_code:
         return f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}. Pantau di {link}"
     return (
         f"LAPOR! Pontianak: laporan diterima, nomor {report.tracking_id}, tetapi formatnya tidak dikenali; petugas "
         f"akan melengkapinya. Lain kali kirim {SMS_FORMAT}, mis. SAMPAH#Benua Melayu Darat#Jl. Gajah Mada#Sampah "
-        f"menumpuk. Pantau di {link}"
+        f"menumpuk (aspirasi: awali ASPIRASI#, permintaan informasi: INFO#). Pantau di {link}"
     )
 
 

@@ -40,12 +40,14 @@ from api.schemas import (
     Description,
     JsonPattern,
     ReportFields,
+    ReportTypeCode,
     Storable,
 )
 from api.submission import create_report, read_photos
 from api.views import CLOSED_STATUSES, category_of, last_activity, opd_of, photo_urls, public_reports, status_view
 from lapor import masterdata
 from lapor.models import MessageAuthor, Report, Reporter, ReportMessage
+from lapor.vocabulary import ReportType
 
 JURISDICTION_ID = "pontianak.go.id"
 
@@ -247,7 +249,17 @@ def service_definition(
                 order=1,
                 description="Kelurahan lokasi kejadian",
                 values=kelurahan,
-            )
+            ),
+            ServiceAttribute(
+                variable=True,
+                code="jenis",
+                datatype="singlevaluelist",
+                required=False,
+                datatype_description="pengaduan (bawaan), aspirasi atau permintaan_informasi",
+                order=2,
+                description="Jenis laporan",
+                values=[AttributeValue(key=t.value, name=t.label) for t in ReportType],
+            ),
         ],
     )
     return _xml("service_definition", definition) if wants_xml else definition
@@ -396,6 +408,9 @@ def create_request(
         MediaUrl | None, Form(description="Tautan https:// ke foto; disimpan sebagai tautan, tidak diunduh server")
     ] = None,
     media: Annotated[list[UploadFile], File(description="Foto (opsional, maks. 5)")] = [],  # noqa: B006
+    report_type: Annotated[
+        ReportTypeCode, Form(alias="attribute[jenis]", description="Jenis laporan; bawaan pengaduan")
+    ] = "pengaduan",
 ) -> list[ServiceRequestCreated] | Response:
     """Create a service request as the reporter who owns the token."""
     limiter.check("submission:ip", ip)
@@ -419,6 +434,7 @@ def create_request(
             kelurahan=place.code,
             latitude=lat,
             longitude=long,
+            report_type=report_type,
         )
     except ValidationError as err:
         raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
 from api import replies
 from api.deps import (
@@ -47,8 +47,15 @@ class ReplyAccepted(BaseModel):
     message: str
 
 
+def _whole_number(value: object) -> object:
+    """4.0 is the integer 4 in JSON (and its schema); 4.5, "4" and true are not ratings."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 Rating = Annotated[
-    int, Field(strict=True, ge=replies.RATING_MIN, le=replies.RATING_MAX, description="Kepuasan pelapor, 1 sampai 5")
+    StrictInt,
+    Field(ge=replies.RATING_MIN, le=replies.RATING_MAX, description="Kepuasan pelapor, 1 sampai 5"),
+    BeforeValidator(_whole_number),
 ]
 
 

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -20,14 +20,15 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from lapor import masterdata
-from lapor.reports import REPORT_TYPES
+from lapor.vocabulary import ReportType
 
 # Kota Pontianak, roughly: a point outside this box is a typo or a report about somewhere else.
 LAT_MIN, LAT_MAX = -0.10, 0.03
 LON_MIN, LON_MAX = 109.25, 109.40
 
-ReportType = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
-assert set(REPORT_TYPES) == {"pengaduan", "aspirasi", "permintaan_informasi"}
+# A Literal (not the enum) so the schema and the form field carry plain strings; it must list ReportType's values.
+ReportTypeCode = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+assert set(get_args(ReportTypeCode)) == {t.value for t in ReportType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,9 @@ class ReportFields(BaseModel):
     )
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    report_type: ReportType = "pengaduan"
+    report_type: ReportTypeCode = Field(
+        "pengaduan", description="Jenis laporan: pengaduan, aspirasi, atau permintaan_informasi (permintaan informasi)"
+    )
     anonymous: FormBool = Field(False, description="anonim: identitas disembunyikan dari publik dan OPD")
     confidential: FormBool = Field(False, description="rahasia: laporan tidak ditampilkan kepada publik")
     show_name: FormBool = Field(

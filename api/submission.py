@@ -15,6 +15,7 @@ from api.errors import PayloadTooLarge, UnknownCategory, UnknownLocation, Unproc
 from api.schemas import ReportFields
 from lapor import masterdata, outbox, reports, uploads
 from lapor.models import Photo, PhotoKind, Report, Reporter, ReportStatus
+from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -196,6 +197,7 @@ def create_unlocated_report(
     channel: str,
     now: datetime,
     origin: Origin,
+    report_type: ReportType = ReportType.PENGADUAN,
 ) -> Report:
     """A report whose place is not known yet (a free-text SMS): category LAINNYA, no kecamatan or kelurahan.
 
@@ -209,7 +211,7 @@ def create_unlocated_report(
             tracking_id=tracking_id,
             reporter_id=reporter.id if reporter else None,
             channel=channel,
-            report_type="pengaduan",
+            report_type=report_type.value,
             title=title,
             description=description,
             category="LAINNYA",

@@ -51,6 +51,26 @@ def test_sms_in_the_format_becomes_a_located_report(client: TestClient, db_engin
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
+def test_an_sms_names_its_report_type_with_a_keyword_in_front(client: TestClient, db_engine: Engine) -> None:
+    aspiration = sms_body("aspirasi#LAINNYA#Benua Melayu Darat#Jl. Gajah Mada#Mohon dibangun taman bermain", "gw-20")
+    request = sms_body("INFO#Kapan jadwal pengangkutan sampah di gang kami?", "gw-21")
+    complaint = sms_body("SAMPAH#Benua Melayu Darat#Jl. Gajah Mada#Sampah menumpuk", "gw-22")
+    answers = [
+        client.post("/intake/sms", content=b, headers=sign_sms(b)).json() for b in (aspiration, request, complaint)
+    ]
+    assert [a["parsed"] for a in answers] == [True, False, True]
+    found = [row(db_engine, a["tracking_id"]) for a in answers]
+    assert [(r.report_type, r.category) for r in found] == [
+        ("aspirasi", "LAINNYA"),
+        ("permintaan_informasi", "LAINNYA"),
+        ("pengaduan", "SAMPAH"),
+    ]
+    assert found[1].description == "INFO#Kapan jadwal pengangkutan sampah di gang kami?"  # kept whole for staff
+    with session_scope(db_engine) as session:
+        started = [m.payload["variables"]["reportType"] for m in session.scalars(select(OutboxMessage))]
+    assert sorted(started) == ["aspirasi", "pengaduan", "permintaan_informasi"]
+
+
 def test_free_text_sms_is_kept_whole_for_staff(client: TestClient, db_engine: Engine) -> None:
     body = sms_body("Pak, lampu jalan di gang kami mati sudah 3 hari, mohon dibantu")
     answer = client.post("/intake/sms", content=body, headers=sign_sms(body)).json()
@@ -109,7 +129,7 @@ def test_staff_enters_a_report_from_social_media(client: TestClient, db_engine: 
     response = client.post("/intake/staff", data=data, files=photo_files(2), headers=STAFF)
     assert response.status_code == 201, response.text
     report = row(db_engine, response.json()["tracking_id"])
-    assert (report.channel, report.source) == ("staff", "media_sosial")
+    assert (report.channel, report.source, report.report_type) == ("staff", "media_sosial", "pengaduan")
     with session_scope(db_engine) as session:
         reporter = session.get(Reporter, report.reporter_id)
         assert reporter is not None and (reporter.name, reporter.phone) == ("Rina Wulandari", "+6281255550002")
@@ -119,6 +139,16 @@ def test_staff_report_from_the_complaint_box_without_reporter(client: TestClient
     response = client.post("/intake/staff", data={**REPORT_FIELDS, "source": "kotak_pengaduan"}, headers=STAFF)
     assert response.status_code == 201
     assert row(db_engine, response.json()["tracking_id"]).reporter_id is None
+
+
+def test_staff_enter_the_report_type_they_were_given(client: TestClient, db_engine: Engine) -> None:
+    data = {**REPORT_FIELDS, "source": "tatap_muka", "report_type": "permintaan_informasi"}
+    response = client.post("/intake/staff", data=data, headers=STAFF)
+    assert response.status_code == 201, response.text
+    assert row(db_engine, response.json()["tracking_id"]).report_type == "permintaan_informasi"
+    refused = client.post("/intake/staff", data={**data, "report_type": "keluhan"}, headers=STAFF)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "validation_error"
+    assert report_count(db_engine) == 1
 
 
 def test_staff_intake_refuses_citizen_and_national_tokens(client: TestClient, citizen: Person) -> None:
@@ -182,9 +212,10 @@ def test_sms_replies_link_a_readable_page_and_explain_the_format(client: TestCli
     assert [r["parsed"] for r in replies] == [True, False]
     assert "KATEGORI#KELURAHAN#ALAMAT#ISI" not in replies[0]["reply"]
     assert "KATEGORI#KELURAHAN#ALAMAT#ISI LAPORAN" in replies[1]["reply"]
+    assert "ASPIRASI#" in replies[1]["reply"] and "INFO#" in replies[1]["reply"]
     for reply in replies:
         link = reply["reply"].rsplit(" ", 1)[1]
-        assert link.startswith("http://testserver/files/reports/" + reply["tracking_id"] + "?expires=")
+        assert link == "http://testserver/lacak/" + reply["tracking_id"]  # the citizen web page's tracking page
         page = client.get(link.removeprefix("http://testserver"))
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert reply["tracking_id"] in page.text

@@ -28,7 +28,8 @@ def test_services_are_the_categories(client: TestClient) -> None:
     jalan = next(s for s in services if s["service_code"] == "JALAN")
     assert jalan["service_name"] == "Jalan dan Jembatan" and jalan["metadata"] is True and jalan["type"] == "batch"
     definition = client.get(f"{V2}/services/JALAN.json").json()
-    [kelurahan] = definition["attributes"]
+    kelurahan, jenis = definition["attributes"]
+    assert jenis["code"] == "jenis" and jenis["required"] is False
     assert kelurahan["code"] == "kelurahan" and kelurahan["required"] is True and len(kelurahan["values"]) == 29
     missing = client.get(f"{V2}/services/TIDAK_ADA.json")
     assert missing.status_code == 404
@@ -103,6 +104,27 @@ def test_post_request_with_the_reporter_token_as_api_key(
         assert report.reporter_id is not None
     # The owner tracks it like any other report.
     assert client.get(f"/reports/{created['service_request_id']}", headers=citizen.auth).json()["view"] == "owner"
+
+
+def test_the_report_type_is_an_optional_attribute(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    definition = client.get(f"{V2}/services/JALAN.json").json()
+    jenis = next(a for a in definition["attributes"] if a["code"] == "jenis")
+    assert jenis["required"] is False
+    assert [v["key"] for v in jenis["values"]] == ["pengaduan", "aspirasi", "permintaan_informasi"]
+    base = {
+        "service_code": "LAINNYA",
+        "description": "Mohon dibangun taman bermain anak.",
+        "attribute[kelurahan]": "61.71.01.1002",
+        "address_string": "Jl. Pahlawan",
+    }
+    created = client.post(f"{V2}/requests.json", data={**base, "attribute[jenis]": "aspirasi"}, headers=citizen.auth)
+    assert created.status_code == 201, created.text
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, created.json()[0]["service_request_id"])
+        assert report.report_type == "aspirasi"
+    refused = client.post(f"{V2}/requests.json", data={**base, "attribute[jenis]": "keluhan"}, headers=citizen.auth)
+    assert refused.status_code == 400
+    assert refused.json()[0]["description"].startswith("attribute[jenis]")
 
 
 def test_post_request_with_a_bearer_token(client: TestClient, citizen: Person) -> None:

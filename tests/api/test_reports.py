@@ -364,9 +364,7 @@ def test_confirmation_sends_citizen_accepted_and_only_once(
     assert client.post(url, json={"accepted": "mungkin"}, headers=citizen.auth).status_code == 422
 
 
-def test_rating_is_kept_private_with_the_confirmation(
-    client: TestClient, citizen: Person, db_engine: Engine
-) -> None:
+def test_rating_is_kept_private_with_the_confirmation(client: TestClient, citizen: Person, db_engine: Engine) -> None:
     tracking_id = submit(client, citizen)
     set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor=Actor.ADMIN_PENGADUAN)
     url = f"/reports/{tracking_id}/confirmation"
