@@ -253,6 +253,9 @@ class ReportView(BaseModel):
     opd: CodeName | None = None
     responses: list[OpdResponseView] = []
     photo_urls: list[str] = Field([], description="Tautan foto bertanda tangan, berlaku singkat")
+    proof_photo_urls: list[str] = Field(
+        [], description="Foto bukti penyelesaian dari OPD (tautan bertanda tangan, berlaku singkat)"
+    )
     reporter_name: str | None = Field(None, description="Nama pelapor, hanya bila pelapor memilih show_name")
     # Owner only:
     channel: str | None = None

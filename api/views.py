@@ -24,6 +24,7 @@ from lapor.files import photo_path, sign
 from lapor.models import (
     EventKind,
     MessageAuthor,
+    MessageKind,
     Photo,
     PhotoKind,
     Report,
@@ -167,10 +168,13 @@ def summary(report: Report, updated_at: datetime, *, for_owner: bool = False) ->
     )
 
 
-def photo_urls(session: Session, report: Report, context: AppContext, now: datetime) -> list[str]:
+def photo_urls(
+    session: Session, report: Report, context: AppContext, now: datetime, *, kind: PhotoKind = PhotoKind.REPORT
+) -> list[str]:
+    """Signed, short-lived links to a report's photos of one kind: the reporter's, or the OPD's proof."""
     expires = now + PHOTO_LINK_LIFETIME
     ids = session.scalars(
-        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
+        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == kind.value).order_by(Photo.id)
     )
     return [context.base_url + sign(photo_path(i), expires, key=context.signing_key) for i in ids]
 
@@ -238,6 +242,8 @@ def report_view(
         OpdResponseView(kind=m.kind, text=m.text, at=m.created_at) for m in messages if m.author == MessageAuthor.OPD
     ]
     result.photo_urls = photo_urls(session, report, context, now)
+    if any(m.kind == MessageKind.OPD_COMPLETION for m in messages):  # shown once the OPD reported completion
+        result.proof_photo_urls = photo_urls(session, report, context, now, kind=PhotoKind.PROOF)
     result.reporter_name = public_reporter_name(report)
     if owner:
         reporter = report.reporter

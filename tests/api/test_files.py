@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from lapor import files, reports
 from lapor.db import session_scope
-from lapor.models import Photo, Report, ReportStatus
+from lapor.models import Photo, Report, ReportMessage, ReportStatus
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Clock, Person, image_bytes, set_status, submit
 
@@ -101,6 +101,19 @@ def test_opd_uploads_the_proof_photo_through_its_link(
         assert len(files.photo_links(session, report, START + timedelta(hours=1), "", settings=settings)) == 1
     proof_link = files.sign(files.photo_path(proof.id), START + timedelta(hours=1), key=files.signing_key(settings))
     assert client.get(proof_link).headers["content-type"] == "image/png"
+    # Tracking shows the proof once the OPD has reported completion, to the reporter and to the public.
+    assert client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()["proof_photo_urls"] == []
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        session.add(ReportMessage(report_id=report.id, author="opd", kind="opd_completion", text="Selesai.",
+                                  created_at=START))  # fmt: skip
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor=Actor.ADMIN_PENGADUAN)
+    for headers in (citizen.auth, {}):
+        [shown] = client.get(f"/reports/{tracking_id}", headers=headers).json()["proof_photo_urls"]
+        answer = client.get(shown.removeprefix("http://testserver"))
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    page = client.get(f"/lacak/{tracking_id}")
+    assert "Foto bukti penyelesaian" in page.text
 
 
 def test_proof_link_refusals(
