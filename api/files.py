@@ -7,6 +7,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
@@ -15,7 +16,10 @@ from api.forms import TextRoute
 from api.schemas import CODE_PATTERN
 from api.submission import add_photos, read_photos
 from lapor import files, masterdata, reports, uploads
-from lapor.models import Photo, PhotoKind, Report, ReportStatus
+from lapor.models import MessageAuthor, MessageKind, Photo, PhotoKind, Report, ReportMessage, ReportStatus
+from lapor.notifications.templates import format_date
+from lapor.vocabulary import ReportType
+from lapor.workdays import PONTIANAK_TZ
 
 router = APIRouter(
     prefix="/files",
@@ -117,7 +121,7 @@ def report_summary(
         ("Status", ReportStatus(report.status).label),
         ("Judul", report.title),
         ("Kategori", masterdata.get_category(report.category).name),
-        ("Jenis", report.report_type),
+        ("Jenis", ReportType(report.report_type).label),
         ("Alamat", report.address),
         ("Kelurahan", kelurahan.name if kelurahan else "-"),
         ("Kecamatan", kecamatan.name if kecamatan else "-"),
@@ -129,8 +133,20 @@ def report_summary(
     images = "".join(
         f'<p><img src="{html.escape(link)}" alt="Foto laporan" style="max-width:100%"></p>' for link in links
     )
+    # The reporter's own words after submission (supplements above all): staff verify the report with them.
+    written = session.scalars(
+        select(ReportMessage)
+        .where(ReportMessage.report_id == report.id, ReportMessage.author == MessageAuthor.PELAPOR.value)
+        .order_by(ReportMessage.created_at, ReportMessage.id)
+    )
+    messages = "".join(
+        f"<li><strong>{html.escape(MessageKind(m.kind).label)}</strong> "
+        f"({html.escape(format_date(m.created_at.astimezone(PONTIANAK_TZ).date()))}): {html.escape(m.text)}</li>"
+        for m in written
+    )
     content = (
         f"<table>{table}</table><h2>Uraian</h2><p>{html.escape(report.description)}</p>"
+        f"<h2>Pesan pelapor</h2>{f'<ul>{messages}</ul>' if messages else '<p>Belum ada.</p>'}"
         f"<h2>Foto ({len(links)})</h2>{images or '<p>Tidak ada foto.</p>'}"
     )
     return _page(f"Laporan {report.tracking_id}", content)

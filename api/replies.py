@@ -156,3 +156,17 @@ def confirm(
     if accepted:
         return Reply(report, "Terima kasih atas konfirmasi Anda.")
     return Reply(report, "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.")
+
+
+def comment(session: Session, *, report: Report, text: str, now: datetime) -> ReportMessage:
+    """A comment of the reporter on their own report: kept with it (owner only), the process does not move."""
+    message = ReportMessage(
+        report_id=report.id,
+        author=MessageAuthor.PELAPOR.value,
+        kind=MessageKind.COMMENT.value,
+        text=text,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message

@@ -24,7 +24,7 @@ from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, R
 from api.submission import create_report, decode_photos, read_photos
 from api.views import report_view, status_view
 from lapor import uploads
-from lapor.models import MessageAuthor, MessageKind, ReportMessage, ReportStatus
+from lapor.models import ReportStatus
 
 router = APIRouter(
     prefix="/reports",
@@ -170,14 +170,7 @@ def comment(
 ) -> CommentAdded:
     """Add a comment to one's own report (kept with the report; it does not move the process)."""
     report = find_own(session, tracking_id, reporter)
-    message = ReportMessage(
-        report_id=report.id,
-        author=MessageAuthor.PELAPOR.value,
-        kind=MessageKind.COMMENT.value,
-        text=body.text,
-        created_at=now,
-    )
-    session.add(message)
+    message = replies.comment(session, report=report, text=body.text, now=now)
     session.commit()
     _log.info("report.commented", report_id=report.id, message_id=message.id)
     return CommentAdded(id=message.id, created_at=message.created_at)

@@ -180,6 +180,17 @@ class MessageKind(StrEnum):
     OPD_RESPONSE = "opd_response"
     OPD_COMPLETION = "opd_completion"
 
+    @property
+    def label(self) -> str:
+        """What staff and the reporter read above the message."""
+        return {
+            "supplement": "Kelengkapan dari pelapor",
+            "confirmation": "Konfirmasi pelapor",
+            "comment": "Komentar pelapor",
+            "opd_response": "Tanggapan OPD",
+            "opd_completion": "Laporan penyelesaian OPD",
+        }[self.value]
+
 
 class OutboxKind(StrEnum):
     START_PROCESS = "start_process"

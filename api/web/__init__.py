@@ -4,9 +4,12 @@ services, limits and errors (the same typed errors render as a page here and as 
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
+import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
@@ -14,6 +17,7 @@ from api.forms import InvalidEncoding
 from api.web.render import STATIC, STATIC_PATH, page
 from api.web.routing import is_web_request
 
+_log = structlog.stdlib.get_logger(__name__)
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 _HTTP_MESSAGES = {
@@ -38,6 +42,8 @@ def _web_errors(app: FastAPI, kind: type[Exception], message_of: Callable[[Excep
         headers = None
         if isinstance(exc, ApiError) and exc.headers and "Retry-After" in exc.headers:
             headers = {"Retry-After": exc.headers["Retry-After"]}
+        elif status_code == 503:
+            headers = {"Retry-After": "5"}
         return _error_page(status_code, message, headers)
 
     app.add_exception_handler(kind, cast("Callable[[Request, Any], Coroutine[Any, Any, Response]]", handler))
@@ -59,6 +65,15 @@ def _validation_error(exc: Exception) -> tuple[int, str]:
     return 422, "Alamat atau data yang dikirim tidak valid."
 
 
+def _unavailable(exc: Exception) -> tuple[int, str]:
+    return 503, "Layanan sedang sibuk atau tidak tersedia. Silakan coba lagi beberapa saat lagi."
+
+
+def _crash(exc: Exception) -> tuple[int, str]:
+    _log.error("web.unhandled_error", error=type(exc).__name__, exc_info=exc)
+    return 500, "Terjadi kesalahan pada server. Silakan coba lagi nanti."
+
+
 def install(app: FastAPI) -> None:
     """The pages, their stylesheet, and their error pages, on the API application."""
     from api.web import account, pages, replies, submit
@@ -69,3 +84,6 @@ def install(app: FastAPI) -> None:
     _web_errors(app, ApiError, _api_error)
     _web_errors(app, StarletteHTTPException, _http_error)
     _web_errors(app, RequestValidationError, _validation_error)
+    for unavailable in (PoolTimeout, OperationalError):  # the API answers these 503 as well (api/errors.py)
+        _web_errors(app, unavailable, _unavailable)
+    _web_errors(app, Exception, _crash)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import RedirectResponse, Response
@@ -13,10 +14,11 @@ from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import ReportNotFound
 from api.replies import find_visible
 from api.schemas import CODE_PATTERN
-from api.views import is_owner, report_view
+from api.views import PUBLIC_STATUSES, is_owner, report_view
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep
+from lapor import masterdata
 from lapor.models import Report, ReportStatus
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -29,6 +31,7 @@ NOTICES = {
     "dilengkapi": "Kelengkapan laporan diterima dan akan diverifikasi kembali.",
     "diterima": "Terima kasih atas konfirmasi Anda.",
     "ditolak": "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.",
+    "komentar": "Komentar Anda disimpan bersama laporan.",
 }
 
 
@@ -41,11 +44,40 @@ def home(web: WebSessionDep) -> Response:
     return page("beranda.html", web)
 
 
+FeedFilter = Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_.\-]*$")]
+
+
 @router.get("/laporan")
-def feed(web: WebSessionDep, session: SessionDep, number: PageNumber = 1) -> Response:
-    """The public feed: the API's own query (verified, not confidential; names only when the reporter chose)."""
-    items = public.feed(session, page=number, page_size=PAGE_SIZE, category=None, kecamatan=None, status=None)
-    return page("umpan.html", web, feed=items)
+def feed(
+    web: WebSessionDep,
+    session: SessionDep,
+    number: PageNumber = 1,
+    kategori: FeedFilter = "",
+    kecamatan: FeedFilter = "",
+    status: FeedFilter = "",
+) -> Response:
+    """The public feed: the API's own query (verified, not confidential; names only when the reporter chose),
+    filtered by category, kecamatan and status as the API's feed is."""
+    items = public.feed(
+        session,
+        page=number,
+        page_size=PAGE_SIZE,
+        category=kategori or None,
+        kecamatan=kecamatan or None,
+        status=status or None,
+    )
+    chosen = {"kategori": kategori, "kecamatan": kecamatan, "status": status}
+    query = urlencode({name: value for name, value in chosen.items() if value})
+    return page(
+        "umpan.html",
+        web,
+        feed=items,
+        chosen=chosen,
+        pager_path="/laporan?" + (query + "&" if query else ""),
+        categories=masterdata.category_list(),
+        kecamatan_list=masterdata.kecamatan_list(),
+        statuses=[ReportStatus(code) for code in PUBLIC_STATUSES],
+    )
 
 
 @router.get("/laporan-saya")
@@ -91,6 +123,7 @@ def tracking_page(
         notice_text=NOTICES.get(notice or ""),
         can_supplement=owner and report.status == ReportStatus.DIKEMBALIKAN.value,
         can_confirm=owner and report.status == ReportStatus.MENUNGGU_KONFIRMASI.value,
+        can_comment=owner,
         errors=errors or {},
         form=form or {},
     )

@@ -9,7 +9,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.web.session import WebSession
 from lapor import masterdata
+from lapor.models import MessageKind
 from lapor.notifications.templates import format_date, format_due_date
+from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,16 +29,8 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-REPORT_TYPE_LABELS = {
-    "pengaduan": "Pengaduan",
-    "aspirasi": "Aspirasi",
-    "permintaan_informasi": "Permintaan informasi",
-}
-MESSAGE_LABELS = {
-    "supplement": "Kelengkapan dari pelapor",
-    "confirmation": "Konfirmasi pelapor",
-    "comment": "Komentar pelapor",
-}
+REPORT_TYPE_LABELS = {kind.value: kind.label for kind in ReportType}
+MESSAGE_LABELS = {kind.value: kind.label for kind in MessageKind}
 
 
 def wib(moment: datetime | None) -> str:

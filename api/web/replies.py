@@ -33,6 +33,10 @@ class SupplementForm(BaseModel):
     text: ReplyText
 
 
+class CommentForm(BaseModel):
+    text: ReplyText
+
+
 class ConfirmationForm(BaseModel):
     """The JSON API's Confirmation as a form sends it (the rating arrives as text)."""
 
@@ -144,3 +148,29 @@ def confirm(
         return tracking_page(web, session, context, now, report, status_code=409, errors={GENERAL: answered.message})
     session.commit()
     return _done(tracking_id, "diterima" if keputusan == "terima" else "ditolak")
+
+
+@router.post("/lacak/{tracking_id}/komentar")
+def comment(
+    tracking_id: TrackingId,
+    web: WebSessionDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    csrf: FormText = "",
+    text: FormText = "",
+) -> Response:
+    """A comment on one's own report, in any status (kept with the report; the process does not move)."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
+    tracking_id = tracking_id.upper()
+    report = replies.find_own(session, tracking_id, web.reporter)
+    values = {"comment_text": text}
+    checked = validate(CommentForm, non_empty({"text": text}), rename={"text": "comment_text"})
+    if isinstance(checked, dict):
+        errors = checked
+        return tracking_page(web, session, context, now, report, status_code=422, errors=errors, form=values)
+    replies.comment(session, report=report, text=checked.text, now=now)
+    session.commit()
+    return _done(tracking_id, "komentar")

@@ -4,15 +4,27 @@ reporters, the shared limits, replies, and that the JSON API stays JSON."""
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from api import public
 from api.main import create_app
 from api.web.render import PAGE_POLICY
+from lapor import files
 from lapor.db import session_scope
 from lapor.models import RegistrationCode, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
-from tests.api.conftest import REPORT_FIELDS, ApiTestSettings, Clock, Person, photo_files, register, set_status
+from tests.api.conftest import (
+    REPORT_FIELDS,
+    START,
+    ApiTestSettings,
+    Clock,
+    Person,
+    photo_files,
+    register,
+    set_status,
+)
 from tests.conftest import Mailbox
 from tests.web.conftest import csrf_of, text_of, web_register
 
@@ -248,3 +260,63 @@ def test_pages_share_the_api_registration_limits(
         assert limited.status_code == 429
         assert "Terlalu banyak permintaan. Silakan coba lagi nanti." in limited.text
         assert 'value="siti.batas@example.id"' in limited.text
+
+
+def test_the_public_feed_filters_by_category_kecamatan_and_status(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.umpan@example.id")
+    road = web_submit(client, title="Jalan berlubang di Parit Tokaya")
+    waste = web_submit(client, title="Sampah menumpuk di Benua Melayu", category="SAMPAH")
+    for tracking_id in (road, waste):
+        set_status(db_engine, tracking_id, ReportStatus.PROSES)
+    everything = text_of(client.get("/laporan").text)
+    assert "Jalan berlubang di Parit Tokaya" in everything and "Sampah menumpuk di Benua Melayu" in everything
+    only_waste = client.get("/laporan", params={"kategori": "SAMPAH", "status": "PROSES"})
+    assert "Sampah menumpuk" in only_waste.text and "Jalan berlubang" not in only_waste.text
+    assert '<option value="SAMPAH" selected>' in only_waste.text  # the filter stays chosen
+    assert "Belum ada laporan publik yang cocok." in client.get("/laporan", params={"status": "SELESAI"}).text
+    hostile = client.get("/laporan", params={"kategori": "<script>"})
+    assert hostile.status_code == 422 and "<script>" not in hostile.text
+
+
+def test_the_reporter_comments_and_staff_read_the_reporters_words(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.komentar@example.id")
+    tracking_id = web_submit(client)
+    page = client.get(f"/lacak/{tracking_id}")
+    assert "Tambah komentar" in page.text
+    empty = client.post(f"/lacak/{tracking_id}/komentar", data={"csrf": csrf_of(page.text), "text": "  "})
+    assert empty.status_code == 422 and 'id="galat-comment_text">Wajib diisi.' in empty.text
+    kept = client.post(
+        f"/lacak/{tracking_id}/komentar",
+        data={"csrf": csrf_of(page.text), "text": "Lubangnya makin lebar setelah hujan."},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303
+    after = text_of(client.get(kept.headers["location"]).text)
+    assert "Komentar Anda disimpan bersama laporan." in after and "Lubangnya makin lebar setelah hujan." in after
+    # The staff's report page (signed link in Tasklist's forms) shows the reporter's words, never who they are.
+    summary_path = files.sign(
+        files.report_summary_path(tracking_id), START + timedelta(hours=1), key=files.signing_key(settings)
+    )
+    summary = client.get(summary_path)
+    assert summary.status_code == 200
+    assert "Komentar pelapor" in summary.text and "Lubangnya makin lebar setelah hujan." in summary.text
+    assert "Siti Rahmawati" not in summary.text and "siti.komentar@example.id" not in summary.text
+
+
+def test_a_crash_on_a_page_is_a_page_and_the_api_stays_json(
+    settings: ApiTestSettings, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(public, "last_activity", broken)  # used by the feed of both the API and the page
+    with TestClient(create_app(settings, db=db_engine, run_dispatcher=False), raise_server_exceptions=False) as client:
+        page = client.get("/laporan")
+        assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+        assert "Terjadi kesalahan pada server" in page.text and "boom" not in page.text
+        api = client.get("/public/reports")
+        assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"
