@@ -87,6 +87,10 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
     await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
     claim_if_needed(browser)
+    browser.click_text("Selesaikan", css="button")  # nothing chosen yet: form-js refuses, in Bahasa Indonesia
+    await asyncio.to_thread(browser.wait_text, "Wajib diisi.")
+    assert "Field is required" not in browser.text()
+    browser.shot("verifikasi-wajib-diisi")
     browser.click_text("Lengkap dan kewenangan Pemkot", css="label")
     browser.shot("verifikasi-filled")
     browser.click_text("Selesaikan", css="button")
@@ -124,6 +128,25 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
     await open_task(operaton, report, "VerifyReportTask")  # the notification went out on the retry
     assert not operaton.incidents(processInstanceId=report.process_instance_id)
     assert incident["incidentType"] == "failedExternalTask"
+
+    # Read-only otherwise: suspending and adding a variable in Cockpit are refused, and nothing changes.
+    suspend = browser.wait_for("a.btn-suspend-action")
+    browser.driver.execute_script("arguments[0].click();", suspend)
+    browser.wait_text("Tangguhkan instans proses")
+    browser.click_text("Tangguhkan", css=".modal-footer button[type=submit]")
+    await asyncio.to_thread(browser.wait_text, 'tidak dapat diubah menjadi "ditangguhkan"', timeout=30)
+    browser.shot("cockpit-suspend-refused")
+    browser.click_text("OK", css=".modal-footer button")
+    add_variable = browser.wait_for(".btn-toolbar .glyphicon-plus")
+    browser.driver.execute_script("arguments[0].closest('a').click();", add_variable)
+    browser.wait_for("#variableNameId").send_keys("catatanKoordinator")
+    browser.wait_for(".add-variable-dialog textarea").send_keys("diubah")  # a String value
+    browser.click_text("Tambah", css=".modal-footer button")
+    await asyncio.to_thread(browser.wait_text, "tidak dapat ditambahkan ke instans proses", timeout=30)
+    browser.shot("cockpit-add-variable-refused")
+    instance = operaton.request("GET", f"/process-instance/{report.process_instance_id}")
+    assert not instance["suspended"]
+    assert "catatanKoordinator" not in operaton.variables(report.process_instance_id)
 
     with login(engine, "koordinator") as koordinator:
         with pytest.raises(EngineAuthError) as refused:

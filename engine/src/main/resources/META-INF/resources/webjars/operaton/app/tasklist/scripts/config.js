@@ -4,6 +4,8 @@
 export default {
   app: {name: 'Tasklist', vendor: 'LAPOR! Pontianak'},
   locales: {availableLocales: ['id'], fallbackLocale: 'id'},
+  // Camunda Forms' validation messages in Bahasa Indonesia (form-js has no locale of its own; see the script).
+  customScripts: ['scripts/form-messages-id.js'],
   // Tasklist's own keyboard shortcuts (the jar's config.js, which this file replaces).
   shortcuts: {
     claimTask: {key: 'ctrl+alt+c', description: 'ambil tugas yang dipilih'},
