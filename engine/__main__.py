@@ -89,6 +89,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         deployment, _ = deploy_and_provision(settings, attempts=5, delay=2)
         log.info("bpmn.deployed", deployment=deployment.id, changed=deployment.resources)
         env = {**os.environ, "LAPOR_ENGINE_URL": engine.rest_url}
+        # Links in pages and messages (photos, /lacak/...) point at the API this run serves, whatever its port.
+        env.setdefault("LAPOR_PUBLIC_BASE_URL", f"http://127.0.0.1:{args.api_port}")
         (ROOT / "var").mkdir(exist_ok=True)
         workers_env = {
             **env,

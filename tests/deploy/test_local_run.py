@@ -2,6 +2,7 @@
 they are; a newcomer registers (the code from the local mail catcher), submits a report with a photo, tracks it and
 finds it in Tasklist; Ctrl-C stops every one of them."""
 
+import html
 import os
 import re
 import signal
@@ -62,6 +63,7 @@ def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path:
             f"http://127.0.0.1:{engine_port}/operaton/app/cockpit/default/",
             f"http://127.0.0.1:{engine_port}/operaton/app/admin/default/",
             f"http://127.0.0.1:{api_port}/docs",
+            f"http://127.0.0.1:{api_port}/",
         ):
             assert address in printed
             assert httpx.get(address, timeout=10).status_code == 200, address
@@ -80,25 +82,34 @@ def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path:
 
 
 def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox: Path) -> None:
-    """What the README's newcomer path promises, with no other setup."""
+    """What the README's newcomer path promises, with no other setup: on the citizen web page the run printed,
+    register with the mailed code, submit a report with a photo, follow it, and find it in Tasklist."""
     email = "warga.baru@example.id"
-    with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as api:
-        started = api.post("/reporters/registrations", json={"name": "Warga Baru", "email": email})
-        assert started.status_code == 202, started.text
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30, follow_redirects=True) as page:
+        form = page.get("/daftar")
+        started = page.post("/daftar", data={"csrf": _csrf(form.text), "name": "Warga Baru", "email": email})
+        assert started.status_code == 200, started.text
+        registration = re.search(r'name="registration_id" value="([^"]+)"', started.text)
+        assert registration is not None, started.text
         code = wait_for(lambda: _code_for(inbox, email), "the registration code in the mail catcher's inbox")
-        verified = api.post(
-            f"/reporters/registrations/{started.json()['registration_id']}/verification", json={"code": code}
+        verified = page.post(
+            "/verifikasi",
+            data={"csrf": _csrf(started.text), "registration_id": registration.group(1), "code": code},
         )
-        assert verified.status_code == 201, verified.text
-        auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}
-        submitted = api.post("/reports", data=REPORT_FIELDS, files=photo_files(1), headers=auth)
-        assert submitted.status_code == 201, submitted.text
-        tracking_id = submitted.json()["tracking_id"]
-        view: dict[str, Any] = wait_for(
-            lambda: (v := api.get(f"/reports/{tracking_id}", headers=auth).json()).get("deadline") and v,
-            "tracking to show the verification deadline (the workers ran)",
+        assert verified.status_code == 200 and "Laporan saya" in verified.text, verified.text  # followed the 303
+        form = page.get("/lapor")
+        fields = {**REPORT_FIELDS, "lokasi": f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"}
+        submitted = page.post("/lapor", data={**fields, "csrf": _csrf(form.text)}, files=photo_files(1))
+        assert submitted.status_code == 200 and "/lacak/" in str(submitted.url), submitted.text
+        tracking_id = str(submitted.url.path).rsplit("/", 1)[1]
+        tracked = wait_for(
+            lambda: "Batas waktu verifikasi" in (text := page.get(f"/lacak/{tracking_id}").text) and text,
+            "the tracking page to show the verification deadline (the workers ran)",
         )
-        assert view["status"]["code"] == "BELUM_TERVERIFIKASI"
+        assert "Belum Terverifikasi" in tracked
+        [photo] = [html.unescape(src) for src in re.findall(r'<img src="([^"]+)"', tracked)]
+        assert photo.startswith(f"http://127.0.0.1:{api_port}/files/photos/")  # this run's port, not 8000
+        assert httpx.get(photo, timeout=10).headers["content-type"] == "image/jpeg"
     with httpx.Client(base_url=f"http://127.0.0.1:{engine_port}/engine-rest", timeout=30) as tasklist:
         tasks: list[dict[str, Any]] = wait_for(
             lambda: tasklist.get(
@@ -109,7 +120,14 @@ def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox
             "the verification task in Tasklist",
         )
         assert [t["taskDefinitionKey"] for t in tasks] == ["VerifyReportTask"]
-    assert email in inbox.read_text()  # "laporan diterima" reached the catcher too
+    received = inbox.read_text()
+    assert email in received and f"http://127.0.0.1:{api_port}/lacak/{tracking_id}" in received  # the notice links it
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page)
+    assert found is not None, "no CSRF field on the page"
+    return found.group(1)
 
 
 def _code_for(inbox: Path, email: str) -> str | None:
