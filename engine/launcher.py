@@ -2,6 +2,7 @@
 cluster of nodes on one PostgreSQL database (job executors and external-task locks coordinate through it)."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 import structlog
@@ -24,6 +26,45 @@ log = structlog.get_logger(__name__)
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"  # noqa: S105 - local default of a loopback-only engine; production sets its own
 TIMEZONE = "Asia/Pontianak"  # timer cycles (the monthly recap at 08:00) are read in the engine's time zone
+
+
+# One thread for the life of the process starts every child: the kernel's parent-death signal follows the thread
+# that forked, so a child started from a short-lived thread (a pool starting nodes side by side) would die with it.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="child-spawner")
+
+
+def tied_to_parent(command: list[str], *, user: str | None = None) -> list[str]:
+    """`command` under util-linux `setpriv --pdeathsig KILL` (as `user` if given): the kernel kills the child
+    when the process that started it dies, even by SIGKILL, so a killed test run, bench or fault harness leaves no
+    engine or database behind. setpriv sets the signal after changing the user (a change of user clears it).
+    Without setpriv (not Linux) the command runs as it is, as `user` through runuser."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return ["runuser", "-u", user, "--", *command] if user else command
+    who = ["--reuid", user, "--regid", user, "--init-groups"] if user else []
+    return [setpriv, *who, "--pdeathsig", "KILL", "--", *command]
+
+
+def spawn(command: list[str], *, user: str | None = None, **popen: Any) -> "subprocess.Popen[bytes]":
+    """subprocess.Popen of `tied_to_parent(command)`, forked by the long-lived spawner thread."""
+    full = tied_to_parent(command, user=user)
+
+    def start() -> "subprocess.Popen[bytes]":
+        return subprocess.Popen(full, **popen)
+
+    return _SPAWNER.submit(start).result()
+
+
+def private_copy(jar: Path, data_dir: Path) -> Path:
+    """The jar as this engine's own file: a rebuild of engine/target (another run, another engineer) rewrites the
+    shared jar in place, and a JVM still reading it then fails to load classes (NoClassDefFoundError in request
+    threads, requests that never answer)."""
+    copy = data_dir / jar.name
+    if not copy.exists() or copy.stat().st_size != jar.stat().st_size or copy.stat().st_mtime < jar.stat().st_mtime:
+        partial = copy.with_suffix(".part")
+        shutil.copy2(jar, partial)
+        partial.replace(copy)
+    return copy
 
 
 def port_for_tests(shift: int | None = None) -> int:
@@ -93,9 +134,9 @@ class LocalEngine:
     def start(self, *, timeout: float = 180.0) -> None:
         """Build if needed, start, and return once REST and Tasklist answer; EngineError (with the log) if not."""
         java = find_java(minimum=17, purpose="The Operaton engine")
-        jar = build(java)
         self._check_port_free()
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        jar = private_copy(build(java), self.data_dir)
         database_url = self.database_url or f"jdbc:h2:file:{self.data_dir / 'h2' / 'operaton'};DB_CLOSE_ON_EXIT=FALSE"
         env = {
             **os.environ,
@@ -117,7 +158,7 @@ class LocalEngine:
             "-jar", str(jar),
         ]  # fmt: skip
         with self.log_file.open("ab") as out:
-            self._proc = subprocess.Popen(
+            self._proc = spawn(
                 cmd, cwd=self.data_dir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         started = time.monotonic()

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from engine import LocalCluster
+from engine.launcher import spawn, tied_to_parent
 from lapor.deploy import deploy_directory
 from lapor.migrate import upgrade
 from lapor.process import EngineClient
@@ -116,7 +117,11 @@ def load_average() -> str:
 
 # -- the application's PostgreSQL, private to the run ----------------------------------------------------------
 class PostgresServer:
-    """A throwaway PostgreSQL cluster (initdb) on its own port; `restart` is what the fault needs."""
+    """A throwaway PostgreSQL cluster (initdb) on its own port; `restart` is what the fault needs.
+
+    `postgres` runs as a direct child of this process (not daemonized by pg_ctl) under the parent-death signal:
+    when the harness dies, even by SIGKILL, the kernel kills the postmaster and its backends follow it.
+    """
 
     def __init__(self, root: Path, port: int) -> None:
         self.root = root
@@ -129,7 +134,8 @@ class PostgresServer:
             )
         self.bin = versions[-1].parent
         # initdb and postgres refuse to run as root: .ci/run runs as root, so the cluster belongs to `postgres`.
-        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self._user = "postgres" if os.geteuid() == 0 else None
+        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -140,36 +146,49 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/lapor"
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
+        subprocess.run(tied_to_parent(list(args), user=self._user), check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
         if not self.data.exists():
             self.root.mkdir(parents=True, exist_ok=True)
-            if self._as:
-                shutil.chown(self.root, "postgres", "postgres")
+            if self._user:
+                shutil.chown(self.root, self._user, self._user)
             self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-            self._pg_ctl_start()
+            self._postmaster()
             with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as c:
                 c.execute("CREATE DATABASE lapor")
             return
-        self._pg_ctl_start()
+        self._postmaster()
 
-    def _pg_ctl_start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        log_file = str(self.root / "postgres.log")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", log_file, "-o", options, "-w", "start")
+    def _postmaster(self) -> None:
+        command = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.root)]
+        command += ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
+        with (self.root / "postgres.log").open("ab") as out:
+            self._proc = spawn(command, user=self._user, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._accepts, within=60, interval=0.1, what=f"PostgreSQL on port {self.port}")
+
+    def _accepts(self) -> bool:
+        if self._proc is not None and self._proc.poll() is not None:
+            raise RuntimeError(f"PostgreSQL exited with {self._proc.returncode}; see {self.root / 'postgres.log'}")
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", connect_timeout=2):
+            return True
 
     @property
     def pid(self) -> int | None:
         """The postmaster's process id (its children are the connections)."""
-        try:
-            return int((self.data / "postmaster.pid").read_text().split()[0])
-        except (FileNotFoundError, IndexError, ValueError):
-            return None
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        """Fast shutdown (SIGINT: sessions are ended, the data is consistent), SIGKILL if it hangs."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 # -- an SMTP sink: what the city's mail server would have received ------------------------------------------------
@@ -216,7 +235,7 @@ class Service:
 
     def start(self) -> None:
         with self.log_file.open("ab") as out:
-            self.proc = subprocess.Popen(
+            self.proc = spawn(
                 self.command, env=self.env, cwd=self.log_file.parent, stdout=out, stderr=subprocess.STDOUT
             )
 
