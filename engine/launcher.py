@@ -60,6 +60,8 @@ def private_copy(jar: Path, data_dir: Path) -> Path:
     shared jar in place, and a JVM still reading it then fails to load classes (NoClassDefFoundError in request
     threads, requests that never answer)."""
     copy = data_dir / jar.name
+    if copy.absolute() == jar.absolute():
+        return jar
     if not copy.exists() or copy.stat().st_size != jar.stat().st_size or copy.stat().st_mtime < jar.stat().st_mtime:
         partial = copy.with_suffix(".part")
         shutil.copy2(jar, partial)
