@@ -61,15 +61,26 @@ NOOP_HANDLERS[str(Topic.DEADLINE)] = _noop_deadline
 NOOP_HANDLERS[str(Topic.AUTO_COMPLETE)] = lambda task: {"autoCompleted": True}
 
 
+NOOP_LONG_POLL_MS = 2000
+
+
 @contextmanager
 def noop_workers(rest_url: str, *, loops: int = 1, max_tasks: int = 10) -> Iterator[None]:
-    """`loops` external-task loops (each its own worker id) in a thread of this process, answering at once."""
+    """`loops` external-task loops (each its own worker id) in a thread of this process, answering at once.
+
+    On the way out the loops' last long polls are waited out and whatever the engine locked for them is unlocked:
+    the engine answers a pending long poll by locking tasks even after the client gave up on it, and those tasks
+    would otherwise wait for the lock (a minute) before the next load's workers see them.
+    """
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
+    config = WorkerConfig(
+        rest_url, WORKERS_ACCOUNT, WORKERS_ACCOUNT, max_tasks=max_tasks, long_poll_ms=NOOP_LONG_POLL_MS
+    )
+    workers = [ExternalTaskWorker(config, NOOP_HANDLERS) for _ in range(loops)]
 
     async def work() -> None:
-        config = WorkerConfig(rest_url, WORKERS_ACCOUNT, WORKERS_ACCOUNT, max_tasks=max_tasks, long_poll_ms=2000)
-        await asyncio.gather(*(ExternalTaskWorker(config, NOOP_HANDLERS).run(stop) for _ in range(loops)))
+        await asyncio.gather(*(worker.run(stop) for worker in workers))
 
     thread = threading.Thread(target=loop.run_until_complete, args=(work(),), daemon=True)
     thread.start()
@@ -78,6 +89,11 @@ def noop_workers(rest_url: str, *, loops: int = 1, max_tasks: int = 10) -> Itera
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=30)
+        time.sleep(NOOP_LONG_POLL_MS / 1000 + 0.5)
+        with EngineClient(rest_url, user=WORKERS_ACCOUNT, password=WORKERS_ACCOUNT) as engine:
+            for worker in workers:
+                for task in engine.external_tasks(workerId=worker.worker_id, locked="true"):
+                    engine.unlock_external_task(str(task["id"]))
 
 
 def process_variables(key: str) -> dict[str, Any]:

@@ -276,6 +276,7 @@ class Stack:
     workers: int = 2
     worker_lock_seconds: int = 10
     worker_max_tasks: int = 10
+    worker_long_poll_seconds: int = 5
     job_lock_ms: int = 15_000
     # The JIT's first tier only: nodes (re)start in half the time; a fault run needs starts more than peak speed.
     engine_env: dict[str, str] = field(default_factory=lambda: {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1"})
@@ -411,7 +412,7 @@ class Stack:
             LAPOR_ENGINE_PASSWORD=WORKERS_ACCOUNT,
             LAPOR_WORKER_HEALTH_PORT=str(self.ports["workers"] + index),
             LAPOR_WORKER_LOCK_SECONDS=str(self.worker_lock_seconds),
-            LAPOR_WORKER_LONG_POLL_SECONDS="5",
+            LAPOR_WORKER_LONG_POLL_SECONDS=str(self.worker_long_poll_seconds),
             LAPOR_WORKER_MAX_TASKS=str(self.worker_max_tasks),
             **extra,
         )
@@ -421,9 +422,12 @@ class Stack:
         return service
 
     def pause_workers(self) -> None:
+        """Stop the workers and wait out their last long polls: the engine answers a pending long poll by locking
+        tasks even after the worker that sent it has gone, and such a task waits for its lock to expire."""
         for service in self.worker_services:
             service.paused = True
             service.stop()
+        time.sleep(self.worker_long_poll_seconds + 0.5)
 
     def resume_workers(self) -> None:
         for service in self.worker_services:
