@@ -6,6 +6,8 @@ import asyncio
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from engine import LocalEngine
 from lapor.models import ReportStatus
@@ -22,8 +24,32 @@ pytestmark = pytest.mark.engine
 
 def claim_if_needed(browser: Browser) -> None:
     if "Ambil" in browser.text():  # a candidate claims the task before the form can be submitted
+        form = browser.wait_for(".fjs-form")
         browser.click_text("Ambil")
         browser.wait_text("Selesaikan")
+        # Tasklist renders the form again once the claim is saved; what is typed before that is lost.
+        try:
+            WebDriverWait(browser.driver, 10).until(staleness_of(form))
+        except TimeoutException:
+            pass  # this time the form stayed
+        browser.wait_for(".fjs-form")
+
+
+async def complete_in_tasklist(browser: Browser, operaton: EngineClient, task_id: str) -> None:
+    """Click "Selesaikan" until the engine has the task completed: Tasklist drops a click while the form reloads after
+    a claim."""
+
+    def completed() -> bool:
+        return not operaton.tasks(taskId=task_id)
+
+    for _ in range(5):
+        browser.click_text("Selesaikan", css="button")
+        try:
+            await eventually(completed, within=8)
+            return
+        except AssertionError:
+            browser.shot("selesaikan-not-taken")
+    raise AssertionError(f"Tasklist did not complete task {task_id}")
 
 
 def submit_until_refused(browser: Browser) -> None:
@@ -58,7 +84,7 @@ async def test_the_pupr_liaison_completes_its_task_in_tasklist(
         "Tim PUPR menambal jalan minggu ini."
     )
     browser.shot("tanggapan-opd-filled")
-    browser.click_text("Selesaikan", css="button")
+    await complete_in_tasklist(browser, operaton, task["id"])
 
     await status_becomes(worker_deps, report, ReportStatus.PROSES)
     assert ("tanggapan", "Tim PUPR menambal jalan minggu ini.") in [
@@ -105,7 +131,7 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
     browser.shot("verifikasi-wajib-diisi")
     browser.click_text("Lengkap dan kewenangan Pemkot", css="label")
     browser.shot("verifikasi-filled")
-    browser.click_text("Selesaikan", css="button")
+    await complete_in_tasklist(browser, operaton, task["id"])
 
     dispatch = await open_task(operaton, report, "DispatchReportTask")  # verified: on to disposition
     assert operaton.variables(report.process_instance_id)["verificationResult"] == "lengkap"

@@ -1,7 +1,8 @@
-// LAPOR! Pontianak: Bahasa Indonesia for the validation messages of Camunda Forms in Tasklist. form-js (bundled in
-// /operaton/lib/deps.js) writes them as fixed English strings, with no translation hook (only a field's own
-// patternErrorMessage is configurable), so this module, loaded through config.js's customScripts, translates them
-// where form-js shows them: the items of each field's .fjs-form-field-error list.
+// LAPOR! Pontianak: Bahasa Indonesia for the validation messages and select texts of Camunda Forms in Tasklist.
+// form-js (bundled in /operaton/lib/deps.js) writes them as fixed English strings, with no translation hook (only a
+// field's own patternErrorMessage is configurable), so this module, loaded through config.js's customScripts,
+// translates them where form-js shows them: each field's .fjs-form-field-error list, a select's placeholder and
+// search box, and an empty dropdown list.
 const EXACT = {
   'Field is required.': 'Wajib diisi.',
   'Value is not a number.': 'Nilai harus berupa angka.',
@@ -36,20 +37,41 @@ export function translate(message) {
   return null;
 }
 
-function translateErrors(root) {
-  root.querySelectorAll('.fjs-form-field-error li').forEach(item => {
-    const indonesian = translate(item.textContent);
-    if (indonesian !== null) {
-      item.textContent = indonesian;
+const WIDGET_TEXTS = {
+  '.fjs-select-display.fjs-select-placeholder': {Select: 'Pilih'},
+  '.fjs-dropdownlist-empty': {'No results': 'Tidak ada hasil', 'All values selected': 'Semua nilai sudah dipilih'}
+};
+
+// Only the text node's data changes: form-js (Preact) keeps a reference to that node and writes its next message
+// into it, which is then translated again; replacing the node would leave a stale message on screen.
+function translateText(element, lookup) {
+  const node = element.firstChild;
+  if (element.childNodes.length === 1 && node.nodeType === Node.TEXT_NODE) {
+    const indonesian = lookup(node.data);
+    if (indonesian !== null && indonesian !== node.data) {
+      node.data = indonesian;
     }
+  }
+}
+
+function translateForms(root) {
+  root.querySelectorAll('.fjs-form-field-error li').forEach(item => translateText(item, translate));
+  for (const [selector, texts] of Object.entries(WIDGET_TEXTS)) {
+    const lookup = text => (Object.prototype.hasOwnProperty.call(texts, text) ? texts[text] : null);
+    root.querySelectorAll(selector).forEach(element => translateText(element, lookup));
+  }
+  root.querySelectorAll('.fjs-form input[placeholder="Search"]').forEach(input => {
+    input.placeholder = 'Cari';
   });
 }
 
 // Re-rendered messages come back in English: every change under <body> is looked at again (translated ones no longer
 // match, so this never loops).
-new MutationObserver(() => translateErrors(document.body)).observe(document.body, {
+new MutationObserver(() => translateForms(document.body)).observe(document.body, {
   childList: true,
   subtree: true,
-  characterData: true
+  characterData: true,
+  attributes: true,
+  attributeFilter: ['placeholder']
 });
-translateErrors(document.body);
+translateForms(document.body);
