@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -144,9 +144,11 @@ class Browser:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
 
     def wait_text(self, text: str, *, timeout: float = 20) -> None:
-        WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda d: text in d.find_element(By.TAG_NAME, "body").text
-        )
+        # While the next page loads, the old body goes stale; Chromium may also say "Node with given id does not
+        # belong to the document" (a plain WebDriverException). Both mean: look again.
+        WebDriverWait(
+            self.driver, timeout, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
+        ).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
     def fill(self, name: str, value: str) -> None:
         field = self.driver.find_element(By.NAME, name)

@@ -47,7 +47,7 @@ def test_the_reporter_learns_the_tracking_id_and_the_verification_deadline_once(
     assert mail.to == REPORTER_EMAIL
     assert mail.subject == f"Laporan {TRACKING_ID} telah diterima"
     assert "diverifikasi oleh Admin Pengaduan paling lambat Selasa, 1 Desember 2026 pukul 23.59 WIB" in mail.body
-    assert f"{BASE_URL}/reports/{TRACKING_ID}" in mail.body
+    assert f"{BASE_URL}/lacak/{TRACKING_ID}" in mail.body
     assert installed.sms.sent == [
         (
             REPORTER_PHONE,
