@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.errors import TooManyRequests, Unauthorized
@@ -26,6 +27,9 @@ from lapor.models import Reporter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
 from lapor.settings import Settings
 from lapor.uploads import upload_dir
+
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a thread
+# hop (and a wait for a free thread under load) per dependency per request for work that takes microseconds.
 
 
 def _utcnow() -> datetime:
@@ -101,7 +105,7 @@ class AppContext:
         return self.settings.public_base_url.rstrip("/")
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
@@ -118,7 +122,7 @@ def get_session(context: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_now(context: ContextDep) -> datetime:
+async def get_now(context: ContextDep) -> datetime:
     return context.clock()
 
 
@@ -147,7 +151,7 @@ def client_ip(peer: str, forwarded_for: list[str], proxies: tuple[Network, ...])
     return hops[0] if hops else peer
 
 
-def get_client_ip(request: Request, context: ContextDep) -> str:
+async def get_client_ip(request: Request, context: ContextDep) -> str:
     peer = request.client.host if request.client else "unknown"
     return client_ip(peer, request.headers.getlist("x-forwarded-for"), context.trusted_proxies)
 
@@ -193,7 +197,7 @@ def reporter_from_token(session: Session, context: AppContext, token: str, now: 
     return reporter
 
 
-def get_optional_reporter(
+async def get_optional_reporter(
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
@@ -202,13 +206,13 @@ def get_optional_reporter(
     """No Authorization header: an anonymous visitor; a bad token is refused rather than ignored."""
     if credentials is None:
         return None
-    return reporter_from_token(session, context, credentials.credentials, now)
+    return await run_in_threadpool(reporter_from_token, session, context, credentials.credentials, now)
 
 
 OptionalReporterDep = Annotated[Reporter | None, Depends(get_optional_reporter)]
 
 
-def get_reporter(reporter: OptionalReporterDep) -> Reporter:
+async def get_reporter(reporter: OptionalReporterDep) -> Reporter:
     if reporter is None:
         raise Unauthorized("Masuk sebagai pelapor terdaftar untuk melakukan tindakan ini.")
     return reporter
@@ -217,7 +221,7 @@ def get_reporter(reporter: OptionalReporterDep) -> Reporter:
 ReporterDep = Annotated[Reporter, Depends(get_reporter)]
 
 
-def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporter_bearer)]) -> str:
+async def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporter_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized()
     return credentials.credentials
@@ -226,7 +230,7 @@ def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporte
 ReporterTokenDep = Annotated[str, Depends(get_reporter_token)]
 
 
-def require_staff(context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_staff_bearer)]) -> str:
+async def require_staff(context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_staff_bearer)]) -> str:
     """The staff token itself (not logged); 401 for none, a reporter's or the national one."""
     if credentials is None or not _matches(credentials.credentials, context.staff_tokens):
         raise Unauthorized("Token petugas tidak valid.")
@@ -236,7 +240,9 @@ def require_staff(context: ContextDep, credentials: Annotated[BearerCredentials,
 StaffDep = Annotated[str, Depends(require_staff)]
 
 
-def require_national(context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_national_bearer)]) -> str:
+async def require_national(
+    context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_national_bearer)]
+) -> str:
     if credentials is None or not _matches(credentials.credentials, context.national_tokens):
         raise Unauthorized("Token Admin Pusat tidak valid.")
     return credentials.credentials
@@ -274,7 +280,7 @@ class RateLimiter:
         self.record(bucket, subject)
 
 
-def get_rate_limiter(context: ContextDep, session: SessionDep, now: NowDep) -> RateLimiter:
+async def get_rate_limiter(context: ContextDep, session: SessionDep, now: NowDep) -> RateLimiter:
     return RateLimiter(context, session, now)
 
 
