@@ -9,6 +9,7 @@ import shutil
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,8 +45,24 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory} MiB RAM, {platform.system()} {platform.release()}"
 
 
-def run(size: Size, *, tuning: bool) -> list[tuple[str, list[Figure]]]:
-    sections: list[tuple[str, list[Figure]]] = []
+Sections = list[tuple[str, list[Figure]]]
+
+
+class Sink(list[tuple[str, list[Figure]]]):
+    """The sections measured so far; `on_change` sees every new one (the file is written after each section, so an
+    interrupted run keeps what it measured)."""
+
+    def __init__(self, on_change: Callable[["Sink"], None] = lambda sink: None) -> None:
+        super().__init__()
+        self.on_change = on_change
+
+    def append(self, section: tuple[str, list[Figure]]) -> None:
+        super().append(section)
+        self.on_change(self)
+
+
+def run(size: Size, *, tuning: bool, sections: Sink | None = None) -> Sections:
+    sections = Sink() if sections is None else sections
     with Stack(nodes=1, workers=2, engine_env={}) as stack:  # the JIT at full strength: figures, not starts
         time.sleep(5)
         idle = footprint(stack)
@@ -61,8 +78,9 @@ def run(size: Size, *, tuning: bool) -> list[tuple[str, list[Figure]]]:
         sections.append(("Simulated month", simulate(stack, reports=size.month)))
         if tuning:
             knobs = [*worker_knobs(stack, instances=size.tuning_instances), *basic_auth_cost(stack)]
-            knobs += restart_knobs(stack, instances=size.tuning_instances, timers=size.timers)
-            sections.append(("Tuning (before/after)", knobs))
+            sections.append(("Tuning: worker and HTTP knobs, A/B alternated", knobs))
+            restarts = restart_knobs(stack, instances=size.tuning_instances, timers=size.timers)
+            sections.append(("Tuning: engine settings (restart on a fresh database), A/B alternated", restarts))
     shutil.rmtree(stack.work_dir, ignore_errors=True)  # every figure is in the table; the logs go with the stack
     return sections
 
@@ -75,6 +93,9 @@ def table(sections: list[tuple[str, list[Figure]]]) -> str:
     return "\n".join(lines)
 
 
+NOTES_MARK = "<!-- Notes below this line are written by hand; python -m bench keeps them. -->"
+
+
 def write(out: Path, command: str, text: str, started: str, load_before: str) -> None:
     intro = (
         "Measured by `bench/` on the local stack without Docker: one Operaton node on PostgreSQL, the API (uvicorn, "
@@ -83,10 +104,12 @@ def write(out: Path, command: str, text: str, started: str, load_before: str) ->
         "was taken: on a shared machine the figures are lower bounds, re-measure with the command below. "
         "docs/scaling.md reads them."
     )
+    old = out.read_text() if out.exists() else ""
+    notes = old[old.index(NOTES_MARK) :] if NOTES_MARK in old else f"{NOTES_MARK}\n"
     out.write_text(
         f"# Benchmarks\n\n{textwrap.fill(intro, width=116)}\n\n"
         f"- command: `{command}`\n- machine: {machine()}\n- date: {started}\n- load before the run: {load_before}\n\n"
-        f"{text}\n"
+        f"{text}\n\n{notes}"
     )
 
 
@@ -103,11 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         size = Size(**{**size.__dict__, "month": args.month})
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_before = load_average()
-    sections = run(size, tuning=not args.no_tuning)
+    command = ("python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+    progress = Sink(lambda done: write(args.out, command + " (running)", table(done), started, load_before))
+    sections = run(size, tuning=not args.no_tuning, sections=progress)
     text = table(sections)
     print(text)
-    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    write(args.out, command.strip(), text, started, load_before)
+    write(args.out, command, text, started, load_before)
     print(f"\nwritten to {args.out}")
     return 0
 

@@ -3,6 +3,7 @@ the cost of HTTP Basic on every REST call, and (with an engine restart on a fres
 acquisition."""
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,28 +16,28 @@ from lapor.roles import API_ACCOUNT
 from lapor.vocabulary import PROCESS_ID
 
 
+def alternating(runs: list[tuple[str, Callable[[], Figure]]], *, rounds: int = 2) -> list[Figure]:
+    """Each run `rounds` times in turn (A B A B ...), so a drift of the machine's load falls on every arm alike;
+    one figure per arm: the mean, with every single value and its 1-minute load in the note."""
+    measured: dict[str, list[Figure]] = {label: [] for label, _ in runs}
+    for _ in range(rounds):
+        for label, run in runs:
+            measured[label].append(run())
+    return [_mean(values, rounds) for values in measured.values()]
+
+
 def worker_knobs(stack: Stack, *, instances: int) -> list[Figure]:
-    """maxTasks 1 vs 10 vs 50, one loop vs four, keep-alive off vs on: each an engine-alone run."""
-    runs: list[tuple[str, dict[str, int | bool]]] = [
-        ("maxTasks 1", {"max_tasks": 1}),
-        ("maxTasks 10", {"max_tasks": 10}),
-        ("maxTasks 50", {"max_tasks": 50}),
-        ("4 worker loops x maxTasks 10", {"loops": 4}),
-        ("starts without keep-alive", {"keep_alive": False}),
+    """maxTasks 1 vs 10, one loop vs four, keep-alive off vs on: each pair engine-alone runs alternated."""
+
+    def run(label: str, **options: Any) -> Callable[[], Figure]:
+        return lambda: engine_alone(stack, label, instances=instances, **options)
+
+    pairs = [
+        [("maxTasks 1", run("maxTasks 1", max_tasks=1)), ("maxTasks 10", run("maxTasks 10", max_tasks=10))],
+        [("1 worker loop", run("1 worker loop")), ("4 worker loops", run("4 worker loops", loops=4))],
+        [("keep-alive", run("starts with keep-alive")), ("no keep-alive", run("no keep-alive", keep_alive=False))],
     ]
-    figures = []
-    for label, options in runs:
-        figures.append(
-            engine_alone(
-                stack,
-                label,
-                instances=instances,
-                max_tasks=int(options.get("max_tasks", 10)),
-                loops=int(options.get("loops", 1)),
-                keep_alive=bool(options.get("keep_alive", True)),
-            )
-        )
-    return figures
+    return [figure for pair in pairs for figure in alternating(pair)]
 
 
 def basic_auth_cost(stack: Stack, *, requests: int = 400) -> list[Figure]:
@@ -48,17 +49,23 @@ def basic_auth_cost(stack: Stack, *, requests: int = 400) -> list[Figure]:
         "REST /version with Basic auth": ("/engine-rest/version", (API_ACCOUNT, API_ACCOUNT)),
         "static page, no login": ("/operaton/app/welcome/default/", None),
     }
-    for name, (path, auth) in targets.items():
-        with httpx.Client(base_url=base, auth=auth, timeout=30) as client:
-            for _ in range(20):
-                client.get(path)
-            latencies = []
-            for _ in range(requests):
-                sent = time.perf_counter()
-                client.get(path).raise_for_status()
-                latencies.append(time.perf_counter() - sent)
-        note = f"{requests} sequential requests, keep-alive"
-        figures.append(Figure(f"{name} p50", percentile(latencies, 0.5) * 1000, "ms", note=note))
+
+    def run(name: str, path: str, auth: tuple[str, str] | None) -> Callable[[], Figure]:
+        def measure() -> Figure:
+            with httpx.Client(base_url=base, auth=auth, timeout=30) as client:
+                for _ in range(20):
+                    client.get(path)
+                latencies = []
+                for _ in range(requests):
+                    sent = time.perf_counter()
+                    client.get(path).raise_for_status()
+                    latencies.append(time.perf_counter() - sent)
+            note = f"{requests} sequential requests, keep-alive"
+            return Figure(f"{name} p50", percentile(latencies, 0.5) * 1000, "ms", note=note)
+
+        return measure
+
+    figures += alternating([(name, run(name, path, auth)) for name, (path, auth) in targets.items()], rounds=3)
     return figures
 
 
@@ -92,17 +99,41 @@ def timer_throughput(stack: Stack, *, timers: int) -> Figure:
 
 
 def restart_knobs(stack: Stack, *, instances: int, timers: int) -> list[Figure]:
-    """History FULL vs AUDIT, job acquisition 3 vs 10 per round: the engine restarted on a fresh database each time."""
+    """History FULL vs AUDIT, job acquisition 3 vs 10 per round, each pair alternated: the engine restarted on a
+    fresh database before every run."""
+
+    def run(label: str, env: dict[str, str]) -> list[Callable[[], Figure]]:
+        def alone() -> Figure:
+            stack.restart_engine(env)
+            return engine_alone(stack, label, instances=instances)
+
+        def timed() -> Figure:  # on the engine `alone` just started
+            figure = timer_throughput(stack, timers=timers)
+            figure.name = f"{figure.name} ({label})"
+            return figure
+
+        return [alone, timed]
+
     figures: list[Figure] = []
-    runs = [
-        ("history full, acquisition 3", {}),
-        ("history audit", {"OPERATON_BPM_HISTORYLEVEL": "audit"}),
-        ("history full, acquisition 10", {"LAPOR_ENGINE_JOB_ACQUISITION": "10"}),
+    pairs: list[tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]]] = [
+        (("history full", {}), ("history audit", {"OPERATON_BPM_HISTORYLEVEL": "audit"})),
+        (("acquisition 3", {}), ("acquisition 10", {"LAPOR_ENGINE_JOB_ACQUISITION": "10"})),
     ]
-    for label, env in runs:
-        stack.restart_engine(env)
-        figures.append(engine_alone(stack, label, instances=instances))
-        figure = timer_throughput(stack, timers=timers)
-        figure.name = f"{figure.name} ({label})"
-        figures.append(figure)
+    for (label_a, env_a), (label_b, env_b) in pairs:
+        measured: dict[str, list[Figure]] = {}
+        for _ in range(2):
+            for label, env in ((label_a, env_a), (label_b, env_b)):
+                for step in run(label, env):
+                    figure = step()
+                    measured.setdefault(figure.name, []).append(figure)
+        figures += [_mean(values, 2) for values in measured.values()]
     return figures
+
+
+def _mean(values: list[Figure], rounds: int) -> Figure:
+    """The mean of one arm, with every single value and its 1-minute load in the note."""
+    mean = sum(f.value for f in values) / len(values)
+    singles = ", ".join(f"{f.value:.1f} at load {f.load.split()[0]}" for f in values)
+    loads = " / ".join(f.load.split()[0] for f in values)
+    note = f"{'AB' * rounds} alternated, mean of {singles}; {values[0].note}"
+    return Figure(values[0].name, mean, values[0].unit, load=f"1 min: {loads}", note=note)
