@@ -6,6 +6,7 @@ import asyncio
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,8 +81,9 @@ async def test_the_pupr_liaison_completes_its_task_in_tasklist(
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)  # the form shows the report
     claim_if_needed(browser)
     browser.click_text("Tanggapi dan tindak lanjuti", css="label")
+    # Leaving the field (Tab) is what hands the text to form-js, which takes typing in with a delay.
     browser.driver.find_element(By.CSS_SELECTOR, "textarea[name=responseText], textarea").send_keys(
-        "Tim PUPR menambal jalan minggu ini."
+        "Tim PUPR menambal jalan minggu ini.", Keys.TAB
     )
     browser.shot("tanggapan-opd-filled")
     await complete_in_tasklist(browser, operaton, task["id"])
