@@ -5,8 +5,11 @@ tests of this module). The same recovery against the real engine is in test_engi
 """
 
 import socket
+import threading
 import time
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -148,3 +151,25 @@ def test_the_api_runs_the_dispatcher_in_its_lifespan(
         while time.monotonic() < deadline and rows(db_engine)[0].attempts == 0:
             time.sleep(0.1)
     assert rows(db_engine)[0].attempts >= 1
+
+
+class SlowEngine(FakeEngine):
+    """Each start answers only once another start is in flight too (a start waits for the engine's transaction)."""
+
+    def __init__(self, together: int) -> None:
+        super().__init__()
+        self.together = threading.Barrier(together, timeout=5)
+
+    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str:
+        self.together.wait()  # BrokenBarrierError when the starts come one at a time
+        return super().start(process_key, business_key=business_key, variables=variables)
+
+
+async def test_due_starts_of_different_reports_go_to_the_engine_side_by_side(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    tracking_ids = [submit(client, citizen) for _ in range(4)]
+    fake = SlowEngine(together=4)
+    assert await OutboxDispatcher(fake, db_engine, clock=Clock(START), concurrency=4).run_once() == 4
+    assert sorted(i.business_key for i in fake.instances) == sorted(tracking_ids)
+    assert all(instance_id(db_engine, t) for t in tracking_ids)
