@@ -89,7 +89,10 @@ def table(sections: list[tuple[str, list[Figure]]]) -> str:
     lines = ["| figure | value | unit | load (1/5/15 min) | note |", "| --- | ---: | --- | --- | --- |"]
     for title, figures in sections:
         lines.append(f"| **{title}** | | | | |")
-        lines += [f"| {f.name} | {f.value:.1f} | {f.unit} | {f.load} | {f.note} |" for f in figures]
+        lines += [
+            f"| {f.name} | {f.value:.{2 if f.unit == 'ratio' else 1}f} | {f.unit} | {f.load} | {f.note} |"
+            for f in figures
+        ]
     return "\n".join(lines)
 
 
