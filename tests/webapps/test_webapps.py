@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -132,11 +133,27 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
     assert "Field is required" not in browser.text()
     browser.shot("verifikasi-wajib-diisi")
     browser.click_text("Lengkap dan kewenangan Pemkot", css="label")
+    # The report's type, as submitted, and staff correct it: the reporter asked for something, not complained.
+    assert "Jenis laporan" in browser.text()
+    chosen = browser.wait_for(".fjs-select-display")
+    assert chosen.text == "Pengaduan"
+    # form-js opens its list and takes an item on a real mouse press, not on a script click.
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", chosen)
+    ActionChains(browser.driver).move_to_element(chosen).click().perform()
+    browser.wait_for(".fjs-dropdownlist-item")
+    [aspirasi] = [
+        i for i in browser.driver.find_elements(By.CSS_SELECTOR, ".fjs-dropdownlist-item") if i.text == "Aspirasi"
+    ]
+    ActionChains(browser.driver).move_to_element(aspirasi).click().perform()
+    WebDriverWait(browser.driver, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".fjs-select-display").text == "Aspirasi"
+    )
     browser.shot("verifikasi-filled")
     await complete_in_tasklist(browser, operaton, task["id"])
 
     dispatch = await open_task(operaton, report, "DispatchReportTask")  # verified: on to disposition
-    assert operaton.variables(report.process_instance_id)["verificationResult"] == "lengkap"
+    variables = operaton.variables(report.process_instance_id)
+    assert (variables["verificationResult"], variables["reportType"]) == ("lengkap", "aspirasi")
     assert dispatch["candidateGroups"] == ["admin-pengaduan", "analis", "kepala-bidang"]
 
 
