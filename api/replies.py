@@ -92,15 +92,7 @@ def supplement(
 ) -> Reply:
     """Supplement a report returned as incomplete (DIKEMBALIKAN); the caller commits."""
     require_status(report, ReportStatus.DIKEMBALIKAN)
-    message = ReportMessage(
-        report_id=report.id,
-        author=MessageAuthor.PELAPOR.value,
-        kind=MessageKind.SUPPLEMENT.value,
-        text=text,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
+    message = _reporter_message(session, report, MessageKind.SUPPLEMENT, text, now)
     add_photos(session, context, report=report, images=images, now=now, message_id=message.id)
     # One message per round: a second supplement before the process moves on is kept, not published again.
     name = Message.SUPPLEMENTED.value
@@ -160,12 +152,12 @@ def confirm(
 
 def comment(session: Session, *, report: Report, text: str, now: datetime) -> ReportMessage:
     """A comment of the reporter on their own report: kept with it (owner only), the process does not move."""
+    return _reporter_message(session, report, MessageKind.COMMENT, text, now)
+
+
+def _reporter_message(session: Session, report: Report, kind: MessageKind, text: str, now: datetime) -> ReportMessage:
     message = ReportMessage(
-        report_id=report.id,
-        author=MessageAuthor.PELAPOR.value,
-        kind=MessageKind.COMMENT.value,
-        text=text,
-        created_at=now,
+        report_id=report.id, author=MessageAuthor.PELAPOR.value, kind=kind.value, text=text, created_at=now
     )
     session.add(message)
     session.flush()

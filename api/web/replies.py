@@ -17,11 +17,11 @@ from api.errors import ApiError
 from api.schemas import CODE_PATTERN, ReplyText
 from api.submission import decode_photos
 from api.web.fields import GENERAL, files, non_empty, text_fields, validate
-from api.web.pages import tracking_page
+from api.web.pages import to_sign_in, tracking_page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
 from lapor import uploads
-from lapor.models import Reporter, ReportStatus
+from lapor.models import Report, Reporter, ReportStatus
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -42,6 +42,14 @@ class ConfirmationForm(BaseModel):
 
     rating: Annotated[int, Field(ge=replies.RATING_MIN, le=replies.RATING_MAX)] | None = None
     comment: ReplyText | None = None
+
+
+def _own_report(web: WebSession, session: Session, tracking_id: str, csrf: str) -> Report | None:
+    """The CSRF token first, then the reporter's own report (the API's 404 and 403); None: nobody signed in."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return None
+    return replies.find_own(session, tracking_id.upper(), web.reporter)
 
 
 def _done(tracking_id: str, notice: str) -> Response:
@@ -94,7 +102,7 @@ async def _supplement_form(
 ) -> Response:
     web = await run_in_threadpool(_owner_check, context, dict(request.cookies), tracking_id, form.get("csrf"), now)
     if web.reporter is None:
-        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
+        return to_sign_in()
     values = text_fields(form, ("text",))
     checked = validate(SupplementForm, non_empty(values))
     errors = checked if isinstance(checked, dict) else {}
@@ -122,11 +130,10 @@ def confirm(
     comment: FormText = "",
 ) -> Response:
     """Accept ("terima") or reject ("tolak") the result, with an optional rating 1-5 and comment (private)."""
-    web.check_csrf(csrf)
-    if web.reporter is None:
-        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
-    tracking_id = tracking_id.upper()
-    report = replies.find_own(session, tracking_id, web.reporter)
+    report = _own_report(web, session, tracking_id, csrf)
+    if report is None:
+        return to_sign_in()
+    tracking_id = report.tracking_id
     values = {"rating": rating, "comment": comment}
     checked = validate(ConfirmationForm, non_empty(values))
     errors = checked if isinstance(checked, dict) else {}
@@ -161,16 +168,13 @@ def comment(
     text: FormText = "",
 ) -> Response:
     """A comment on one's own report, in any status (kept with the report; the process does not move)."""
-    web.check_csrf(csrf)
-    if web.reporter is None:
-        return RedirectResponse("/masuk", status_code=status.HTTP_303_SEE_OTHER)
-    tracking_id = tracking_id.upper()
-    report = replies.find_own(session, tracking_id, web.reporter)
-    values = {"comment_text": text}
+    report = _own_report(web, session, tracking_id, csrf)
+    if report is None:
+        return to_sign_in()
     checked = validate(CommentForm, non_empty({"text": text}), rename={"text": "comment_text"})
     if isinstance(checked, dict):
-        errors = checked
-        return tracking_page(web, session, context, now, report, status_code=422, errors=errors, form=values)
+        form = {"comment_text": text}
+        return tracking_page(web, session, context, now, report, status_code=422, errors=checked, form=form)
     replies.comment(session, report=report, text=checked.text, now=now)
     session.commit()
-    return _done(tracking_id, "komentar")
+    return _done(report.tracking_id, "komentar")
