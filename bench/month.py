@@ -1,6 +1,7 @@
 """A simulated month: reports through every path of lapor-pengaduan, staff tasks completed over REST and timers
 fired through the job API (the engine clock cannot be moved from outside), with the real workers and the API."""
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from faults.probes import submit
 from faults.stack import Stack, wait_for
 from lapor.db import make_engine, session_scope
 from lapor.models import Report
-from lapor.process import EngineClient, EngineError
+from lapor.process import EngineClient, EngineError, NotFound
 
 # (share of a month's reports, name, steps): ("task", element, variables) completes a user task, ("timer", element)
 # fires a timer, ("end", element) waits until the instance passed it.
@@ -104,21 +105,35 @@ def _retrying(call: Callable[[], None]) -> None:
 def _step(admin: EngineClient, instance: str, step: Step) -> None:
     kind, element = step[0], step[1]
     if kind == "task":
-        task = wait_for(
-            lambda: next(iter(admin.tasks(processInstanceId=instance, taskDefinitionKey=element)), None),
-            within=120,
-            interval=0.2,
-            what=element,
-        )
-        _retrying(lambda: admin.complete_task(task["id"], step[2]))
+        for attempt in range(5):  # as a person would: reload Tasklist and complete the task shown now
+            task = wait_for(
+                lambda: next(iter(admin.tasks(processInstanceId=instance, taskDefinitionKey=element)), None),
+                within=120,
+                interval=0.2,
+                what=element,
+            )
+            try:
+                _retrying(functools.partial(admin.complete_task, task["id"], step[2]))
+                return
+            except EngineError as err:  # the task's execution was replaced by a worker's transaction meanwhile
+                if attempt == 4 or not (isinstance(err, NotFound) or "perhaps it was deleted" in str(err)):
+                    raise
     elif kind == "timer":
-        job = wait_for(
-            lambda: next(iter(admin.jobs(processInstanceId=instance, activityId=element)), None),
-            within=120,
-            interval=0.2,
-            what=element,
-        )
-        _retrying(lambda: admin.execute_job(job["id"]))
+        for attempt in range(5):
+            job = wait_for(
+                lambda: next(iter(admin.jobs(processInstanceId=instance, activityId=element)), None),
+                within=120,
+                interval=0.2,
+                what=element,
+            )
+            try:
+                _retrying(functools.partial(admin.execute_job, job["id"]))
+                return
+            except NotFound:  # the job was replaced (its execution moved on) or has just fired: look again
+                if attempt == 4:
+                    raise
+                if any(a.get("endTime") for a in admin.activities(instance, activity_id=element)):
+                    return
     else:
         wait_for(
             lambda: any(a.get("endTime") for a in admin.activities(instance, activity_id=element)),
