@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             proc.send_signal(signal.SIGTERM)
         for proc in services:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=30)  # a worker waits out its last long poll (up to 25 s) to hand tasks back
             except subprocess.TimeoutExpired:
                 proc.kill()
         engine.stop()

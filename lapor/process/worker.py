@@ -99,8 +99,8 @@ class ExternalTaskWorker:
                 stopping = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()
-                if not fetching.done():  # stop requested during a long poll: nothing is locked yet
-                    fetching.cancel()
+                if not fetching.done():  # stop requested during a long poll
+                    await self._hand_back(http, fetching)
                     break
                 try:
                     tasks = fetching.result()
@@ -119,6 +119,22 @@ class ExternalTaskWorker:
             if self._running:
                 await asyncio.wait(self._running)
             log.info("worker.stopped", worker_id=self.worker_id)
+
+    async def _hand_back(self, http: httpx.AsyncClient, fetching: "asyncio.Future[list[dict[str, Any]]]") -> None:
+        """The engine answers a pending long poll even after its client has gone, locking the next tasks for this
+        worker id (measured: a report then waits out the whole lock). So the poll is waited for, not cancelled,
+        and whatever it locked is unlocked at once for the other workers, unstarted."""
+        try:
+            tasks = await asyncio.wait_for(fetching, timeout=self.config.long_poll_ms / 1000 + 5)
+        except (TimeoutError, httpx.HTTPError, _EngineRefused):
+            return
+        for raw in tasks:
+            try:
+                response = await http.post(f"/external-task/{raw['id']}/unlock")
+            except httpx.HTTPError as err:
+                log.warning("worker.unlock_failed", task_id=raw["id"], error=str(err)[:300])
+                continue
+            log.info("worker.handed_back", task_id=raw["id"], topic=raw.get("topicName"), status=response.status_code)
 
     async def _free_slots(self, stop: asyncio.Event) -> int:
         free = self.config.max_tasks - len(self._running)

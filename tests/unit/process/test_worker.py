@@ -1,6 +1,8 @@
 """Pieces of the external-task loop that need no engine: backoff, worker ids, and the REST shape of a task.
 The loop itself is tested on the real engine (tests/e2e/test_toolchain.py)."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -79,3 +81,29 @@ async def test_any_other_refusal_is_not_retried() -> None:
     async with httpx.AsyncClient(base_url="http://engine/engine-rest", transport=httpx.MockTransport(engine)) as http:
         assert await worker._report(http, task, "complete", {}, "completed") == "lost"
     assert len(calls) == 1
+
+
+async def test_a_stop_during_a_long_poll_hands_back_what_the_poll_locked() -> None:
+    """Operaton answers a pending fetchAndLock after its client has gone, locking a task for a worker that will never
+    run it: the stopping worker waits for the answer and unlocks the task, so no report waits out the lock."""
+    stop = asyncio.Event()
+    calls: list[str] = []
+    locked = {"id": "t-9", "topicName": "lapor-status", "processInstanceId": "p", "activityId": "A", "variables": {}}
+
+    async def engine(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path.endswith("/fetchAndLock"):
+            stop.set()  # the worker is asked to stop while its poll is pending...
+            await asyncio.sleep(0.2)  # ...and a task arrives before the engine answers it
+            return httpx.Response(200, json=[locked])
+        return httpx.Response(204)
+
+    ran: list[ExternalTask] = []
+    worker = ExternalTaskWorker(
+        WorkerConfig("http://engine/engine-rest", "w", "w", long_poll_ms=1_000),
+        {"lapor-status": ran.append},
+        transport=httpx.MockTransport(engine),
+    )
+    await asyncio.wait_for(worker.run(stop), timeout=10)
+    assert calls == ["/engine-rest/external-task/fetchAndLock", "/engine-rest/external-task/t-9/unlock"]
+    assert ran == []  # handed back unstarted
