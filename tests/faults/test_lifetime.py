@@ -85,7 +85,16 @@ def test_a_sigkilled_harness_leaves_no_engine_database_or_service_running() -> N
             time.sleep(0.2)
         survivors = {pid: command for pid, command in children.items() if alive(pid)}
         assert survivors == {}
-        assert [port for port in range(first_port(), first_port() + 8) if not free(port)] == []
+
+        def held() -> list[int]:
+            return [port for port in range(first_port(), first_port() + 8) if not free(port)]
+
+        # The kernel closes a dead server's connections a moment after the process is gone (seen in CI: two ports
+        # still refused a bind right after the last process died); a port held by a survivor stays held.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and held():
+            time.sleep(0.5)
+        assert held() == []
     finally:
         if harness.poll() is None:
             harness.kill()
