@@ -205,7 +205,21 @@ class LocalEngine:
         proc.wait(timeout=10)
         log.info("engine.killed", port=self.port, node=self.node_name)
 
+    def pause(self) -> None:
+        """SIGSTOP: a hung node that holds its connections and does nothing (`resume` lets it go on)."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
     # -- internals ----------------------------------------------------------------------------------------
+    def _signal(self, number: signal.Signals) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, number)
+            except ProcessLookupError:
+                pass
+
     def _job_acquisition_env(self) -> dict[str, str]:
         values = {
             "LAPOR_ENGINE_JOB_WAIT": self.job_wait_ms,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 
 from faults.probes import (
     Answer,
@@ -222,10 +223,21 @@ def _timer_runs(admin: EngineClient, instances: set[str]) -> list[dict[str, Any]
     return [entry for entry in log if entry["processInstanceId"] in instances]
 
 
+def _lock_owners(connection: psycopg.Connection[Any], job_ids: set[str]) -> int:
+    """How many of these jobs a job executor has acquired (committed lock)."""
+    row = connection.execute(
+        "SELECT count(*) FROM act_ru_job WHERE id_ = ANY(%s) AND lock_owner_ IS NOT NULL", (sorted(job_ids),)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
     """Verification reminders fired by two nodes' job executors: half with both nodes up (they share the timers),
-    the other half made due and the second node SIGKILLed as soon as it runs the first of them. Every reminder must
-    fire exactly once and every instance finish it, the killed node's jobs on the other node."""
+    the other half taken by the second node and that node SIGKILLed while it holds them. To make "while it holds
+    them" certain rather than a race with a fast node, the first node is paused (SIGSTOP) so that only the second
+    acquires, and the harness holds the instances' execution rows (SELECT ... FOR UPDATE) so that the second node's
+    job transactions wait instead of finishing. Then the kill, the rows let go, the first node resumed: it must run
+    every job the dead node held once the lock expires, each exactly once, and every instance finish its reminder."""
     assert stack.cluster is not None and stack.admin is not None and len(stack.cluster.members) >= 2
     admin = stack.admin
     first_node, victim = stack.cluster.members[0], stack.cluster.members[1]
@@ -243,15 +255,34 @@ def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
     wait_for(lambda: shared_ids <= {e["jobId"] for e in _timer_runs(admin, mine)}, within=90, what="the shared half")
     both_up = Counter(str(e["hostname"]) for e in _timer_runs(admin, mine))
 
-    _make_due(admin, orphaned)
-    orphaned_ids = {j["id"] for j in orphaned}
-    wait_for(
-        lambda: any(e["jobId"] in orphaned_ids for e in _timer_runs(admin, mine)),
-        within=60,
-        interval=0.05,
-        what="the first timer of the second half",
-    )
-    victim.kill()
+    orphaned_ids = {str(j["id"]) for j in orphaned}
+    orphaned_instances = sorted({str(j["processInstanceId"]) for j in orphaned})
+    held_by_victim = 0
+    first_node.pause()
+    try:
+        with (
+            psycopg.connect(stack.engine_db_url) as holder,
+            psycopg.connect(stack.engine_db_url, autocommit=True) as probe,
+        ):
+            holder.execute(
+                "SELECT id_ FROM act_ru_execution WHERE proc_inst_id_ = ANY(%s) FOR UPDATE", (orphaned_instances,)
+            )
+            # Due long ago (a one-off timeDate timer, so no repeat is computed from it); the job table directly,
+            # since the REST API answers on the paused node. The second node finds them within its max wait.
+            probe.execute(
+                "UPDATE act_ru_job SET duedate_ = TIMESTAMP '2000-01-01 00:00:00' WHERE id_ = ANY(%s)",
+                (sorted(orphaned_ids),),
+            )
+            held_by_victim = wait_for(
+                lambda: _lock_owners(probe, orphaned_ids),
+                within=60,
+                interval=0.05,
+                what="the second node taking the second half",
+            )
+            victim.kill()
+        # leaving the block commits the holder's transaction: the rows are free again
+    finally:
+        first_node.resume()
 
     def all_done() -> bool:
         done = finished(admin, REMINDER_SENT)
@@ -267,6 +298,7 @@ def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
     after_kill = Counter(str(e["hostname"]) for e in runs if e["jobId"] in orphaned_ids)
     figures = {
         "reminders": len(jobs),
+        "held_by_killed_node": held_by_victim,
         **{f"shared_on_{node}": count for node, count in sorted(both_up.items())},
         **{f"after_kill_on_{node}": count for node, count in sorted(after_kill.items())},
         "finished": sum(1 for i in mine if done[i] >= 1),
@@ -280,6 +312,7 @@ def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
         and figures["finished_twice"] == 0
         and figures["jobs_run_twice"] == 0
         and figures["incidents"] == 0
-        and after_kill[first_node.node_name] > 0  # the survivor took over
+        and held_by_victim > 0  # the kill caught the second node holding jobs
+        and after_kill[first_node.node_name] == len(orphaned)  # the survivor ran all of them
     )
     return Verdict("node-kill", passed, figures, time.monotonic() - started, load_average())

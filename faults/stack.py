@@ -332,9 +332,14 @@ class Stack:
         wait_for(self._api_ready, within=60, what="the API")
         log.info("stack.ready", seconds=round(time.monotonic() - started, 1), work_dir=str(self.work_dir))
 
+    @property
+    def engine_db_url(self) -> str:
+        """The engine's database (libpq URL), shared by every node."""
+        return self.engine_db.libpq_url if self.engine_db else os.environ[ENGINE_DB_VARIABLE]
+
     def _start_engine(self) -> None:
         """A fresh engine database, the nodes, bpmn/ deployed and the roles provisioned."""
-        engine_db = self.engine_db.libpq_url if self.engine_db else os.environ[ENGINE_DB_VARIABLE]
+        engine_db = self.engine_db_url
         reset_database(engine_db)
         url, user, password = jdbc(engine_db)
         self.cluster = LocalCluster(
