@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from faults.probes import VERIFY_TASK, submit
 from faults.stack import Service, Stack, load_average, rss_mb, wait_for
+from lapor import reports
 from lapor.db import make_engine, session_scope
 from lapor.models import Report
 from lapor.process import EngineClient, ExternalTaskWorker, WorkerConfig
@@ -97,19 +98,18 @@ def noop_workers(rest_url: str, *, loops: int = 1, max_tasks: int = 10) -> Itera
 
 
 def process_variables(key: str) -> dict[str, Any]:
-    """What lapor.reports.process_variables sends for a located web report."""
-    return {
-        "trackingId": key,
-        "channel": "web",
-        "reportType": "pengaduan",
-        "category": "JALAN",
-        "kecamatanCode": "61.71.01",
-        "kelurahanCode": "61.71.01.1002",
-        "anonymous": False,
-        "confidential": False,
-        "photoCount": 1,
-        "reportSummaryUrl": "",
-    }
+    """What the API sends for a located web report with one photo: lapor.reports.process_variables itself."""
+    report = Report(
+        tracking_id=key,
+        channel="web",
+        report_type="pengaduan",
+        category="JALAN",
+        kecamatan_code="61.71.01",
+        kelurahan_code="61.71.01.1002",
+        anonymous=False,
+        confidential=False,
+    )
+    return reports.process_variables(report, photo_count=1)
 
 
 def verification_tasks(admin: EngineClient, key_prefix: str) -> int:

@@ -14,7 +14,14 @@ from lapor import masterdata
 from lapor.models import EventKind, Report, Reporter, ReportEvent, ReportStatus
 from lapor.vocabulary import REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
-CHANNELS = ("web", "sms1708", "staff", "national")
+# Channel codes and the words staff read in Tasklist.
+CHANNEL_NAMES = {
+    "web": "Situs web / aplikasi",
+    "sms1708": "SMS 1708",
+    "staff": "Petugas (tatap muka, kotak pengaduan)",
+    "national": "LAPOR! nasional (Admin Pusat)",
+}
+CHANNELS = tuple(CHANNEL_NAMES)
 REPORT_TYPES = tuple(t.value for t in ReportType)
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 
@@ -94,19 +101,33 @@ def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
     return report
 
 
+def _name_or_code(lookup: Callable[[str], Any], code: str) -> str:
+    """The master data's name for a code, for people reading Tasklist; the code itself if it is not (or no
+    longer) in the master data, so a form never shows an empty field."""
+    try:
+        return str(lookup(code).name)
+    except masterdata.MasterDataError:
+        return code
+
+
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:
-    """The only place that maps a report to process variables: ids, codes and flags, never personal data.
+    """The only place that maps a report to process variables: ids, codes, their public master-data names and
+    flags, never personal data.
 
     Primitives only (the engine has no JSON variables here): the staff page behind `reportSummaryUrl` shows the
-    photos.
+    photos. The codes drive the model (routing-opd.dmn); the names are what the Tasklist forms show.
     """
     return {
         TRACKING_ID_VARIABLE: report.tracking_id,
         "channel": report.channel,
+        "channelName": CHANNEL_NAMES.get(report.channel, report.channel),
         REPORT_TYPE_VARIABLE: report.report_type,
         "category": report.category,
+        "categoryName": _name_or_code(masterdata.get_category, report.category),
         "kecamatanCode": report.kecamatan_code,
+        "kecamatanName": _name_or_code(masterdata.get_kecamatan, report.kecamatan_code),
         "kelurahanCode": report.kelurahan_code,
+        "kelurahanName": _name_or_code(masterdata.get_kelurahan, report.kelurahan_code),
         "anonymous": report.anonymous,
         "confidential": report.confidential,
         "photoCount": photo_count,

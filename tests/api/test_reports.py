@@ -83,6 +83,14 @@ def test_submission_writes_report_photos_and_start_command_in_one_go(
         # Primitives only, and the tracking id under its one name; the staff page shows the photos.
         assert command.payload["variables"]["trackingId"] == report.tracking_id
         assert "photoLinks" not in command.payload["variables"] and "reportId" not in command.payload["variables"]
+        # Tasklist's forms read names, not codes (the codes stay for the model's routing).
+        names = {k: v for k, v in command.payload["variables"].items() if k.endswith("Name")}
+        assert names == {
+            "channelName": "Situs web / aplikasi",
+            "categoryName": "Jalan dan Jembatan",
+            "kecamatanName": "Pontianak Selatan",
+            "kelurahanName": "Benuamelayu Laut",
+        }
         assert command.sent_at is None and report.process_instance_id is None
     assert [p.kind for p in photos] == ["report", "report"]
     files = stored_files(settings)
@@ -406,3 +414,23 @@ def test_replies_belong_to_the_reporter(
     assert client.post(url.format(hidden), json={"accepted": True}, headers=other_citizen.auth).status_code == 404
     assert client.post(url.format(public), json={"accepted": True}).status_code == 401
     assert outbox_messages(db_engine) == []
+
+
+def test_a_code_the_master_data_no_longer_knows_is_shown_as_the_code() -> None:
+    """A report older than a master-data change still starts, its form showing the code instead of a blank."""
+    report = Report(
+        tracking_id="PTK-2611-AAAAAA",
+        channel="web",
+        report_type="pengaduan",
+        category="DIHAPUS",
+        kecamatan_code="61.71.09",
+        kelurahan_code="61.71.09.9999",
+        anonymous=False,
+        confidential=False,
+    )
+    variables = reports.process_variables(report)
+    assert (variables["categoryName"], variables["kecamatanName"], variables["kelurahanName"]) == (
+        "DIHAPUS",
+        "61.71.09",
+        "61.71.09.9999",
+    )

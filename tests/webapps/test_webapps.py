@@ -12,6 +12,7 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine import LocalEngine
+from lapor import masterdata
 from lapor.models import ReportStatus
 from lapor.process import EngineAuthError, EngineClient
 from tests.conftest import eventually, login
@@ -128,6 +129,12 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
     browser.wait_text("Verifikasi")
     await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    # The summary in words staff know, not master-data codes.
+    shown = browser.text()
+    for words in ("Kategori: " + masterdata.get_category("SAMPAH").name, "Kecamatan: Pontianak Selatan"):
+        assert words in shown, shown
+    assert "Kelurahan: " + masterdata.get_kelurahan("61.71.01.1002").name in shown
+    assert "61.71.01" not in shown and "SAMPAH" not in shown
     claim_if_needed(browser)
     await asyncio.to_thread(submit_until_refused, browser)  # nothing chosen yet: refused, in Bahasa Indonesia
     assert "Field is required" not in browser.text()
