@@ -1,6 +1,7 @@
 """Submitting a report on the web page: the API's checks, limits, photo decoding and `create_report`, refusals
 shown next to the field they concern with everything typed kept (only the files must be chosen again)."""
 
+import re
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -33,6 +34,7 @@ FIELDS = (
     "category",
     "lokasi",
     "address",
+    "koordinat",
     "anonymous",
     "confidential",
     "show_name",
@@ -56,12 +58,42 @@ def submit_form(web: WebSessionDep) -> Response:
     return form_page(web)
 
 
+# "lintang, bujur" as a map app copies it: -0.0263, 109.3425; decimal commas too (-0,0263 109,3425).
+_COORDINATES = re.compile(r"\s*(-?\d{1,3}(?:[.,]\d+)?)\s*(?:[,;]\s*|\s+)(-?\d{1,3}(?:[.,]\d+)?)\s*")
+COORDINATES_FORMAT = "Tulis koordinat sebagai lintang, bujur, mis. -0.0263, 109.3425 (salin dari aplikasi peta)."
+OUTSIDE_THE_CITY = "Titik koordinat itu berada di luar Kota Pontianak."
+
+
+def coordinates(text: str) -> tuple[str, str] | None:
+    """The latitude and longitude of the one coordinates field, or None if it is not two numbers."""
+    found = _COORDINATES.fullmatch(text)
+    if found is None:
+        return None
+    return found.group(1).replace(",", "."), found.group(2).replace(",", ".")
+
+
 def _report_values(values: dict[str, str]) -> dict[str, str]:
-    """The form's fields as ReportFields names them: the one location select carries "kecamatan/kelurahan"."""
-    fields = non_empty({k: v for k, v in values.items() if k != "lokasi"})
+    """The form's fields as ReportFields names them: the one location select carries "kecamatan/kelurahan", the
+    one coordinates field "latitude, longitude" (checked for its format by the caller)."""
+    fields = non_empty({k: v for k, v in values.items() if k not in ("lokasi", "koordinat")})
     kecamatan, _, kelurahan = values.get("lokasi", "").partition("/")
     fields |= non_empty({"kecamatan": kecamatan, "kelurahan": kelurahan})
+    point = coordinates(values.get("koordinat", ""))
+    if point is not None:
+        fields |= {"latitude": point[0], "longitude": point[1]}
     return fields
+
+
+def _check(values: dict[str, str]) -> ReportFields | dict[str, str]:
+    """The API's ReportFields on the form, its refusals by form field."""
+    rename = {"kecamatan": "lokasi", "kelurahan": "lokasi", "latitude": "koordinat", "longitude": "koordinat"}
+    checked = validate(ReportFields, _report_values(values), rename=rename)
+    errors = checked if isinstance(checked, dict) else {}
+    if "koordinat" in errors:  # two numbers, refused by the model's range: the city's bounds
+        errors["koordinat"] = OUTSIDE_THE_CITY
+    if values.get("koordinat", "").strip() and coordinates(values["koordinat"]) is None:
+        errors["koordinat"] = COORDINATES_FORMAT
+    return errors or checked
 
 
 def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) -> WebSession:
@@ -118,8 +150,8 @@ async def _submit(request: Request, context: AppContext, ip: str, now: datetime,
         await run_in_threadpool(_check_limits, context, reporter, ip, now)
     except TooManyRequests as limited:
         return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
-    checked = validate(ReportFields, _report_values(values), rename={"kecamatan": "lokasi", "kelurahan": "lokasi"})
-    errors = checked if isinstance(checked, dict) else {}
+    checked = _check(values)
+    errors = dict(checked) if isinstance(checked, dict) else {}
     images: list[uploads.CleanImage] = []
     try:
         images = await decode_photos(context, files(form, "photos"), required=True)

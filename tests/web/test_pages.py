@@ -187,6 +187,35 @@ def test_refusals_are_indonesian_next_to_the_field_and_keep_the_input(
     assert count(db_engine, Report) == 0
 
 
+def test_coordinates_as_a_map_app_copies_them_and_refused_ones_next_to_the_field(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.peta@example.id")
+    csrf = csrf_of(client.get("/lapor").text)
+    for typed, message in [
+        ("-0.0263", "Tulis koordinat sebagai lintang, bujur"),
+        ("di depan masjid", "Tulis koordinat sebagai lintang, bujur"),
+        ("-6.2088, 106.8456", "Titik koordinat itu berada di luar Kota Pontianak."),  # Jakarta
+    ]:
+        refused = client.post("/lapor", data={**FORM, "csrf": csrf, "koordinat": typed}, files=photo_files(1))
+        assert refused.status_code == 422, typed
+        assert f'id="galat-koordinat">{message}' in refused.text, typed
+        assert f'value="{typed}"' in refused.text  # kept for correcting
+    assert count(db_engine, Report) == 0
+
+    # Decimal commas, as an Indonesian phone writes them, and the usual dot form both land on the report.
+    for typed, point in [("-0,0263 109,3425", (-0.0263, 109.3425)), ("-0.0301, 109.3333", (-0.0301, 109.3333))]:
+        tracking_id = web_submit(client, koordinat=typed)
+        with session_scope(db_engine) as session:
+            report = session.scalars(select(Report).where(Report.tracking_id == tracking_id)).one()
+            assert (report.latitude, report.longitude) == point
+        page = client.get(f"/lacak/{tracking_id}").text
+        assert f"lihat di peta ({point[0]}, {point[1]})" in text_of(page)
+        assert f"https://www.openstreetmap.org/?mlat={point[0]}&amp;mlon={point[1]}" in page
+    without = web_submit(client)
+    assert "lihat di peta" not in text_of(client.get(f"/lacak/{without}").text)
+
+
 def test_another_reporter_sees_nothing_private_and_cannot_reply(
     client: TestClient, app: object, mailbox: Mailbox, db_engine: Engine
 ) -> None:
