@@ -49,4 +49,10 @@ public class LaporEngineApplication {
   public ExternalTaskRetryPermission externalTaskRetryPermission() {
     return new ExternalTaskRetryPermission();
   }
+
+  /** A command that lost a deadlock to another on the same report runs again instead of answering HTTP 500. */
+  @Bean
+  public ConcurrencyRetry concurrencyRetry() {
+    return new ConcurrencyRetry();
+  }
 }
