@@ -22,8 +22,8 @@ SAME_IN_INDONESIAN = {
     *("Batch", "Deployment", "Deploy", "Job", "Tenant", "Tenant: ID", "GLOBAL"),
 }
 # Labels in Bahasa Indonesia (or the same in both languages) per app, and the total. Raise a floor when translating
-# more; a drop fails. What Cockpit still shows in English: reports.
-FLOORS = {"tasklist": 411, "welcome": 171, "admin": 574, "cockpit": 2413}
+# more; a drop fails. Cockpit keeps only the file format names CSV and JSON (PLGN_REP_CSV, PLGN_REP_JSON) in English.
+FLOORS = {"tasklist": 411, "welcome": 171, "admin": 574, "cockpit": 2457}
 TOTALS = {"tasklist": 411, "welcome": 171, "admin": 574, "cockpit": 2459}
 
 
