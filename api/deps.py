@@ -122,6 +122,14 @@ def get_session(context: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def read_only(session: Session) -> None:
+    """For a route that only reads, called before its first statement: the statements run without BEGIN and
+    ROLLBACK around them (two round trips fewer per request on PostgreSQL). Each statement still reads one
+    snapshot, as under READ COMMITTED; the connection is back to the default when it returns to the pool.
+    Authentication in the same session commits first, so the connection taken here is a fresh one."""
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 async def get_now(context: ContextDep) -> datetime:
     return context.clock()
 

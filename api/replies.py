@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.deps import AppContext
 from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound
 from api.submission import add_photos
-from api.views import is_owner, is_public
+from api.views import Shown, is_owner, is_public, load_tracked
 from lapor import outbox, reports, uploads
 from lapor.models import (
     EventKind,
@@ -45,15 +45,28 @@ class Reply:
     message: str
 
 
+def _visible(report: Report | None, viewer: Reporter | None) -> Report:
+    if report is None or (report.confidential and not is_owner(report, viewer)):
+        raise ReportNotFound()
+    return report
+
+
 def find_visible(session: Session, tracking_id: str, viewer: Reporter | None) -> Report:
     """The report, or 404 when it does not exist or is confidential and the viewer is not its reporter."""
     try:
         report = reports.get_by_tracking_id(session, tracking_id)
     except reports.ReportNotFound:
-        raise ReportNotFound() from None
-    if report.confidential and not is_owner(report, viewer):
+        report = None
+    return _visible(report, viewer)
+
+
+def find_tracked(session: Session, tracking_id: str, viewer: Reporter | None) -> tuple[Report, Shown]:
+    """`find_visible` and what tracking shows of the report, read in one statement (the same 404s)."""
+    found = load_tracked(session, tracking_id)
+    if found is None:
         raise ReportNotFound()
-    return report
+    report, shown = found
+    return _visible(report, viewer), shown
 
 
 def find_own(session: Session, tracking_id: str, reporter: Reporter) -> Report:

@@ -16,10 +16,11 @@ from api.deps import (
     RateLimiterDep,
     ReporterDep,
     SessionDep,
+    read_only,
 )
 from api.errors import documented
 from api.forms import TextRoute
-from api.replies import find_own, find_visible
+from api.replies import find_own, find_tracked
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
 from api.submission import create_report, decode_photos, read_photos
 from api.views import report_view, status_view
@@ -126,8 +127,9 @@ def track(
     tracking_id: TrackingId, viewer: OptionalReporterDep, session: SessionDep, context: ContextDep, now: NowDep
 ) -> ReportView:
     """Status, timeline, OPD responses and current deadline; identity and private detail for the owner only."""
-    report = find_visible(session, tracking_id, viewer)
-    return report_view(session, report, viewer=viewer, context=context, now=now)
+    read_only(session)
+    report, shown = find_tracked(session, tracking_id, viewer)
+    return report_view(session, report, viewer=viewer, context=context, now=now, shown=shown)
 
 
 @router.post("/{tracking_id}/supplement", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)

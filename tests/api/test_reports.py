@@ -4,12 +4,13 @@ import io
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 
 from lapor import reports
 from lapor.db import session_scope
@@ -315,6 +316,62 @@ def test_my_reports_lists_own_reports_only(client: TestClient, citizen: Person, 
     submit(client, other_citizen)
     page = client.get("/reporters/me/reports", headers=citizen.auth).json()
     assert page["total"] == 2 and {i["tracking_id"] for i in page["items"]} == mine
+
+
+def test_a_tracking_read_is_one_statement_outside_a_transaction(
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine
+) -> None:
+    """The most frequent read (issue 13): the report, its timeline, messages, photos and the shown name in one
+    statement, with no BEGIN/ROLLBACK around it; a token adds its own two look-ups, nothing else."""
+    tracking_id = submit(client, citizen, photos=2, show_name=True)
+    set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI, actor=Actor.ADMIN_PENGADUAN)
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=1), actor=Actor.OPD)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        for kind, days in ((MessageKind.OPD_RESPONSE, 1), (MessageKind.OPD_COMPLETION, 2)):
+            session.add(
+                ReportMessage(
+                    report_id=report.id,
+                    author=MessageAuthor.OPD.value,
+                    kind=kind.value,
+                    text=kind.label,
+                    created_at=START + timedelta(days=days),
+                )
+            )
+        session.add(
+            Photo(report_id=report.id, sha256="0" * 64, content_type="image/png", size_bytes=1, kind="proof",
+                  created_at=START + timedelta(days=2))
+        )  # fmt: skip
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, at=START + timedelta(days=2))
+    executed: list[tuple[str, object]] = []
+
+    def record(connection: Connection, cursor: object, statement: str, *args: object) -> None:
+        executed.append((statement, connection.get_execution_options().get("isolation_level")))
+
+    views: dict[str, dict[str, Any]] = {}
+    statements: dict[str, list[tuple[str, object]]] = {}
+    event.listen(db_engine, "before_cursor_execute", record)
+    try:
+        for who, headers in (("anonymous", {}), ("other", other_citizen.auth), ("owner", citizen.auth)):
+            executed.clear()
+            views[who] = client.get(f"/reports/{tracking_id}", headers=headers).json()
+            statements[who] = list(executed)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", record)
+
+    for who in ("anonymous", "other"):
+        assert views[who]["view"] == "public" and views[who]["reporter_name"] == citizen.name
+        assert views[who]["reporter"] is None and views[who]["messages"] == []
+    assert views["owner"]["view"] == "owner" and views["owner"]["reporter"]["email"] == citizen.email
+    for view in views.values():
+        assert len(view["timeline"]) == 3 and len(view["responses"]) == 2
+        assert len(view["photo_urls"]) == 2 and len(view["proof_photo_urls"]) == 1
+    [(read, isolation)] = statements["anonymous"]
+    assert "FROM reports" in read and isolation == "AUTOCOMMIT"
+    for who in ("other", "owner"):
+        token, reporter, (read, isolation) = statements[who]
+        assert "FROM reporter_tokens" in token[0] and "FROM reporters" in reporter[0]
+        assert read == statements["anonymous"][0][0] and isolation == "AUTOCOMMIT"
 
 
 # -- replies ---------------------------------------------------------------------------------------------------------
