@@ -88,24 +88,36 @@ def _blocked(probe: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
-def _race(engine: LocalEngine, database_url: str) -> tuple[httpx.Response, str, bool]:
-    """Complete the first task while the test's transaction makes a deadlock with it: the engine's answer, the
-    instance, and whether the test's transaction survived the deadlock (so the engine's was rolled back)."""
+def _new_instance(engine: LocalEngine) -> tuple[str, str]:
+    """A new instance of the model waiting at its first task: the instance's and the task's ids."""
     with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
         instance = client.start("Races", business_key=f"race-{time.monotonic_ns()}", variables={})
         [task] = client.tasks(processInstanceId=instance)
-    answers: list[httpx.Response] = []
+    return instance, str(task["id"])
+
+
+def _complete_aside(engine: LocalEngine, task_id: str, answers: list[httpx.Response]) -> threading.Thread:
+    """Complete the task over REST in a thread, as a person in Tasklist would; its answer lands in `answers`."""
 
     def complete() -> None:
         with httpx.Client(auth=ADMIN, timeout=60) as http:
-            answers.append(http.post(f"{engine.rest_url}/task/{task['id']}/complete", json={}))
+            answers.append(http.post(f"{engine.rest_url}/task/{task_id}/complete", json={}))
 
+    thread = threading.Thread(target=complete)
+    thread.start()
+    return thread
+
+
+def _race(engine: LocalEngine, database_url: str) -> tuple[httpx.Response, str, bool]:
+    """Complete the first task while the test's transaction makes a deadlock with it: the engine's answer, the
+    instance, and whether the test's transaction survived the deadlock (so the engine's was rolled back)."""
+    instance, task_id = _new_instance(engine)
+    answers: list[httpx.Response] = []
     survived = False
     with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as probe:
         holder.execute("SET deadlock_timeout = '60s'")
-        holder.execute("SELECT id_ FROM act_ru_task WHERE id_ = %s FOR UPDATE", (task["id"],))
-        worker = threading.Thread(target=complete)
-        worker.start()
+        holder.execute("SELECT id_ FROM act_ru_task WHERE id_ = %s FOR UPDATE", (task_id,))
+        worker = _complete_aside(engine, task_id, answers)
         wait_for(lambda: _blocked(probe), within=20, interval=0.02, what="the engine's completion waiting")
         try:
             holder.execute("SELECT id_ FROM act_ru_execution WHERE id_ = %s FOR UPDATE", (instance,))
@@ -132,3 +144,23 @@ def test_a_completion_that_loses_a_deadlock_is_run_again(on_postgres: tuple[Loca
         assert len(done) == 1 and done[0]["endTime"]  # completed once
     log = engine.log_file.read_text(errors="replace")
     assert "LAPOR-RETRY CompleteTaskCmd lost a race (code 10000), attempt 1 of 4" in log
+
+
+def test_a_completion_that_loses_an_optimistic_lock_is_run_again(on_postgres: tuple[LocalEngine, str]) -> None:
+    """Another transaction changes the instance's execution while the completion runs, as a worker finishing a task
+    of the same report does: the engine's `UPDATE … WHERE REV_ = <the one it read>` then finds no row."""
+    engine, database_url = on_postgres
+    instance, task_id = _new_instance(engine)
+    answers: list[httpx.Response] = []
+    with psycopg.connect(database_url) as other, psycopg.connect(database_url, autocommit=True) as probe:
+        other.execute("UPDATE act_ru_execution SET rev_ = rev_ + 1 WHERE id_ = %s", (instance,))
+        worker = _complete_aside(engine, task_id, answers)
+        wait_for(lambda: _blocked(probe), within=20, interval=0.02, what="the engine's completion waiting")
+        # leaving the block commits the other transaction: the engine's update finds a newer revision
+    worker.join(timeout=60)
+    assert answers, "the engine did not answer the completion within 60 s"
+    assert answers[0].status_code == 204, answers[0].text  # not 500 "updated by another transaction concurrently"
+    with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
+        assert [t["taskDefinitionKey"] for t in client.tasks(processInstanceId=instance)] == ["Second"]
+    log = engine.log_file.read_text(errors="replace")
+    assert "LAPOR-RETRY CompleteTaskCmd lost a race (code 1), attempt 1 of 4" in log
