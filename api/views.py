@@ -103,33 +103,19 @@ def public_reporter_name(report: Report) -> str | None:
 
 
 def category_of(code: str) -> CodeName:
-    try:
-        return CodeName(code=code, name=masterdata.get_category(code).name)
-    except masterdata.MasterDataError:
-        return CodeName(code=code, name=None)
+    return CodeName(code=code, name=masterdata.name_of(masterdata.get_category, code))
 
 
 def kecamatan_of(code: str) -> CodeName:
-    try:
-        return CodeName(code=code, name=masterdata.get_kecamatan(code).name)
-    except masterdata.MasterDataError:
-        return CodeName(code=code, name=None)
+    return CodeName(code=code, name=masterdata.name_of(masterdata.get_kecamatan, code))
 
 
 def kelurahan_of(code: str) -> CodeName:
-    try:
-        return CodeName(code=code, name=masterdata.get_kelurahan(code).name)
-    except masterdata.MasterDataError:
-        return CodeName(code=code, name=None)
+    return CodeName(code=code, name=masterdata.name_of(masterdata.get_kelurahan, code))
 
 
 def opd_of(code: str | None) -> CodeName | None:
-    if code is None:
-        return None
-    try:
-        return CodeName(code=code, name=masterdata.get_opd(code).name)
-    except masterdata.MasterDataError:
-        return CodeName(code=code, name=None)
+    return None if code is None else CodeName(code=code, name=masterdata.name_of(masterdata.get_opd, code))
 
 
 def current_deadline(report: Report) -> DeadlineView | None:

@@ -101,15 +101,6 @@ def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
     return report
 
 
-def _name_or_code(lookup: Callable[[str], Any], code: str) -> str:
-    """The master data's name for a code, for people reading Tasklist; the code itself if it is not (or no
-    longer) in the master data, so a form never shows an empty field."""
-    try:
-        return str(lookup(code).name)
-    except masterdata.MasterDataError:
-        return code
-
-
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:
     """The only place that maps a report to process variables: ids, codes, their public master-data names and
     flags, never personal data.
@@ -123,11 +114,11 @@ def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]
         "channelName": CHANNEL_NAMES.get(report.channel, report.channel),
         REPORT_TYPE_VARIABLE: report.report_type,
         "category": report.category,
-        "categoryName": _name_or_code(masterdata.get_category, report.category),
+        "categoryName": masterdata.name_of(masterdata.get_category, report.category) or report.category,
         "kecamatanCode": report.kecamatan_code,
-        "kecamatanName": _name_or_code(masterdata.get_kecamatan, report.kecamatan_code),
+        "kecamatanName": masterdata.name_of(masterdata.get_kecamatan, report.kecamatan_code) or report.kecamatan_code,
         "kelurahanCode": report.kelurahan_code,
-        "kelurahanName": _name_or_code(masterdata.get_kelurahan, report.kelurahan_code),
+        "kelurahanName": masterdata.name_of(masterdata.get_kelurahan, report.kelurahan_code) or report.kelurahan_code,
         "anonymous": report.anonymous,
         "confidential": report.confidential,
         "photoCount": photo_count,

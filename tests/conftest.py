@@ -131,6 +131,14 @@ class Mailbox:
         raise AssertionError(f"no code mailed to {address}")
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def body_of(message: Message) -> str:
     payload = message.get_payload(decode=True)
     return payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
@@ -139,9 +147,7 @@ def body_of(message: Message) -> str:
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[Mailbox]:
     box = Mailbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port
-        probe.bind(("127.0.0.1", 0))
-        box.port = probe.getsockname()[1]
+    box.port = free_port()  # aiosmtpd needs a concrete port
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     yield box

@@ -5,9 +5,10 @@ import enum
 import functools
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 __all__ = [
     "KOTA_CODE",
@@ -246,3 +247,17 @@ def get_category(code: str) -> Category:
         return _categories()[code]
     except KeyError:
         raise MasterDataError(f"Kategori dengan kode {code!r} tidak dikenal") from None
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def name_of(lookup: Callable[[str], _Named], code: str) -> str | None:
+    """The name a lookup (get_category, get_kecamatan, ...) gives a code; None when the master data does not (or no
+    longer does) know it, so a report older than a master-data change still reads."""
+    try:
+        return lookup(code).name
+    except MasterDataError:
+        return None

@@ -20,15 +20,10 @@ import pytest
 from engine import port_for_tests
 from lapor.settings import ROOT
 from tests.api.conftest import REPORT_FIELDS, photo_files
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.engine
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def listening(port: int) -> bool:

@@ -10,7 +10,6 @@ one rolled back: the race a person in Tasklist loses against a worker finishing 
 
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ import pytest
 from engine import LocalEngine
 from faults.stack import PostgresServer, jdbc, wait_for
 from lapor.process import EngineClient
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.engine
 
@@ -47,12 +47,6 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import email
 import email.policy
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from lapor.notifications.templates import (
 )
 from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ
+from tests.conftest import free_port
 from tests.unit.conftest import SessionFactory
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -83,13 +83,6 @@ def full_context(**overrides: str) -> dict[str, str]:
 
 
 # -- real servers --------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
