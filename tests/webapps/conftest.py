@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -38,13 +38,49 @@ class Browser:
         self.driver.get(f"{self.engine.base_url}/operaton/app/{app}/default/{fragment}")
 
     def login(self, app: str, user: str, password: str | None = None) -> None:
+        """Log in through the webapp's form. The form can be drawn again while the app still starts (its plugins and
+        translations load after the first paint), which drops what was typed; the typing is then checked and done
+        again. A login that still does not go through fails with what the page said."""
         self.open(app)
-        self.wait_text("Masuk")  # the login button, in Bahasa Indonesia (id.json)
-        self.driver.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys(user)
-        self.driver.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys(password or user)
-        self.shot(f"{app}-login-{user}")
-        self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        WebDriverWait(self.driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "input[type=password]"))
+        seen: list[str] = []
+        for attempt in range(1, 4):
+            self.wait_text("Masuk")  # the login button, in Bahasa Indonesia (id.json)
+            self.wait_idle()
+            try:
+                form = self.driver.find_element(By.CSS_SELECTOR, "form[name=signinForm]")
+                name = form.find_element(By.CSS_SELECTOR, "input[type=text]")
+                secret = form.find_element(By.CSS_SELECTOR, "input[type=password]")
+                for field, value in ((name, user), (secret, password or user)):
+                    field.clear()
+                    field.send_keys(value)
+                self.shot(f"{app}-login-{user}")
+                typed = (name.get_attribute("value"), bool(secret.get_attribute("value")))
+                if typed != (user, True):
+                    seen.append(f"attempt {attempt}: the form held {typed[0]!r} after typing {user!r}")
+                    continue
+                form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            except StaleElementReferenceException:
+                seen.append(f"attempt {attempt}: the form was drawn again while typing")
+                continue
+            try:
+                WebDriverWait(self.driver, 20).until(
+                    lambda d: not d.find_elements(By.CSS_SELECTOR, "input[type=password]")
+                )
+                return
+            except TimeoutException:
+                self.shot(f"{app}-login-{user}-not-taken")
+                page = " ".join(self.text().split())[:400]
+                seen.append(f"attempt {attempt}: still on the login form; the page said: {page!r}")
+        raise AssertionError(f"{user} could not log in to {app}: " + "; ".join(seen))
+
+    def wait_idle(self, *, timeout: float = 20) -> None:
+        """Wait until the AngularJS app has no request in flight (its views are drawn once their data is in)."""
+        script = """
+            const ng = window.angular;
+            const injector = ng && ng.element(document.documentElement).injector();
+            return injector ? injector.get('$http').pendingRequests.length : -1;
+        """
+        WebDriverWait(self.driver, timeout).until(lambda d: d.execute_script(script) == 0)
 
     def text(self) -> str:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
