@@ -42,6 +42,7 @@ sms_gateway = api_fixtures.sms_gateway
 
 CHROMIUM = Path(os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("LAPOR_CHROMEDRIVER", "/usr/bin/chromedriver"))
+INDONESIAN = Path(os.environ.get("LAPOR_CHROMIUM_ID_PAK", "/usr/lib/chromium/locales/id.pak"))
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE_WIDTH = 390
 
@@ -196,6 +197,10 @@ class Browser:
 def _driver(width: int, height: int) -> WebDriver:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} needed: apt-get install chromium chromium-driver", pytrace=False)
+    if not INDONESIAN.exists():  # else the screenshots show "Choose Files" and "mm/dd/yyyy", which no citizen sees
+        pytest.fail(
+            f"{INDONESIAN} needed for the browser's own Indonesian: apt-get install chromium-l10n", pytrace=False
+        )
     options = Options()
     options.binary_location = str(CHROMIUM)
     for argument in (
@@ -206,7 +211,10 @@ def _driver(width: int, height: int) -> WebDriver:
         f"--window-size={width},{height}",
     ):
         options.add_argument(argument)
-    service = Service(str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak"})
+    # On Linux the browser's own words (the file picker, the date field) follow LANGUAGE, not --lang; they are
+    # Indonesian when Debian's chromium-l10n is installed (.ci/run installs it).
+    env = {**os.environ, "TZ": "Asia/Pontianak", "LANGUAGE": "id", "LANG": "id_ID.UTF-8"}
+    service = Service(str(CHROMEDRIVER), env=env)
     return webdriver.Chrome(service=service, options=options)
 
 

@@ -1,14 +1,18 @@
 """The citizen web page in a real headless Chromium: register with the code from the mail catcher, submit with a
-photo, follow the report on /lacak/...; a refused photo; the pages at a phone's width (390 px)."""
+photo, follow the report on /lacak/...; a refused photo; an empty form stopped by the browser in Indonesian; the
+pages at a phone's width (390 px)."""
 
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from lapor.models import Report
 from tests.api.conftest import REPORT_FIELDS, image_bytes
 from tests.conftest import Mailbox
-from tests.web.conftest import PHONE_WIDTH, Browser
+from tests.web.conftest import PHONE_WIDTH, Browser, LiveServer
 
 TITLE = REPORT_FIELDS["title"]
 
@@ -88,6 +92,31 @@ def test_a_refused_photo_is_explained_in_indonesian_and_the_typed_fields_stay(
     assert browser.value("address") == REPORT_FIELDS["address"]
     assert browser.value("lokasi") == "61.71.01/61.71.01.1002" and browser.value("category") == "JALAN"
     browser.shot("foto-ditolak", full_page=True)
+
+
+def test_an_empty_form_is_stopped_in_the_browser_in_indonesian_and_sends_nothing(
+    browser: Browser, mailbox: Mailbox, live: LiveServer
+) -> None:
+    """The form's required fields are checked by the phone's own browser before anything is sent; on an Indonesian
+    phone it speaks Indonesian (the browser's words, not ours: here from Debian's chromium-l10n)."""
+    register_in_browser(browser, mailbox, "Rudi Hartono", "rudi.kosong@example.id")
+    with Session(live.app.state.context.db) as session:
+        before = session.scalar(select(func.count()).select_from(Report))
+    browser.open("/lapor")
+    browser.wait_text("Buat laporan")
+    browser.submit("Kirim laporan")
+    browser.shot("formulir-kosong")
+    title = browser.driver.find_element(By.NAME, "title")
+    message = str(browser.driver.execute_script("return arguments[0].validationMessage;", title))
+    photos = browser.driver.find_element(By.NAME, "photos")
+    photo_message = str(browser.driver.execute_script("return arguments[0].validationMessage;", photos))
+    assert browser.driver.current_url.endswith("/lapor") and "Buat laporan" in browser.text()
+    assert message and photo_message, "the browser let an empty form through"
+    assert "field" not in message.lower() and "isi" in message.lower(), message  # "Harap isi bidang ini."
+    print(f"the browser said: {message!r} and {photo_message!r}")
+    assert "file" in photo_message.lower() and "select" not in photo_message.lower(), photo_message
+    with Session(live.app.state.context.db) as session:  # nothing reached the server's storage
+        assert session.scalar(select(func.count()).select_from(Report)) == before
 
 
 @pytest.mark.parametrize("browser_width", [PHONE_WIDTH])

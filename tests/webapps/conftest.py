@@ -124,7 +124,10 @@ def browser(engine: LocalEngine, request: pytest.FixtureRequest) -> Iterator[Bro
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(argument)
     # The city's computers run in WIB; the webapps show dates in the browser's time zone.
-    service = Service(str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak"})
+    # The browser's own words follow LANGUAGE on Linux (Indonesian with Debian's chromium-l10n).
+    service = Service(
+        str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak", "LANGUAGE": "id", "LANG": "id_ID.UTF-8"}
+    )
     driver = webdriver.Chrome(service=service, options=options)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
