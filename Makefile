@@ -10,7 +10,7 @@ run: setup
 
 test: setup lint
 	$(PY) -m engine build
-	cd engine && mvn -B -q test  # the engine's own Java unit tests (engine/src/test)
+	cd engine && mvn -B -ntp -DfailIfNoTests=true test  # the engine's own Java unit tests (engine/src/test)
 	$(VENV)/bin/pytest
 
 setup: $(VENV)/.installed node_modules/.installed
