@@ -50,6 +50,12 @@ public class LaporEngineApplication {
     return new ExternalTaskRetryPermission();
   }
 
+  /** A quiet engine waits between job acquisitions even when max-wait is set below the idle wait. */
+  @Bean
+  public JobIdleWait jobIdleWait() {
+    return new JobIdleWait();
+  }
+
   /** A command that lost a deadlock to another on the same report runs again instead of answering HTTP 500. */
   @Bean
   public ConcurrencyRetry concurrencyRetry() {
