@@ -8,6 +8,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -217,3 +218,65 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
             koordinator.cancel(report.process_instance_id)
         assert refused.value.status_code == 403
     await eventually(lambda: operaton.running_instances("lapor-pengaduan", business_key=report.tracking_id))
+
+
+async def test_the_administrator_adds_a_dlh_liaison_in_admin_who_then_works_in_tasklist(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """docs/operations.md, "Adding a user", done as written: Admin → Users → Add user, then Groups → Add to a group;
+    the new liaison logs in to Tasklist and sees DLH's report, and only that."""
+    report = await submit(lapor_process, worker_deps, category="SAMPAH")
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "DLH", "dispatchNote": ""})
+    task = await open_task(operaton, report, "OpdResponseTask")
+    for leftover in operaton.tasks(candidateGroup="opd-dlh"):  # DLH's reports of earlier tests: a clean slate
+        if leftover["id"] != task["id"]:
+            operaton.cancel(leftover["processInstanceId"])
+    user, password = "dlh-rina", "Rahasia-DLH-2026"
+    try:
+        await asyncio.to_thread(browser.login, "admin", "admin")
+        browser.wait_text("Pengguna")
+        await asyncio.to_thread(browser.open, "admin", "#/user-create")
+        browser.wait_text("Buat pengguna baru")
+        browser.wait_for("#inputUserId").send_keys(user)
+        browser.wait_for("#inputPassword").send_keys(password)
+        browser.wait_for("#inputPasswordRepeat").send_keys(password)
+        browser.wait_for("#inputFirstname").send_keys("Rina")
+        browser.wait_for("#inputLastname").send_keys("Pejabat Penghubung DLH")
+        browser.wait_for("#inputEmail").send_keys("rina.dlh@pontianak.go.id")
+        browser.shot("admin-tambah-pengguna")
+        browser.click_text("Buat pengguna baru", css="button")
+        await eventually(lambda: operaton.request("GET", "/user", params={"id": user}), within=20)
+
+        await asyncio.to_thread(browser.open, "admin", f"#/users/{user}?tab=groups")
+        browser.click_text("Tambahkan ke kelompok")
+        browser.wait_text("Pilih kelompok")
+        row = _group_row(browser, "opd-dlh")
+        row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+        browser.shot("admin-pilih-kelompok")
+        browser.click_text("Tambah kelompok", css=".modal-footer button")
+        browser.wait_text("Pengguna telah ditambahkan ke kelompok terpilih.")
+        browser.shot("admin-kelompok-ditambahkan")
+        groups = operaton.request("GET", "/group", params={"member": user})
+        assert [g["id"] for g in groups] == ["opd-dlh"]
+
+        browser.driver.delete_all_cookies()  # a new person at the same browser
+        await asyncio.to_thread(browser.login, "tasklist", user, password)
+        browser.wait_text("Tugas OPD saya")
+        await asyncio.to_thread(browser.wait_text, "Tanggapan OPD", timeout=30)
+        browser.shot("tasklist-dlh-rina")
+        with login(engine, user, password) as rina:
+            assert [t["id"] for t in rina.tasks()] == [task["id"]]
+    finally:
+        operaton.request("DELETE", f"/user/{user}")
+
+
+def _group_row(browser: Browser, group: str) -> WebElement:
+    """The group's row in Admin's "add to a group" dialog, paging on when it is not on the first page."""
+    for _ in range(5):
+        for row in browser.driver.find_elements(By.CSS_SELECTOR, ".modal-body tr"):
+            cells = row.find_elements(By.CSS_SELECTOR, "td.group-id")
+            if cells and cells[0].text.strip() == group:
+                return row
+        browser.click_text("›", css=".modal-body .pagination a")
+    raise AssertionError(f"{group} is not offered in the dialog")
