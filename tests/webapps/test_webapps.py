@@ -220,11 +220,11 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
     await eventually(lambda: operaton.running_instances("lapor-pengaduan", business_key=report.tracking_id))
 
 
-async def test_the_administrator_adds_a_dlh_liaison_in_admin_who_then_works_in_tasklist(
+async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_admin_then_she_works_in_tasklist(
     browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
-    """docs/operations.md, "Adding a user", done as written: Admin → Users → Add user, then Groups → Add to a group;
-    the new liaison logs in to Tasklist and sees DLH's report, and only that."""
+    """docs/operations.md, "Adding a user" and "Resetting a password", done as written in Admin; the new liaison logs
+    in to Tasklist and sees DLH's report, and only that."""
     report = await submit(lapor_process, worker_deps, category="SAMPAH")
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "DLH", "dispatchNote": ""})
@@ -260,13 +260,27 @@ async def test_the_administrator_adds_a_dlh_liaison_in_admin_who_then_works_in_t
         groups = operaton.request("GET", "/group", params={"member": user})
         assert [g["id"] for g in groups] == ["opd-dlh"]
 
+        # "Resetting a password": the administrator sets a new one, confirming with their own.
+        renewed = "Baru-DLH-2026"
+        await asyncio.to_thread(browser.open, "admin", f"#/users/{user}?tab=account")
+        browser.wait_text("Ganti kata sandi")
+        browser.wait_for("#inputAuthenticationUserPassword").send_keys("admin")
+        browser.wait_for("#inputPassword").send_keys(renewed)
+        browser.wait_for("#inputPasswordRepeat").send_keys(renewed)
+        browser.click_text("Ganti kata sandi", css="button")
+        browser.wait_text("Kata sandi telah diganti.")
+        browser.shot("admin-kata-sandi-diganti")
+
         browser.driver.delete_all_cookies()  # a new person at the same browser
-        await asyncio.to_thread(browser.login, "tasklist", user, password)
+        await asyncio.to_thread(browser.login, "tasklist", user, renewed)
         browser.wait_text("Tugas OPD saya")
         await asyncio.to_thread(browser.wait_text, "Tanggapan OPD", timeout=30)
         browser.shot("tasklist-dlh-rina")
-        with login(engine, user, password) as rina:
+        with login(engine, user, renewed) as rina:
             assert [t["id"] for t in rina.tasks()] == [task["id"]]
+        with login(engine, user, password) as old, pytest.raises(EngineAuthError) as refused:
+            old.tasks()  # the old password is gone
+        assert refused.value.status_code == 401
     finally:
         operaton.request("DELETE", f"/user/{user}")
 
