@@ -3,7 +3,6 @@ Chromium (Debian's chromium + chromium-driver, as tests/webapps) on the app serv
 Screenshots go to tests/web/screenshots/<test>/ (ignored by git)."""
 
 import html
-import os
 import re
 import shutil
 import socket
@@ -17,10 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -29,6 +25,7 @@ from api.main import create_app
 from lapor.ratelimit import Limit
 from tests.api import conftest as api_fixtures
 from tests.api.conftest import ApiTestSettings
+from tests.chromium import chromium
 from tests.conftest import Mailbox
 
 # The API tests' fixtures (the app on the emptied test database, its settings, clock and limits, the SMS gateway).
@@ -40,9 +37,6 @@ limits = api_fixtures.limits
 settings = api_fixtures.settings
 sms_gateway = api_fixtures.sms_gateway
 
-CHROMIUM = Path(os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("LAPOR_CHROMEDRIVER", "/usr/bin/chromedriver"))
-INDONESIAN = Path(os.environ.get("LAPOR_CHROMIUM_ID_PAK", "/usr/lib/chromium/locales/id.pak"))
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE_WIDTH = 390
 
@@ -194,30 +188,6 @@ class Browser:
         )
 
 
-def _driver(width: int, height: int) -> WebDriver:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} needed: apt-get install chromium chromium-driver", pytrace=False)
-    if not INDONESIAN.exists():  # else the screenshots show "Choose Files" and "mm/dd/yyyy", which no citizen sees
-        pytest.fail(
-            f"{INDONESIAN} needed for the browser's own Indonesian: apt-get install chromium-l10n", pytrace=False
-        )
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--lang=id-ID",
-        f"--window-size={width},{height}",
-    ):
-        options.add_argument(argument)
-    # On Linux the browser's own words (the file picker, the date field) follow LANGUAGE, not --lang; they are
-    # Indonesian when Debian's chromium-l10n is installed (.ci/run installs it).
-    env = {**os.environ, "TZ": "Asia/Pontianak", "LANGUAGE": "id", "LANG": "id_ID.UTF-8"}
-    service = Service(str(CHROMEDRIVER), env=env)
-    return webdriver.Chrome(service=service, options=options)
-
-
 @pytest.fixture
 def browser_width() -> int:
     return 1280
@@ -225,7 +195,7 @@ def browser_width() -> int:
 
 @pytest.fixture
 def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[Browser]:
-    driver = _driver(max(browser_width, 800), 900)
+    driver = chromium(max(browser_width, 800), 900)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

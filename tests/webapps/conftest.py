@@ -1,7 +1,6 @@
 """A real headless Chromium (Debian's chromium + chromium-driver) driving Tasklist and Cockpit; nothing is downloaded
 at run time. Screenshots of every step go to tests/webapps/screenshots/<test>/ (ignored by git)."""
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -9,19 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine import LocalEngine
+from tests.chromium import chromium
 
-CHROMIUM = Path(os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("LAPOR_CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
@@ -117,18 +112,7 @@ class Browser:
 
 @pytest.fixture
 def browser(engine: LocalEngine, request: pytest.FixtureRequest) -> Iterator[Browser]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} needed: apt-get install chromium chromium-driver", pytrace=False)
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    # The city's computers run in WIB; the webapps show dates in the browser's time zone.
-    # The browser's own words follow LANGUAGE on Linux (Indonesian with Debian's chromium-l10n).
-    service = Service(
-        str(CHROMEDRIVER), env={**os.environ, "TZ": "Asia/Pontianak", "LANGUAGE": "id", "LANG": "id_ID.UTF-8"}
-    )
-    driver = webdriver.Chrome(service=service, options=options)
+    driver = chromium(1400, 1000)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
