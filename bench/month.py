@@ -2,6 +2,8 @@
 fired through the job API (the engine clock cannot be moved from outside), with the real workers and the API."""
 
 import functools
+import io
+import itertools
 import re
 import time
 from collections import Counter
@@ -10,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from bench.loads import Figure
 from faults.probes import submit
@@ -17,6 +20,7 @@ from faults.stack import Stack, wait_for
 from lapor.db import make_engine, session_scope
 from lapor.models import Report
 from lapor.process import EngineClient, EngineError, NotFound
+from lapor.process.codec import File
 
 # (share of a month's reports, name, steps): ("task", element, variables) completes a user task, ("timer", element)
 # fires a timer, ("end", element) waits until the instance passed it.
@@ -25,7 +29,7 @@ VERIFIED = ("task", "VerifyReportTask", {"verificationResult": "lengkap", "verif
 FOLLOW_UP: list[Step] = [
     ("task", "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""}),
     ("task", "OpdResponseTask", {"opdDecision": "tanggapi", "responseText": "Tim akan menambal jalan."}),
-    ("task", "OpdCompletionTask", {"completionText": "Jalan sudah ditambal.", "proofPhotoId": "foto-1"}),
+    ("task", "OpdCompletionTask", lambda: {"completionText": "Jalan sudah ditambal.", "proofPhotoUpload": _photo()}),
     ("task", "DocumentCompletionTask", {"documented": True, "documentationNote": "OK"}),
     ("timer", "ConfirmationDeadlineTimer"),
     ("end", "FollowUpAutoCompletedEndEvent"),
@@ -106,6 +110,18 @@ def _retrying(call: Callable[[], None]) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+_PHOTOS = itertools.count(1)
+
+
+def _photo() -> File:
+    """A new small JPEG for each completion: the engine wants a proof photo, and one never used before."""
+    n = next(_PHOTOS)
+    image = Image.new("RGB", (64, 48), (n % 256, (n // 256) % 256, (n // 65536) % 256))
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
+    return File(out.getvalue(), f"bukti-{n}.jpg", "image/jpeg")
+
+
 def _step(admin: EngineClient, instance: str, step: Step) -> None:
     kind, element = step[0], step[1]
     if kind == "task":
@@ -117,7 +133,8 @@ def _step(admin: EngineClient, instance: str, step: Step) -> None:
                 what=element,
             )
             try:
-                _retrying(functools.partial(admin.complete_task, task["id"], step[2]))
+                variables = step[2]() if callable(step[2]) else step[2]
+                _retrying(functools.partial(admin.complete_task, task["id"], variables))
                 return
             except EngineError as err:  # the task's execution was replaced by a worker's transaction meanwhile
                 if attempt == 4 or not (isinstance(err, NotFound) or "perhaps it was deleted" in str(err)):

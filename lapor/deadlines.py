@@ -11,6 +11,8 @@ from lapor.workdays import WorkingCalendar, holidays_coverage_warning, parse_day
 
 # A reminder that would fall before now (very short SLAs) is sent this long after now instead.
 REMINDER_FLOOR = timedelta(minutes=1)
+# A same-day deadline (0 working days: documentation) reminds this long after it started, if still open.
+SAME_DAY_REMINDER = timedelta(hours=2)
 
 _log = structlog.stdlib.get_logger(__name__)
 _coverage_checked = False
@@ -50,6 +52,10 @@ def length_in_days(deadline: Deadline, settings: Settings) -> int:
             return settings.verification_working_days
         case Deadline.SUPPLEMENT:
             return settings.supplement_days
+        case Deadline.DISPOSITION:
+            return settings.disposition_working_days
+        case Deadline.DOCUMENTATION:
+            return settings.documentation_working_days
         case Deadline.OPD_RESPONSE:
             return settings.opd_response_working_days
         case Deadline.OPD_COMPLETION:
@@ -69,11 +75,17 @@ def compute_sla(sla: Sla, calendar: WorkingCalendar) -> dict[str, datetime]:
     deadline, start = sla.deadline, sla.started_at
     if deadline.working_days:
         due = calendar.add_working_days(start, sla.days)
+        if sla.days == 0:  # the same working day: a step that arrives on a day off is due the next working day
+            while not calendar.is_working_day(due.date()):
+                due = calendar.add_working_days(due, 1)
     else:
         due = calendar.add_calendar_days(start, sla.days)
     result = {deadline.due_variable: due}
     if deadline.reminder_variable is not None and sla.reminder_days_before is not None:
-        reminder = calendar.subtract_working_days(due, sla.reminder_days_before)
+        if sla.days == 0:
+            reminder = min(start + SAME_DAY_REMINDER, due - REMINDER_FLOOR)
+        else:
+            reminder = calendar.subtract_working_days(due, sla.reminder_days_before)
         result[deadline.reminder_variable] = max(reminder, start + REMINDER_FLOOR)
     return result
 

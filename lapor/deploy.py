@@ -20,7 +20,7 @@ from lapor.settings import ROOT, Settings, get_settings
 log = structlog.get_logger(__name__)
 
 BPMN_DIR = ROOT / "bpmn"
-DEPLOYABLE_SUFFIXES = (".bpmn", ".dmn", ".form")
+DEPLOYABLE_SUFFIXES = (".bpmn", ".dmn", ".form", ".html")
 DEPLOYMENT_NAME = "lapor-pontianak"
 
 

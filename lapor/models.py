@@ -98,6 +98,12 @@ class Report(Base):
     verification_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completion_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The other SOP deadlines people are told about (migration 0008): the reporter's supplement and confirmation
+    # windows, the disposition to an OPD and Admin Pengaduan's documentation of the completion.
+    supplement_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmation_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disposition_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    documentation_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Added by the citizen and intake API (migration 0002).
@@ -179,6 +185,10 @@ class MessageKind(StrEnum):
     COMMENT = "comment"
     OPD_RESPONSE = "opd_response"
     OPD_COMPLETION = "opd_completion"
+    # Admin Pengaduan's note to the reporter when a report is returned (verificationNote): what to add.
+    RETURN_NOTE = "return_note"
+    # Admin Pengaduan's note when the proof of completion was documented (documentationNote), for staff.
+    DOCUMENTATION_NOTE = "documentation_note"
 
     @property
     def label(self) -> str:
@@ -189,6 +199,8 @@ class MessageKind(StrEnum):
             "comment": "Komentar pelapor",
             "opd_response": "Tanggapan OPD",
             "opd_completion": "Laporan penyelesaian OPD",
+            "return_note": "Catatan Admin Pengaduan",
+            "documentation_note": "Catatan dokumentasi Admin Pengaduan",
         }[self.value]
 
 

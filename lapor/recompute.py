@@ -22,6 +22,7 @@ from lapor.db import default_engine, session_scope
 from lapor.deadlines import Sla, compute_sla, default_calendar
 from lapor.logging import configure_logging
 from lapor.models import DeadlineStart, Report
+from lapor.notifications.templates import format_due_date
 from lapor.process import EngineClient, EngineError, NotFound
 from lapor.process.codec import parse_date
 from lapor.settings import get_settings
@@ -35,17 +36,23 @@ TIMER_VARIABLES: dict[str, str] = {
     "VerificationReminderTimer": "verificationReminderAt",
     "VerificationDeadlineTimer": "verificationDueAt",
     "SupplementDeadlineTimer": "supplementDueAt",
+    "DispositionReminderTimer": "dispositionReminderAt",
+    "DispositionDeadlineTimer": "dispositionDueAt",
     "ResponseReminderTimer": "responseReminderAt",
     "ResponseDeadlineTimer": "responseDueAt",
     "CompletionReminderTimer": "completionReminderAt",
     "CompletionDeadlineTimer": "completionDueAt",
+    "DocumentationReminderTimer": "documentationReminderAt",
+    "DocumentationDeadlineTimer": "documentationDueAt",
     "ConfirmationDeadlineTimer": "confirmationDueAt",
 }
 # The user tasks whose `camunda:dueDate` reads a due variable.
 TASK_DUE_VARIABLES: dict[str, str] = {
     "VerifyReportTask": "verificationDueAt",
+    "DispatchReportTask": "dispositionDueAt",
     "OpdResponseTask": "responseDueAt",
     "OpdCompletionTask": "completionDueAt",
+    "DocumentCompletionTask": "documentationDueAt",
 }
 _DEADLINE_OF_VARIABLE: dict[str, Deadline] = {
     name: deadline
@@ -137,6 +144,7 @@ def _move_report(
     moves: list[Move] = []
     without_start: list[str] = []
     variables: dict[str, datetime] = {}
+    variables_text: dict[str, str] = {}
     for deadline in instance.live_deadlines():
         start = starts.get(deadline.code)
         if start is None:
@@ -153,6 +161,8 @@ def _move_report(
             if not _same_moment(before if isinstance(before, datetime) else None, value):
                 variables[name] = value
                 moved("variable", name, before if isinstance(before, datetime) else None, value)
+                if name == deadline.due_variable:  # the forms show the due date in words
+                    variables_text[deadline.due_text_variable] = format_due_date(value)
         for job in instance.jobs:
             name = TIMER_VARIABLES[job["activityId"]]
             if name in wanted and not _same_moment(before := parse_date(job["dueDate"]), wanted[name]):
@@ -173,7 +183,7 @@ def _move_report(
                     setattr(report, deadline.column, wanted[deadline.due_variable])
                 moved("tracking", deadline.column, shown, wanted[deadline.due_variable])
     if variables and apply:
-        engine.set_variables(instance.id, variables)
+        engine.set_variables(instance.id, {**variables, **variables_text})
     return moves, without_start
 
 

@@ -4,8 +4,10 @@ The plan comes from master data (one `opd-<code>` group per OPD), so a changed O
 the next `python -m lapor.deploy`. Local logins (password = user id) exist only outside production.
 """
 
+from dataclasses import replace
+
 from lapor import masterdata
-from lapor.process.identity import Grant, Group, IdentityPlan, Resource, TaskFilter, User
+from lapor.process.identity import FilterVariable, Grant, Group, IdentityPlan, Resource, TaskFilter, User
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
 
@@ -23,6 +25,9 @@ DISPATCHERS = ("admin-pengaduan", "analis", "kepala-bidang")  # candidate groups
 
 # Tasks are never granted here: a user reads and works on a task through its candidate group (the engine grants
 # that per task), so an OPD sees its own reports only. Filters are granted one by one (task_filters below).
+# No role holds CREATE on Task or on ProcessInstance: reports start through the API (svc-api), so creating
+# a task or starting a process by hand in Tasklist is for administrators only (the engine answers 403 to the rest,
+# and Tasklist hides both buttons from them: app/tasklist/scripts/lapor-actions.js).
 _TASKLIST = (
     Grant(Resource.APPLICATION, "tasklist", ("ACCESS",)),
     # Tasklist shows the process name of each task.
@@ -50,6 +55,9 @@ _WORKER_GRANTS = (
     # fetchAndLock needs to read the instance, complete/failure/bpmnError to update it.
     Grant(Resource.PROCESS_DEFINITION, "*", ("READ", "READ_INSTANCE", "UPDATE_INSTANCE")),
     Grant(Resource.PROCESS_INSTANCE, "*", ("READ", "UPDATE")),
+    # The OPD's notice names who made the disposition: the staff member's name and role.
+    Grant(Resource.USER, "*", ("READ",)),
+    Grant(Resource.GROUP, "*", ("READ",)),
 )
 _API_GRANTS = (
     # Start a report's instance, find it by tracking id (history), correlate replies, cancel a duplicate.
@@ -79,6 +87,14 @@ def identity_plan(settings: Settings) -> IdentityPlan:
     return IdentityPlan(groups=groups, users=users, filters=task_filters())
 
 
+def staff_role(groups: list[str]) -> str | None:
+    """The SOP role a staff member acts in, by their groups (a dispatcher's first), e.g. "Analis Pengaduan Publik"."""
+    for group_id in (*DISPATCHERS, *STAFF_GROUPS):
+        if group_id in groups:
+            return STAFF_GROUPS[group_id]
+    return None
+
+
 def local_logins() -> list[User]:
     """One login per SOP role for the local run: the user id is the group id, and also the password."""
     logins = [User(group_id, name, "(lokal)", group_id, groups=(group_id,)) for group_id, name in STAFF_GROUPS.items()]
@@ -99,11 +115,21 @@ def opd_groups() -> tuple[str, ...]:
     return tuple(opd.candidate_group for opd in masterdata.opd_list())
 
 
+# What each task card shows under the task's name, in every filter (the due date is the task's own). Process
+# variables every report has (bpmn/README.md); a task without one (the monthly recap has only its period) leaves it out.
+CARD_VARIABLES = (
+    FilterVariable("trackingId", "Nomor laporan"),
+    FilterVariable("categoryName", "Kategori"),
+    FilterVariable("kelurahanName", "Kelurahan"),
+    FilterVariable("recapPeriod", "Periode rekap"),
+)
+
+
 def task_filters() -> list[TaskFilter]:
     """Tasklist's filters per role; each shows only tasks its reader may see anyway (candidate groups)."""
     by_due_date = [{"sortBy": "dueDate", "sortOrder": "asc"}, {"sortBy": "created", "sortOrder": "asc"}]
     mine = {"candidateGroupsExpression": "${currentUserGroups()}", "includeAssignedTasks": True}
-    return [
+    filters = [
         TaskFilter(
             "Verifikasi",
             {"taskDefinitionKey": "VerifyReportTask", "sorting": by_due_date},
@@ -140,3 +166,4 @@ def task_filters() -> list[TaskFilter]:
             priority=40,
         ),
     ]
+    return [replace(f, variables=CARD_VARIABLES) for f in filters]

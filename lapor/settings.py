@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     # SLA lengths, defaults from the SOP (standar pelayanan and SOP table) of Kota Pontianak.
     verification_working_days: int = 3
+    # SOP step 3: analysis and disposition to the OPD within 3 days of verification.
+    disposition_working_days: int = 3
+    # SOP step 5: Admin Pengaduan documents the OPD's completion (5 minutes): the same working day, 0 more days.
+    documentation_working_days: int = 0
     supplement_days: int = 10
     opd_response_working_days: int = 10  # SOP table, activity 4; the national LAPOR! rule is 5
     opd_completion_working_days: int = 60

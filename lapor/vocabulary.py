@@ -48,6 +48,7 @@ class Topic(StrEnum):
     RETURN_NATIONAL = "lapor-return-national"
     AUTO_COMPLETE = "lapor-auto-complete"
     RECAP = "lapor-recap"
+    PROOF = "lapor-proof"
 
 
 class Message(StrEnum):
@@ -61,6 +62,12 @@ class ErrorCode(StrEnum):
     """BPMN error codes a worker throws for a business outcome; each is caught in the model."""
 
     NATIONAL_RETURN_REFUSED = "NATIONAL_RETURN_REFUSED"
+    PROOF_PHOTO_UNREADABLE = "PROOF_PHOTO_UNREADABLE"
+
+
+# The OPD's proof photo of completion, attached in Tasklist (bpmn/penyelesaian-opd.html) as a File variable; the
+# engine refuses the completion without it (ProofPhotoCheck), the lapor-proof worker stores it and deletes it.
+PROOF_UPLOAD_VARIABLE = "proofPhotoUpload"
 
 
 class Actor(StrEnum):
@@ -98,10 +105,16 @@ class Deadline(Enum):
     """The SOP's deadlines; the length of each is a setting (lapor.settings)."""
 
     VERIFICATION = _Sla("verification", "verification", "verification_due_at", "verifikasi laporan", True, True)
-    SUPPLEMENT = _Sla("supplement", "supplement", None, "kelengkapan laporan oleh pelapor", False, False)
+    SUPPLEMENT = _Sla("supplement", "supplement", "supplement_due_at", "kelengkapan laporan oleh pelapor", False, False)
+    DISPOSITION = _Sla("disposition", "disposition", "disposition_due_at", "disposisi ke OPD", True, True)
     OPD_RESPONSE = _Sla("opd-response", "response", "response_due_at", "tanggapan OPD", True, True)
     OPD_COMPLETION = _Sla("opd-completion", "completion", "completion_due_at", "penyelesaian tindak lanjut", True, True)
-    CITIZEN_CONFIRMATION = _Sla("citizen-confirmation", "confirmation", None, "konfirmasi pelapor", False, False)
+    DOCUMENTATION = _Sla(
+        "documentation", "documentation", "documentation_due_at", "dokumentasi penyelesaian", True, True
+    )
+    CITIZEN_CONFIRMATION = _Sla(
+        "citizen-confirmation", "confirmation", "confirmation_due_at", "konfirmasi pelapor", False, False
+    )
 
     @property
     def code(self) -> str:
@@ -110,6 +123,11 @@ class Deadline(Enum):
     @property
     def due_variable(self) -> str:
         return f"{self.value.prefix}DueAt"
+
+    @property
+    def due_text_variable(self) -> str:
+        """The due date in words for the Tasklist forms (`<prefix>DueText`), e.g. "Jumat, 18 Desember 2026 ..."."""
+        return f"{self.value.prefix}DueText"
 
     @property
     def reminder_variable(self) -> str | None:

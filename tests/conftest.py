@@ -2,6 +2,8 @@
 database from the migrations, and `eventually` for what happens asynchronously (workers, dispatchers)."""
 
 import asyncio
+import io
+import itertools
 import json
 import os
 import re
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from PIL import Image
 from sqlalchemy import Engine, text
 
 from engine import EngineError, LocalEngine, port_for_tests
@@ -26,6 +29,7 @@ from lapor.logging import configure_logging
 from lapor.migrate import upgrade
 from lapor.national import HttpNationalAdapter
 from lapor.process import EngineClient
+from lapor.process.codec import File
 from lapor.process.identity import provision
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, identity_plan
 from lapor.settings import Settings
@@ -46,6 +50,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
         port=port_for_tests(),
         database_url=f"jdbc:h2:mem:lapor-test-{os.getpid()};DB_CLOSE_DELAY=-1",
         job_max_wait_ms=500,
+        # Tasklist admits images (the proof photo) from the API's address; the walk serves the API there.
+        extra_env={"LAPOR_PUBLIC_BASE_URL": WEB_URL},
     )
     try:
         local.start()
@@ -69,6 +75,25 @@ def provisioned(operaton: EngineClient) -> Settings:
     provision(operaton, identity_plan(settings), admin_password=ADMIN[1])
     deploy_directory(operaton)
     return settings
+
+
+# Where a test serves the API and citizen page for the engine's webapps to link to (tests/webapps/test_walk.py).
+WEB_PORT = port_for_tests() - 80  # 18000, beside the test engine's 18080
+WEB_URL = f"http://127.0.0.1:{WEB_PORT}"
+
+
+def proof_photo(seed: int | None = None) -> File:
+    """A new JPEG each call (a photo from the site), as Tasklist's embedded form sends it: the File variable the
+    engine's ProofPhotoCheck wants on "Laporkan penyelesaian"."""
+    value = seed if seed is not None else next(_PHOTO_SEEDS)
+    image = Image.new("RGB", (80, 60), (value % 251, (value * 7) % 253, (value * 13) % 241))
+    image.putpixel((value % 80, (value // 80) % 60), (255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return File(out.getvalue(), f"bukti-{value}.jpg", "image/jpeg")
+
+
+_PHOTO_SEEDS = itertools.count(int.from_bytes(os.urandom(2)))
 
 
 def login(engine: LocalEngine, user: str, password: str | None = None) -> EngineClient:
@@ -220,6 +245,8 @@ async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps:
         }
     )
     worker = build_worker(settings)
+    # The handlers' own engine login (the proof photo's bytes, who made a disposition), as the worker process has.
+    worker_deps.engine = login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password)
     stop = asyncio.Event()
     work = asyncio.create_task(worker.run(stop))
     api = login(engine, API_ACCOUNT, provisioned.api_engine_password)
@@ -227,3 +254,4 @@ async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps:
     stop.set()
     await work
     api.close()
+    worker_deps.engine.close()

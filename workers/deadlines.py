@@ -4,24 +4,27 @@
 from datetime import timedelta
 from typing import Any
 
-from lapor import deadlines, files, recompute, reports
+from lapor import deadlines, files, masterdata, recompute, reports
+from lapor.notifications.templates import format_due_date
 from lapor.process.tasks import ExternalTask
-from lapor.vocabulary import Deadline
 from workers import inputs
 from workers.deps import deps
 
 # Signed links live as long as the task that shows them, plus a day of grace; each deadline renews them.
 LINK_GRACE = timedelta(days=1)
+OPD_NAME_VARIABLES = {"proposedOpdCode": "proposedOpdName", "opdCode": "opdName"}
 
 
 def compute_deadline(task: ExternalTask) -> dict[str, Any]:
-    """Due date (and reminder) of the `sla` property as Date variables; `reportSummaryUrl`, `proofUploadUrl`."""
+    """Due date (and reminder) of the `sla` property as Date variables, the due date in words for the forms
+    (`<prefix>DueText`), and a freshly signed `reportSummaryUrl`."""
     deadline = inputs.deadline_prop(task, "sla")
     now = inputs.engine_now(task)
     d = deps()
     sla = deadlines.sla_from(deadline, now, d.settings)
     variables: dict[str, Any] = dict(deadlines.compute_sla(sla, d.calendar))
     due = variables[deadline.due_variable]
+    variables[deadline.due_text_variable] = format_due_date(due)
     expires = due + LINK_GRACE
     with d.session() as session:
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
@@ -31,8 +34,8 @@ def compute_deadline(task: ExternalTask) -> dict[str, Any]:
         variables["reportSummaryUrl"] = files.report_summary_url(
             report, expires, d.settings.public_base_url, settings=d.settings
         )
-        if deadline is Deadline.OPD_COMPLETION:
-            variables["proofUploadUrl"] = files.proof_upload_url(
-                report, expires, d.settings.public_base_url, settings=d.settings
-            )
+    # The forms show the OPDs by name: the DMN's proposal before the disposition, the chosen one after it.
+    for code_variable, name_variable in OPD_NAME_VARIABLES.items():
+        if (code := inputs.optional_text(task, code_variable)) is not None:
+            variables[name_variable] = masterdata.name_of(masterdata.get_opd, code) or code
     return variables

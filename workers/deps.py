@@ -14,6 +14,7 @@ from lapor.deadlines import default_calendar, warn_if_holidays_outdated
 from lapor.national import NationalAdapter, adapter_from
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
 from lapor.notifications.service import build_channels
+from lapor.process import EngineClient
 from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
@@ -26,6 +27,8 @@ class Deps:
     email: EmailChannel | None
     sms: SmsGatewayChannel | None
     national: NationalAdapter
+    # The worker's own engine login, for what a task's variables cannot carry (a proof photo's bytes).
+    engine: EngineClient | None = None
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.db)
@@ -45,6 +48,7 @@ class Deps:
             email=email,
             sms=sms,
             national=adapter_from(settings),
+            engine=EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password),
         )
 
 

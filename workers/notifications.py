@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from lapor import masterdata, reports
+from lapor import masterdata, reports, roles
 from lapor.models import EventKind, ReportStatus
 from lapor.notifications.service import RecipientKind, send_once
 from lapor.notifications.templates import TEMPLATES
@@ -16,13 +16,25 @@ NAMED_DEADLINE = {
     "laporan-diterima": Deadline.VERIFICATION,
     "laporan-dikembalikan": Deadline.SUPPLEMENT,
     "laporan-didisposisi": Deadline.OPD_RESPONSE,
+    "laporan-didisposisi-pelapor": Deadline.OPD_RESPONSE,
     "tanggapan-opd": Deadline.OPD_COMPLETION,
     "hasil-tindak-lanjut": Deadline.CITIZEN_CONFIRMATION,
     "jawaban-opd": Deadline.CITIZEN_CONFIRMATION,
 }
-# The variable whose text a notice quotes as its note.
-_NOTE_VARIABLE = {"tanggapan-opd": "responseText", "jawaban-opd": "responseText"}
+# The variable whose text a notice quotes as its note: what the next person needs to act.
+_NOTE_VARIABLE = {
+    "tanggapan-opd": "responseText",
+    "jawaban-opd": "responseText",
+    "laporan-dikembalikan": "verificationNote",  # what the reporter must add
+    "laporan-dikembalikan-pusat": "verificationNote",
+    "laporan-didisposisi": "dispatchNote",
+    "hasil-ditolak": "rejectionReason",  # the reporter's reason, contact details and name hidden (workers.status)
+}
+DISPATCHED_BY_VARIABLE = "dispatchedBy"
+DEFAULT_DISPATCHER = "Admin Pengaduan Daerah"
 REMINDER_KINDS = ("reminder", "escalation")
+# Steps Admin Pengaduan's side holds (verification, disposition, documentation): reminders go to the admin only.
+ADMIN_DEADLINES = (Deadline.VERIFICATION, Deadline.DISPOSITION, Deadline.DOCUMENTATION)
 
 
 def notify(task: ExternalTask) -> None:
@@ -39,7 +51,19 @@ def notify(task: ExternalTask) -> None:
         recipient=recipient,
         due_at=inputs.due_at(task, deadline) if deadline else None,
         note=inputs.optional_text(task, note_variable) if note_variable else None,
+        dispatched_by=dispatcher(task) if template == "laporan-didisposisi" else "",
     )
+
+
+def dispatcher(task: ExternalTask) -> str:
+    """Who made the disposition, as the OPD reads it: "Nama (Kepala Bidang ...)", from the engine's identity."""
+    user_id = inputs.optional_text(task, DISPATCHED_BY_VARIABLE)
+    engine = deps().engine
+    if user_id is None or engine is None:
+        return DEFAULT_DISPATCHER
+    name = engine.user_name(user_id) or user_id
+    role = roles.staff_role(engine.group_ids(user_id))
+    return f"{name} ({role})" if role and role not in name else name
 
 
 def remind(task: ExternalTask) -> None:
@@ -56,7 +80,7 @@ def remind(task: ExternalTask) -> None:
     else:
         template, event_kind = "pengingat", EventKind.REMINDER
         recipients = [RecipientKind.OPD, RecipientKind.ADMIN_PENGADUAN]
-        if deadline is Deadline.VERIFICATION:  # the admin's own task: no OPD yet
+        if deadline in ADMIN_DEADLINES:  # Admin Pengaduan's own tasks: no OPD to remind
             recipients = [RecipientKind.ADMIN_PENGADUAN]
     due = inputs.due_at(task, deadline)
     for index, recipient in enumerate(recipients):
@@ -80,6 +104,7 @@ def _send(
     note: str | None,
     deadline: Deadline | None = None,
     timeline: EventKind | None = None,
+    dispatched_by: str = "",
 ) -> int:
     d = deps()
     now = inputs.engine_now(task)
@@ -93,8 +118,9 @@ def _send(
             "opd_name": opd.name if opd else "",
             "due_date": due_at.isoformat() if due_at else "",  # the templates format it long for e-mail, short for SMS
             "deadline": deadline.code if deadline else "",
-            "report_url": f"{d.settings.public_base_url}/reports/{report.tracking_id}",
+            "report_url": "",  # lapor.notifications.service.report_link: the reporter's page or the staff page
             "note": note or "",
+            "dispatched_by": dispatched_by or DEFAULT_DISPATCHER,
         }
         if timeline is not None:  # reminders and escalations belong in the timeline too
             reports.record_event(

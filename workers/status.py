@@ -1,10 +1,14 @@
 """lapor-status and lapor-auto-complete: every status change lands in the report's timeline, once per task."""
 
+import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lapor import reports
-from lapor.models import EventKind, MessageAuthor, MessageKind, ReportMessage, ReportStatus
+from lapor.models import EventKind, MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
 from lapor.process.tasks import ExternalTask
 from lapor.vocabulary import Actor, ReportType
 from workers import inputs
@@ -12,28 +16,70 @@ from workers.deps import deps
 
 AUTO_COMPLETE_NOTE = "Selesai otomatis: pelapor tidak menanggapi hasil tindak lanjut dalam batas waktu."
 
-# The OPD's words that the reporter reads in tracking, stored with the status they come with (form field, kind).
-_OPD_MESSAGE = {
-    ReportStatus.PROSES: ("responseText", MessageKind.OPD_RESPONSE),
-    ReportStatus.MENUNGGU_KONFIRMASI: ("completionText", MessageKind.OPD_COMPLETION),
+# Words written in a Tasklist form that the next person reads, stored with the status they come with:
+# (status, actor) -> (form field, who wrote it, kind). The OPD's answers and Admin Pengaduan's note for the reporter
+# reach tracking this way; the documentation note stays with staff.
+_FORM_MESSAGES: dict[tuple[ReportStatus, Actor], list[tuple[str, MessageAuthor, MessageKind]]] = {
+    (ReportStatus.PROSES, Actor.OPD): [("responseText", MessageAuthor.OPD, MessageKind.OPD_RESPONSE)],
+    (ReportStatus.MENUNGGU_KONFIRMASI, Actor.ADMIN_PENGADUAN): [
+        ("completionText", MessageAuthor.OPD, MessageKind.OPD_COMPLETION),
+        ("documentationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.DOCUMENTATION_NOTE),
+    ],
+    (ReportStatus.DIKEMBALIKAN, Actor.ADMIN_PENGADUAN): [
+        ("verificationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+    ],
+    (ReportStatus.DIKEMBALIKAN_KE_PUSAT, Actor.ADMIN_PENGADUAN): [
+        ("verificationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+    ],
 }
+REJECTION_REASON_VARIABLE = "rejectionReason"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(\+?\d[\d\s.-]{7,}\d)")
+HIDDEN = "[disamarkan]"
 
 
-def record_status(task: ExternalTask) -> None:
+def record_status(task: ExternalTask) -> dict[str, Any] | None:
     """The `status` property, by the `actor` property; with TERVERIFIKASI the dispatched `opdCode` and the
-    report type as verified (staff may have corrected it) too."""
+    report type as verified (staff may have corrected it) too. A rejection by the reporter (PROSES by `pelapor`)
+    returns the reporter's reason for the OPD's form, with contact details and the reporter's name hidden."""
     status = inputs.enum_prop(task, "status", ReportStatus)
     actor = inputs.enum_prop(task, "actor", Actor)
-    opd_message = _OPD_MESSAGE.get(status)
     verified = status is ReportStatus.TERVERIFIKASI
-    _record(
+    texts = [
+        (author, kind, text)
+        for field, author, kind in _FORM_MESSAGES.get((status, actor), [])
+        if (text := inputs.optional_text(task, field)) is not None
+    ]
+    reason = _record(
         task,
         status=status,
         actor=actor,
         opd_code=inputs.optional_text(task, "opdCode") if verified else None,
         report_type=inputs.report_type(task) if verified else None,
-        opd_text=inputs.optional_text(task, opd_message[0]) if opd_message and actor is not Actor.PELAPOR else None,
+        texts=texts,
+        want_rejection=status is ReportStatus.PROSES and actor is Actor.PELAPOR,
     )
+    return {REJECTION_REASON_VARIABLE: reason} if reason is not None else None
+
+
+def rejection_reason(session: Session, report: Report) -> str:
+    """The reporter's latest rejection in words the OPD may read: e-mail, phone and the reporter's name hidden."""
+    message = session.scalar(
+        select(ReportMessage)
+        .where(
+            ReportMessage.report_id == report.id,
+            ReportMessage.kind == MessageKind.CONFIRMATION.value,
+            ReportMessage.accepted.is_(False),
+        )
+        .order_by(ReportMessage.created_at.desc(), ReportMessage.id.desc())
+        .limit(1)
+    )
+    text = message.text if message is not None else "Pelapor menolak hasil tanpa menyebutkan alasan."
+    text = _PHONE.sub(HIDDEN, _EMAIL.sub(HIDDEN, text))
+    name = report.reporter.name.strip() if report.reporter is not None else ""
+    if len(name) >= 3:
+        text = re.sub(re.escape(name), HIDDEN, text, flags=re.IGNORECASE)
+    return text
 
 
 def auto_complete(task: ExternalTask) -> dict[str, Any]:
@@ -49,9 +95,10 @@ def _record(
     actor: Actor,
     opd_code: str | None = None,
     report_type: ReportType | None = None,
-    opd_text: str | None = None,
+    texts: list[tuple[MessageAuthor, MessageKind, str]] | None = None,
     note: str | None = None,
-) -> None:
+    want_rejection: bool = False,
+) -> str | None:
     at: datetime = inputs.engine_now(task)
     with deps().session() as session:
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
@@ -70,13 +117,8 @@ def _record(
             task_id=task.id,
             detail=note,
         )
-        if first_time and opd_text:
+        for author, kind, text in texts if first_time and texts else []:
             session.add(
-                ReportMessage(
-                    report_id=report.id,
-                    author=MessageAuthor.OPD.value,
-                    kind=_OPD_MESSAGE[status][1].value,
-                    text=opd_text,
-                    created_at=at,
-                )
+                ReportMessage(report_id=report.id, author=author.value, kind=kind.value, text=text, created_at=at)
             )
+        return rejection_reason(session, report) if want_rejection else None

@@ -2,7 +2,7 @@
 
 from lapor.process.tasks import Handler
 from lapor.vocabulary import Topic
-from workers import deadlines, national, notifications, recap, status
+from workers import deadlines, national, notifications, proof, recap, status
 
 HANDLERS: dict[Topic, Handler] = {
     Topic.DEADLINE: deadlines.compute_deadline,
@@ -12,4 +12,5 @@ HANDLERS: dict[Topic, Handler] = {
     Topic.REMINDER: notifications.remind,
     Topic.RETURN_NATIONAL: national.return_to_national,
     Topic.RECAP: recap.make_recap,
+    Topic.PROOF: proof.store_proof_photo,
 }

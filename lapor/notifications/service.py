@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, Result, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lapor import files
 from lapor.links import tracking_page_url
 from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
@@ -121,14 +122,25 @@ def report_context(report: Report | None) -> dict[str, str]:
     return context
 
 
-def report_link(report: Report | None, settings: Settings) -> dict[str, str]:
-    """`report_url`: every message about a report links to its tracking page on the citizen web page.
+# How long the staff page link in a notice to an OPD, Admin Pengaduan or the koordinator opens.
+STAFF_LINK_LIFETIME = timedelta(days=30)
+
+
+def report_link(report: Report | None, settings: Settings, recipient_kind: str, now: datetime) -> dict[str, str]:
+    """`report_url`: the reporter's notices link the tracking page on the citizen web page; staff and OPD notices
+    the signed staff page of the same report, which shows a confidential report too (the citizen page answers 404
+    for it) and never who reported it.
 
     It wins over a caller's `report_url`, so no message can point a reader at another address for a report.
     """
     if report is None:
         return {}
-    return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
+    if recipient_kind == RecipientKind.PELAPOR.value:
+        return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
+    signed = files.sign(
+        files.report_summary_path(report.tracking_id), now + STAFF_LINK_LIFETIME, key=files.signing_key(settings)
+    )
+    return {"report_url": settings.public_base_url.rstrip("/") + signed}
 
 
 def build_channels(settings: Settings) -> tuple[EmailChannel, SmsGatewayChannel | None]:
@@ -247,7 +259,8 @@ def send_once(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     # Render first: a broken template or context must fail before anything is claimed.
-    message = render(template, {**report_context(report), **context, **report_link(report, settings)})
+    link = report_link(report, settings, recipient_kind, now)
+    message = render(template, {**report_context(report), **context, **link})
     if recipients is None:
         with session_factory() as session:
             recipients = resolve_recipients(session, report, recipient_kind, settings)

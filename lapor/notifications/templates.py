@@ -52,6 +52,7 @@ _DERIVED_FROM: dict[str, str | None] = {
     "deadline_part": None,
     "note_block": None,
     "opd_block": None,
+    "dispatcher_line": None,
 }
 _ZONE_SUFFIX = re.compile(r"\[([^\]]+)\]$")
 
@@ -203,11 +204,13 @@ TEMPLATES: dict[str, Template] = {
         subject="Disposisi laporan {tracking_id} untuk {opd_name}",
         body=(
             "Yth. Pejabat Penghubung {opd_name},\n\n"
-            "Admin Pengaduan telah mendisposisikan laporan masyarakat dengan nomor {tracking_id} "
-            "kepada {opd_name} untuk ditindaklanjuti.\n"
+            "Laporan masyarakat dengan nomor {tracking_id} didisposisikan kepada {opd_name} untuk "
+            "ditindaklanjuti.\n"
+            "{dispatcher_line}"
             "{note_block}\n"
             "Mohon berikan tanggapan paling lambat {due_date}.\n\n"
-            "Buka laporan dan tugas Anda di:\n{report_url}\n\n"
+            "Rincian laporan untuk petugas (uraian, lokasi, foto):\n{report_url}\n\n"
+            'Tanggapi melalui Tasklist, tugas "Tanggapan OPD {tracking_id}".\n'
             "Identitas pelapor dilindungi dan tidak dicantumkan dalam pesan ini."
         ),
         sms=(
@@ -215,6 +218,36 @@ TEMPLATES: dict[str, Template] = {
             "Tanggapi paling lambat {due_date_short}."
         ),
         note_label="Catatan disposisi:",
+    ),
+    "laporan-didisposisi-pelapor": Template(
+        subject="Laporan {tracking_id} diteruskan kepada {opd_name}",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "Laporan Anda dengan nomor pelacakan {tracking_id} telah diverifikasi dan diteruskan kepada "
+            "{opd_name} untuk ditindaklanjuti.\n\n"
+            "Status: {status_label}\n"
+            "{opd_name} wajib menanggapi laporan Anda paling lambat {due_date}.\n\n"
+            "Pantau perkembangan laporan Anda di:\n{report_url}"
+        ),
+        sms=(
+            "LAPOR! Pontianak: laporan {tracking_id} diteruskan ke {opd_short_name}, ditanggapi paling lambat "
+            "{due_date_short}."
+        ),
+    ),
+    # Goes to the OPD's Pejabat Penghubung: the reporter's reason, with contact details and name hidden.
+    "hasil-ditolak": Template(
+        subject="Hasil tindak lanjut laporan {tracking_id} ditolak pelapor",
+        body=(
+            "Yth. Pejabat Penghubung {opd_name},\n\n"
+            "Pelapor menolak hasil tindak lanjut laporan {tracking_id}. Laporan dibuka kembali untuk "
+            "{opd_name}.\n"
+            "{note_block}\n"
+            "Mohon tindak lanjuti kembali melalui Tasklist; alasan pelapor juga tampil di formulir tugas.\n\n"
+            "Rincian laporan untuk petugas:\n{report_url}\n\n"
+            "Identitas pelapor dilindungi dan tidak dicantumkan dalam pesan ini."
+        ),
+        sms="LAPOR! Pontianak: hasil laporan {tracking_id} ditolak pelapor. Mohon tindak lanjuti kembali.",
+        note_label="Alasan pelapor:",
     ),
     "tanggapan-opd": Template(
         subject="Laporan {tracking_id} sedang ditindaklanjuti",
@@ -341,6 +374,8 @@ def _values(template: Template, context: Mapping[str, str]) -> dict[str, str]:
     values["note_block"] = f"\n{template.note_label}\n{note}\n" if note and template.note_label else ""
     opd_name = values.get("opd_name", "")
     values["opd_block"] = f"Perangkat Daerah: {opd_name}\n" if opd_name else ""
+    dispatcher = values.get("dispatched_by", "")
+    values["dispatcher_line"] = f"Disposisi oleh: {dispatcher}\n" if dispatcher else ""
     # SMS texts name the OPD by its short name when the caller knows it (report_context does).
     values["opd_short_name"] = values.get("opd_short_name") or opd_name
     return values

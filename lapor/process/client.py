@@ -256,6 +256,42 @@ class EngineClient:
         body["due"] = format_date(due)
         self.request("PUT", f"/task/{task_id}", json=body)
 
+    def variable_data(self, instance_id: str, name: str, *, max_bytes: int) -> bytes | None:
+        """The bytes of a File/Bytes variable of an instance (None when it is not set), at most `max_bytes` + 1."""
+        path = f"/process-instance/{instance_id}/variables/{name}/data"
+        try:
+            with self._http.stream("GET", path) as response:
+                if response.status_code == 404:
+                    return None
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        break
+                return bytes(data[: max_bytes + 1])
+        except httpx.TransportError as err:
+            raise EngineUnavailable(f"GET {path}: engine at {self.base_url} unreachable ({err!r})") from err
+
+    def user_name(self, user_id: str) -> str | None:
+        """A user's first and last name (None when the engine knows no such user)."""
+        try:
+            profile = self.request("GET", f"/user/{user_id}/profile")
+        except NotFound:
+            return None
+        name = " ".join(str(profile.get(k) or "").strip() for k in ("firstName", "lastName")).strip()
+        return name or None
+
+    def group_ids(self, member: str) -> list[str]:
+        """The ids of the groups a user belongs to."""
+        return [str(g["id"]) for g in self.request("GET", "/group", params={"member": member})]
+
+    def delete_variable(self, instance_id: str, name: str) -> None:
+        """Remove a process-level variable of a running instance (nothing happens when it is not set)."""
+        self.request("DELETE", f"/process-instance/{instance_id}/variables/{name}")
+
     def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> None:
         """Set process-level variables of a running instance (typed by the codec)."""
         body = {"modifications": encode_all(variables)}

@@ -5,7 +5,9 @@ variable is a string, a boolean, a number, a date or null. A list or a dict is r
 smuggled in as text: the model would see a string where the author meant a list.
 """
 
+import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +31,23 @@ def parse_date(text: str) -> datetime:
     return datetime.strptime(text, DATE_FORMAT)
 
 
+@dataclass(frozen=True)
+class File:
+    """A file variable (what Tasklist's embedded forms send for a file input): bytes, a name and a media type."""
+
+    data: bytes
+    filename: str
+    mime_type: str
+
+
 def encode(value: Any) -> TypedValue:
     """One typed variable, as the REST API wants it: {"value": ..., "type": ...}."""
+    if isinstance(value, File):
+        return {
+            "value": base64.b64encode(value.data).decode(),
+            "type": "File",
+            "valueInfo": {"filename": value.filename, "mimeType": value.mime_type},
+        }
     if value is None:
         return {"value": None, "type": "Null"}
     if isinstance(value, bool):  # before int: bool is an int in Python

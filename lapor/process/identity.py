@@ -81,6 +81,14 @@ class User:
 
 
 @dataclass(frozen=True)
+class FilterVariable:
+    """A process variable Tasklist shows on each task card of a filter, under its label."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
 class TaskFilter:
     """A named task query shown in Tasklist's left column; `query` is a REST task query (expressions allowed)."""
 
@@ -89,6 +97,7 @@ class TaskFilter:
     groups: tuple[str, ...]
     description: str = ""
     priority: int = 0
+    variables: tuple[FilterVariable, ...] = ()
 
 
 @dataclass
@@ -187,6 +196,9 @@ def _provision_filters(client: EngineClient, filters: list[TaskFilter], done: Pr
                 "description": wanted.description,
                 "priority": wanted.priority,
                 "refresh": True,
+                # The engine sends these variables with each task of the filter, and Tasklist shows them on its card;
+                # one a task lacks is left out.
+                "variables": [{"name": v.name, "label": v.label} for v in wanted.variables],
                 "showUndefinedVariable": False,
             },
         }

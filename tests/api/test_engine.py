@@ -66,6 +66,7 @@ async def lapor_workers(
             email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),
             sms=None,
             national=adapter_from(settings),
+            engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
         )
     )
     worker_settings = provisioned.model_copy(

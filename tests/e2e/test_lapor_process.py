@@ -6,6 +6,7 @@ moved from outside), after checking that their due date is the deadline the repo
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,11 +15,12 @@ from sqlalchemy import select
 from engine import LocalEngine
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import EventKind, ReportMessage, ReportStatus
-from lapor.process import EngineClient
-from lapor.process.codec import parse_date
+from lapor.models import EventKind, Photo, ReportMessage, ReportStatus
+from lapor.notifications.templates import format_due_date
+from lapor.process import EngineClient, EngineError
+from lapor.process.codec import File, parse_date
 from lapor.vocabulary import Message
-from tests.conftest import eventually
+from tests.conftest import eventually, login, proof_photo
 from tests.e2e.conftest import (
     REPORTER,
     Mailbox,
@@ -72,7 +74,7 @@ class Staff:
         await self.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Tim akan menambal jalan.")
 
     async def finish_work(self) -> None:
-        await self.complete("OpdCompletionTask", completionText="Jalan sudah ditambal.", proofPhotoId="foto-1")
+        await self.complete("OpdCompletionTask", completionText="Jalan sudah ditambal.", proofPhotoUpload=proof_photo())
         await self.complete("DocumentCompletionTask", documented=True, documentationNote="OK")
 
 
@@ -95,7 +97,7 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
 ) -> None:
     verification = await open_task(operaton, report, "VerifyReportTask")
     assert verification["candidateGroups"] == ["admin-pengaduan"]
-    assert verification["name"] == "Verifikasi laporan"
+    assert verification["name"] == f"Verifikasi laporan {report.tracking_id}"  # the card says which report
     due = parse_date(verification["due"])
     row = report_row(worker_deps, report)
     assert row.verification_due_at is not None and row.verification_due_at == due  # Tasklist == tracking
@@ -137,8 +139,8 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
         ("SELESAI", "sistem"),
     ]
     assert await eventually(lambda: operaton.historic_instance(report.process_instance_id)["state"] == "COMPLETED")
-    reporter_mail = await eventually(lambda: len(m := mailbox.to(REPORTER["email"], report.tracking_id)) >= 4 and m)
-    assert len(reporter_mail) == 4  # received, OPD responded, result to confirm, completed
+    reporter_mail = await eventually(lambda: len(m := mailbox.to(REPORTER["email"], report.tracking_id)) >= 5 and m)
+    assert len(reporter_mail) == 5  # received, forwarded to the OPD, OPD responded, result to confirm, completed
     opd_mail = mailbox.to(OPD_PUPR_EMAIL, report.tracking_id)
     assert len(opd_mail) == 1
     for personal in REPORTER.values():  # the OPD never learns who reported from the notification
@@ -332,3 +334,222 @@ async def test_sixty_day_deadline_passed_escalates(
     await eventually(completion_escalated)
     await open_task(operaton, report, "OpdCompletionTask")  # the report stays with the OPD
     assert report_row(worker_deps, report).status == ReportStatus.PROSES
+
+
+# -- hand-offs: each person gets what the next step needs (issue 18) ---------------------------------------------
+
+
+async def test_the_reporter_reads_the_admins_note_and_the_supplement_deadline(
+    report: Submitted, staff: Staff, operaton: EngineClient, worker_deps: Deps, mailbox: Mailbox
+) -> None:
+    note = "Mohon lampirkan foto lubang dari dekat dan patokan terdekat."
+    await staff.verify("tidak_lengkap", note)
+    returned = await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
+    due = operaton.variables(report.process_instance_id)["supplementDueAt"]
+    assert returned.supplement_due_at == due  # what tracking shows
+    with session_scope(worker_deps.db) as session:
+        notes = session.scalars(select(ReportMessage).where(ReportMessage.kind == "return_note")).all()
+        assert [(m.author, m.text) for m in notes if m.report_id == returned.id] == [("admin-pengaduan", note)]
+    mail = await eventually(
+        lambda: [m for m in mailbox.to(REPORTER["email"], report.tracking_id) if "dilengkapi" in m["Subject"]]
+    )
+    body = body_of(mail[0])
+    assert note in body and "Yang perlu dilengkapi:" in body
+    assert format_due_date(due) in body  # the deadline in words, e.g. "Minggu, 20 Desember 2026 pukul 23.59 WIB"
+
+
+async def test_disposition_tells_the_reporter_and_the_opd_who_and_by_when(
+    report: Submitted, staff: Staff, operaton: EngineClient, worker_deps: Deps, mailbox: Mailbox
+) -> None:
+    await staff.verify("lengkap")
+    dispatch = await open_task(operaton, report, "DispatchReportTask")
+    assert dispatch["name"] == f"Analisis dan disposisi ke OPD {report.tracking_id}"
+    assert dispatch["due"] is not None  # SOP step 3: 3 working days
+    assert parse_date(dispatch["due"]) == report_row(worker_deps, report).disposition_due_at
+    await staff.complete("DispatchReportTask", opdCode="PUPR", dispatchNote="Prioritas: dekat sekolah.")
+    await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI)
+    variables = operaton.variables(report.process_instance_id)
+    assert variables["dispatchedBy"] == "admin-pengaduan"  # the login that completed the task
+    assert variables["opdName"] == "Dinas Pekerjaan Umum dan Penataan Ruang"  # the forms show names, not codes
+
+    opd_mail = await eventually(lambda: mailbox.to(OPD_PUPR_EMAIL, report.tracking_id))
+    body = body_of(opd_mail[0]).replace("\r\n", "\n")
+    assert "Disposisi oleh: Admin Pengaduan Daerah (lokal)\n" in body
+    assert "Prioritas: dekat sekolah." in body
+    assert f"{worker_deps.settings.public_base_url}/files/reports/{report.tracking_id}?expires=" in body, body
+    assert "/lacak/" not in body  # never the citizen page (404 when confidential)
+
+    def forwarded() -> list[Any]:
+        return [m for m in mailbox.to(REPORTER["email"], report.tracking_id) if "diteruskan" in m["Subject"]]
+
+    citizen = body_of((await eventually(forwarded))[0])
+    assert "Dinas Pekerjaan Umum dan Penataan Ruang" in citizen
+    assert format_due_date(variables["responseDueAt"]) in citizen
+
+
+async def test_a_completion_without_a_proof_photo_is_refused_and_nothing_is_recorded(
+    report: Submitted, staff: Staff, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
+) -> None:
+    await staff.verify("lengkap")
+    await staff.dispatch_and_respond()
+    task = await open_task(operaton, report, "OpdCompletionTask")
+    with login(engine, "opd-pupr") as liaison:
+        liaison.claim(task["id"], "opd-pupr")
+        for variables in (
+            {"completionText": "Selesai."},  # no photo: one click used to resubmit "999"
+            {"completionText": "Selesai.", "proofPhotoId": "999"},
+            {"completionText": "Selesai.", "proofPhotoUpload": File(b"%PDF-1.4 bukan foto", "bukti.pdf", "image/jpeg")},
+        ):
+            with pytest.raises(EngineError, match=r"Foto bukti|bukan foto"):
+                liaison.complete_task(task["id"], variables)
+    assert (await open_task(operaton, report, "OpdCompletionTask"))["id"] == task["id"]  # still open
+    assert "completionText" not in operaton.variables(report.process_instance_id)  # nothing recorded
+
+
+async def test_the_proof_photo_is_kept_with_the_report_and_shown_to_the_admin(
+    report: Submitted, staff: Staff, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    await staff.verify("lengkap")
+    await staff.dispatch_and_respond()
+    await staff.complete("OpdCompletionTask", completionText="Ditambal.", proofPhotoUpload=proof_photo())
+    document = await open_task(operaton, report, "DocumentCompletionTask")
+    assert parse_date(document["due"]) == report_row(worker_deps, report).documentation_due_at  # the same day
+    variables = operaton.variables(report.process_instance_id)
+    assert "proofPhotoUpload" not in variables  # the engine keeps no runtime copy
+    with session_scope(worker_deps.db) as session:
+        photo = session.get(Photo, variables["proofPhotoId"])
+        assert photo is not None and photo.kind == "proof"
+        assert photo.report_id == report_row(worker_deps, report).id
+    url = variables["proofPhotoUrl"]
+    assert url.startswith(f"{worker_deps.settings.public_base_url}/files/photos/{photo.id}?expires=")
+    assert variables["documentationDueText"].endswith("pukul 23.59 WIB")
+
+
+async def test_a_photo_of_another_report_is_sent_back_to_the_opd_with_the_reason(
+    lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
+) -> None:
+    photo = proof_photo()
+    first = await submit(lapor_process, worker_deps)
+    second = await submit(lapor_process, worker_deps)
+    for instance in (first, second):
+        crew = Staff(operaton, engine, instance)
+        await crew.verify("lengkap")
+        await crew.dispatch_and_respond()
+        await crew.complete("OpdCompletionTask", completionText="Selesai.", proofPhotoUpload=photo)
+    await open_task(operaton, first, "DocumentCompletionTask")  # the first report's proof is its own
+    again = await open_task(operaton, second, "OpdCompletionTask")  # the same photo again: back to the OPD
+    variables = operaton.variables(second.process_instance_id)
+    assert (
+        variables["proofPhotoRefusal"]
+        == "Foto ini sudah dipakai pada laporan lain; unggah foto dari lokasi laporan ini."
+    )
+    assert "proofPhotoUpload" not in variables
+    assert again["name"] == f"Laporkan penyelesaian {second.tracking_id}"
+    await Staff(operaton, engine, second).complete(
+        "OpdCompletionTask", completionText="Selesai.", proofPhotoUpload=proof_photo()
+    )
+    await open_task(operaton, second, "DocumentCompletionTask")
+    assert operaton.variables(second.process_instance_id)["proofPhotoRefusal"] == ""
+
+
+async def test_a_rejection_reaches_the_opd_with_the_reason_and_the_forms_start_empty(
+    report: Submitted,
+    staff: Staff,
+    operaton: EngineClient,
+    lapor_process: EngineClient,
+    worker_deps: Deps,
+    mailbox: Mailbox,
+) -> None:
+    await staff.verify("lengkap")
+    await staff.dispatch_and_respond()
+    await staff.finish_work()
+    await status_becomes(worker_deps, report, ReportStatus.MENUNGGU_KONFIRMASI)
+    reason = f"Lubang masih ada. Hubungi saya di 0812-3456-7890 atau {REPORTER['email']}."
+    with session_scope(worker_deps.db) as session:  # what the API stores with the reply (api/replies.confirm)
+        row = reports.get_by_tracking_id(session, report.tracking_id)
+        session.add(
+            ReportMessage(
+                report_id=row.id,
+                author="pelapor",
+                kind="confirmation",
+                text=reason,
+                accepted=False,
+                created_at=datetime.now(PONTIANAK),
+            )
+        )
+    await correlate(lapor_process, report, Message.CITIZEN_RESPONSE, {"citizenAccepted": False})
+    reopened = await open_task(operaton, report, "OpdCompletionTask")
+    local = operaton.request("GET", f"/task/{reopened['id']}/form-variables")
+    assert local["completionText"]["value"] == ""  # starts empty
+    assert local["previousCompletionText"]["value"] == "Jalan sudah ditambal."  # last round, for reference
+    shown = local["rejectionReason"]["value"]
+    assert shown == "Lubang masih ada. Hubungi saya di [disamarkan] atau [disamarkan]."
+    for personal in REPORTER.values():
+        assert personal not in shown
+    mail = await eventually(
+        lambda: [m for m in mailbox.to(OPD_PUPR_EMAIL, report.tracking_id) if "ditolak" in m["Subject"]]
+    )
+    assert "Alasan pelapor:\nLubang masih ada." in body_of(mail[0]).replace("\r\n", "\n")
+
+    await staff.complete("OpdCompletionTask", completionText="Ditambal ulang.", proofPhotoUpload=proof_photo())
+    document = await open_task(operaton, report, "DocumentCompletionTask")
+    form = operaton.request("GET", f"/task/{document['id']}/form-variables")
+    assert form["documented"]["value"] is False  # not ticked from the last round
+
+
+async def overdue_in_tasklist(engine: LocalEngine, operaton: EngineClient, group: str, task_id: str) -> bool:
+    """Whether the task is in the group's "Lewat tenggat" filter, listed as a member of the group sees it."""
+    filters = operaton.request("GET", "/filter", params={"name": "Lewat tenggat"})
+    with login(engine, group) as member:
+        listed = member.request("POST", f"/filter/{filters[0]['id']}/list", json={})
+    return any(t["id"] == task_id for t in listed)
+
+
+@pytest.mark.parametrize(
+    ("element", "prefix", "deadline_label"),
+    [
+        ("DispatchReportTask", "Disposition", "disposisi ke OPD"),
+        ("DocumentCompletionTask", "Documentation", "dokumentasi penyelesaian"),
+    ],
+)
+async def test_disposition_and_documentation_have_deadlines_reminders_and_escalations(
+    report: Submitted,
+    staff: Staff,
+    operaton: EngineClient,
+    engine: LocalEngine,
+    worker_deps: Deps,
+    mailbox: Mailbox,
+    element: str,
+    prefix: str,
+    deadline_label: str,
+) -> None:
+    await staff.verify("lengkap")
+    if element == "DocumentCompletionTask":
+        await staff.dispatch_and_respond()
+        await staff.complete("OpdCompletionTask", completionText="Ditambal.", proofPhotoUpload=proof_photo())
+    task = await open_task(operaton, report, element)
+    row = report_row(worker_deps, report)
+    due = parse_date(task["due"])
+    assert due == getattr(row, f"{prefix.lower()}_due_at")  # Tasklist == what the staff page shows
+    assert not await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task["id"])
+
+    reminder = await fire_timer(operaton, report, f"{prefix}ReminderTimer")
+    deadline = await fire_timer(operaton, report, f"{prefix}DeadlineTimer")
+    assert parse_date(deadline["dueDate"]) == due and parse_date(reminder["dueDate"]) < due
+
+    def reminded_and_escalated() -> bool:
+        kinds = {(e.kind, e.detail) for e in timeline(worker_deps, report)}
+        label = f"Batas waktu {deadline_label}"
+        return {(EventKind.REMINDER, label), (EventKind.ESCALATION, label)} <= kinds
+
+    assert await eventually(reminded_and_escalated)
+    coordinator = worker_deps.settings.koordinator_email
+    assert await eventually(
+        lambda: [m for m in mailbox.to(coordinator, report.tracking_id) if "Eskalasi" in m["Subject"]]
+    )
+    assert (await open_task(operaton, report, element))["id"] == task["id"]  # the task stays with its people
+
+    # Once its due date has passed, the task is in "Lewat tenggat" (the engine's clock cannot be moved: the due
+    # date is moved back instead, as the recompute command would after a calendar change).
+    operaton.set_task_due_date(task["id"], datetime.now(PONTIANAK) - timedelta(minutes=1))
+    assert await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task["id"])

@@ -9,15 +9,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.main import create_app
+from engine import LocalEngine
 from lapor import recompute
 from lapor.db import session_scope
 from lapor.deadlines import compute_sla, sla_from
 from lapor.models import DeadlineStart
+from lapor.notifications.templates import format_due_date
 from lapor.process import EngineClient
 from lapor.process.codec import parse_date
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
-from tests.conftest import ADMIN, eventually
+from tests.conftest import ADMIN, eventually, login
 from tests.e2e.conftest import Submitted, open_task, report_row, submit, timer_job
 from workers.deps import Deps
 
@@ -142,3 +144,47 @@ async def test_staff_recompute_over_the_api(
     finally:
         recompute.recompute(engine=operaton, db=worker_deps.db, calendar=worker_deps.calendar)
     assert report_row(worker_deps, instance).verification_due_at == due
+
+
+async def test_the_disposition_deadline_moves_with_the_calendar_like_the_others(
+    lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
+) -> None:
+    instance = await submit(lapor_process, worker_deps)
+    verify = await open_task(operaton, instance, "VerifyReportTask")
+    user = "admin-pengaduan"
+    with login(engine, user) as admin:
+        admin.claim(verify["id"], user)
+        admin.complete_task(verify["id"], {"verificationResult": "lengkap", "verificationNote": ""})
+    task = await open_task(operaton, instance, "DispatchReportTask")
+    await eventually(lambda: timer_job(operaton, instance, "DispositionReminderTimer"))
+    before = parse_date(task["due"])
+    with session_scope(worker_deps.db) as session:
+        report = report_row(worker_deps, instance)
+        start = session.scalar(
+            select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "disposition")
+        )
+        assert start is not None and start.days == worker_deps.settings.disposition_working_days
+        started_at = start.started_at
+    usual = worker_deps.calendar
+    day_off = next_working_day(usual, started_at.astimezone(PONTIANAK_TZ).date())
+    changed = WorkingCalendar(usual.extra_days_off | {day_off}, extra_working_days=usual.extra_working_days)
+    wanted = compute_sla(sla_from(Deadline.DISPOSITION, started_at, worker_deps.settings), changed)
+    assert wanted["dispositionDueAt"] > before
+    try:
+        moved = recompute.recompute(engine=operaton, db=worker_deps.db, calendar=changed)
+        ours = {(m.target, m.name) for m in moved.moves if m.tracking_id == instance.tracking_id}
+        assert ours == {
+            ("variable", "dispositionDueAt"),
+            ("variable", "dispositionReminderAt"),
+            ("timer", "DispositionReminderTimer"),
+            ("timer", "DispositionDeadlineTimer"),
+            ("task", "DispatchReportTask"),
+            ("tracking", "disposition_due_at"),
+        }
+        assert parse_date(operaton.task(task["id"])["due"]) == wanted["dispositionDueAt"]
+        shown = operaton.variables(instance.process_instance_id)["dispositionDueText"]
+        assert shown == format_due_date(wanted["dispositionDueAt"])  # the form's words moved too
+        assert report_row(worker_deps, instance).disposition_due_at == wanted["dispositionDueAt"]
+    finally:
+        recompute.recompute(engine=operaton, db=worker_deps.db, calendar=usual)
+    assert parse_date(operaton.task(task["id"])["due"]) == before

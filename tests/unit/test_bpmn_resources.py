@@ -134,6 +134,9 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
 
 
+DUE_DATE_VARIABLES = {d.due_variable for d in Deadline} | {"recapReviewDueAt"}
+
+
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
 def test_every_user_task_has_a_deployed_form_and_candidate_groups(path: Path) -> None:
     known_forms = forms()
@@ -141,14 +144,19 @@ def test_every_user_task_has_a_deployed_form_and_candidate_groups(path: Path) ->
     assert tasks
     for task in tasks:
         task_id = task.get("id")
-        assert attr(task, "formRef") in known_forms, f"{task_id}: form {attr(task, 'formRef')!r}"
-        assert attr(task, "formRefBinding") == "latest", task_id
+        embedded = attr(task, "formKey")
+        if embedded is not None:  # an embedded HTML form, deployed with the models (the proof photo's file input)
+            assert embedded.startswith("embedded:deployment:"), f"{task_id}: form key {embedded!r}"
+            assert (BPMN_DIR / embedded.removeprefix("embedded:deployment:")).is_file(), task_id
+        else:
+            assert attr(task, "formRef") in known_forms, f"{task_id}: form {attr(task, 'formRef')!r}"
+            assert attr(task, "formRefBinding") == "latest", task_id
         groups = attr(task, "candidateGroups")
         assert groups and " " not in groups, f"{task_id}: candidate groups {groups!r}"
         due = attr(task, "dueDate")
-        if due is not None:
-            match = EXPRESSION.match(due)
-            assert match and match.group(1) in {d.due_variable for d in Deadline}, f"{task_id}: due date {due}"
+        assert due is not None, f"{task_id}: every user task has a due date (Lewat tenggat, reminders)"
+        match = EXPRESSION.match(due)
+        assert match and match.group(1) in DUE_DATE_VARIABLES, f"{task_id}: due date {due}"
 
 
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)

@@ -72,9 +72,26 @@ def test_counting_starts_from_the_pontianak_date_of_the_engine_clock() -> None:
 
 
 def test_a_reminder_that_would_be_in_the_past_comes_a_minute_from_now() -> None:
-    settings = Settings(verification_working_days=0, extra_days_off="")
+    # Due at the end of Friday 27; one working day before is Thursday 08:00, before the 10:00 start.
+    settings = Settings(verification_working_days=1, extra_days_off="")
     result = compute(Deadline.VERIFICATION, NOW, settings, CALENDAR)
-    assert result == {"verificationDueAt": wib(11, 26, 23, 59, 59), "verificationReminderAt": wib(11, 26, 10, 1)}
+    assert result == {"verificationDueAt": wib(11, 27, 23, 59, 59), "verificationReminderAt": wib(11, 26, 10, 1)}
+
+
+def test_documentation_is_due_the_same_working_day_with_a_reminder_two_hours_on() -> None:
+    result = compute(Deadline.DOCUMENTATION, NOW, SETTINGS, CALENDAR)  # SOP step 5: 5 minutes
+    assert result == {"documentationDueAt": wib(11, 26, 23, 59, 59), "documentationReminderAt": wib(11, 26, 12)}
+
+
+def test_documentation_that_arrives_on_a_day_off_is_due_the_next_working_day() -> None:
+    saturday = wib(11, 28, 9)
+    result = compute(Deadline.DOCUMENTATION, saturday, SETTINGS, CALENDAR)
+    assert result["documentationDueAt"] == wib(11, 30, 23, 59, 59)
+
+
+def test_disposition_is_due_three_working_days_after_verification() -> None:
+    result = compute(Deadline.DISPOSITION, NOW, SETTINGS, CALENDAR)  # Thu 26: Fri 27, Mon 30, Tue 1
+    assert result == {"dispositionDueAt": wib(12, 1, 23, 59, 59), "dispositionReminderAt": wib(11, 30, 8)}
 
 
 def test_lengths_come_from_the_settings() -> None:

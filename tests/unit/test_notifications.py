@@ -4,12 +4,14 @@ import email
 import email.policy
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import select
 
+from lapor import files
 from lapor.links import tracking_page_url
 from lapor.models import Notification, Report, Reporter, ReportStatus
 from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
@@ -56,6 +59,8 @@ EXPECTED_TEMPLATES = {
     "laporan-dikembalikan-pusat",
     "laporan-ditutup",
     "laporan-didisposisi",
+    "laporan-didisposisi-pelapor",
+    "hasil-ditolak",
     "tanggapan-opd",
     "hasil-tindak-lanjut",
     "jawaban-opd",
@@ -78,6 +83,7 @@ def full_context(**overrides: str) -> dict[str, str]:
         "note": "Mohon lampirkan foto lokasi dan patokan terdekat.",
         "deadline": "opd-completion",
         "code": "482913",
+        "dispatched_by": "Budi Santoso (Kepala Bidang Informasi dan Komunikasi Publik)",
     }
     return context | overrides
 
@@ -346,6 +352,23 @@ def test_disposition_to_opd_never_carries_reporter_identity(session_factory: Ses
             assert secret not in text
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in message.body
     assert "Dinas PUPR" in message.sms
+
+
+def test_disposition_to_opd_names_who_made_it() -> None:
+    message = render("laporan-didisposisi", full_context(dispatched_by="Rina (Analis Pengaduan Publik)"))
+    assert "Disposisi oleh: Rina (Analis Pengaduan Publik)" in message.body
+    assert "Disposisi oleh" not in render("laporan-didisposisi", full_context(dispatched_by="")).body
+
+
+def test_the_reporter_hears_which_opd_handles_the_report_and_by_when() -> None:
+    message = render("laporan-didisposisi-pelapor", full_context(due_date="2026-12-18T23:59:59+07:00"))
+    assert "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu" in message.subject
+    assert "paling lambat Jumat, 18 Desember 2026 pukul 23.59 WIB" in message.body
+
+
+def test_a_rejection_reaches_the_opd_with_the_reporters_reason() -> None:
+    message = render("hasil-ditolak", full_context(note="Lubang masih ada di depan nomor 12."))
+    assert "Alasan pelapor:\nLubang masih ada di depan nomor 12." in message.body
 
 
 # -- channels ------------------------------------------------------------------------------------------------
@@ -650,11 +673,16 @@ def test_notification_log_has_no_personal_data(
         assert secret not in logged
 
 
-def test_every_message_about_a_report_links_to_its_tracking_page(
-    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel
+def test_the_reporter_gets_the_tracking_page_and_staff_the_signed_staff_page(
+    session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, tmp_path: Path
 ) -> None:
     report = add_report(session_factory, tracking_id="PTK-2611-7KQ3MX")
-    settings = Settings(public_base_url="https://lapor.pontianak.go.id/", admin_email="pengaduan@example.test")
+    settings = Settings(
+        public_base_url="https://lapor.pontianak.go.id/",
+        admin_email="pengaduan@example.test",
+        file_signing_key="kunci-uji",
+        data_dir=tmp_path,
+    )
     for key, recipient_kind in (("task-9:pelapor", "pelapor"), ("task-9:admin", "admin-pengaduan")):
         send_once(
             session_factory=session_factory,
@@ -670,10 +698,23 @@ def test_every_message_about_a_report_links_to_its_tracking_page(
             settings=settings,
         )
     assert len(inbox.envelopes) == 2
-    for envelope in inbox.envelopes:
-        body = email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()
-        assert "https://lapor.pontianak.go.id/lacak/PTK-2611-7KQ3MX\r\n" in body
-        assert "/reports/" not in body
+    bodies = {
+        envelope.rcpt_tos[0]: email.message_from_bytes(envelope.content, policy=email.policy.default)
+        .get_body()
+        .get_content()
+        for envelope in inbox.envelopes
+    }
+    for body in bodies.values():
+        assert "lapor.pontianak.go.id/reports/" not in body  # the caller's address is not used
+    assert "https://lapor.pontianak.go.id/lacak/PTK-2611-7KQ3MX\r\n" in bodies[REPORTER_EMAIL]
+    staff = bodies["pengaduan@example.test"]
+    assert "/lacak/" not in staff  # a confidential report's citizen page answers 404
+    link = re.search(
+        r"https://lapor\.pontianak\.go\.id(/files/reports/PTK-2611-7KQ3MX)\?expires=(\d+)&signature=(\S+)", staff
+    )
+    assert link is not None
+    files.check(link[1], int(link[2]), link[3], key=b"kunci-uji", now=NOW)  # opens the staff page, for 30 days
+    assert int(link[2]) == int((NOW + timedelta(days=30)).timestamp())
 
 
 def test_tracking_page_url() -> None:

@@ -37,7 +37,8 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
     due = wib(2026, 12, 1, 23, 59, 59)  # Tuesday: the third working day after Thursday 26 November
     assert result["verificationDueAt"] == due and isinstance(result["verificationDueAt"], datetime)
     assert result["verificationReminderAt"] == wib(2026, 11, 30, 8)
-    assert set(result) == {"verificationDueAt", "verificationReminderAt", "reportSummaryUrl"}  # no photoLinks
+    assert set(result) == {"verificationDueAt", "verificationReminderAt", "verificationDueText", "reportSummaryUrl"}
+    assert result["verificationDueText"] == "Selasa, 1 Desember 2026 pukul 23.59 WIB"  # the forms show words
     assert_link_opens(
         result["reportSummaryUrl"],
         installed,
@@ -48,23 +49,23 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
         assert reports.get_by_tracking_id(session, TRACKING_ID).verification_due_at == due
 
 
-def test_completion_deadline_hands_the_opd_its_proof_upload_page(
+def test_completion_deadline_names_the_opd_for_the_forms(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR")
-    result = compute_deadline(task(Topic.DEADLINE, {"sla": "opd-completion"}))
+    result = compute_deadline(task(Topic.DEADLINE, {"sla": "opd-completion"}, opdCode="PUPR", proposedOpdCode="DLH"))
 
     due = result["completionDueAt"]
     assert due.astimezone(PONTIANAK_TZ).time().isoformat() == "23:59:59"
-    assert_link_opens(
-        result["proofUploadUrl"], installed, path=f"/files/proof/{TRACKING_ID}", valid_until=due + timedelta(days=1)
-    )
+    assert result["opdName"] == "Dinas Pekerjaan Umum dan Penataan Ruang"
+    assert result["proposedOpdName"] == "Dinas Lingkungan Hidup"
+    assert "proofUploadUrl" not in result  # the proof photo is attached in Tasklist
     with session_factory() as session:
         report = reports.get_by_tracking_id(session, TRACKING_ID)
         assert report.completion_due_at == due and report.verification_due_at is None
 
 
-def test_supplement_deadline_is_not_kept_on_the_report(
+def test_supplement_deadline_is_kept_on_the_report_for_the_reporter(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
@@ -74,6 +75,7 @@ def test_supplement_deadline_is_not_kept_on_the_report(
     with session_factory() as session:
         report = reports.get_by_tracking_id(session, TRACKING_ID)
         assert (report.verification_due_at, report.response_due_at, report.completion_due_at) == (None, None, None)
+        assert report.supplement_due_at == wib(2026, 12, 6, 23, 59, 59)  # tracking tells the reporter
 
 
 @pytest.mark.parametrize(

@@ -156,3 +156,48 @@ def test_what_the_handlers_do_not_know_is_a_model_error_and_nothing_is_sent(
     with pytest.raises(ModelError, match=complaint):
         handler(task(topic, properties, **variables))
     assert installed.email.sent == [] and installed.sms.sent == [] and events(session_factory) == []
+
+
+class Directory:
+    """The engine's identity service as the worker reads it: a user's name and groups."""
+
+    def user_name(self, user_id: str) -> str | None:
+        return {"rina": "Rina Kartika"}.get(user_id)
+
+    def group_ids(self, member: str) -> list[str]:
+        return {"rina": ["kepala-bidang", "camunda-admin"]}.get(member, [])
+
+
+def test_the_opd_learns_who_made_the_disposition_and_reads_the_staff_page(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    installed.deps.engine = Directory()  # type: ignore[assignment]
+    dispatch = {"template": "laporan-didisposisi", "recipient": "opd"}
+    notify(task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, dispatchedBy="rina", dispatchNote="Segera."))
+    [mail] = installed.email.sent
+    assert "Disposisi oleh: Rina Kartika (Kepala Bidang Informasi dan Komunikasi Publik)" in mail.body
+    assert "Catatan disposisi:\nSegera." in mail.body
+    assert f"{BASE_URL}/files/reports/{TRACKING_ID}?expires=" in mail.body
+    assert "/lacak/" not in mail.body  # a confidential report's citizen page answers 404
+
+
+def test_a_disposition_without_a_known_user_names_the_admin(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    installed.deps.engine = Directory()  # type: ignore[assignment]
+    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE))
+    assert "Disposisi oleh: Admin Pengaduan Daerah" in installed.email.sent[0].body
+
+
+@pytest.mark.parametrize("deadline", ["disposition", "documentation"])
+def test_reminders_of_admin_pengaduans_own_steps_go_to_the_admin_only(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory, deadline: str
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
+    due = {"dispositionDueAt": RESPONSE_DUE, "documentationDueAt": RESPONSE_DUE}
+    remind(task(Topic.REMINDER, {"deadline": deadline, "kind": "reminder"}, **due))
+    assert [m.to for m in installed.email.sent] == [ADMIN_EMAIL]
+    remind(task(Topic.REMINDER, {"deadline": deadline, "kind": "escalation"}, **due))
+    assert [m.to for m in installed.email.sent[1:]] == [KOORDINATOR_EMAIL, ADMIN_EMAIL]

@@ -1,5 +1,7 @@
 """lapor-status and lapor-auto-complete: the timeline the reporter reads in tracking, written once per task."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -8,7 +10,15 @@ from lapor.models import ReportEvent, ReportMessage, ReportStatus
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Actor, Topic
 from tests.unit.conftest import SessionFactory
-from tests.unit.workers.conftest import ENGINE_NOW, TRACKING_ID, Installed, TaskFactory, add_report
+from tests.unit.workers.conftest import (
+    ENGINE_NOW,
+    REPORTER_EMAIL,
+    REPORTER_NAME,
+    TRACKING_ID,
+    Installed,
+    TaskFactory,
+    add_report,
+)
 from workers.status import auto_complete, record_status
 
 
@@ -129,3 +139,60 @@ def test_an_unknown_status_or_actor_is_a_model_error_and_writes_nothing(
     with pytest.raises(ModelError, match=complaint):
         record_status(task(Topic.STATUS, properties))
     assert timeline(session_factory) == []
+
+
+def test_admin_pengaduans_note_is_kept_for_the_reporter_once(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory)
+    returned = task(
+        Topic.STATUS,
+        {"status": "DIKEMBALIKAN", "actor": "admin-pengaduan"},
+        verificationNote="Mohon lampirkan foto lubang dari dekat.",
+    )
+    record_status(returned)
+    record_status(returned)  # a retried task
+    assert opd_messages(session_factory) == [("return_note", "Mohon lampirkan foto lubang dari dekat.")]
+
+
+def test_the_documentation_note_stays_with_staff_and_an_empty_one_is_not_kept(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
+    documented = {"status": "MENUNGGU_KONFIRMASI", "actor": "admin-pengaduan"}
+    record_status(task(Topic.STATUS, documented, completionText="Selesai.", documentationNote="Foto cocok."))
+    record_status(task(Topic.STATUS, documented, completionText="Selesai lagi.", documentationNote=""))
+    assert opd_messages(session_factory) == [
+        ("opd_completion", "Selesai."),
+        ("documentation_note", "Foto cocok."),
+        ("opd_completion", "Selesai lagi."),
+    ]
+
+
+def test_a_rejection_hands_the_opd_the_reporters_reason_without_contact_details_or_name(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    report = add_report(session_factory, opd_code="PUPR", status=ReportStatus.MENUNGGU_KONFIRMASI)
+    reason = (
+        f"Lubang masih ada. Saya {REPORTER_NAME.upper()}, telepon 0812-3456-7890 atau +62 812 3456 7890, "
+        f"surel {REPORTER_EMAIL}."
+    )
+    with session_factory() as session:
+        session.add(ReportMessage(report_id=report.id, author="pelapor", kind="confirmation", text="Lama.",
+                                  accepted=False, created_at=ENGINE_NOW))  # fmt: skip
+        session.add(ReportMessage(report_id=report.id, author="pelapor", kind="confirmation", text=reason,
+                                  accepted=False, created_at=ENGINE_NOW + timedelta(days=3)))  # fmt: skip
+    result = record_status(task(Topic.STATUS, {"status": "PROSES", "actor": "pelapor"}))
+    assert result == {
+        "rejectionReason": "Lubang masih ada. Saya [disamarkan], telepon [disamarkan] atau [disamarkan], "
+        "surel [disamarkan]."
+    }
+    for personal in (REPORTER_NAME, REPORTER_EMAIL, "3456"):
+        assert personal not in str(result)
+
+
+def test_other_statuses_set_no_rejection_reason(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
+    assert record_status(task(Topic.STATUS, {"status": "PROSES", "actor": "opd"}, responseText="Segera.")) is None

@@ -61,4 +61,10 @@ public class LaporEngineApplication {
   public ConcurrencyRetry concurrencyRetry() {
     return new ConcurrencyRetry();
   }
+
+  /** "Laporkan penyelesaian" completes only with a proof photo attached in Tasklist (bpmn/penyelesaian-opd.html). */
+  @Bean
+  public ProofPhotoCheck proofPhotoCheck() {
+    return new ProofPhotoCheck();
+  }
 }
