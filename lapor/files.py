@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,12 +20,12 @@ __all__ = [
     "LinkExpired",
     "LinkForged",
     "LinkInvalid",
+    "SignedPhoto",
     "check",
     "photo_links",
     "photo_path",
-    "proof_upload_path",
-    "proof_upload_url",
     "sign",
+    "signed_photos",
     "signing_key",
 ]
 
@@ -75,10 +76,6 @@ def report_summary_path(tracking_id: str) -> str:
     return f"/files/reports/{tracking_id}"
 
 
-def proof_upload_path(tracking_id: str) -> str:
-    return f"/files/proof/{tracking_id}"
-
-
 def _signature(key: bytes, path: str, expires: int) -> str:
     digest = hmac.new(key, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -113,15 +110,33 @@ def photo_links(
         if settings is None:
             raise TypeError("photo_links needs the settings or the signing key")
         key = signing_key(settings)
-    photo_ids = session.scalars(
-        select(Photo.id).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value).order_by(Photo.id)
+    return [photo.url for photo in signed_photos(session, report, PhotoKind.REPORT, expires_at, base_url, key=key)]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPhoto:
+    """A photo of a report with its signed link; `message_id` names the supplement it came with, if any."""
+
+    id: int
+    message_id: int | None
+    url: str
+
+
+def signed_photos(
+    session: Session, report: Report, kind: PhotoKind, expires_at: datetime, base_url: str, *, key: bytes
+) -> list[SignedPhoto]:
+    """The report's photos of one kind (the reporter's, or the OPD's proof) in upload order, signed until
+    `expires_at`."""
+    rows = session.execute(
+        select(Photo.id, Photo.message_id)
+        .where(Photo.report_id == report.id, Photo.kind == kind.value)
+        .order_by(Photo.id)
     )
-    return [base_url.rstrip("/") + sign(photo_path(photo_id), expires_at, key=key) for photo_id in photo_ids]
-
-
-def proof_upload_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:
-    """The OPD's page for uploading the proof-of-completion photo of a report, valid until `expires_at`."""
-    return base_url.rstrip("/") + sign(proof_upload_path(report.tracking_id), expires_at, key=signing_key(settings))
+    base = base_url.rstrip("/")
+    return [
+        SignedPhoto(photo_id, message_id, base + sign(photo_path(photo_id), expires_at, key=key))
+        for photo_id, message_id in rows
+    ]
 
 
 def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:

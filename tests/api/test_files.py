@@ -1,4 +1,4 @@
-"""Signed links: photo links for staff and the OPD's proof-photo upload page."""
+"""Signed links: photo links for staff and the public view of a report, the OPD's proof photo among them."""
 
 import re
 from datetime import timedelta
@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from lapor import files, reports
+from lapor import files, reports, uploads
 from lapor.db import session_scope
-from lapor.models import Photo, Report, ReportMessage, ReportStatus
+from lapor.models import Photo, PhotoKind, Report, ReportMessage, ReportStatus
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Clock, Person, image_bytes, set_status, submit
 
@@ -21,6 +21,19 @@ def report_of(db: Engine, tracking_id: str) -> Report:
         report = reports.get_by_tracking_id(session, tracking_id)
         session.expunge(report)
         return report
+
+
+def store_proof(db: Engine, settings: ApiTestSettings, tracking_id: str) -> int:
+    """What the lapor-proof worker does with the photo the OPD attached in Tasklist (workers/proof.py)."""
+    image = uploads.clean_image(image_bytes("PNG"))
+    uploads.store(uploads.upload_dir(settings.data_dir), image)
+    with session_scope(db) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        photo = Photo(report_id=report.id, sha256=image.sha256, content_type=image.content_type,
+                      size_bytes=len(image.data), kind="proof", created_at=START)  # fmt: skip
+        session.add(photo)
+        session.flush()
+        return photo.id
 
 
 def path_of(url: str) -> str:
@@ -78,23 +91,14 @@ def test_a_link_signed_with_another_key_is_403(client: TestClient, citizen: Pers
     assert client.get(link).status_code == 403
 
 
-def test_opd_uploads_the_proof_photo_through_its_link(
+def test_the_proof_photo_is_shown_once_the_completion_is_documented(
     client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
 ) -> None:
     tracking_id = submit(client, citizen)
     set_status(db_engine, tracking_id, ReportStatus.PROSES, actor=Actor.OPD)
-    url = files.proof_upload_url(
-        report_of(db_engine, tracking_id), START + timedelta(days=2), "http://testserver", settings=settings
-    )
-    page = client.get(path_of(url))
-    assert page.status_code == 200 and "Unggah foto bukti penyelesaian" in page.text
-    assert 'enctype="multipart/form-data"' in page.text
-    uploaded = client.post(path_of(url), files={"photo": ("bukti.png", image_bytes("PNG"), "image/png")})
-    assert uploaded.status_code == 201, uploaded.text
-    found = re.search(r'<code id="photo-id">(\d+)</code>', uploaded.text)
-    assert found is not None
+    proof_id = store_proof(db_engine, settings, tracking_id)
     with session_scope(db_engine) as session:
-        proof = session.get(Photo, int(found.group(1)))
+        proof = session.get(Photo, proof_id)
         assert proof is not None and (proof.kind, proof.content_type) == ("proof", "image/png")
         report = reports.get_by_tracking_id(session, tracking_id)
         # The citizen's photo links leave the proof out; the staff photo link still opens it.
@@ -116,29 +120,6 @@ def test_opd_uploads_the_proof_photo_through_its_link(
     assert "Foto bukti penyelesaian" in page.text
 
 
-def test_proof_link_refusals(
-    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings, api_clock: Clock
-) -> None:
-    tracking_id = submit(client, citizen)
-    report = report_of(db_engine, tracking_id)
-    url = path_of(files.proof_upload_url(report, START + timedelta(hours=1), "", settings=settings))
-    photo = {"photo": ("bukti.jpg", image_bytes(), "image/jpeg")}
-    # Not in the OPD's hands yet:
-    not_yet = client.post(url, files=photo)
-    assert not_yet.status_code == 409 and not_yet.json()["error"]["code"] == "invalid_state"
-    set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI)
-    # Not an image:
-    refused = client.post(url, files={"photo": ("bukti.jpg", b"GIF89a-bukan", "image/jpeg")})
-    assert refused.status_code == 415
-    # A link for another report:
-    other = url.replace(tracking_id, submit(client, citizen))
-    assert client.get(other).status_code == 403
-    api_clock.advance(timedelta(hours=2))
-    assert client.post(url, files=photo).status_code == 403
-    with session_scope(db_engine) as session:
-        assert session.scalars(select(Photo.kind)).all() == ["report", "report"]
-
-
 def test_production_refuses_to_sign_without_a_key_and_a_local_run_makes_its_own(tmp_path: Path) -> None:
     from lapor.settings import Settings
 
@@ -154,14 +135,16 @@ def test_production_refuses_to_sign_without_a_key_and_a_local_run_makes_its_own(
 def test_staff_report_page_shows_the_report_and_never_the_reporter(
     client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
 ) -> None:
-    tracking_id = submit(client, citizen, photos=2, anonim=True)
+    tracking_id = submit(client, citizen, photos=2, anonymous=True)
     link = files.report_summary_url(report_of(db_engine, tracking_id), START + timedelta(days=4), "", settings=settings)
     page = client.get(link)
     assert page.status_code == 200
     assert (
         tracking_id in page.text and "Lubang besar di badan jalan" in page.text and "Belum Terverifikasi" in page.text
     )
-    assert page.text.count("/files/photos/") == 2  # the photos, each behind its own signed link
+    photos = set(re.findall(r'src="(/files/photos/[^"]+)"', page.text))
+    assert len(photos) == 2  # the photos, each behind its own signed link
+    assert "Pelapor anonim" in page.text
     for personal in (citizen.name, citizen.email, citizen.phone):
         assert personal not in page.text
     photo = re.search(r'src="([^"]+)"', page.text)
@@ -180,3 +163,31 @@ def test_pages_may_not_be_framed_or_sniffed(client: TestClient, citizen: Person,
     assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert client.get("/health").headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signed_photos_of_one_kind_say_which_supplement_they_came_with(
+    client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    tracking_id = submit(client, citizen, photos=2)
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor=Actor.ADMIN_PENGADUAN)
+    supplement = client.post(
+        f"/reports/{tracking_id}/supplement",
+        data={"text": "Foto dari dekat."},
+        files=[("photos", ("dekat.jpg", image_bytes(), "image/jpeg"))],
+        headers=citizen.auth,
+    )
+    assert supplement.status_code == 202, supplement.text
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, actor=Actor.OPD)
+    store_proof(db_engine, settings, tracking_id)
+    key, until = files.signing_key(settings), START + timedelta(hours=1)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        message_id = session.scalars(select(ReportMessage.id)).one()
+        reporter = files.signed_photos(session, report, PhotoKind.REPORT, until, "https://lapor.example", key=key)
+        proofs = files.signed_photos(session, report, PhotoKind.PROOF, until, "", key=key)
+        # photo_links (the workers' and the public view's) keeps its shape: the reporter's photos, links only.
+        assert files.photo_links(session, report, until, "https://lapor.example", key=key) == [p.url for p in reporter]
+    assert [p.message_id for p in reporter] == [None, None, message_id]
+    assert all(p.url.startswith("https://lapor.example/files/photos/") for p in reporter)
+    [only] = proofs
+    assert only.message_id is None and client.get(only.url).headers["content-type"] == "image/png"
