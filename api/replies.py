@@ -16,6 +16,8 @@ from lapor.models import (
     EventKind,
     MessageAuthor,
     MessageKind,
+    OutboxKind,
+    OutboxMessage,
     Report,
     Reporter,
     ReportEvent,
@@ -25,6 +27,11 @@ from lapor.models import (
 from lapor.vocabulary import Message
 
 RATING_MIN, RATING_MAX = 1, 5
+# The reply a status waits for from the reporter: the message that moves the process on.
+_AWAITED = {
+    ReportStatus.DIKEMBALIKAN.value: Message.SUPPLEMENTED,
+    ReportStatus.MENUNGGU_KONFIRMASI.value: Message.CITIZEN_RESPONSE,
+}
 
 
 class NotOwner(Forbidden):
@@ -35,6 +42,19 @@ class NotOwner(Forbidden):
 class AlreadyAnswered(Conflict):
     code = "already_answered"
     message = "Anda sudah memberi tanggapan atas hasil tindak lanjut ini."
+
+
+@dataclass(frozen=True, slots=True)
+class SentReply:
+    """The reporter's reply to the round a report waits on, sent while its status has not moved on yet."""
+
+    message: Message
+    accepted: bool | None  # the confirmation's answer; None for a supplement
+    at: datetime
+
+    @property
+    def is_supplement(self) -> bool:
+        return self.message is Message.SUPPLEMENTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +114,29 @@ def _round(session: Session, report: Report) -> int:
     return int(latest or 0)
 
 
+def _round_message_id(session: Session, report: Report, name: Message) -> str:
+    """One message per round: a second reply before the process moves on is kept, not published again."""
+    return f"{name.value}:{report.tracking_id}:{_round(session, report)}"
+
+
+def sent_reply(session: Session, report: Report) -> SentReply | None:
+    """The reply the report's status waits for, if the reporter already sent it in this round (the engine's status
+    worker has not moved the report yet): read from the message queued for the engine."""
+    name = _AWAITED.get(report.status)
+    if name is None:
+        return None
+    message_id = _round_message_id(session, report, name)
+    queued = session.execute(
+        select(OutboxMessage.payload, OutboxMessage.created_at).where(
+            OutboxMessage.report_id == report.id, OutboxMessage.kind == OutboxKind.PUBLISH_MESSAGE.value
+        )
+    )
+    for payload, at in queued:
+        if payload.get("message_id") == message_id:
+            return SentReply(name, payload.get("variables", {}).get("citizenAccepted"), at)
+    return None
+
+
 def supplement(
     session: Session,
     context: AppContext,
@@ -107,13 +150,11 @@ def supplement(
     require_status(report, ReportStatus.DIKEMBALIKAN)
     message = _reporter_message(session, report, MessageKind.SUPPLEMENT, text, now)
     add_photos(session, context, report=report, images=images, now=now, message_id=message.id)
-    # One message per round: a second supplement before the process moves on is kept, not published again.
-    name = Message.SUPPLEMENTED.value
     outbox.enqueue_message(
         session,
         report=report,
-        name=name,
-        message_id=f"{name}:{report.tracking_id}:{_round(session, report)}",
+        name=Message.SUPPLEMENTED.value,
+        message_id=_round_message_id(session, report, Message.SUPPLEMENTED),
         variables={},
         now=now,
     )
@@ -136,12 +177,11 @@ def confirm(
     require_status(report, ReportStatus.MENUNGGU_KONFIRMASI)
     if rating is not None and not RATING_MIN <= rating <= RATING_MAX:
         raise ValueError(f"rating {rating} outside {RATING_MIN}..{RATING_MAX}")  # the schemas refuse it first
-    name = Message.CITIZEN_RESPONSE.value
     queued = outbox.enqueue_message(
         session,
         report=report,
-        name=name,
-        message_id=f"{name}:{report.tracking_id}:{_round(session, report)}",
+        name=Message.CITIZEN_RESPONSE.value,
+        message_id=_round_message_id(session, report, Message.CITIZEN_RESPONSE),
         variables={"citizenAccepted": accepted},
         now=now,
     )

@@ -208,7 +208,8 @@ class TimelineEntry(BaseModel):
 
 
 class DeadlineView(BaseModel):
-    kind: Literal["verification", "opd-response", "opd-completion"]  # lapor.vocabulary.Deadline codes
+    # lapor.vocabulary.Deadline codes
+    kind: Literal["verification", "supplement", "opd-response", "opd-completion", "citizen-confirmation"]
     label: str
     due_at: datetime
 
@@ -265,6 +266,11 @@ class ReportView(BaseModel):
     confidential: bool | None = None
     reporter: ReporterView | None = None
     messages: list[MessageView] = []
+    return_note: str | None = Field(
+        None, description="Catatan Admin Pengaduan: apa yang perlu dilengkapi (laporan dikembalikan)"
+    )
+    supplement_due_at: datetime | None = Field(None, description="Batas waktu melengkapi laporan yang dikembalikan")
+    confirmation_due_at: datetime | None = Field(None, description="Batas waktu menerima atau menolak hasil")
 
 
 class ReportSummary(BaseModel):

@@ -62,11 +62,15 @@ PUBLIC_STATUSES = (
 )
 CLOSED_STATUSES = (ReportStatus.SELESAI.value, ReportStatus.DITUTUP.value, ReportStatus.DIKEMBALIKAN_KE_PUSAT.value)
 PHOTO_LINK_LIFETIME = timedelta(hours=1)
+# Messages for staff only: never read for a tracking view, nor counted in a reporter's "last changed".
+STAFF_ONLY_MESSAGE = MessageKind.DOCUMENTATION_NOTE.value
 # The deadline a report is waiting on in each status, as tracking shows it.
 _CURRENT_DEADLINE = {
     ReportStatus.BELUM_TERVERIFIKASI.value: Deadline.VERIFICATION,
+    ReportStatus.DIKEMBALIKAN.value: Deadline.SUPPLEMENT,
     ReportStatus.TERVERIFIKASI.value: Deadline.OPD_RESPONSE,
     ReportStatus.PROSES.value: Deadline.OPD_COMPLETION,
+    ReportStatus.MENUNGGU_KONFIRMASI.value: Deadline.CITIZEN_CONFIRMATION,
 }
 
 
@@ -118,14 +122,29 @@ def opd_of(code: str | None) -> CodeName | None:
     return None if code is None else CodeName(code=code, name=masterdata.name_of(masterdata.get_opd, code))
 
 
-def current_deadline(report: Report) -> DeadlineView | None:
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The deadline a report waits on now, e.g. the reporter's supplement by Friday 23.59 WIB."""
+
+    deadline: Deadline
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"Batas waktu {self.deadline.label}"
+
+
+def due_of(report: Report) -> Due | None:
     deadline = _CURRENT_DEADLINE.get(report.status)
     if deadline is None or deadline.column is None:
         return None
-    due: datetime | None = getattr(report, deadline.column)
-    if due is None:
-        return None
-    return DeadlineView(kind=deadline.code, label=f"Batas waktu {deadline.label}", due_at=due)
+    at: datetime | None = getattr(report, deadline.column)
+    return None if at is None else Due(deadline, at)
+
+
+def current_deadline(report: Report) -> DeadlineView | None:
+    due = due_of(report)
+    return None if due is None else DeadlineView(kind=due.deadline.code, label=due.label, due_at=due.at)
 
 
 def actor_label(actor: str) -> str:
@@ -151,7 +170,9 @@ def last_activity(session: Session, reports: Sequence[Report], *, for_owner: boo
     messages = select(ReportMessage.report_id, func.max(ReportMessage.created_at)).where(
         ReportMessage.report_id.in_(ids)
     )
-    if not for_owner:
+    if for_owner:
+        messages = messages.where(ReportMessage.kind != STAFF_ONLY_MESSAGE)
+    else:
         messages = messages.where(ReportMessage.author == MessageAuthor.OPD.value)
     for query in (events.group_by(ReportEvent.report_id), messages.group_by(ReportMessage.report_id)):
         for report_id, at in session.execute(query):
@@ -224,7 +245,8 @@ class Shown:
 
 
 def _shown_rows(report_id: ColumnElement[int]) -> Subquery:
-    """Status events, messages and photos of one report as one UNION ALL, each branch on its report_id index.
+    """Status events, messages (not those for staff only) and photos of one report as one UNION ALL, each branch on
+    its report_id index.
 
     Columns: source, report_id, id, at, kind, status, who, text, accepted, rating. The first branch gives every
     column its type (typed NULLs where a table has no such column), so PostgreSQL and SQLite read them alike.
@@ -252,7 +274,7 @@ def _shown_rows(report_id: ColumnElement[int]) -> Subquery:
         ReportMessage.text,
         ReportMessage.accepted,
         ReportMessage.rating,
-    ).where(ReportMessage.report_id == report_id)
+    ).where(ReportMessage.report_id == report_id, ReportMessage.kind != STAFF_ONLY_MESSAGE)
     photos = select(
         literal_column("'photo'", String),
         Photo.report_id,
@@ -309,6 +331,26 @@ def load_tracked(session: Session, tracking_id: str) -> tuple[Report, Shown] | N
 def load_shown(session: Session, report: Report) -> Shown:
     found = _read_shown(session, _BY_ID, {"report_id": report.id})
     return found[1] if found else Shown()
+
+
+def return_note(report: Report, shown: Shown) -> ShownMessage | None:
+    """Admin Pengaduan's note for the reporter on the return the report waits on (DIKEMBALIKAN): the latest one
+    written since the status before that return, so a return without a note never shows an older round's."""
+    if report.status != ReportStatus.DIKEMBALIKAN.value:
+        return None
+    changes = shown.status_changes
+    returns = [i for i, change in enumerate(changes) if change.status == ReportStatus.DIKEMBALIKAN.value]
+    since = changes[returns[-1] - 1].at if returns and returns[-1] > 0 else None
+    notes = [m for m in shown.messages if m.kind == MessageKind.RETURN_NOTE and (since is None or m.at >= since)]
+    return notes[-1] if notes else None
+
+
+def _completion_reported(shown: Shown) -> bool:
+    """The OPD reported completion (its text), or the result went to the reporter: the proof may be shown."""
+    awaited = ReportStatus.MENUNGGU_KONFIRMASI.value
+    return any(m.kind == MessageKind.OPD_COMPLETION for m in shown.messages) or any(
+        change.status == awaited for change in shown.status_changes
+    )
 
 
 def _timeline(shown: Shown) -> list[TimelineEntry]:
@@ -379,7 +421,7 @@ def report_view(
         OpdResponseView(kind=m.kind, text=m.text, at=m.at) for m in messages if m.author == MessageAuthor.OPD
     ]
     result.photo_urls = signed_photo_urls(shown.photos.get(PhotoKind.REPORT.value, []), context, now)
-    if any(m.kind == MessageKind.OPD_COMPLETION for m in messages):  # shown once the OPD reported completion
+    if _completion_reported(shown):
         result.proof_photo_urls = signed_photo_urls(shown.photos.get(PhotoKind.PROOF.value, []), context, now)
     result.reporter_name = shown.reporter_name if name_shown(report) else None
     if owner:
@@ -397,4 +439,14 @@ def report_view(
             MessageView(kind=m.kind, author=m.author, text=m.text, accepted=m.accepted, rating=m.rating, at=m.at)
             for m in messages
         ]
+        _add_handoff(result, report, shown)
     return result
+
+
+def _add_handoff(result: ReportView, report: Report, shown: Shown) -> None:
+    """The owner's part of a hand-off: Admin Pengaduan's note on this return and the reporter's own deadline."""
+    note = return_note(report, shown)
+    due = due_of(report)
+    result.return_note = note.text if note else None
+    result.supplement_due_at = due.at if due and due.deadline is Deadline.SUPPLEMENT else None
+    result.confirmation_due_at = due.at if due and due.deadline is Deadline.CITIZEN_CONFIRMATION else None

@@ -12,14 +12,15 @@ from api import public
 from api import reporters as accounts
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import ReportNotFound
-from api.replies import find_visible
-from api.schemas import CODE_PATTERN
-from api.views import PUBLIC_STATUSES, is_owner, report_view
+from api.replies import find_visible, sent_reply
+from api.schemas import CODE_PATTERN, MessageView, ReportView
+from api.views import PUBLIC_STATUSES, ShownMessage, due_of, is_owner, load_shown, report_view, return_note
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep
+from api.web.timeline import event_lines
 from lapor import masterdata
-from lapor.models import Report, ReportStatus
+from lapor.models import MessageAuthor, MessageKind, Report, ReportStatus
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -112,21 +113,46 @@ def tracking_page(
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    """The tracking page of a report the viewer may see: `report_view` decides what it shows."""
-    view = report_view(session, report, viewer=web.reporter, context=context, now=now)
+    """The tracking page of a report the viewer may see: `report_view` decides what it shows. A reply the reporter
+    sent in this round replaces its form and the deadline at once, before the engine moves the report on."""
+    shown = load_shown(session, report)
+    view = report_view(session, report, viewer=web.reporter, context=context, now=now, shown=shown)
     owner = is_owner(report, web.reporter)
+    sent = sent_reply(session, report) if owner else None
+    can_supplement = owner and sent is None and report.status == ReportStatus.DIKEMBALIKAN.value
+    note = return_note(report, shown) if can_supplement else None
+    own_messages, return_notes, completion_index = _messages(view, shown_note=note)
     return page(
         "lacak.html",
         web,
         status_code=status_code,
         view=view,
         notice_text=NOTICES.get(notice or ""),
-        can_supplement=owner and report.status == ReportStatus.DIKEMBALIKAN.value,
-        can_confirm=owner and report.status == ReportStatus.MENUNGGU_KONFIRMASI.value,
+        due=None if sent else due_of(report),
+        sent=sent,
+        events=event_lines(view.timeline, opd_name=view.opd.name if view.opd else None),
+        can_supplement=can_supplement,
+        return_note=note,
+        can_confirm=owner and sent is None and report.status == ReportStatus.MENUNGGU_KONFIRMASI.value,
         can_comment=owner,
         errors=errors or {},
         form=form or {},
+        own_messages=own_messages,
+        return_notes=return_notes,
+        completion_index=completion_index,
     )
+
+
+def _messages(view: ReportView, *, shown_note: ShownMessage | None) -> tuple[list[MessageView], list[MessageView], int]:
+    """The messages by who wrote them: the reporter's own and Admin Pengaduan's return notes (the owner's view
+    holds both; the note the supplement form shows is not listed twice), and which of the OPD's texts is its
+    latest completion (the proof photos go next to it)."""
+    completions = [i for i, r in enumerate(view.responses) if r.kind == MessageKind.OPD_COMPLETION]
+    notes = [m for m in view.messages if m.kind == MessageKind.RETURN_NOTE]
+    if shown_note is not None:
+        notes = [m for m in notes if (m.at, m.text) != (shown_note.at, shown_note.text)]
+    own = [m for m in view.messages if m.author == MessageAuthor.PELAPOR]
+    return own, notes, completions[-1] if completions else -1
 
 
 @router.get("/lacak/{tracking_id}")

@@ -31,6 +31,8 @@ PAGE_HEADERS = {
 
 REPORT_TYPE_LABELS = {kind.value: kind.label for kind in ReportType}
 MESSAGE_LABELS = {kind.value: kind.label for kind in MessageKind}
+# What each satisfaction rating means, next to its number on the confirmation form.
+RATING_WORDS = {1: "Sangat tidak puas", 2: "Tidak puas", 3: "Cukup puas", 4: "Puas", 5: "Sangat puas"}
 
 
 def wib(moment: datetime | None) -> str:
@@ -61,6 +63,7 @@ _environment.globals |= {
     "static": STATIC_PATH,
     "report_types": REPORT_TYPE_LABELS,
     "message_labels": MESSAGE_LABELS,
+    "rating_words": RATING_WORDS,
 }
 
 

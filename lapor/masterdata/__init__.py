@@ -51,18 +51,21 @@ class OpdKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Kecamatan:
-    """A kecamatan (district) of Kota Pontianak."""
+    """A kecamatan (district) of Kota Pontianak: `name` as the city writes it, `official_name` as Kemendagri does."""
 
     code: str
     name: str
+    official_name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Kelurahan:
-    """A kelurahan (urban village) and the kecamatan it belongs to."""
+    """A kelurahan (urban village) and its kecamatan: `name` as the city writes it ("Sungai Bangkong", shown
+    everywhere), `official_name` as the Kemendagri list does ("Sungaibangkong", kept to diff against it)."""
 
     code: str
     name: str
+    official_name: str
     kecamatan_code: str
 
 
@@ -129,14 +132,17 @@ def _wilayah() -> _Wilayah:
     filename = "wilayah.csv"
     kecamatan: dict[str, Kecamatan] = {}
     kelurahan: dict[str, Kelurahan] = {}
-    for row in _read_csv(filename, ("code", "name", "level", "parent_code")):
-        code, name, level, parent = row["code"], row["name"], row["level"], row["parent_code"]
+    for row in _read_csv(filename, ("code", "name", "official_name", "level", "parent_code")):
+        code, name, official, level, parent = (
+            row[column] for column in ("code", "name", "official_name", "level", "parent_code")
+        )
         if level == "kecamatan":
             if parent != KOTA_CODE:
                 raise MasterDataError(f"{filename}: kecamatan {code} has parent {parent}, not {KOTA_CODE}")
-            _put_unique(kecamatan, code, Kecamatan(code=code, name=name), filename)
+            _put_unique(kecamatan, code, Kecamatan(code=code, name=name, official_name=official), filename)
         elif level == "kelurahan":
-            _put_unique(kelurahan, code, Kelurahan(code=code, name=name, kecamatan_code=parent), filename)
+            place = Kelurahan(code=code, name=name, official_name=official, kecamatan_code=parent)
+            _put_unique(kelurahan, code, place, filename)
         else:
             raise MasterDataError(f"{filename}: unknown level {level!r} for {code}")
     orphans = sorted(k.code for k in kelurahan.values() if k.kecamatan_code not in kecamatan)

@@ -27,7 +27,7 @@ def test_feed_shows_verified_non_confidential_reports_and_hides_anonymous_names(
     assert by_id[named]["reporter_name"] == citizen.name
     assert by_id[anonymous]["reporter_name"] is None
     assert by_id[named]["status"] == {"code": "PROSES", "label": "Proses"}
-    assert by_id[named]["kelurahan"] == {"code": "61.71.01.1002", "name": "Benuamelayu Laut"}
+    assert by_id[named]["kelurahan"] == {"code": "61.71.01.1002", "name": "Benua Melayu Laut"}
     assert unverified not in by_id and confidential not in by_id
 
 
@@ -51,6 +51,10 @@ def test_master_data(client: TestClient) -> None:
     locations = client.get("/public/locations").json()
     assert len(locations) == 6
     assert sum(len(k["kelurahan"]) for k in locations) == 29
+    # The city's spelling, the Kemendagri code (lapor/masterdata/SOURCES.md).
+    kelurahan = [x for k in locations for x in k["kelurahan"]]
+    assert {"code": "61.71.05.1001", "name": "Sungai Bangkong"} in kelurahan
+    assert {"code": "61.71.03.1001", "name": "Pal Lima"} in kelurahan
 
 
 def test_unknown_path_and_method_use_the_error_body(client: TestClient) -> None:

@@ -90,7 +90,7 @@ def test_submission_writes_report_photos_and_start_command_in_one_go(
             "channelName": "Situs web / aplikasi",
             "categoryName": "Jalan dan Jembatan",
             "kecamatanName": "Pontianak Selatan",
-            "kelurahanName": "Benuamelayu Laut",
+            "kelurahanName": "Benua Melayu Laut",
         }
         assert command.sent_at is None and report.process_instance_id is None
     assert [p.kind for p in photos] == ["report", "report"]
@@ -237,7 +237,7 @@ def test_owner_sees_everything_others_only_progress_until_verified(
     owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
     assert owner["view"] == "owner"
     assert owner["reporter"] == {"name": citizen.name, "email": citizen.email, "phone": None}
-    assert owner["location"]["kelurahan"] == {"code": "61.71.01.1002", "name": "Benuamelayu Laut"}
+    assert owner["location"]["kelurahan"] == {"code": "61.71.01.1002", "name": "Benua Melayu Laut"}
     assert owner["deadline"] == {
         "kind": "verification",
         "label": "Batas waktu verifikasi laporan",
@@ -456,6 +456,74 @@ def test_comments_are_kept_for_the_owner_only(client: TestClient, citizen: Perso
     assert client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()["messages"][0]["text"] == "Terima kasih."
     assert client.get(f"/reports/{tracking_id}").json()["messages"] == []
     assert client.post(f"/reports/{tracking_id}/comments", json={"text": ""}, headers=citizen.auth).status_code == 422
+
+
+def test_notes_for_staff_never_reach_the_reporter_and_return_notes_only_the_reporter(
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine
+) -> None:
+    tracking_id = submit(client, citizen)
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        for kind, text, days in (
+            (MessageKind.RETURN_NOTE, "Kirim foto dari dekat.", 1),
+            (MessageKind.DOCUMENTATION_NOTE, "Dokumentasi lengkap, arsip no. 12.", 5),
+        ):
+            session.add(
+                ReportMessage(
+                    report_id=report.id,
+                    author=MessageAuthor.ADMIN_PENGADUAN.value,
+                    kind=kind.value,
+                    text=text,
+                    created_at=START + timedelta(days=days),
+                )
+            )
+    owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
+    assert [(m["kind"], m["text"]) for m in owner["messages"]] == [("return_note", "Kirim foto dari dekat.")]
+    assert owner["updated_at"] == "2026-11-27T03:00:00Z"  # the staff's later note does not move it either
+    mine = client.get("/reporters/me/reports", headers=citizen.auth).json()["items"]
+    assert [item["updated_at"] for item in mine] == ["2026-11-27T03:00:00Z"]
+    set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=2), actor=Actor.OPD)
+    for headers in ({}, other_citizen.auth):
+        public = client.get(f"/reports/{tracking_id}", headers=headers)
+        assert public.json()["messages"] == [] and "Kirim foto" not in public.text and "arsip" not in public.text
+
+
+def test_a_returned_report_tells_its_reporter_the_note_and_the_supplement_deadline(
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine
+) -> None:
+    tracking_id = submit(client, citizen)
+    set_status(db_engine, tracking_id, ReportStatus.DIKEMBALIKAN, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        report.supplement_due_at = START + timedelta(days=10)
+        session.add(
+            ReportMessage(
+                report_id=report.id,
+                author=MessageAuthor.ADMIN_PENGADUAN.value,
+                kind=MessageKind.RETURN_NOTE.value,
+                text="Kirim foto dari dekat.",
+                created_at=START,
+            )
+        )
+    owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
+    assert (owner["return_note"], owner["supplement_due_at"]) == ("Kirim foto dari dekat.", "2026-12-06T03:00:00Z")
+    assert owner["deadline"] == {
+        "kind": "supplement",
+        "label": "Batas waktu kelengkapan laporan oleh pelapor",
+        "due_at": "2026-12-06T03:00:00Z",
+    }
+    for headers in ({}, other_citizen.auth):
+        limited = client.get(f"/reports/{tracking_id}", headers=headers)
+        assert limited.json()["return_note"] is None and "Kirim foto" not in limited.text
+    set_status(db_engine, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db_engine) as session:
+        reports.get_by_tracking_id(session, tracking_id).confirmation_due_at = START + timedelta(days=5)
+    owner = client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()
+    assert (owner["return_note"], owner["supplement_due_at"]) == (None, None)
+    assert (
+        owner["confirmation_due_at"] == "2026-12-01T03:00:00Z" and owner["deadline"]["kind"] == "citizen-confirmation"
+    )
 
 
 def test_replies_belong_to_the_reporter(

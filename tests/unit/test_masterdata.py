@@ -149,12 +149,33 @@ def test_category_routing_examples() -> None:
 
 def test_check_location_accepts_real_pair() -> None:
     kelurahan = check_location("61.71.03", "61.71.03.1001")
-    assert kelurahan.name == "Pallima"
+    assert (kelurahan.name, kelurahan.official_name) == ("Pal Lima", "Pallima")
     assert kelurahan == get_kelurahan("61.71.03.1001")
 
 
+def test_kelurahan_names_as_pontianak_writes_them_with_the_kemendagri_spelling_kept() -> None:
+    shown = {k.official_name: k.name for k in kelurahan_list()}
+    assert {official: shown[official] for official in ("Sungaibangkong", "Daratsekip", "Parittokaya", "Kotabaru")} == {
+        "Sungaibangkong": "Sungai Bangkong",
+        "Daratsekip": "Darat Sekip",
+        "Parittokaya": "Parit Tokaya",
+        "Kotabaru": "Kota Baru",
+    }
+    assert {
+        "Benua Melayu Darat", "Benua Melayu Laut", "Sungai Jawi Dalam", "Sungai Jawi Luar", "Sungai Beliung",
+        "Siantan Hulu", "Siantan Tengah", "Siantan Hilir", "Batu Layang", "Tanjung Hulu", "Tanjung Hilir",
+        "Parit Mayor", "Bangka Belitung Darat", "Bangka Belitung Laut", "Akcaya", "Mariana", "Tengah",
+        "Dalam Bugis", "Tambelan Sampit", "Banjar Serasan", "Saigon", "Pal Lima", "Sungai Jawi",
+    } <= set(shown.values())  # fmt: skip
+    # Only spaces differ: SMS 1708 and Open311 find a kelurahan by its name without spaces, either spelling.
+    for kelurahan in kelurahan_list():
+        assert kelurahan.name.replace(" ", "").lower() == kelurahan.official_name.replace(" ", "").lower()
+    assert all(k.name == k.official_name for k in kecamatan_list())
+    assert get_kelurahan("61.71.05.1001").official_name == "Sungaibangkong"  # the code stays Kemendagri's
+
+
 def test_check_location_rejects_mismatched_pair() -> None:
-    # Pallima is in Pontianak Barat, not Pontianak Selatan.
+    # Pal Lima is in Pontianak Barat, not Pontianak Selatan.
     with pytest.raises(MasterDataError, match="tidak berada di Kecamatan Pontianak Selatan"):
         check_location("61.71.01", "61.71.03.1001")
 

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,17 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import Engine
 
 from api.main import create_app
+from api.submission import add_photos
+from lapor import reports, uploads
+from lapor.db import session_scope
+from lapor.models import MessageAuthor, MessageKind, PhotoKind, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
+from lapor.vocabulary import Actor
 from tests.api import conftest as api_fixtures
-from tests.api.conftest import ApiTestSettings
+from tests.api.conftest import ApiTestSettings, image_bytes, set_status
 from tests.chromium import chromium
 from tests.conftest import Mailbox
 
@@ -72,6 +79,60 @@ def web_register(client: TestClient, mailbox: Mailbox, name: str, email: str) ->
     token = client.cookies.get("lapor_sesi")
     assert token
     return token
+
+
+def section(page: str, heading: str) -> str:
+    """The text of the page's section under this <h2>, as a reader sees it ("" when there is none)."""
+    for part in page.split("<section")[1:]:
+        if f"<h2>{heading}</h2>" in part:
+            return text_of("<section" + part.split("</section>")[0])
+    return ""
+
+
+# ISO timestamps, status and message codes: what a reader must never see on a page.
+_RAW = re.compile(r"\d{4}-\d{2}-\d{2}T\d|\b[A-Z]{3,}_[A-Z_]+\b|\b(return|documentation)_note\b|\bopd_\w+")
+
+
+def assert_readable(page: str) -> None:
+    found = _RAW.search(text_of(page))
+    assert found is None, f"raw value on the page: {found.group(0) if found else ''}"
+
+
+# -- reports in the states the reporter acts on, as the engine's workers leave them ------------------------------
+def add_message(
+    db: Engine, tracking_id: str, *, author: MessageAuthor, kind: MessageKind, text: str, at: datetime
+) -> None:
+    with session_scope(db) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        session.add(ReportMessage(report_id=report.id, author=author.value, kind=kind.value, text=text, created_at=at))
+
+
+def return_to_reporter(db: Engine, tracking_id: str, *, note: str | None, due: datetime, at: datetime) -> None:
+    """Admin Pengaduan returns the report: status DIKEMBALIKAN, the supplement deadline, the note for the reporter."""
+    set_status(db, tracking_id, ReportStatus.DIKEMBALIKAN, at=at, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db) as session:
+        reports.get_by_tracking_id(session, tracking_id).supplement_due_at = due
+    if note is not None:
+        add_message(
+            db, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=MessageKind.RETURN_NOTE, text=note, at=at
+        )
+
+
+def await_confirmation(app: FastAPI, tracking_id: str, *, completion: str | None, due: datetime, at: datetime) -> None:
+    """The OPD finished with a proof photo, Admin Pengaduan documented it: status MENUNGGU_KONFIRMASI."""
+    db = app.state.context.db
+    set_status(db, tracking_id, ReportStatus.TERVERIFIKASI, at=at, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        report.opd_code = "PUPR"
+        image = uploads.clean_image(image_bytes(size=(640, 480), color="green"))
+        add_photos(session, app.state.context, report=report, images=[image], now=at, kind=PhotoKind.PROOF)
+    if completion is not None:
+        kind = MessageKind.OPD_COMPLETION
+        add_message(db, tracking_id, author=MessageAuthor.OPD, kind=kind, text=completion, at=at)
+    set_status(db, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, at=at, actor=Actor.ADMIN_PENGADUAN)
+    with session_scope(db) as session:
+        reports.get_by_tracking_id(session, tracking_id).confirmation_due_at = due
 
 
 # -- the app served over real HTTP, for the browser ---------------------------------------------------------------

@@ -1,20 +1,33 @@
 """The citizen web page in a real headless Chromium: register with the code from the mail catcher, submit with a
 photo, follow the report on /lacak/...; a refused photo; an empty form stopped by the browser in Indonesian; the
-pages at a phone's width (390 px)."""
+pages at a phone's width (390 px); the hand-offs to the reporter (supplement a returned report, rate and accept or
+reject a result) at 390 px and on a desktop."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lapor.models import Report
+from lapor.models import MessageKind, Report, ReportMessage
 from tests.api.conftest import REPORT_FIELDS, image_bytes
 from tests.conftest import Mailbox
-from tests.web.conftest import PHONE_WIDTH, Browser, LiveServer
+from tests.web.conftest import (
+    PHONE_WIDTH,
+    Browser,
+    LiveServer,
+    assert_readable,
+    await_confirmation,
+    return_to_reporter,
+)
 
 TITLE = REPORT_FIELDS["title"]
+SUPPLEMENT_DUE = datetime(2026, 12, 18, 16, 59, tzinfo=UTC)  # Jumat, 18 Desember 2026 pukul 23.59 WIB
+CONFIRMATION_DUE = datetime(2026, 12, 7, 16, 59, tzinfo=UTC)  # Senin, 7 Desember 2026 pukul 23.59 WIB
 
 
 def register_in_browser(browser: Browser, mailbox: Mailbox, name: str, email: str) -> None:
@@ -142,3 +155,107 @@ def test_the_pages_fit_a_phone(browser: Browser, mailbox: Mailbox, tmp_path: Pat
     browser.driver.get(browser.base_url + "/lapor")
     button = browser.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]")
     assert button.size["height"] >= 44 and button.size["width"] >= PHONE_WIDTH - 80
+
+
+# -- hand-offs (issue 18) ------------------------------------------------------------------------------------------
+def submit_in_browser(browser: Browser, tmp_path: Path) -> str:
+    photo = tmp_path / "jalan.jpg"
+    photo.write_bytes(image_bytes(size=(640, 480), color="gray"))
+    fill_report(browser, photo)
+    browser.submit("Kirim laporan")
+    browser.wait_text("Laporan Anda telah diterima")
+    return str(browser.driver.current_url).rsplit("/lacak/", 1)[1].split("?")[0]
+
+
+def shoot_checked(browser: Browser, name: str) -> None:
+    """A full-page screenshot of a state that fits the screen and shows no raw codes or ISO timestamps."""
+    width = browser.driver.execute_script("return window.innerWidth")
+    scroll = browser.driver.execute_script("return document.documentElement.scrollWidth")
+    assert scroll <= width, (name, width, scroll)  # nothing wider than the screen
+    assert_readable(browser.driver.page_source)
+    browser.shot(name, full_page=True)
+
+
+@pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
+def test_a_returned_report_is_supplemented_and_the_page_says_so_at_once(
+    browser: Browser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
+) -> None:
+    register_in_browser(browser, mailbox, "Siti Rahmawati", f"siti.lengkapi{browser_width}@example.id")
+    tracking_id = submit_in_browser(browser, tmp_path)
+    note = "Foto lubang belum terlihat jelas; kirim foto dari dekat beserta patokan terdekat."
+    at = datetime.now(UTC)  # the live server runs on the wall clock
+    return_to_reporter(live.app.state.context.db, tracking_id, note=note, due=SUPPLEMENT_DUE, at=at)
+    browser.open(f"/lacak/{tracking_id}")
+    browser.wait_text("Lengkapi laporan")
+    text = browser.text()
+    assert f"Catatan Admin Pengaduan: {note}" in text
+    assert "Kirim kelengkapan paling lambat Jumat, 18 Desember 2026 pukul 23.59 WIB." in text
+    shoot_checked(browser, "dikembalikan")
+    browser.fill("text", "Foto dari dekat terlampir; patokannya gerbang SDN 12.")
+    photo = tmp_path / "dekat.jpg"
+    photo.write_bytes(image_bytes(size=(640, 480), color="blue"))
+    browser.driver.find_element(By.NAME, "photos").send_keys(str(photo))
+    browser.submit("Kirim kelengkapan")
+    browser.wait_text("menunggu verifikasi ulang oleh Admin Pengaduan")
+    assert not browser.driver.find_elements(By.ID, "lengkapi") and "Batas waktu kelengkapan" not in browser.text()
+    assert "Foto dari dekat terlampir" in browser.text()
+    shoot_checked(browser, "kelengkapan-terkirim")
+
+
+@pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
+def test_a_result_is_rated_by_keyboard_and_accepted_and_another_rejected(
+    browser: Browser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
+) -> None:
+    register_in_browser(browser, mailbox, "Siti Rahmawati", f"siti.konfirmasi{browser_width}@example.id")
+    accepted, rejected = submit_in_browser(browser, tmp_path), submit_in_browser(browser, tmp_path)
+    for tracking_id in (accepted, rejected):
+        completion = "Lubang sudah ditambal dengan aspal; foto bukti terlampir."
+        at = datetime.now(UTC)  # the live server runs on the wall clock
+        await_confirmation(live.app, tracking_id, completion=completion, due=CONFIRMATION_DUE, at=at)
+    browser.open(f"/lacak/{accepted}")
+    browser.wait_text("Konfirmasi hasil tindak lanjut")
+    assert "Berikan tanggapan paling lambat Senin, 7 Desember 2026 pukul 23.59 WIB." in browser.text()
+    proof = browser.driver.find_element(By.CSS_SELECTOR, "img[alt='Foto bukti penyelesaian 1']")
+    assert browser.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", proof) == 640
+    legend = browser.driver.find_element(By.CSS_SELECTOR, "fieldset.penilaian legend")
+    assert legend.is_displayed() and legend.text.startswith("Seberapa puas Anda dengan hasilnya?")
+    choices = browser.driver.find_elements(By.CSS_SELECTOR, "fieldset.penilaian label.nilai")
+    assert [c.text.replace("\n", " ") for c in choices][::5] == ["1 Sangat tidak puas", "Tanpa penilaian"]
+    assert choices[4].text.replace("\n", " ") == "5 Sangat puas"
+    assert all(c.size["height"] >= 44 and c.size["width"] >= 44 for c in choices), [c.size for c in choices]
+    shoot_checked(browser, "menunggu-konfirmasi")
+
+    # Keyboard only: from the comment box back into the rating (on "Tanpa penilaian"), two steps up to 4.
+    browser.driver.find_element(By.NAME, "comment").click()
+    ActionChains(browser.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    ActionChains(browser.driver).send_keys(Keys.ARROW_UP).send_keys(Keys.ARROW_UP).perform()
+    four = browser.driver.find_element(By.CSS_SELECTOR, "input[name=rating][value='4']")
+    assert four.is_selected() and browser.driver.switch_to.active_element == four
+    drawn = browser.driver.find_element(By.CSS_SELECTOR, "input[name=rating][value='4'] + span")
+    assert drawn.value_of_css_property("background-color") == "rgba(179, 18, 27, 1)"  # chosen: filled red
+    assert drawn.value_of_css_property("outline-style") == "solid"  # focused: the yellow ring
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", drawn)
+    browser.shot("penilaian-dengan-papan-ketik")
+    browser.fill("comment", "Sudah rata, terima kasih.")
+    browser.submit("Terima hasil")
+    browser.wait_text("Anda menerima hasil tindak lanjut ini")
+    assert not browser.driver.find_elements(By.ID, "konfirmasi")
+    assert "penilaian 4 (Puas)" in browser.text()
+    shoot_checked(browser, "hasil-diterima")
+
+    browser.open(f"/lacak/{rejected}")
+    browser.wait_text("Konfirmasi hasil tindak lanjut")
+    browser.driver.find_element(
+        By.XPATH, "//label[contains(@class, 'nilai')][contains(., 'Sangat tidak puas')]"
+    ).click()
+    browser.submit("Tolak hasil")
+    browser.wait_text("laporan dikembalikan ke OPD untuk ditindaklanjuti kembali")
+    assert not browser.driver.find_elements(By.ID, "konfirmasi") and "Anda menolak hasil" in browser.text()
+    shoot_checked(browser, "hasil-ditolak")
+    with Session(live.app.state.context.db) as session:
+        ratings = session.execute(
+            select(ReportMessage.accepted, ReportMessage.rating)
+            .where(ReportMessage.kind == MessageKind.CONFIRMATION.value)
+            .order_by(ReportMessage.id)
+        )
+        assert [tuple(row) for row in ratings] == [(True, 4), (False, 1)]

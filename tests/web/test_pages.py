@@ -2,19 +2,21 @@
 reporters, the shared limits, replies, and that the JSON API stays JSON."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from api import public
 from api.main import create_app
 from api.web.render import PAGE_POLICY
-from lapor import files
+from lapor import files, reports
 from lapor.db import session_scope
-from lapor.models import RegistrationCode, Report, ReportMessage, ReportStatus
+from lapor.models import MessageAuthor, MessageKind, RegistrationCode, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
+from lapor.vocabulary import Actor
 from tests.api.conftest import (
     REPORT_FIELDS,
     START,
@@ -26,9 +28,21 @@ from tests.api.conftest import (
     set_status,
 )
 from tests.conftest import Mailbox
-from tests.web.conftest import csrf_of, text_of, web_register
+from tests.web.conftest import (
+    add_message,
+    assert_readable,
+    await_confirmation,
+    csrf_of,
+    return_to_reporter,
+    section,
+    text_of,
+    web_register,
+)
 
 FORM = {**REPORT_FIELDS, "lokasi": f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"}
+RETURNED_AT = START + timedelta(days=1)
+SUPPLEMENT_DUE = datetime(2026, 12, 18, 16, 59, tzinfo=UTC)  # Jumat, 18 Desember 2026 pukul 23.59 WIB
+CONFIRMATION_DUE = datetime(2026, 12, 7, 16, 59, tzinfo=UTC)  # Senin, 7 Desember 2026 pukul 23.59 WIB
 
 
 def count(db: Engine, model: type) -> int:
@@ -349,3 +363,243 @@ def test_a_crash_on_a_page_is_a_page_and_the_api_stays_json(
         assert "Terjadi kesalahan pada server" in page.text and "boom" not in page.text
         api = client.get("/public/reports")
         assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"
+
+
+# -- hand-offs: the report returned to the reporter, the result awaiting their confirmation (issue 18) ---------------
+def test_a_returned_report_shows_this_rounds_note_and_the_supplement_deadline_to_its_reporter_only(
+    client: TestClient, app: FastAPI, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.kembali@example.id")
+    tracking_id = web_submit(client)
+    earlier = "Sebutkan nomor rumah terdekat."
+    return_to_reporter(db_engine, tracking_id, note=earlier, due=SUPPLEMENT_DUE, at=START + timedelta(hours=1))
+    set_status(db_engine, tracking_id, ReportStatus.BELUM_TERVERIFIKASI, at=START + timedelta(hours=20))
+    note = "Foto lubang belum terlihat jelas; kirim foto dari dekat."
+    return_to_reporter(db_engine, tracking_id, note=note, due=SUPPLEMENT_DUE, at=RETURNED_AT)
+    internal = "Catatan internal petugas: cek ulang nomor rumah."
+    kind = MessageKind.DOCUMENTATION_NOTE
+    add_message(db_engine, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=kind, text=internal, at=RETURNED_AT)
+
+    page = client.get(f"/lacak/{tracking_id}").text
+    due = "Jumat, 18 Desember 2026 pukul 23.59 WIB"
+    assert f"Batas waktu kelengkapan laporan oleh pelapor: {due}" in text_of(page)
+    form = section(page, "Lengkapi laporan")
+    assert f"Catatan Admin Pengaduan: {note}" in form and earlier not in form
+    assert f"Kirim kelengkapan paling lambat {due}" in form
+    assert "Bila laporan belum dilengkapi sampai saat itu, laporan ditutup." in form
+    # The earlier round's note is kept below, the current one is not listed twice; staff notes never show.
+    assert earlier in section(page, "Catatan Admin Pengaduan") and note not in section(page, "Catatan Admin Pengaduan")
+    assert internal not in page
+    assert_readable(page)
+    # The note may say what is missing: nobody but the reporter reads it (the public sees the progress only).
+    with TestClient(app) as other:
+        assert note not in other.get(f"/lacak/{tracking_id}").text
+        web_register(other, mailbox, "Andi Pratama", "andi.kembali@example.id")
+        shown = other.get(f"/lacak/{tracking_id}").text
+        assert note not in shown and earlier not in shown and "Lengkapi laporan" not in shown
+        assert f"Batas waktu kelengkapan laporan oleh pelapor: {due}" in text_of(shown)
+
+
+def test_after_supplementing_the_form_gives_way_to_received_and_awaiting_verification(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine, api_clock: Clock
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.lengkapi@example.id")
+    tracking_id = web_submit(client)
+    return_to_reporter(db_engine, tracking_id, note="Kirim foto dari dekat.", due=SUPPLEMENT_DUE, at=RETURNED_AT)
+    api_clock.advance(timedelta(days=2))
+    page = client.get(f"/lacak/{tracking_id}").text
+    done = client.post(
+        f"/lacak/{tracking_id}/lengkapi",
+        data={"csrf": csrf_of(page), "text": "Foto dari dekat terlampir."},
+        files=photo_files(1),
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/lacak/{tracking_id}?pesan=dilengkapi"
+    # Post/redirect/get: the page after the redirect, and any later reload, already shows the new state, while the
+    # engine's worker has not moved the status yet.
+    for path in (done.headers["location"], f"/lacak/{tracking_id}"):
+        after = client.get(path).text
+        assert f"/lacak/{tracking_id}/lengkapi" not in after and not section(after, "Lengkapi laporan")
+        assert (
+            "Kelengkapan laporan Anda diterima pada 28 November 2026 10.00 WIB "
+            "dan menunggu verifikasi ulang oleh Admin Pengaduan."
+        ) in text_of(after)
+        assert "Batas waktu kelengkapan" not in text_of(after)
+        assert "Foto dari dekat terlampir." in section(after, "Pesan Anda")
+        assert "Kirim foto dari dekat." in section(after, "Catatan Admin Pengaduan")
+    # The engine verifies again; a second return without a note never shows the first round's note as its own.
+    set_status(db_engine, tracking_id, ReportStatus.BELUM_TERVERIFIKASI, at=START + timedelta(days=2, hours=1))
+    verifying = client.get(f"/lacak/{tracking_id}").text
+    assert "Dilengkapi pelapor, menunggu verifikasi ulang" in section(verifying, "Perjalanan laporan")
+    assert "menunggu verifikasi ulang oleh Admin Pengaduan" not in text_of(verifying)  # the status says it now
+    return_to_reporter(db_engine, tracking_id, note=None, due=SUPPLEMENT_DUE, at=START + timedelta(days=3))
+    form = section(client.get(f"/lacak/{tracking_id}").text, "Lengkapi laporan")
+    assert "Admin Pengaduan mengembalikan laporan ini" in form and "Kirim foto dari dekat." not in form
+
+
+@pytest.mark.parametrize(
+    ("decision", "line", "moved", "event"),
+    [
+        (
+            "terima",
+            "Anda menerima hasil tindak lanjut ini pada 26 November 2026 10.00 WIB. Laporan akan dinyatakan selesai.",
+            ReportStatus.SELESAI,
+            "Hasil diterima pelapor",
+        ),
+        (
+            "tolak",
+            "Anda menolak hasil tindak lanjut ini pada 26 November 2026 10.00 WIB; "
+            "laporan dikembalikan ke OPD untuk ditindaklanjuti kembali.",
+            ReportStatus.PROSES,
+            "Hasil ditolak pelapor",
+        ),
+    ],
+)
+def test_after_accepting_or_rejecting_the_form_gives_way_to_what_was_sent(
+    client: TestClient,
+    app: FastAPI,
+    mailbox: Mailbox,
+    db_engine: Engine,
+    decision: str,
+    line: str,
+    moved: ReportStatus,
+    event: str,
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", f"siti.{decision}@example.id")
+    tracking_id = web_submit(client)
+    await_confirmation(app, tracking_id, completion="Lubang sudah ditambal.", due=CONFIRMATION_DUE, at=RETURNED_AT)
+    page = client.get(f"/lacak/{tracking_id}").text
+    assert section(page, "Konfirmasi hasil tindak lanjut")
+    answer = client.post(
+        f"/lacak/{tracking_id}/konfirmasi",
+        data={"csrf": csrf_of(page), "keputusan": decision, "rating": "2"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    after = client.get(answer.headers["location"]).text
+    assert f"/lacak/{tracking_id}/konfirmasi" not in after and line in text_of(after)
+    assert "Batas waktu konfirmasi pelapor" not in text_of(after)
+    assert_readable(after)
+    # The engine's worker records what the reporter decided; the timeline says so, the status keeps its name.
+    set_status(db_engine, tracking_id, moved, at=START + timedelta(days=2), actor=Actor.PELAPOR)
+    later = client.get(f"/lacak/{tracking_id}").text
+    assert f"{event} Status: {moved.label}" in section(later, "Perjalanan laporan")
+    assert line not in text_of(later)
+    assert ("menerima" if decision == "terima" else "menolak") + " hasil · penilaian 2 (Tidak puas)" in section(
+        later, "Pesan Anda"
+    )
+
+
+def test_awaiting_confirmation_shows_the_deadline_and_the_proof_photo_next_to_the_completion(
+    client: TestClient, app: FastAPI, mailbox: Mailbox
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.bukti@example.id")
+    tracking_id = web_submit(client)
+    completion = "Lubang sudah ditambal dengan aspal."
+    await_confirmation(app, tracking_id, completion=completion, due=CONFIRMATION_DUE, at=RETURNED_AT)
+    page = client.get(f"/lacak/{tracking_id}").text
+    due = "Senin, 7 Desember 2026 pukul 23.59 WIB"
+    assert f"Batas waktu konfirmasi pelapor: {due}" in text_of(page)
+    card = section(page, "Konfirmasi hasil tindak lanjut")
+    assert f"Berikan tanggapan paling lambat {due}" in card
+    assert "Bila tidak ada tanggapan sampai saat itu, laporan dinyatakan selesai secara otomatis." in card
+    entry = re.search(r"<li>(?:(?!</li>).)*" + completion + r"(?:(?!</li>).)*</li>", page, re.DOTALL)
+    assert entry is not None and 'alt="Foto bukti penyelesaian 1"' in entry.group(0)
+    proof = re.search(r'<img src="http://testserver([^"]+)" alt="Foto bukti penyelesaian 1"', entry.group(0))
+    assert proof is not None and client.get(proof.group(1).replace("&amp;", "&")).status_code == 200
+    assert_readable(page)
+    # A result awaiting confirmation without the OPD's text (an older round, a form without it) still shows its proof.
+    silent = web_submit(client)
+    await_confirmation(app, silent, completion=None, due=CONFIRMATION_DUE, at=RETURNED_AT)
+    silent_page = client.get(f"/lacak/{silent}").text
+    assert 'alt="Foto bukti penyelesaian 1"' in silent_page
+    assert "Foto bukti penyelesaian" in section(silent_page, "Tanggapan OPD")
+
+
+def test_the_rating_has_words_for_its_ends_and_a_way_to_give_none(
+    client: TestClient, app: FastAPI, mailbox: Mailbox
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.nilai@example.id")
+    tracking_id = web_submit(client)
+    await_confirmation(app, tracking_id, completion="Selesai.", due=CONFIRMATION_DUE, at=RETURNED_AT)
+    page = client.get(f"/lacak/{tracking_id}").text
+    card = section(page, "Konfirmasi hasil tindak lanjut")
+    assert "Seberapa puas Anda dengan hasilnya? (opsional, tidak ditampilkan kepada publik)" in card
+    assert "1 Sangat tidak puas 2 Tidak puas 3 Cukup puas 4 Puas 5 Sangat puas Tanpa penilaian" in card
+    choices = re.findall(r'<input type="radio" name="rating" value="(\d?)"( checked)?>', page)
+    assert choices == [("1", ""), ("2", ""), ("3", ""), ("4", ""), ("5", ""), ("", " checked")]
+    # A refused answer keeps the chosen rating.
+    refused = client.post(f"/lacak/{tracking_id}/konfirmasi", data={"csrf": csrf_of(page), "rating": "4"})
+    assert refused.status_code == 422 and '<input type="radio" name="rating" value="4" checked>' in refused.text
+
+
+def test_messages_are_grouped_by_who_wrote_them(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine, api_clock: Clock
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.pesan@example.id")
+    tracking_id = web_submit(client)
+    return_to_reporter(db_engine, tracking_id, note="Alamatnya kurang jelas.", due=SUPPLEMENT_DUE, at=RETURNED_AT)
+    api_clock.advance(timedelta(days=2))
+    page = client.get(f"/lacak/{tracking_id}").text
+    client.post(f"/lacak/{tracking_id}/lengkapi", data={"csrf": csrf_of(page), "text": "Di depan SDN 12."})
+    for status, actor in ((ReportStatus.BELUM_TERVERIFIKASI, Actor.SISTEM), (ReportStatus.PROSES, Actor.OPD)):
+        set_status(db_engine, tracking_id, status, at=START + timedelta(days=3), actor=actor)
+    opd, internal = MessageAuthor.OPD, MessageKind.DOCUMENTATION_NOTE
+    at = START + timedelta(days=3)
+    add_message(db_engine, tracking_id, author=opd, kind=MessageKind.OPD_RESPONSE, text="Tim menambal Senin.", at=at)
+    add_message(db_engine, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=internal, text="Internal.", at=at)
+    client.post(f"/lacak/{tracking_id}/komentar", data={"csrf": csrf_of(page), "text": "Terima kasih."})
+
+    page = client.get(f"/lacak/{tracking_id}").text
+    own, answers, notes = (section(page, h) for h in ("Pesan Anda", "Tanggapan OPD", "Catatan Admin Pengaduan"))
+    assert "Di depan SDN 12." in own and "Terima kasih." in own
+    assert "Tim menambal Senin." not in own and "Alamatnya kurang jelas." not in own
+    assert "Tim menambal Senin." in answers and "Terima kasih." not in answers
+    assert "Alamatnya kurang jelas." in notes and "Di depan SDN 12." not in notes
+    assert "Internal." not in page
+
+
+def test_the_timeline_says_what_happened_and_keeps_the_status_names(
+    client: TestClient, mailbox: Mailbox, db_engine: Engine
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.linimasa@example.id")
+    done, closed = web_submit(client), web_submit(client)
+    s, admin = ReportStatus, Actor.ADMIN_PENGADUAN
+    steps = {
+        done: [
+            (s.BELUM_TERVERIFIKASI, Actor.SISTEM),
+            (s.DIKEMBALIKAN, admin),
+            (s.BELUM_TERVERIFIKASI, Actor.SISTEM),
+            (s.TERVERIFIKASI, admin),
+            (s.PROSES, Actor.OPD),
+            (s.MENUNGGU_KONFIRMASI, admin),
+            (s.PROSES, Actor.PELAPOR),
+            (s.MENUNGGU_KONFIRMASI, admin),
+            (s.SELESAI, Actor.SISTEM),
+        ],
+        closed: [(s.BELUM_TERVERIFIKASI, Actor.SISTEM), (s.DIKEMBALIKAN, admin), (s.DITUTUP, Actor.SISTEM)],
+    }
+    for tracking_id, changes in steps.items():
+        for hour, (status, actor) in enumerate(changes):
+            set_status(db_engine, tracking_id, status, at=START + timedelta(hours=hour), actor=actor)
+    with session_scope(db_engine) as session:
+        reports.get_by_tracking_id(session, done).opd_code = "PUPR"
+
+    def lines(tracking_id: str) -> list[tuple[str, str]]:
+        page = client.get(f"/lacak/{tracking_id}").text
+        assert_readable(page)
+        found = re.findall(r'<strong>([^<]+)</strong> <span class="status-kecil">Status: ([^<]+)</span>', page)
+        return [(label, status) for label, status in found]
+
+    assert lines(done) == [
+        ("Laporan diterima, menunggu verifikasi", "Belum Terverifikasi"),
+        ("Dikembalikan untuk dilengkapi", "Dikembalikan"),
+        ("Dilengkapi pelapor, menunggu verifikasi ulang", "Belum Terverifikasi"),
+        ("Diverifikasi dan didisposisikan ke Dinas Pekerjaan Umum dan Penataan Ruang", s.TERVERIFIKASI.label),
+        ("Ditanggapi OPD, sedang ditindaklanjuti", "Proses"),
+        ("Hasil tindak lanjut disampaikan, menunggu konfirmasi pelapor", "Menunggu Konfirmasi Pelapor"),
+        ("Hasil ditolak pelapor", "Proses"),
+        ("Hasil tindak lanjut disampaikan, menunggu konfirmasi pelapor", "Menunggu Konfirmasi Pelapor"),
+        ("Selesai otomatis (pelapor tidak menanggapi)", "Selesai"),
+    ]
+    assert lines(closed)[-1] == ("Ditutup karena tidak dilengkapi sampai batas waktu", "Ditutup")
