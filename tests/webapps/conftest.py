@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chromium.webdriver import ChromiumDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -102,6 +103,12 @@ class Browser:
         assert isinstance(element, WebElement)
         # A script click: the fixed footer may cover a button at the bottom of the form.
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+
+    def viewport(self, width: int, height: int) -> None:
+        """The page's own size, as a screen of that size shows it (the window's size would include no browser frame)."""
+        assert isinstance(self.driver, ChromiumDriver)
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
 
     def shot(self, name: str) -> Path:
         self._count += 1

@@ -2,12 +2,16 @@
 sees and does exactly its own work. Screenshots: tests/webapps/screenshots/<test>/."""
 
 import asyncio
+import json
+from collections.abc import Callable
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,7 +19,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 from engine import LocalEngine
 from lapor import masterdata
 from lapor.models import ReportStatus
+from lapor.notifications.templates import DAY_NAMES, format_date, parse_moment
 from lapor.process import EngineAuthError, EngineClient
+from lapor.process.identity import provision
+from lapor.roles import CARD_VARIABLES, STAFF_GROUPS, identity_plan, opd_groups
+from lapor.settings import Settings
+from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
+from lapor.workdays import PONTIANAK_TZ
 from tests.conftest import eventually, login
 from tests.e2e.conftest import complete_task, email_channel_to, open_task, status_becomes, submit
 from tests.e2e.test_lapor_process import opd_messages
@@ -37,6 +47,18 @@ def claim_if_needed(browser: Browser) -> None:
         except TimeoutException:
             pass  # this time the form stayed
         browser.wait_for(".fjs-form")
+
+
+def form_text(browser: Browser, tracking_id: str) -> str:
+    """The text of the open task's form, once it shows the report."""
+
+    def shown(d: WebDriver) -> str | bool:
+        forms = d.find_elements(By.CSS_SELECTOR, "[cam-tasklist-form] .fjs-form")
+        return bool(forms) and tracking_id in forms[0].text and str(forms[0].text)
+
+    text = WebDriverWait(browser.driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(shown)
+    assert isinstance(text, str)
+    return text
 
 
 async def complete_in_tasklist(browser: Browser, operaton: EngineClient, task_id: str) -> None:
@@ -129,9 +151,8 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
     browser.wait_text("Verifikasi")
     await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
-    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
-    # The summary in words staff know, not master-data codes.
-    shown = browser.text()
+    # The form's summary in words staff know, not master-data codes (the task's name and card name the report too).
+    shown = await asyncio.to_thread(form_text, browser, report.tracking_id)
     for words in ("Kategori: " + masterdata.get_category("SAMPAH").name, "Kecamatan: Pontianak Selatan"):
         assert words in shown, shown
     assert "Kelurahan: " + masterdata.get_kelurahan("61.71.01.1002").name in shown
@@ -294,3 +315,257 @@ def _group_row(browser: Browser, group: str) -> WebElement:
                 return row
         browser.click_text("›", css=".modal-body .pagination a")
     raise AssertionError(f"{group} is not offered in the dialog")
+
+
+# -- Tasklist that staff can work in (issue 18, item 3) ----------------------------------------------------------
+CITY = "LAPOR! Kota Pontianak"
+
+
+def due_in_words(due: str) -> str:
+    """A task's due date as Tasklist now writes it, e.g. "Jumat, 18 Desember 2026" (Pontianak time)."""
+    moment = parse_moment(due)
+    assert moment is not None, due
+    local = moment.astimezone(PONTIANAK_TZ)
+    return f"{DAY_NAMES[local.weekday()]}, {format_date(local.date())}"
+
+
+def filter_fragment(operaton: EngineClient, name: str, tracking_id: str | None = None) -> str:
+    """Tasklist's address of a filter, narrowed to one report by Tasklist's own URL search parameter."""
+    [found] = operaton.request("GET", "/filter", params={"resourceType": "Task", "name": name})
+    fragment = f"#/?filter={found['id']}"
+    if tracking_id:
+        search = [{"type": "processInstanceBusinessKey", "operator": "eq", "value": tracking_id, "name": ""}]
+        fragment += "&searchQuery=" + quote(json.dumps(search))
+    return fragment
+
+
+def card_of(browser: Browser, tracking_id: str, *, showing: str = "Kelurahan:") -> WebElement:
+    """The task card of a report in the list, once it shows `showing` (the variables arrive after the card)."""
+
+    def find(d: WebDriver) -> WebElement | bool:
+        for card in d.find_elements(By.CSS_SELECTOR, ".tasks-list li.task"):
+            if tracking_id in card.text and showing in card.text:
+                return card
+        return False
+
+    card = WebDriverWait(browser.driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(find)
+    assert isinstance(card, WebElement)
+    return card
+
+
+def displayed_texts(browser: Browser, css: str) -> list[str]:
+    return [" ".join(e.text.split()) for e in browser.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+
+
+async def test_task_cards_and_the_task_header_show_the_report_and_its_due_date_in_words(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """The card says which report it is (lapor/roles.py CARD_VARIABLES, read through the task for a role that may not
+    read the whole instance) and when it is due, in words; so does the task's header."""
+    report = await submit(lapor_process, worker_deps, category="SAMPAH")
+    task = await open_task(operaton, report, "VerifyReportTask")
+    due = due_in_words(task["due"])
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    browser.wait_text("Verifikasi")
+    await asyncio.to_thread(browser.open, "tasklist", filter_fragment(operaton, "Verifikasi", report.tracking_id))
+    card = await asyncio.to_thread(card_of, browser, report.tracking_id)
+    shown = " ".join(card.text.split())
+    assert f"Nomor laporan: {report.tracking_id}" in shown, shown
+    assert f"Kategori: {masterdata.get_category('SAMPAH').name}" in shown, shown
+    assert f"Kelurahan: {masterdata.get_kelurahan('61.71.01.1002').name}" in shown, shown
+    assert f"Tenggat {due}" in shown, shown
+    browser.shot("kartu-tugas")
+
+    card.find_element(By.CSS_SELECTOR, "h4 a").click()
+    header_due = browser.wait_for("[cam-tasklist-task-meta] .due-date [am-time-ago]")
+    WebDriverWait(browser.driver, 20).until(lambda d: header_due.text == due)
+    browser.shot("kepala-tugas-tenggat")
+
+
+async def test_the_deploy_gives_filters_of_an_earlier_release_the_card_variables_once(
+    operaton: EngineClient, provisioned: Settings
+) -> None:
+    """`python -m lapor.deploy` on an engine whose filters predate the card variables updates them, then leaves them."""
+    [verifikasi] = operaton.request("GET", "/filter", params={"resourceType": "Task", "name": "Verifikasi"})
+    earlier = {key: value for key, value in verifikasi["properties"].items() if key != "variables"}
+    body = {"resourceType": "Task", "name": "Verifikasi", "owner": None, "query": verifikasi["query"]}
+    operaton.request("PUT", f"/filter/{verifikasi['id']}", json={**body, "properties": earlier})
+
+    assert provision(operaton, identity_plan(provisioned), admin_password="admin").filters_updated == ["Verifikasi"]
+    stored = operaton.request("GET", f"/filter/{verifikasi['id']}")["properties"]
+    assert stored["variables"] == [{"name": v.name, "label": v.label} for v in CARD_VARIABLES]
+    assert stored["showUndefinedVariable"] is False
+    assert provision(operaton, identity_plan(provisioned), admin_password="admin").filters_updated == []
+
+
+async def test_a_tracking_number_typed_in_the_search_box_finds_its_task(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """ "Nomor laporan" is the search's first and default type: typing a tracking number and Enter is enough."""
+    other = await submit(lapor_process, worker_deps)
+    report = await submit(lapor_process, worker_deps)
+    await open_task(operaton, other, "VerifyReportTask")
+    await open_task(operaton, report, "VerifyReportTask")
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    await asyncio.to_thread(browser.open, "tasklist", filter_fragment(operaton, "Verifikasi"))
+    await asyncio.to_thread(card_of, browser, other.tracking_id, showing=other.tracking_id)
+    box = browser.wait_for(".search-field input.main-field")
+    assert box.get_attribute("placeholder") == "Cari nomor laporan"
+    box.click()
+    WebDriverWait(browser.driver, 10).until(lambda d: displayed_texts(browser, ".search-field .dropdown-menu li"))
+    assert displayed_texts(browser, ".search-field .dropdown-menu li")[0] == "Nomor laporan"
+    browser.shot("jenis-pencarian")
+    box.send_keys(report.tracking_id, Keys.ENTER)
+
+    def only_the_report(d: WebDriver) -> bool:
+        cards = displayed_texts(browser, ".tasks-list li.task")
+        return len(cards) == 1 and report.tracking_id in cards[0]
+
+    wait = WebDriverWait(browser.driver, 30, ignored_exceptions=[StaleElementReferenceException])
+    await asyncio.to_thread(wait.until, only_the_report)
+    assert displayed_texts(browser, "[cam-widget-search-pill]")[0].startswith("Nomor laporan")
+    search = parse_qs(urlsplit(urlsplit(browser.driver.current_url).fragment).query)["searchQuery"][0]
+    assert json.loads(search)[0]["type"] == "processInstanceBusinessKey"
+    browser.shot("ditemukan")
+
+
+async def test_an_unclaimed_task_can_be_read_and_is_filled_in_once_claimed(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """No overlay over an unclaimed task's report: its text and links take the mouse; its fields wait for the claim."""
+    report = await submit(lapor_process, worker_deps)
+    task = await open_task(operaton, report, "VerifyReportTask")
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    browser.wait_text("tekan “Ambil tugas”")  # what to do, above the form
+    link = browser.wait_for("[cam-tasklist-form] a[href*='/files/reports/']")
+    on_top = """
+        arguments[0].scrollIntoView({block: 'center'});
+        const box = arguments[0].getBoundingClientRect();
+        return arguments[0].contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
+    """
+    assert browser.driver.execute_script(on_top, link), "something lies over the report's link"
+    inputs = "[...document.querySelectorAll('[cam-tasklist-form] .fjs-form input')]"
+    assert browser.driver.execute_script(f"return {inputs}.length > 0 && {inputs}.every(i => i.closest('[inert]'))")
+    complete = browser.wait_for("[cam-tasklist-form] .form-actions .btn-primary")
+    assert not complete.is_enabled()
+    claim = browser.wait_for("[cam-tasklist-task-meta] button.claim")
+    assert claim.is_displayed() and claim.text == "Ambil tugas"
+    browser.shot("belum-diambil-terbaca")
+
+    claim.click()
+    await eventually(lambda: operaton.tasks(taskId=task["id"], assignee="admin-pengaduan"))
+    free = "return !document.querySelector('[cam-tasklist-form] [inert], .lapor-claim-hint')"
+    WebDriverWait(browser.driver, 20).until(lambda d: d.execute_script(free))
+    browser.shot("sudah-diambil")
+
+
+async def test_links_in_a_task_form_open_in_a_new_tab(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """ "Buka detail laporan" opens the report's page beside Tasklist, which stays in its own tab."""
+    report = await submit(lapor_process, worker_deps)
+    task = await open_task(operaton, report, "VerifyReportTask")
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    link = browser.wait_for("[cam-tasklist-form] a[href*='/files/reports/']")
+    WebDriverWait(browser.driver, 10).until(lambda d: link.get_attribute("target") == "_blank")
+    assert "noopener" in (link.get_attribute("rel") or "")
+    assert link.get_attribute("href") == operaton.variables(report.process_instance_id)["reportSummaryUrl"]
+    tasklist, tabs = browser.driver.current_url, browser.driver.window_handles
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
+    link.click()
+    WebDriverWait(browser.driver, 10).until(lambda d: len(d.window_handles) == len(tabs) + 1)
+    assert browser.driver.current_url == tasklist
+    browser.shot("tasklist-tetap")
+
+
+def text_at(css: str) -> Callable[[WebDriver], str]:
+    """For WebDriverWait: the text of the first element the selector finds, read anew each time."""
+    return lambda d: str(d.find_element(By.CSS_SELECTOR, css).text)
+
+
+async def test_the_city_name_is_on_the_login_page_and_in_the_header_of_every_webapp(browser: Browser) -> None:
+    apps = ("tasklist", "cockpit", "admin", "welcome")
+    login_brand, header_brand = text_at(".form-signin .lapor-brand"), text_at(".navbar-brand .brand-name")
+    for app in apps:
+        await asyncio.to_thread(browser.open, app)
+        WebDriverWait(browser.driver, 20, ignored_exceptions=[NoSuchElementException]).until(
+            lambda d: login_brand(d) == CITY
+        )
+        assert not browser.driver.find_element(By.CSS_SELECTOR, ".form-signin .login-logo").is_displayed()
+        browser.shot(f"{app}-masuk")
+    await asyncio.to_thread(browser.login, "tasklist", "admin")
+    for app in apps:  # one session for all four
+        await asyncio.to_thread(browser.open, app)
+        WebDriverWait(browser.driver, 20, ignored_exceptions=[NoSuchElementException]).until(
+            lambda d: header_brand(d).startswith(CITY + " ")
+        )
+        browser.shot(f"{app}-kepala")
+
+
+async def test_only_the_administrator_may_create_a_task_or_start_a_process(
+    browser: Browser, engine: LocalEngine, provisioned: Settings, operaton: EngineClient
+) -> None:
+    """Every role is refused by the engine (403) and sees neither button; the administrator sees both."""
+    for user in (*STAFF_GROUPS, *opd_groups()):
+        with login(engine, user) as someone:
+            with pytest.raises(EngineAuthError) as refused:
+                someone.request("POST", "/task/create", json={"name": f"Tugas buatan {user}"})
+            assert refused.value.status_code == 403, user
+            for process in (PROCESS_ID, RECAP_PROCESS_ID):
+                with pytest.raises(EngineAuthError) as refused:
+                    someone.request("POST", f"/process-definition/key/{process}/start", json={})
+                assert refused.value.status_code == 403, (user, process)
+    assert operaton.request("GET", "/task", params={"nameLike": "Tugas buatan%"}) == []
+
+    buttons = "li.create-task-action, li.start-process-action"
+    for user in ("opd-pupr", "admin-pengaduan"):
+        browser.driver.delete_all_cookies()
+        await asyncio.to_thread(browser.login, "tasklist", user)
+        await asyncio.to_thread(browser.wait_idle)  # the engine has answered Tasklist's authorization checks
+        browser.wait_for("[cam-widget-header] li.account")
+        assert displayed_texts(browser, buttons) == [], user
+        assert "Buat tugas" not in browser.text() and "Mulai proses" not in browser.text()
+        browser.shot(f"tanpa-tombol-{user}")
+    browser.driver.delete_all_cookies()
+    await asyncio.to_thread(browser.login, "tasklist", "admin")
+    WebDriverWait(browser.driver, 20).until(lambda d: len(displayed_texts(browser, buttons)) == 2)
+    assert displayed_texts(browser, buttons) == ["Buat tugas", "Mulai proses"]
+    browser.shot("administrator-dengan-tombol")
+
+
+async def test_the_footer_covers_no_field_and_no_button_at_1366x768(
+    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    report = await submit(lapor_process, worker_deps)
+    task = await open_task(operaton, report, "VerifyReportTask")
+    browser.viewport(1366, 768)
+
+    await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    claim_if_needed(browser)
+    browser.wait_for("[cam-tasklist-form] .fjs-form-field")
+    assert browser.driver.execute_script("return [innerWidth, innerHeight]") == [1366, 768]
+    bottom_of_everything = """
+        document.querySelectorAll('.three-cols-layout-cell.content').forEach(c => { c.scrollTop = c.scrollHeight; });
+        const fields = document.querySelectorAll('[cam-tasklist-form] .fjs-form-field');
+        const box = e => e.getBoundingClientRect().toJSON();
+        return {
+          footer: box(document.querySelector('footer[cam-widget-footer]')),
+          complete: box(document.querySelector('[cam-tasklist-form] .form-actions .btn-primary')),
+          lastField: box(fields[fields.length - 1]),
+        };
+    """
+    boxes = browser.driver.execute_script(bottom_of_everything)
+    browser.shot("formulir-paling-bawah")
+    footer_top = boxes["footer"]["top"]
+    assert boxes["complete"]["bottom"] <= footer_top, boxes
+    assert boxes["lastField"]["bottom"] <= footer_top, boxes

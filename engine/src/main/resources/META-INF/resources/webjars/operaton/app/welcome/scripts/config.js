@@ -2,6 +2,8 @@
 // holds every label of the app (English where not yet translated), so no label ever shows as a raw key. Dates are
 // shown in the browser's time zone (Asia/Pontianak on the city's computers; the footer names it).
 export default {
-  app: {name: 'Welcome', vendor: 'LAPOR! Pontianak'},
-  locales: {availableLocales: ['id'], fallbackLocale: 'id'}
+  app: {name: 'Beranda', vendor: 'LAPOR! Kota Pontianak'},
+  locales: {availableLocales: ['id'], fallbackLocale: 'id'},
+  // The city's name on the login page (shared by every webapp: app/lapor/branding.js).
+  customScripts: ['../lapor/branding.js']
 };
