@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lapor import masterdata
-from lapor.models import EventKind, Report, Reporter, ReportEvent, ReportStatus
+from lapor.models import EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
 from lapor.vocabulary import REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
 # Channel codes and the words staff read in Tasklist.
@@ -99,6 +99,14 @@ def get_by_tracking_id(session: Session, tracking_id: str) -> Report:
     if report is None:
         raise ReportNotFound(tracking_id)
     return report
+
+
+def photo_count(session: Session, report: Report) -> int:
+    """The reporter's photos of a report, supplements' included (what the verification form counts)."""
+    count = session.scalar(
+        select(func.count(Photo.id)).where(Photo.report_id == report.id, Photo.kind == PhotoKind.REPORT.value)
+    )
+    return int(count or 0)
 
 
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:

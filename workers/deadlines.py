@@ -7,11 +7,13 @@ from typing import Any
 from lapor import deadlines, files, masterdata, recompute, reports
 from lapor.notifications.templates import format_due_date
 from lapor.process.tasks import ExternalTask
+from lapor.vocabulary import Deadline
 from workers import inputs
 from workers.deps import deps
 
 # Signed links live as long as the task that shows them, plus a day of grace; each deadline renews them.
 LINK_GRACE = timedelta(days=1)
+PHOTO_COUNT_VARIABLE = "photoCount"
 OPD_NAME_VARIABLES = {"proposedOpdCode": "proposedOpdName", "opdCode": "opdName"}
 
 
@@ -34,6 +36,8 @@ def compute_deadline(task: ExternalTask) -> dict[str, Any]:
         variables["reportSummaryUrl"] = files.report_summary_url(
             report, expires, d.settings.public_base_url, settings=d.settings
         )
+        if deadline is Deadline.VERIFICATION:  # each round: a supplement may have brought photos the form counts
+            variables[PHOTO_COUNT_VARIABLE] = reports.photo_count(session, report)
     # The forms show the OPDs by name: the DMN's proposal before the disposition, the chosen one after it.
     for code_variable, name_variable in OPD_NAME_VARIABLES.items():
         if (code := inputs.optional_text(task, code_variable)) is not None:

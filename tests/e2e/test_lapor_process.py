@@ -154,8 +154,14 @@ async def test_incomplete_report_supplemented_goes_back_to_verification(
     report: Submitted, staff: Staff, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     await staff.verify("tidak_lengkap", "Foto lokasi belum jelas")
-    await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
+    returned = await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
+    assert operaton.variables(report.process_instance_id)["photoCount"] == 0
+    with session_scope(worker_deps.db) as session:  # the supplement brought a photo (api/replies.supplement)
+        session.add(Photo(report_id=returned.id, sha256="ab" * 32, content_type="image/jpeg", size_bytes=1,
+                          kind="report", created_at=datetime.now(PONTIANAK)))  # fmt: skip
     await correlate(lapor_process, report, Message.SUPPLEMENTED, {})
+    await open_task(operaton, report, "VerifyReportTask")
+    assert operaton.variables(report.process_instance_id)["photoCount"] == 1  # "Foto pendukung: 1" in the form
     await staff.verify("lengkap")
     await open_task(operaton, report, "DispatchReportTask")
     assert [s for s, _ in statuses(worker_deps, report)] == [
@@ -260,6 +266,11 @@ async def test_an_aspiration_ends_with_the_opds_answer_which_the_reporter_confir
     assert "Usulan taman masuk rencana 2027." in body_of(answer[0])
     # Rejected: the OPD answers again (not a completion report), then the reporter accepts.
     await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": False})
+    again = await open_task(operaton, aspiration, "OpdResponseTask")
+    form = operaton.request("GET", f"/task/{again['id']}/form-variables")
+    assert (form["responseText"]["value"], form["opdDecision"]["value"]) == ("", "")  # the form starts empty
+    assert form["previousResponseText"]["value"] == "Usulan taman masuk rencana 2027."  # shown for reference
+    assert form["rejectionReason"]["value"]  # and why the reporter rejected it
     await staff.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Lokasi taman sudah ditetapkan.")
     await awaiting_the_reporter(operaton, aspiration)
     await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": True})

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from lapor import files, reports
+from lapor.models import Photo
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
 from lapor.workdays import PONTIANAK_TZ
@@ -37,7 +38,13 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
     due = wib(2026, 12, 1, 23, 59, 59)  # Tuesday: the third working day after Thursday 26 November
     assert result["verificationDueAt"] == due and isinstance(result["verificationDueAt"], datetime)
     assert result["verificationReminderAt"] == wib(2026, 11, 30, 8)
-    assert set(result) == {"verificationDueAt", "verificationReminderAt", "verificationDueText", "reportSummaryUrl"}
+    assert set(result) == {
+        "verificationDueAt",
+        "verificationReminderAt",
+        "verificationDueText",
+        "reportSummaryUrl",
+        "photoCount",
+    }
     assert result["verificationDueText"] == "Selasa, 1 Desember 2026 pukul 23.59 WIB"  # the forms show words
     assert_link_opens(
         result["reportSummaryUrl"],
@@ -100,3 +107,15 @@ def test_a_model_that_asks_for_something_unknown_is_a_model_error(
         compute_deadline(task(Topic.DEADLINE, properties, activity_id="ComputeVerificationDeadlineTask", **variables))
     with session_factory() as session:
         assert reports.get_by_tracking_id(session, TRACKING_ID).verification_due_at is None
+
+
+def test_each_verification_round_counts_the_photos_a_supplement_brought(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    report = add_report(session_factory)
+    with session_factory() as session:
+        for index, kind in enumerate(("report", "report", "proof")):  # the OPD's proof is not the reporter's
+            session.add(Photo(report_id=report.id, sha256=f"{index:064x}", content_type="image/jpeg", size_bytes=1,
+                              kind=kind, created_at=wib(2026, 11, 26)))  # fmt: skip
+    assert compute_deadline(task(Topic.DEADLINE, {"sla": "verification"}))["photoCount"] == 2
+    assert "photoCount" not in compute_deadline(task(Topic.DEADLINE, {"sla": "opd-response"}))
