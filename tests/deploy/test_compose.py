@@ -284,7 +284,7 @@ def test_the_engine_is_built_from_engine_dockerfile(services: dict[str, dict[str
 def test_the_engine_settings_are_the_ones_application_yaml_reads(
     services: dict[str, dict[str, Any]], node: str
 ) -> None:
-    read = set(re.findall(r"\$\{(LAPOR_ENGINE_[A-Z_]+)", ENGINE_YAML.read_text()))
+    read = set(re.findall(r"\$\{(LAPOR_[A-Z_]+)", ENGINE_YAML.read_text()))
     java = (
         ENGINE_YAML.parents[1] / "java" / "id" / "go" / "pontianak" / "lapor" / "engine" / "LaporEngineApplication.java"
     )
@@ -299,6 +299,8 @@ def test_the_engine_settings_are_the_ones_application_yaml_reads(
     assert env["LAPOR_ENGINE_DB_URL"] == url
     assert env["LAPOR_ENGINE_DB_USER"] == database["POSTGRES_USER"]
     assert env["LAPOR_ENGINE_DB_PASSWORD"] == database["POSTGRES_PASSWORD"]
+    # Tasklist's content security policy admits the proof photo from the API's address: the same on both sides.
+    assert env["LAPOR_PUBLIC_BASE_URL"] == environment(services["api"])["LAPOR_PUBLIC_BASE_URL"]
 
 
 def test_two_engine_nodes_share_one_database_under_their_own_names(services: dict[str, dict[str, Any]]) -> None:
