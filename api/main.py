@@ -143,7 +143,7 @@ _HTML_POLICY = (
 
 
 class SecurityHeaders:
-    """nosniff on every answer; the HTML pages (report summary, proof upload) also may not be framed or load
+    """nosniff on every answer; the HTML pages (the staff report page) also may not be framed or load
     anything but their own photos."""
 
     def __init__(self, app: ASGIApp) -> None:

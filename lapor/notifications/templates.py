@@ -53,7 +53,10 @@ _DERIVED_FROM: dict[str, str | None] = {
     "note_block": None,
     "opd_block": None,
     "dispatcher_line": None,
+    "note_sms": None,
 }
+# How much of a note an SMS quotes (the rest is on the tracking page): one SMS is 160 characters.
+SMS_NOTE_CHARS = 60
 _ZONE_SUFFIX = re.compile(r"\[([^\]]+)\]$")
 
 
@@ -163,10 +166,8 @@ TEMPLATES: dict[str, Template] = {
             "Mohon lengkapi laporan Anda paling lambat {due_date} melalui:\n{report_url}\n\n"
             "Apabila sampai batas waktu tersebut laporan belum dilengkapi, laporan akan ditutup."
         ),
-        sms=(
-            "LAPOR! Pontianak: laporan {tracking_id} perlu dilengkapi paling lambat {due_date_short}; "
-            "jika tidak, laporan ditutup."
-        ),
+        # An SMS-only reporter reads the admin's note here too, shortened to fit one SMS.
+        sms="LAPOR! Pontianak: lengkapi laporan {tracking_id} paling lambat {due_date_short}{note_sms}",
         note_label="Yang perlu dilengkapi:",
     ),
     "laporan-dikembalikan-pusat": Template(
@@ -374,11 +375,20 @@ def _values(template: Template, context: Mapping[str, str]) -> dict[str, str]:
     values["note_block"] = f"\n{template.note_label}\n{note}\n" if note and template.note_label else ""
     opd_name = values.get("opd_name", "")
     values["opd_block"] = f"Perangkat Daerah: {opd_name}\n" if opd_name else ""
+    values["note_sms"] = f". Catatan: {_shortened(note, SMS_NOTE_CHARS)}" if note else ""
     dispatcher = values.get("dispatched_by", "")
     values["dispatcher_line"] = f"Disposisi oleh: {dispatcher}\n" if dispatcher else ""
     # SMS texts name the OPD by its short name when the caller knows it (report_context does).
     values["opd_short_name"] = values.get("opd_short_name") or opd_name
     return values
+
+
+def _shortened(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def deadline_label(text: str) -> str:

@@ -321,6 +321,16 @@ def test_sms_variants_fit_in_one_sms() -> None:
         assert len(sms) <= 160, (name, len(sms), sms)
 
 
+def test_an_sms_only_reporter_reads_what_to_add_too() -> None:
+    long_note = (
+        "Mohon lampirkan foto lubang dari dekat, patokan terdekat dan nomor rumah di seberangnya agar mudah dicari."
+    )
+    sms = render("laporan-dikembalikan", full_context(note=long_note)).sms
+    assert "Catatan: Mohon lampirkan foto lubang dari dekat, patokan" in sms and sms.endswith("…")
+    assert len(sms) <= 160
+    assert "Catatan" not in render("laporan-dikembalikan", full_context(note="")).sms
+
+
 def test_unknown_template_and_missing_values() -> None:
     with pytest.raises(UnknownTemplate) as caught:
         render("laporan-hilang", full_context())
