@@ -55,9 +55,6 @@ _WORKER_GRANTS = (
     # fetchAndLock needs to read the instance, complete/failure/bpmnError to update it.
     Grant(Resource.PROCESS_DEFINITION, "*", ("READ", "READ_INSTANCE", "UPDATE_INSTANCE")),
     Grant(Resource.PROCESS_INSTANCE, "*", ("READ", "UPDATE")),
-    # The OPD's notice names who made the disposition: the staff member's name and role.
-    Grant(Resource.USER, "*", ("READ",)),
-    Grant(Resource.GROUP, "*", ("READ",)),
 )
 _API_GRANTS = (
     # Start a report's instance, find it by tracking id (history), correlate replies, cancel a duplicate.

@@ -30,7 +30,8 @@ _NOTE_VARIABLE = {
     "laporan-didisposisi": "dispatchNote",
     "hasil-ditolak": "rejectionReason",  # the reporter's reason, contact details and name hidden (workers.status)
 }
-DISPATCHED_BY_VARIABLE = "dispatchedBy"
+DISPATCHED_BY_NAME_VARIABLE = "dispatchedByName"
+DISPATCHED_BY_GROUPS_VARIABLE = "dispatchedByGroups"
 DEFAULT_DISPATCHER = "Admin Pengaduan Daerah"
 REMINDER_KINDS = ("reminder", "escalation")
 # Steps Admin Pengaduan's side holds (verification, disposition, documentation): reminders go to the admin only.
@@ -56,13 +57,12 @@ def notify(task: ExternalTask) -> None:
 
 
 def dispatcher(task: ExternalTask) -> str:
-    """Who made the disposition, as the OPD reads it: "Nama (Kepala Bidang ...)", from the engine's identity."""
-    user_id = inputs.optional_text(task, DISPATCHED_BY_VARIABLE)
-    engine = deps().engine
-    if user_id is None or engine is None:
+    """Who made the disposition, as the OPD reads it: "Nama (Kepala Bidang ...)". The engine records the name and
+    groups of whoever completed the task (engine/.../StaffDirectory.java); the workers read no staff directory."""
+    name = inputs.optional_text(task, DISPATCHED_BY_NAME_VARIABLE)
+    if name is None:
         return DEFAULT_DISPATCHER
-    name = engine.user_name(user_id) or user_id
-    role = roles.staff_role(engine.group_ids(user_id))
+    role = roles.staff_role((inputs.optional_text(task, DISPATCHED_BY_GROUPS_VARIABLE) or "").split(","))
     return f"{name} ({role})" if role and role not in name else name
 
 

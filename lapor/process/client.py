@@ -275,19 +275,6 @@ class EngineClient:
         except httpx.TransportError as err:
             raise EngineUnavailable(f"GET {path}: engine at {self.base_url} unreachable ({err!r})") from err
 
-    def user_name(self, user_id: str) -> str | None:
-        """A user's first and last name (None when the engine knows no such user)."""
-        try:
-            profile = self.request("GET", f"/user/{user_id}/profile")
-        except NotFound:
-            return None
-        name = " ".join(str(profile.get(k) or "").strip() for k in ("firstName", "lastName")).strip()
-        return name or None
-
-    def group_ids(self, member: str) -> list[str]:
-        """The ids of the groups a user belongs to."""
-        return [str(g["id"]) for g in self.request("GET", "/group", params={"member": member})]
-
     def delete_variable(self, instance_id: str, name: str) -> None:
         """Remove a process-level variable of a running instance (nothing happens when it is not set)."""
         self.request("DELETE", f"/process-instance/{instance_id}/variables/{name}")

@@ -3,6 +3,7 @@ and coming back with the reporter's supplement."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,34 +53,47 @@ def cancel_afterwards(db_engine: Engine, operaton: EngineClient) -> Iterator[Non
             pass
 
 
+@asynccontextmanager
+async def workers_on(
+    engine: LocalEngine, provisioned: Settings, db: Engine, mailbox: Mailbox, settings: Settings
+) -> AsyncIterator[Deps]:
+    """The workers in this process on a test's database, files and public address (as tests/e2e does)."""
+    previous = workers.deps._current
+    deps = Deps(
+        settings=settings,
+        db=db,
+        calendar=default_calendar(settings),
+        email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),
+        sms=None,
+        national=adapter_from(settings),
+        engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
+    )
+    workers.deps.use(deps)
+    worker_settings = provisioned.model_copy(
+        update={
+            "engine_user": WORKERS_ACCOUNT,
+            "engine_password": provisioned.worker_engine_password,
+            "worker_long_poll_seconds": 2,
+        }
+    )
+    stop = asyncio.Event()
+    work = asyncio.create_task(build_worker(worker_settings).run(stop))
+    try:
+        yield deps
+    finally:
+        stop.set()
+        await work
+        if previous is not None:
+            workers.deps.use(previous)
+
+
 @pytest.fixture
 async def lapor_workers(
     engine: LocalEngine, provisioned: Settings, db_engine: Engine, mailbox: Mailbox, settings: ApiTestSettings
 ) -> AsyncIterator[None]:
-    """The workers in this process on the test database (as tests/e2e does), for one test."""
-    previous = workers.deps._current
-    workers.deps.use(
-        Deps(
-            settings=settings,
-            db=db_engine,
-            calendar=default_calendar(settings),
-            email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),
-            sms=None,
-            national=adapter_from(settings),
-            engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
-        )
-    )
-    worker_settings = provisioned.model_copy(
-        update={"engine_user": WORKERS_ACCOUNT, "engine_password": provisioned.worker_engine_password}
-    )
-    worker = build_worker(worker_settings.model_copy(update={"worker_long_poll_seconds": 2}))
-    stop = asyncio.Event()
-    work = asyncio.create_task(worker.run(stop))
-    yield
-    stop.set()
-    await work
-    if previous is not None:
-        workers.deps.use(previous)
+    """The workers on the API tests' database, for one test."""
+    async with workers_on(engine, provisioned, db_engine, mailbox, settings):
+        yield
 
 
 def instances_of(operaton: EngineClient, tracking_id: str) -> list[str]:

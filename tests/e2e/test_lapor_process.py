@@ -381,6 +381,8 @@ async def test_disposition_tells_the_reporter_and_the_opd_who_and_by_when(
     await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI)
     variables = operaton.variables(report.process_instance_id)
     assert variables["dispatchedBy"] == "admin-pengaduan"  # the login that completed the task
+    assert variables["dispatchedByName"] == "Admin Pengaduan Daerah (lokal)"  # read by the engine as that login
+    assert variables["dispatchedByGroups"] == "admin-pengaduan"
     assert variables["opdName"] == "Dinas Pekerjaan Umum dan Penataan Ruang"  # the forms show names, not codes
 
     opd_mail = await eventually(lambda: mailbox.to(OPD_PUPR_EMAIL, report.tracking_id))

@@ -8,6 +8,7 @@ import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,29 +17,25 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
-import workers.deps
 from engine import LocalEngine
 from lapor import masterdata
-from lapor.deadlines import default_calendar
-from lapor.national import adapter_from
-from lapor.notifications.channels import EmailChannel
+from lapor.db import session_scope
+from lapor.models import OutboxMessage
 from lapor.outbox import OutboxDispatcher
 from lapor.process import EngineClient
-from lapor.roles import WORKERS_ACCOUNT
 from lapor.settings import Settings
 from tests.api.conftest import ApiTestSettings, image_bytes
-from tests.api.test_engine import cancel_afterwards, svc_api
+from tests.api.test_engine import cancel_afterwards, svc_api, workers_on
 from tests.chromium import chromium
-from tests.conftest import WEB_PORT, Mailbox, body_of, eventually, login
+from tests.conftest import WEB_PORT, Mailbox, body_of, eventually
 from tests.web import conftest as web_fixtures
 from tests.web.conftest import Browser as PhoneBrowser
 from tests.web.test_browser import fill_report, register_in_browser
 from tests.webapps.conftest import Browser
 from tests.webapps.test_webapps import card_of, claim_if_needed, complete_in_tasklist, filter_fragment
 from workers.deps import Deps
-from workers.main import build_worker
 
 pytestmark = pytest.mark.engine
 
@@ -78,31 +75,8 @@ async def walk_workers(
     engine: LocalEngine, provisioned: Settings, db_engine: Engine, mailbox: Mailbox, live_settings: ApiTestSettings
 ) -> AsyncIterator[Deps]:
     """The workers on the page's database and files, signing links for its address (as one deployment shares them)."""
-    previous = workers.deps._current
-    deps = Deps(
-        settings=live_settings,
-        db=db_engine,
-        calendar=default_calendar(live_settings),
-        email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=live_settings.smtp_sender),
-        sms=None,
-        national=adapter_from(live_settings),
-        engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
-    )
-    workers.deps.use(deps)
-    worker_settings = provisioned.model_copy(
-        update={
-            "engine_user": WORKERS_ACCOUNT,
-            "engine_password": provisioned.worker_engine_password,
-            "worker_long_poll_seconds": 2,
-        }
-    )
-    stop = asyncio.Event()
-    work = asyncio.create_task(build_worker(worker_settings).run(stop))
-    yield deps
-    stop.set()
-    await work
-    if previous is not None:
-        workers.deps.use(previous)
+    async with workers_on(engine, provisioned, db_engine, mailbox, live_settings) as deps:
+        yield deps
 
 
 @pytest.fixture
@@ -147,8 +121,19 @@ def tasklist_screen(browser: Browser, name: str) -> str:
 
 
 async def dispatch_outbox(svc_api: EngineClient, db: Engine) -> None:
-    """What the API's outbox dispatcher does in the background: start the process, deliver the reporter's replies."""
-    assert await OutboxDispatcher(svc_api, db).run_once() >= 1
+    """What the API's outbox dispatcher does in the background: start the process, deliver the reporter's replies.
+    A reply can arrive before the process waits for it (the status changes a step earlier); it is tried again."""
+    dispatcher = OutboxDispatcher(svc_api, db, base_delay=timedelta(milliseconds=200), lease=timedelta(seconds=1))
+
+    async def delivered() -> bool:
+        await dispatcher.run_once()
+        with session_scope(db) as session:
+            return not session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None)))
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await delivered():
+        assert asyncio.get_running_loop().time() < deadline, "the outbox did not reach the engine in 60 s"
+        await asyncio.sleep(0.5)
 
 
 async def open_in_tasklist(
@@ -171,6 +156,16 @@ async def open_in_tasklist(
     card.find_element(By.CSS_SELECTOR, "h4 a").click()
     await asyncio.to_thread(browser.wait_text, tracking_id, timeout=30)
     return task
+
+
+async def reload_until(phone: PhoneBrowser, path: str, text: str) -> None:
+    """The reporter opens the tracking page again until it shows `text` (the workers record a step a moment later)."""
+
+    def shown() -> bool:
+        phone.open(path)
+        return text in phone.text()
+
+    await eventually(lambda: shown() or None, within=60, interval=1.0)
 
 
 def form_shows(browser: Browser, *texts: str, css: str = "[cam-tasklist-form]") -> str:
@@ -232,8 +227,7 @@ async def test_one_report_walks_across_every_role(
 
     mail = body_of((await eventually(returned_mail))[0])  # type: ignore[arg-type]
     assert RETURN_NOTE in mail and re.search(r"paling lambat \w+, \d{1,2} \w+ \d{4} pukul 23\.59 WIB", mail)
-    phone.open(f"/lacak/{tracking_id}")
-    await asyncio.to_thread(phone.wait_text, RETURN_NOTE, timeout=30)
+    await reload_until(phone, f"/lacak/{tracking_id}", RETURN_NOTE)
     page = phone.text()
     assert re.search(r"\w+, \d{1,2} \w+ \d{4} pukul 23\.59 WIB", page), page
     screen_is_for_people(page, "lacak-dikembalikan")
@@ -309,8 +303,7 @@ async def test_one_report_walks_across_every_role(
     await complete_in_tasklist(browser, operaton, str(task["id"]))
 
     # -- the reporter sees the result with its photo, and rejects it -------------------------------------------
-    phone.open(f"/lacak/{tracking_id}")
-    await asyncio.to_thread(phone.wait_text, "Konfirmasi hasil tindak lanjut", timeout=60)
+    await reload_until(phone, f"/lacak/{tracking_id}", "Konfirmasi hasil tindak lanjut")
     result = phone.driver.find_element(By.CSS_SELECTOR, "img[alt='Foto bukti penyelesaian 1']")
     assert phone.driver.execute_script(loaded, result) == 800
     screen_is_for_people(phone.text(), "lacak-hasil")

@@ -158,23 +158,13 @@ def test_what_the_handlers_do_not_know_is_a_model_error_and_nothing_is_sent(
     assert installed.email.sent == [] and installed.sms.sent == [] and events(session_factory) == []
 
 
-class Directory:
-    """The engine's identity service as the worker reads it: a user's name and groups."""
-
-    def user_name(self, user_id: str) -> str | None:
-        return {"rina": "Rina Kartika"}.get(user_id)
-
-    def group_ids(self, member: str) -> list[str]:
-        return {"rina": ["kepala-bidang", "camunda-admin"]}.get(member, [])
-
-
 def test_the_opd_learns_who_made_the_disposition_and_reads_the_staff_page(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    installed.deps.engine = Directory()  # type: ignore[assignment]
     dispatch = {"template": "laporan-didisposisi", "recipient": "opd"}
-    notify(task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, dispatchedBy="rina", dispatchNote="Segera."))
+    who = {"dispatchedByName": "Rina Kartika", "dispatchedByGroups": "camunda-admin,kepala-bidang"}
+    notify(task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, dispatchNote="Segera.", **who))
     [mail] = installed.email.sent
     assert "Disposisi oleh: Rina Kartika (Kepala Bidang Informasi dan Komunikasi Publik)" in mail.body
     assert "Catatan disposisi:\nSegera." in mail.body
@@ -182,11 +172,20 @@ def test_the_opd_learns_who_made_the_disposition_and_reads_the_staff_page(
     assert "/lacak/" not in mail.body  # a confidential report's citizen page answers 404
 
 
-def test_a_disposition_without_a_known_user_names_the_admin(
+def test_a_local_login_named_after_its_role_is_not_named_twice(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    installed.deps.engine = Directory()  # type: ignore[assignment]
+    who = {"dispatchedByName": "Analis Pengaduan Publik (lokal)", "dispatchedByGroups": "analis"}
+    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE,
+                **who))  # fmt: skip
+    assert "Disposisi oleh: Analis Pengaduan Publik (lokal)\n" in installed.email.sent[0].body
+
+
+def test_a_disposition_nobody_is_named_for_names_the_admin(
+    installed: Installed, session_factory: SessionFactory, task: TaskFactory
+) -> None:
+    add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
     notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE))
     assert "Disposisi oleh: Admin Pengaduan Daerah" in installed.email.sent[0].body
 

@@ -1,5 +1,6 @@
 package id.go.pontianak.lapor.engine;
 
+import org.operaton.bpm.engine.IdentityService;
 import org.operaton.bpm.engine.rest.security.auth.ProcessEngineAuthenticationFilter;
 import org.operaton.bpm.engine.rest.security.auth.impl.HttpBasicAuthenticationProvider;
 import org.springframework.boot.SpringApplication;
@@ -66,5 +67,11 @@ public class LaporEngineApplication {
   @Bean
   public ProofPhotoCheck proofPhotoCheck() {
     return new ProofPhotoCheck();
+  }
+
+  /** The name and groups of whoever completes a disposition, for the OPD's notice (bpmn/lapor-pengaduan.bpmn). */
+  @Bean
+  public StaffDirectory staffDirectory(IdentityService identityService) {
+    return new StaffDirectory(identityService);
   }
 }
