@@ -48,6 +48,9 @@ def test_the_recap_of_november_is_written_and_linked(
     assert result["recapUrl"] == f"{BASE_URL}/staff/recaps/2026-11.xlsx"
     summary = openpyxl.load_workbook(installed.settings.data_dir / "recaps" / "rekap-2026-11.xlsx")["Ringkasan"]
     assert (summary["B4"].value, summary["B6"].value) == ("November 2026", 2)
+    # The analis and kepala bidang review it before the 10th (Tasklist's due date, "Lewat tenggat" after it).
+    assert result["recapReviewDueAt"] == wib(2026, 12, 9, 23, 59, 59)
+    assert result["recapReviewDueText"] == "Rabu, 9 Desember 2026 pukul 23.59 WIB"
 
 
 def test_the_recap_needs_the_engines_clock(installed: Installed, task: TaskFactory) -> None:
