@@ -23,8 +23,9 @@ STAFF_GROUPS = {
 SUPERVISORS = ("koordinator", "kepala-bidang")  # Cockpit: read, and retry what failed
 DISPATCHERS = ("admin-pengaduan", "analis", "kepala-bidang")  # candidate groups of DispatchReportTask
 
-# Tasks are never granted here: a user reads and works on a task through its candidate group (the engine grants
-# that per task), so an OPD sees its own reports only. Filters are granted one by one (task_filters below).
+# Tasks are never granted to those who work them: a user reads and works on a task through its candidate group (the
+# engine grants that per task), so an OPD sees its own reports only. Supervisors read every task (below). Filters
+# are granted one by one (task_filters below).
 # No role holds CREATE on Task or on ProcessInstance: reports start through the API (svc-api), so creating
 # a task or starting a process by hand in Tasklist is for administrators only (the engine answers 403 to the rest,
 # and Tasklist hides both buttons from them: app/tasklist/scripts/lapor-actions.js).
@@ -41,6 +42,11 @@ _COCKPIT_READ_ONLY = (
     Grant(Resource.DECISION_DEFINITION, "*", ("READ", "READ_HISTORY")),
     Grant(Resource.DECISION_REQUIREMENTS_DEFINITION, "*", ("READ",)),
     Grant(Resource.DEPLOYMENT, "*", ("READ",)),
+    # Who holds every open task, and its due date: Cockpit's "Tugas manusia" and an instance's user-task tab. READ
+    # only: claiming, completing, reassigning or changing a task needs UPDATE or TASK_WORK/TASK_ASSIGN, which
+    # supervisors get only for the tasks of their own candidate groups (the engine grants that per task).
+    Grant(Resource.TASK, "*", ("READ",)),
+    Grant(Resource.HISTORIC_TASK, "*", ("READ",)),
 )
 # Retrying an incident in Cockpit: RETRY_JOB covers failed jobs (timers) and, through the engine plugin
 # engine/.../ExternalTaskRetryPermission.java, failed external tasks (every service task here), which the engine

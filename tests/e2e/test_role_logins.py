@@ -11,7 +11,7 @@ from lapor.process import EngineClient
 from lapor.roles import local_logins
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
-from tests.e2e.conftest import email_channel_to, submit
+from tests.e2e.conftest import complete_task, email_channel_to, open_task, submit
 from tests.e2e.test_process_operations import skip_backoff_until_incident
 from workers.deps import Deps
 
@@ -162,3 +162,54 @@ def test_the_administrator_still_changes_instances(operaton: EngineClient, faile
     operaton.set_external_task_retries(failed_report["task"], 1)
     assert retries_set_by(operaton, "admin") == before + 1
     assert operaton.variables(instance)["catatanAdmin"] == "diperiksa"
+
+
+@pytest.mark.parametrize("supervisor", ["koordinator", "kepala-bidang"])
+async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
+    engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps, supervisor: str
+) -> None:
+    """Who holds a report, for those who watch the SLA (issue 20, 1): the OPD's open task with its assignee and due
+    date, as Cockpit's "Tugas manusia" and an instance's user-task tab read it; and nothing they may change."""
+    report = await submit(lapor_process, worker_deps)
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
+    task = await open_task(operaton, report, "OpdResponseTask")
+    operaton.claim(task["id"], "opd-pupr")  # the PUPR liaison holds it
+
+    seen = as_user(engine, supervisor, "GET", f"/task?processInstanceId={report.process_instance_id}")
+    assert seen.status_code == 200, seen.text
+    [held] = seen.json()
+    assert (held["id"], held["assignee"], held["due"]) == (task["id"], "opd-pupr", task["due"])
+    for report_path in ("/task/report/candidate-group-count", "/task/count?assigned=true"):  # Cockpit's dashboard
+        counts = as_user(engine, supervisor, "GET", report_path)
+        assert counts.status_code == 200, counts.text
+        assert counts.json() == operaton.request("GET", report_path), report_path  # what the administrator sees
+    history = as_user(engine, supervisor, "GET", f"/history/task?processInstanceId={report.process_instance_id}")
+    assert {t["taskDefinitionKey"] for t in history.json()} >= {"VerifyReportTask", "DispatchReportTask"}
+
+    path = f"/task/{task['id']}"
+    fields = (
+        "name description priority assignee owner delegationState due followUp parentTaskId caseInstanceId tenantId"
+    )
+    updatable = {name: held.get(name) for name in fields.split()}  # what PUT /task/{id} takes (the admin's is 204)
+    refused = {
+        "claim it": ("POST", f"{path}/claim", {"userId": supervisor}),
+        "unclaim it": ("POST", f"{path}/unclaim", None),
+        "reassign it": ("POST", f"{path}/assignee", {"userId": supervisor}),
+        "delegate it": ("POST", f"{path}/delegate", {"userId": supervisor}),
+        "complete it": ("POST", f"{path}/complete", {"variables": {}}),
+        "submit its form": ("POST", f"{path}/submit-form", {"variables": {}}),
+        "change its due date": ("PUT", path, {**updatable, "due": "2030-01-01T08:00:00.000+0700"}),
+        "set its variables": ("POST", f"{path}/variables", {"modifications": {"opdDecision": {"value": "x"}}}),
+        "add a candidate": ("POST", f"{path}/identity-links", {"groupId": "koordinator", "type": "candidate"}),
+    }
+    for what, (method, where, body) in refused.items():
+        answer = as_user(engine, supervisor, method, where, body)
+        assert answer.status_code == 403, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
+        assert answer.json()["type"] == "AuthorizationException", (what, answer.text)
+    after = operaton.task(task["id"])
+    assert (after["assignee"], after["due"]) == ("opd-pupr", task["due"])  # nothing moved
+    assert "opdDecision" not in operaton.variables(report.process_instance_id)
+    assert operaton.candidate_groups(task["id"]) == ["opd-pupr"]
+    operaton.request("PUT", path, json=updatable)  # the same update is well-formed: the administrator's goes through
+    operaton.cancel(report.process_instance_id)

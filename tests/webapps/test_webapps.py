@@ -569,3 +569,33 @@ async def test_the_footer_covers_no_field_and_no_button_at_1366x768(
     footer_top = boxes["footer"]["top"]
     assert boxes["complete"]["bottom"] <= footer_top, boxes
     assert boxes["lastField"]["bottom"] <= footer_top, boxes
+
+
+async def test_the_koordinator_sees_who_holds_a_report_in_cockpit(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """Issue 20, 1 (supervisors read every task): the OPD's open task, who holds it and by when, in the instance's
+    user-task tab and on the human-task page, in Bahasa Indonesia; changing it stays refused (tests/e2e)."""
+    report = await submit(lapor_process, worker_deps)
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
+    task = await open_task(operaton, report, "OpdResponseTask")
+    operaton.claim(task["id"], "opd-pupr")
+
+    await asyncio.to_thread(browser.login, "cockpit", "koordinator")
+    browser.wait_text("Insiden terbuka")
+    tab = f"#/process-instance/{report.process_instance_id}/runtime?tab=user-tasks-tab"
+    await asyncio.to_thread(browser.open, "cockpit", tab)
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    row = await asyncio.to_thread(browser.wait_for, "[process-instance-user-tasks] tbody tr, .user-tasks tbody tr")
+    WebDriverWait(browser.driver, 30).until(lambda d: "opd-pupr" in row.text)  # the liaison who holds it
+    assert "Tanggapan OPD" in row.text and task["id"] in row.text, row.text
+    assert "READ" not in browser.text() and "permission" not in browser.text()
+    browser.shot("cockpit-tugas-pengguna")
+
+    await asyncio.to_thread(browser.open, "cockpit", "#/tasks")
+    await asyncio.to_thread(browser.wait_text, "ditugaskan ke pengguna", timeout=30)  # counted, not refused
+    page = browser.text()
+    assert "does not have" not in page and "tidak dapat diambil tidak dapat diambil" not in page, page
+    browser.shot("cockpit-tugas-manusia")
+    operaton.cancel(report.process_instance_id)
