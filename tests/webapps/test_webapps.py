@@ -3,6 +3,7 @@ sees and does exactly its own work. Screenshots: tests/webapps/screenshots/<test
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -590,6 +591,8 @@ async def test_the_koordinator_sees_who_holds_a_report_in_cockpit(
     row = await asyncio.to_thread(browser.wait_for, "[process-instance-user-tasks] tbody tr, .user-tasks tbody tr")
     WebDriverWait(browser.driver, 30).until(lambda d: "opd-pupr" in row.text)  # the liaison who holds it
     assert "Tanggapan OPD" in row.text and task["id"] in row.text, row.text
+    assert due_in_words(task["due"]) + " pukul 23.59" in row.text, row.text  # in words, not 2026-12-21T23:59:59
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", row.text), row.text
     assert "READ" not in browser.text() and "permission" not in browser.text()
     browser.shot("cockpit-tugas-pengguna")
 

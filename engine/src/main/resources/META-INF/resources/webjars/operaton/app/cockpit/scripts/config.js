@@ -5,5 +5,8 @@ export default {
   app: {name: 'Cockpit', vendor: 'LAPOR! Kota Pontianak'},
   locales: {availableLocales: ['id'], fallbackLocale: 'id'},
   // The city's name on the login page (shared by every webapp: app/lapor/branding.js).
-  customScripts: ['../lapor/branding.js']
+  customScripts: [
+    '../lapor/branding.js',
+    'scripts/lapor-dates.js' // dates in words in every table: "Senin, 21 Desember 2026 pukul 23.59"
+  ]
 };
