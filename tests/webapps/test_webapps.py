@@ -429,6 +429,13 @@ async def test_a_tracking_number_typed_in_the_search_box_finds_its_task(
     assert displayed_texts(browser, "[cam-widget-search-pill]")[0].startswith("Nomor laporan")
     search = parse_qs(urlsplit(urlsplit(browser.driver.current_url).fragment).query)["searchQuery"][0]
     assert json.loads(search)[0]["type"] == "processInstanceBusinessKey"
+    fits = browser.driver.execute_script(
+        """const button = document.querySelector('.match-any button');
+           const label = document.querySelector('.match-any span');
+           return [button.scrollWidth <= button.clientWidth,
+                   button.getBoundingClientRect().right <= label.getBoundingClientRect().left];"""
+    )
+    assert fits == [True, True], fits  # "SEMUA" fits its button and does not run under "kriteria terpenuhi."
     browser.shot("ditemukan")
 
 
