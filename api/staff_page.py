@@ -9,11 +9,11 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.views import actor_label, status_view
+from api.web.render import template_environment
 from lapor import files, masterdata
 from lapor.models import (
     EventKind,
@@ -58,13 +58,7 @@ EVENT_WHAT = {
 _Named = masterdata.Category | masterdata.Kecamatan | masterdata.Kelurahan | masterdata.Opd
 REPORT_TYPES = {kind.value: kind.label for kind in ReportType}
 
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_environment = template_environment(TEMPLATES)
 # The page's only style is inline (staf.css, included by the page); the policy allows exactly that text by its hash.
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_environment.get_template("staf.css").render().encode()).digest())
 PAGE_POLICY = (

@@ -24,6 +24,9 @@ __all__ = [
     "check",
     "photo_links",
     "photo_path",
+    "photo_url",
+    "report_summary_path",
+    "report_summary_url",
     "sign",
     "signed_photos",
     "signing_key",
@@ -132,11 +135,15 @@ def signed_photos(
         .where(Photo.report_id == report.id, Photo.kind == kind.value)
         .order_by(Photo.id)
     )
-    base = base_url.rstrip("/")
     return [
-        SignedPhoto(photo_id, message_id, base + sign(photo_path(photo_id), expires_at, key=key))
+        SignedPhoto(photo_id, message_id, photo_url(photo_id, expires_at, base_url, key=key))
         for photo_id, message_id in rows
     ]
+
+
+def photo_url(photo_id: int, expires_at: datetime, base_url: str, *, key: bytes) -> str:
+    """One photo's signed link, valid until `expires_at`."""
+    return base_url.rstrip("/") + sign(photo_path(photo_id), expires_at, key=key)
 
 
 def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:

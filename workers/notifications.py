@@ -118,7 +118,6 @@ def _send(
             "opd_name": opd.name if opd else "",
             "due_date": due_at.isoformat() if due_at else "",  # the templates format it long for e-mail, short for SMS
             "deadline": deadline.code if deadline else "",
-            "report_url": "",  # lapor.notifications.service.report_link: the reporter's page or the staff page
             "note": note or "",
             "dispatched_by": dispatched_by or DEFAULT_DISPATCHER,
         }

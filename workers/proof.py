@@ -62,8 +62,8 @@ def _store(task: ExternalTask, data: bytes | None) -> dict[str, Any]:
         )
         session.add(photo)
         session.flush()
-        url = d.settings.public_base_url.rstrip("/") + files.sign(
-            files.photo_path(photo.id), now + PROOF_LINK_DAYS, key=files.signing_key(d.settings)
+        url = files.photo_url(
+            photo.id, now + PROOF_LINK_DAYS, d.settings.public_base_url, key=files.signing_key(d.settings)
         )
         log.info("proof.stored", report_id=report.id, photo_id=photo.id)
         return {"proofPhotoId": photo.id, "proofPhotoUrl": url, "proofPhotoRefusal": ""}

@@ -137,10 +137,8 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
         return {}
     if recipient_kind == RecipientKind.PELAPOR.value:
         return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
-    signed = files.sign(
-        files.report_summary_path(report.tracking_id), now + STAFF_LINK_LIFETIME, key=files.signing_key(settings)
-    )
-    return {"report_url": settings.public_base_url.rstrip("/") + signed}
+    expires = now + STAFF_LINK_LIFETIME
+    return {"report_url": files.report_summary_url(report, expires, settings.public_base_url, settings=settings)}
 
 
 def build_channels(settings: Settings) -> tuple[EmailChannel, SmsGatewayChannel | None]:
