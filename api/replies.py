@@ -11,7 +11,7 @@ from api.deps import AppContext
 from api.errors import Conflict, Forbidden, InvalidState, ReportNotFound
 from api.submission import add_photos
 from api.views import Shown, is_owner, is_public, load_tracked
-from lapor import outbox, reports, uploads
+from lapor import audit, outbox, reports, uploads
 from lapor.models import (
     EventKind,
     MessageAuthor,
@@ -148,7 +148,7 @@ def supplement(
 ) -> Reply:
     """Supplement a report returned as incomplete (DIKEMBALIKAN); the caller commits."""
     require_status(report, ReportStatus.DIKEMBALIKAN)
-    message = _reporter_message(session, report, MessageKind.SUPPLEMENT, text, now)
+    message = _reporter_message(session, report, MessageKind.SUPPLEMENT, text, now, photos=len(images))
     add_photos(session, context, report=report, images=images, now=now, message_id=message.id)
     outbox.enqueue_message(
         session,
@@ -187,17 +187,17 @@ def confirm(
     )
     if queued is None:
         raise AlreadyAnswered()
-    session.add(
-        ReportMessage(
-            report_id=report.id,
-            author=MessageAuthor.PELAPOR.value,
-            kind=MessageKind.CONFIRMATION.value,
-            text=comment or ("Hasil tindak lanjut diterima." if accepted else "Hasil tindak lanjut ditolak."),
-            accepted=accepted,
-            rating=rating,
-            created_at=now,
-        )
+    message = ReportMessage(
+        report_id=report.id,
+        author=MessageAuthor.PELAPOR.value,
+        kind=MessageKind.CONFIRMATION.value,
+        text=comment or ("Hasil tindak lanjut diterima." if accepted else "Hasil tindak lanjut ditolak."),
+        accepted=accepted,
+        rating=rating,
+        created_at=now,
     )
+    session.add(message)
+    audit.record_message(session, report, message, actor_kind=audit.AuditActor.PELAPOR, actor="pelapor")
     if accepted:
         return Reply(report, "Terima kasih atas konfirmasi Anda.")
     return Reply(report, "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.")
@@ -208,10 +208,12 @@ def comment(session: Session, *, report: Report, text: str, now: datetime) -> Re
     return _reporter_message(session, report, MessageKind.COMMENT, text, now)
 
 
-def _reporter_message(session: Session, report: Report, kind: MessageKind, text: str, now: datetime) -> ReportMessage:
+def _reporter_message(
+    session: Session, report: Report, kind: MessageKind, text: str, now: datetime, *, photos: int = 0
+) -> ReportMessage:
     message = ReportMessage(
         report_id=report.id, author=MessageAuthor.PELAPOR.value, kind=kind.value, text=text, created_at=now
     )
     session.add(message)
-    session.flush()
+    audit.record_message(session, report, message, actor_kind=audit.AuditActor.PELAPOR, actor="pelapor", photos=photos)
     return message

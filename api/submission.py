@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.deps import AppContext
 from api.errors import PayloadTooLarge, UnknownCategory, UnknownLocation, Unprocessable, UnsupportedMediaType
 from api.schemas import ReportFields
-from lapor import masterdata, outbox, reports, uploads
+from lapor import audit, masterdata, outbox, reports, uploads
 from lapor.models import Photo, PhotoKind, Report, Reporter, ReportStatus
 from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
@@ -42,6 +42,38 @@ class Origin:
 
     source: str | None = None
     external_ref: str | None = None
+    filed_by: str | None = None  # the staff login that filed it (the front desk), for the audit trail
+
+
+def _received(session: Session, report: Report, *, photos: int, origin: Origin, now: datetime) -> None:
+    """The trail's first entry: which channel brought the report, and who filed it when staff did."""
+    if report.channel == "web":
+        kind, actor = audit.AuditActor.PELAPOR, audit.AuditActor.PELAPOR.value
+    elif report.channel == "staff":
+        kind, actor = audit.AuditActor.STAF, origin.filed_by or "token intake petugas"
+    else:
+        kind, actor = audit.AuditActor.SALURAN, report.channel
+    channel = reports.CHANNEL_NAMES.get(report.channel, report.channel)
+    audit.record(
+        session,
+        report,
+        action=audit.AuditAction.REPORT_RECEIVED,
+        actor_kind=kind,
+        actor=actor,
+        at=now,
+        detail={
+            "channel": report.channel,
+            "source": origin.source,
+            "external_ref": origin.external_ref,
+            "report_type": report.report_type,
+            "category": report.category,
+            "kelurahan": report.kelurahan_code,
+            "photos": photos,
+            "anonymous": report.anonymous,
+            "confidential": report.confidential,
+            "text": f"Laporan masuk melalui {channel}" + (f" ({origin.source})" if origin.source else ""),
+        },
+    )
 
 
 def _check_count(files: list[UploadFile], *, required: bool) -> None:
@@ -138,10 +170,17 @@ def add_photos(
 
 
 def _start_process(
-    session: Session, context: AppContext, *, report: Report, images: list[uploads.CleanImage], now: datetime
+    session: Session,
+    context: AppContext,
+    *,
+    report: Report,
+    images: list[uploads.CleanImage],
+    now: datetime,
+    origin: Origin,
 ) -> None:
     variables = reports.process_variables(report, photo_count=len(images))
     outbox.enqueue_start(session, report=report, variables=variables, now=now)
+    _received(session, report, photos=len(images), origin=origin, now=now)
 
 
 def create_report(
@@ -183,7 +222,7 @@ def create_report(
     report.external_ref = origin.external_ref
     session.flush()
     add_photos(session, context, report=report, images=images, now=now)
-    _start_process(session, context, report=report, images=images, now=now)
+    _start_process(session, context, report=report, images=images, now=now, origin=origin)
     return report
 
 
@@ -226,7 +265,7 @@ def create_unlocated_report(
             external_ref=origin.external_ref,
         ),
     )
-    _start_process(session, context, report=report, images=[], now=now)
+    _start_process(session, context, report=report, images=[], now=now, origin=origin)
     return report
 
 

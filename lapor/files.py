@@ -56,10 +56,10 @@ def signing_key(settings: Settings) -> bytes:
         return key.encode()
     if settings.environment == "production":
         raise RuntimeError("LAPOR_FILE_SIGNING_KEY must be set in production")
-    return _local_key(settings.data_dir / LOCAL_KEY_FILE)
+    return local_key(settings.data_dir / LOCAL_KEY_FILE)
 
 
-def _local_key(path: Path) -> bytes:
+def local_key(path: Path) -> bytes:
     """The key in `path`, written there (readable by this user only) by whichever process needs it first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

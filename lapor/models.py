@@ -117,6 +117,11 @@ class Report(Base):
     # A link to a photo elsewhere (Open311's media_url, https only): stored as given, never fetched by the server.
     media_url: Mapped[str | None] = mapped_column(String(500))
 
+    # The head of the report's audit trail (lapor.audit, migration 0009): how many entries it has and the last
+    # entry's MAC. Appending locks this row, so the chain never forks; a cut-off tail no longer matches it.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_head: Mapped[str | None] = mapped_column(String(64))
+
     reporter: Mapped[Reporter | None] = relationship()
     events: Mapped[list["ReportEvent"]] = relationship(back_populates="report", order_by="ReportEvent.id")
 
@@ -319,3 +324,27 @@ class DeadlineStart(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the engine's clock when the deadline was computed
     days: Mapped[int] = mapped_column(Integer)  # working or calendar days, as the Deadline says
     reminder_days_before: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """One action on a report, by a person, a worker or a channel: append-only, chained by a keyed hash (lapor.audit).
+
+    Never holds the reporter's name, e-mail or phone: the actor of a reporter's action is "pelapor".
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_audit_entries_report_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the report
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when it happened (the engine's time for task actions)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when it entered the trail
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
+    # Where it came from (an engine operation, a notification), so importing twice records it once.
+    source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

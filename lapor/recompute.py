@@ -11,13 +11,14 @@ import argparse
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from lapor import audit
 from lapor.db import default_engine, session_scope
 from lapor.deadlines import Sla, compute_sla, default_calendar
 from lapor.logging import configure_logging
@@ -29,6 +30,7 @@ from lapor.settings import get_settings
 from lapor.vocabulary import PROCESS_ID, Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
+RECOMPUTER = "python -m lapor.recompute"  # who moved the deadlines, in the audit trail
 log = structlog.stdlib.get_logger(__name__)
 
 # The timers of bpmn/lapor-pengaduan.bpmn and the Date variable each one's `timeDate` reads.
@@ -184,6 +186,23 @@ def _move_report(
                 moved("tracking", deadline.column, shown, wanted[deadline.due_variable])
     if variables and apply:
         engine.set_variables(instance.id, {**variables, **variables_text})
+    if moves and apply:
+        audit.record(
+            session,
+            report,
+            action=audit.AuditAction.DEADLINE_RECOMPUTED,
+            actor_kind=audit.AuditActor.LAYANAN,
+            actor=RECOMPUTER,
+            at=datetime.now(UTC),
+            detail={
+                "moves": [
+                    f"{m.deadline.code} {m.target} {m.name}: {_local(m.before)} -> {_local(m.after)}" for m in moves
+                ],
+                "text": "Kalender kerja berubah: "
+                + ", ".join(sorted({m.deadline.label for m in moves}))
+                + " dihitung ulang",
+            },
+        )
     return moves, without_start
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import masterdata
+from lapor import audit, masterdata
 from lapor.models import EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
+from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
 # Channel codes and the words staff read in Tasklist.
@@ -145,8 +146,12 @@ def record_event(
     task_id: str | None,
     status: ReportStatus | None = None,
     detail: str | None = None,
+    recorded_by: str = WORKERS_ACCOUNT,
 ) -> bool:
-    """Append to the timeline once per external task; False when this task already wrote it (a retry)."""
+    """Append to the timeline once per external task; False when this task already wrote it (a retry).
+
+    The audit trail gets the same step, written by `recorded_by` (the workers' engine login), with who decided it.
+    """
     if task_id is not None and session.scalar(select(ReportEvent.id).where(ReportEvent.task_id == task_id)):
         return False
     session.add(
@@ -164,4 +169,27 @@ def record_event(
         report.status = status.value
         if status in (ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT):
             report.closed_at = at
+    audit.record(
+        session,
+        report,
+        action=_AUDITED_KINDS[kind],
+        actor_kind=audit.AuditActor.LAYANAN,
+        actor=recorded_by,
+        at=at,
+        detail={
+            "status": status.value if status else None,
+            "opd": report.opd_code,
+            "decided_by": actor.label,
+            "note": detail,
+            "text": f"{status.label} (oleh {actor.label})" if status else (detail or kind.value),
+        },
+    )
     return True
+
+
+_AUDITED_KINDS = {
+    EventKind.STATUS: audit.AuditAction.STATUS_CHANGED,
+    EventKind.REMINDER: audit.AuditAction.REMINDER_SENT,
+    EventKind.ESCALATION: audit.AuditAction.ESCALATED,
+    EventKind.NATIONAL_RETURN: audit.AuditAction.RETURNED_TO_NATIONAL,
+}

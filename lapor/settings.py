@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     file_signing_key: str | None = Field(
         None, description="HMAC key of signed photo/proof links, shared by API and workers; required in production"
     )
+    audit_key: str | None = Field(
+        None,
+        description="HMAC key of the audit trail's chain, shared by API, workers and commands; required in production",
+    )
     sms_webhook_secret: str | None = Field(
         None, description="HMAC-SHA256 secret of the SMS 1708 gateway webhook; unset refuses every SMS"
     )

@@ -7,9 +7,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lapor import files, reports, uploads
+from lapor import audit, files, reports, uploads
 from lapor.models import Photo, PhotoKind
 from lapor.process.tasks import BpmnError, ExternalTask, ModelError
+from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import PROOF_UPLOAD_VARIABLE, ErrorCode
 from workers import inputs
 from workers.deps import deps
@@ -62,6 +63,21 @@ def _store(task: ExternalTask, data: bytes | None) -> dict[str, Any]:
         )
         session.add(photo)
         session.flush()
+        audit.record(
+            session,
+            report,
+            action=audit.AuditAction.PHOTO_ADDED,
+            actor_kind=audit.AuditActor.LAYANAN,
+            actor=WORKERS_ACCOUNT,
+            at=now,
+            detail={
+                "photo_id": photo.id,
+                "kind": photo.kind,
+                "sha256": image.sha256,
+                "text": "Foto bukti penyelesaian",
+            },
+            source_ref=f"proof-task:{task.id}",
+        )
         url = files.photo_url(
             photo.id, now + PROOF_LINK_DAYS, d.settings.public_base_url, key=files.signing_key(d.settings)
         )

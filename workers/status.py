@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lapor import reports
+from lapor import audit, reports
 from lapor.models import EventKind, MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
 from lapor.process.tasks import ExternalTask
+from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import Actor, ReportType
 from workers import inputs
 from workers.deps import deps
@@ -118,7 +119,7 @@ def _record(
             detail=note,
         )
         for author, kind, text in texts if first_time and texts else []:
-            session.add(
-                ReportMessage(report_id=report.id, author=author.value, kind=kind.value, text=text, created_at=at)
-            )
+            message = ReportMessage(report_id=report.id, author=author.value, kind=kind.value, text=text, created_at=at)
+            session.add(message)
+            audit.record_message(session, report, message, actor_kind=audit.AuditActor.LAYANAN, actor=WORKERS_ACCOUNT)
         return rejection_reason(session, report) if want_rejection else None

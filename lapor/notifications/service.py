@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, Result, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import files
+from lapor import audit, files
 from lapor.links import tracking_page_url
 from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
@@ -40,6 +40,7 @@ _log = structlog.stdlib.get_logger(__name__)
 # A "sending" claim older than this belongs to a worker that died mid-send; a retry may take it over.
 # Longer than the slowest live send (several SMTP round trips of at most 10 s each).
 CLAIM_LEASE = timedelta(minutes=2)
+NOTIFIER = "layanan notifikasi"  # who sends, in the audit trail (the workers, or the API for its own notices)
 _KEY_LENGTH = 64  # Notification.idempotency_key
 
 
@@ -226,12 +227,32 @@ def _release(session_factory: Callable[[], AbstractContextManager[Session]], cla
 
 
 def _mark_sent(session_factory: Callable[[], AbstractContextManager[Session]], claim: _Claim, now: datetime) -> None:
+    """Sent: the ledger says so, and the report's audit trail names the notice, whom (by kind) and how."""
     with session_factory() as session:
         session.execute(
             update(Notification)
             .where(Notification.id == claim.id)
             .values(state=NotificationState.SENT.value, sent_at=now)
         )
+        row = session.get(Notification, claim.id)
+        report = session.get(Report, row.report_id) if row is not None and row.report_id is not None else None
+        if row is not None and report is not None:
+            channel = "surel" if row.channel == Channel.EMAIL.value else "SMS"
+            audit.record(
+                session,
+                report,
+                action=audit.AuditAction.NOTIFICATION_SENT,
+                actor_kind=audit.AuditActor.LAYANAN,
+                actor=NOTIFIER,
+                at=now,
+                detail={
+                    "template": row.template,
+                    "recipient_kind": row.recipient_kind,
+                    "channel": row.channel,
+                    "text": f"«{row.template}» kepada {row.recipient_kind} lewat {channel}",
+                },
+                source_ref=f"notification:{row.id}",
+            )
 
 
 def send_once(
