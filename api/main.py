@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import deadlines, files, intake, open311, public, reporters, reports, web
 from api.deps import AppContext
 from api.errors import documented, install_error_handlers
-from lapor import uploads
+from lapor import audit, uploads
 from lapor.db import make_engine
 from lapor.deadlines import warn_if_holidays_outdated
 from lapor.logging import configure_logging
@@ -238,15 +238,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task: asyncio.Task[None] | None = None
+        collector: asyncio.Task[None] | None = None
         engine: EngineClient | None = None
         if dispatch:
             # The API's own service account (svc-api): it may start, find, correlate and nothing else.
             engine = EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password)
             task = asyncio.create_task(OutboxDispatcher(engine, db).run_forever(stop))
+            # What people do in Tasklist and Cockpit enters the reports' audit trails (svc-api reads the log).
+            collector = asyncio.create_task(
+                audit.Collector(engine, db, interval=settings.audit_collect_seconds).run_forever(stop)
+            )
         yield
         stop.set()
         if task is not None:
             await task
+        if collector is not None:
+            await collector
         if engine is not None:
             engine.close()
 

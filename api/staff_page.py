@@ -26,8 +26,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.notifications.templates import DAY_NAMES, format_date, format_due_date
-from lapor.reports import CHANNEL_NAMES
-from lapor.vocabulary import Deadline, ReportType
+from lapor.vocabulary import CHANNEL_NAMES, Deadline, ReportType
 
 TEMPLATES = Path(__file__).parent / "staff_templates"
 

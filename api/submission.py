@@ -45,37 +45,6 @@ class Origin:
     filed_by: str | None = None  # the staff login that filed it (the front desk), for the audit trail
 
 
-def _received(session: Session, report: Report, *, photos: int, origin: Origin, now: datetime) -> None:
-    """The trail's first entry: which channel brought the report, and who filed it when staff did."""
-    if report.channel == "web":
-        kind, actor = audit.AuditActor.PELAPOR, audit.AuditActor.PELAPOR.value
-    elif report.channel == "staff":
-        kind, actor = audit.AuditActor.STAF, origin.filed_by or "token intake petugas"
-    else:
-        kind, actor = audit.AuditActor.SALURAN, report.channel
-    channel = reports.CHANNEL_NAMES.get(report.channel, report.channel)
-    audit.record(
-        session,
-        report,
-        action=audit.AuditAction.REPORT_RECEIVED,
-        actor_kind=kind,
-        actor=actor,
-        at=now,
-        detail={
-            "channel": report.channel,
-            "source": origin.source,
-            "external_ref": origin.external_ref,
-            "report_type": report.report_type,
-            "category": report.category,
-            "kelurahan": report.kelurahan_code,
-            "photos": photos,
-            "anonymous": report.anonymous,
-            "confidential": report.confidential,
-            "text": f"Laporan masuk melalui {channel}" + (f" ({origin.source})" if origin.source else ""),
-        },
-    )
-
-
 def _check_count(files: list[UploadFile], *, required: bool) -> None:
     if len(files) > uploads.MAX_FILES:
         raise TooManyFiles(details={"max_files": uploads.MAX_FILES})
@@ -180,7 +149,15 @@ def _start_process(
 ) -> None:
     variables = reports.process_variables(report, photo_count=len(images))
     outbox.enqueue_start(session, report=report, variables=variables, now=now)
-    _received(session, report, photos=len(images), origin=origin, now=now)
+    audit.record_received(
+        session,
+        report,
+        photos=len(images),
+        source=origin.source,
+        external_ref=origin.external_ref,
+        filed_by=origin.filed_by,
+        at=now,
+    )
 
 
 def create_report(

@@ -15,28 +15,34 @@ The trail never holds the reporter's name, e-mail or phone: a reporter's action 
 notice names the kind of recipient and the channel, never the address.
 """
 
+import argparse
+import asyncio
 import csv
 import hashlib
 import hmac
 import io
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from lapor.db import default_engine, session_scope
 from lapor.files import local_key
+from lapor.logging import configure_logging
 from lapor.models import AuditEntry, MessageKind, Report, ReportMessage
 from lapor.notifications.templates import format_due_date
 from lapor.process.client import EngineClient
 from lapor.process.history import UserOperation, historic_tasks, user_operations
 from lapor.settings import Settings, get_settings
+from lapor.vocabulary import CHANNEL_NAMES, PROCESS_ID
 
 __all__ = [
     "AuditAction",
@@ -57,6 +63,8 @@ log = structlog.get_logger(__name__)
 GENESIS = "0" * 64  # the "previous MAC" of a report's first entry
 _FORMAT = 1  # the layout of the MAC's input; a new layout gets a new number and keeps verifying the old one
 LOCAL_KEY_FILE = "audit.key"
+ENGINE_OPERATION = "engine-op:"  # source_ref prefix of an imported engine operation
+_PAGE = 500
 
 
 class AuditActor(StrEnum):
@@ -221,6 +229,46 @@ def record(
     report.audit_head = entry.hash
     session.flush()
     return entry
+
+
+def record_received(
+    session: Session,
+    report: Report,
+    *,
+    photos: int,
+    at: datetime,
+    source: str | None = None,
+    external_ref: str | None = None,
+    filed_by: str | None = None,
+) -> AuditEntry | None:
+    """The trail's first entry: which channel brought the report in, and who filed it when staff did."""
+    if report.channel == "web":  # the web page, the JSON API, Open311: the reporter themself
+        kind, actor = AuditActor.PELAPOR, AuditActor.PELAPOR.value
+    elif report.channel == "staff":
+        kind, actor = AuditActor.STAF, filed_by or "token intake petugas"
+    else:
+        kind, actor = AuditActor.SALURAN, report.channel
+    channel = CHANNEL_NAMES.get(report.channel, report.channel)
+    return record(
+        session,
+        report,
+        action=AuditAction.REPORT_RECEIVED,
+        actor_kind=kind,
+        actor=actor,
+        at=at,
+        detail={
+            "channel": report.channel,
+            "source": source,
+            "external_ref": external_ref,
+            "report_type": report.report_type,
+            "category": report.category,
+            "kelurahan": report.kelurahan_code,
+            "photos": photos,
+            "anonymous": report.anonymous,
+            "confidential": report.confidential,
+            "text": f"Laporan masuk melalui {channel}" + (f" ({source})" if source else ""),
+        },
+    )
 
 
 def record_message(
@@ -475,7 +523,7 @@ def import_operations(
             at=operation.timestamp,
             recorded_at=now,
             detail=_task_detail(operation, task_names),
-            source_ref=f"engine-op:{operation.operation_id}",
+            source_ref=f"{ENGINE_OPERATION}{operation.operation_id}",
         )
         added += entry is not None
     return added
@@ -490,3 +538,96 @@ def import_engine_operations(session: Session, client: EngineClient, report: Rep
         return 0
     names = {task.id: task.name for task in historic_tasks(client, process_instance_id=report.process_instance_id)}
     return import_operations(session, report, operations, names, now)
+
+
+def collect(db: Engine, client: EngineClient, now: datetime, *, overlap: timedelta = timedelta(minutes=10)) -> int:
+    """Import the operations people did on every report since the last import (less `overlap`, for operations
+    committed late); each report in its own transaction. How many entries were new."""
+    with session_scope(db) as session:
+        last = session.scalar(
+            select(func.max(AuditEntry.occurred_at)).where(AuditEntry.source_ref.like(f"{ENGINE_OPERATION}%"))
+        )
+    after = last - overlap if last is not None else None
+    operations: list[UserOperation] = []
+    while True:
+        page = user_operations(client, process_definition_key=PROCESS_ID, after=after, max_results=_PAGE)
+        operations += page
+        if len(page) < _PAGE or page[-1].timestamp == after:
+            break
+        after = page[-1].timestamp - timedelta(milliseconds=1)
+    by_instance: dict[str, list[UserOperation]] = {}
+    for operation in operations:
+        if not operation.by_service:
+            by_instance.setdefault(operation.process_instance_id, []).append(operation)
+    added = 0
+    for instance_id, mine in by_instance.items():
+        with session_scope(db) as session:
+            refs = [f"{ENGINE_OPERATION}{op.operation_id}" for op in mine]
+            known = set(session.scalars(select(AuditEntry.source_ref).where(AuditEntry.source_ref.in_(refs))))
+            new = [op for op in mine if f"{ENGINE_OPERATION}{op.operation_id}" not in known]
+            report = session.scalar(select(Report).where(Report.process_instance_id == instance_id))
+            if not new or report is None:
+                continue
+            names = {task.id: task.name for task in historic_tasks(client, process_instance_id=instance_id)}
+            added += import_operations(session, report, new, names, now)
+    return added
+
+
+class Collector:
+    """Imports Tasklist's and Cockpit's actions into the trails every `interval` seconds (inside the API)."""
+
+    def __init__(self, client: EngineClient, db: Engine, *, interval: float = 30.0) -> None:
+        self._client, self._db, self._interval = client, db, interval
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                added = await asyncio.to_thread(collect, self._db, self._client, datetime.now(UTC))
+                if added:
+                    log.info("audit.collected", entries=added)
+            except Exception:
+                log.exception("audit.collect_failed")  # the engine away: the next round imports what it missed
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+            except TimeoutError:
+                pass
+
+
+# -- the operator's command ----------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None, *, db: Engine | None = None) -> int:
+    settings = get_settings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
+    parser = argparse.ArgumentParser(prog="python -m lapor.audit", description="Jejak audit laporan / audit trail")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("verify", help="recompute every chain; exit 1 and name each broken entry")
+    check.add_argument("tracking_id", nargs="?", help="only this report")
+    out = commands.add_parser("export", help="one report's trail as JSON or CSV on standard output")
+    out.add_argument("tracking_id")
+    out.add_argument("--format", choices=("json", "csv"), default="json")
+    commands.add_parser("collect", help="import the Tasklist and Cockpit actions the trail does not hold yet")
+    args = parser.parse_args(argv)
+    db = db or default_engine()
+    if args.command == "verify":
+        with session_scope(db) as session:
+            verdict = verify(session, tracking_id=args.tracking_id)
+        for broken in verdict.broken:
+            print(f"BROKEN {broken}")
+        state = "intact" if verdict.ok else f"{len(verdict.broken)} problems"
+        print(f"{verdict.entries} entries in {verdict.reports} reports checked: {state}")
+        return 0 if verdict.ok else 1
+    if args.command == "export":
+        with session_scope(db) as session:
+            report = session.scalar(select(Report).where(Report.tracking_id == args.tracking_id))
+            if report is None:
+                print(f"no report {args.tracking_id}", file=sys.stderr)
+                return 2
+            lines = trail(session, report)
+            sys.stdout.write(export_json(report, lines) if args.format == "json" else export_csv(lines))
+        return 0
+    with EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password) as client:
+        print(f"{collect(db, client, datetime.now(UTC))} new entries")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,15 +13,8 @@ from sqlalchemy.orm import Session
 from lapor import audit, masterdata
 from lapor.models import EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
 from lapor.roles import WORKERS_ACCOUNT
-from lapor.vocabulary import REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
+from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
-# Channel codes and the words staff read in Tasklist.
-CHANNEL_NAMES = {
-    "web": "Situs web / aplikasi",
-    "sms1708": "SMS 1708",
-    "staff": "Petugas (tatap muka, kotak pengaduan)",
-    "national": "LAPOR! nasional (Admin Pusat)",
-}
 CHANNELS = tuple(CHANNEL_NAMES)
 REPORT_TYPES = tuple(t.value for t in ReportType)
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     staff_api_tokens: str = Field("", description="comma-separated bearer tokens for staff intake")
     national_api_tokens: str = Field("", description="comma-separated bearer tokens of Admin Pusat (national LAPOR!)")
     outbox_dispatcher_enabled: bool = Field(True, description="run the outbox dispatcher inside the API process")
+    audit_collect_seconds: float = Field(
+        30.0, description="how often the API imports Tasklist's and Cockpit's actions into the audit trails"
+    )
 
     # Worker process health (workers/health.py): /health and /metrics, and the stall guard.
     worker_health_host: str = "127.0.0.1"

@@ -154,3 +154,12 @@ class Deadline(Enum):
 
 
 DUE_VARIABLES = tuple(d.due_variable for d in Deadline)
+
+
+# Channel codes and the words staff read in Tasklist.
+CHANNEL_NAMES = {
+    "web": "Situs web / aplikasi",
+    "sms1708": "SMS 1708",
+    "staff": "Petugas (tatap muka, kotak pengaduan)",
+    "national": "LAPOR! nasional (Admin Pusat)",
+}

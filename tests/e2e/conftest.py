@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine import LocalEngine
-from lapor import reports
+from lapor import audit, reports
 from lapor.db import session_scope
 from lapor.models import Report, Reporter, ReportEvent
 from lapor.notifications.channels import EmailChannel
@@ -63,6 +63,7 @@ async def submit(
             channel="web",
             now=now,
         )
+        audit.record_received(session, report, photos=1, at=now)
         variables = reports.process_variables(report, photo_count=1)
     instance_id = await asyncio.to_thread(api.start, PROCESS_ID, business_key=report.tracking_id, variables=variables)
     with session_scope(deps.db) as session:

@@ -229,7 +229,7 @@ def test_engine_operations_group_per_operation_and_import_once(session_factory: 
         _log_row("op-3", "Complete", "analis", "delete", None, "true", "01:10:00"),
         _log_row("op-4", "SetVariable", "svc-workers", None, None, None, "01:11:00", entity="Variable", task=None),
     ]
-    operations = _grouped(rows + [{**rows[0], "property": "owner", "newValue": "admin-pengaduan"}])
+    operations = _grouped([*rows, {**rows[0], "property": "owner", "newValue": "admin-pengaduan"}])
     assert [op.operation_type for op in operations] == ["Claim", "Assign", "Complete", "SetVariable"]
     assert len(operations[0].changes) == 2
     report_id = _report(session_factory)
