@@ -97,7 +97,6 @@ class AuditAction(StrEnum):
     DEADLINE_RECOMPUTED = "deadline_recomputed"
     TASK_ACTION = "task_action"
     ENGINE_ACTION = "engine_action"
-    IDENTITY_READ = "identity_read"
     TRAIL_EXPORTED = "trail_exported"
 
     @property
@@ -117,7 +116,6 @@ _ACTION_LABELS = {
     AuditAction.DEADLINE_RECOMPUTED: "Batas waktu dihitung ulang",
     AuditAction.TASK_ACTION: "Tindakan pada tugas",
     AuditAction.ENGINE_ACTION: "Tindakan pada proses",
-    AuditAction.IDENTITY_READ: "Identitas pelapor dibuka",
     AuditAction.TRAIL_EXPORTED: "Jejak audit diekspor",
 }
 
