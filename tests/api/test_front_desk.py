@@ -132,6 +132,9 @@ def test_a_clerk_signs_in_with_the_tasklist_login_and_files_a_face_to_face_repor
         assert session.scalar(select(func.count(Photo.id)).where(Photo.report_id == report.id)) == 1
         starts = session.scalars(select(OutboxMessage).where(OutboxMessage.report_id == report.id)).all()
         assert len(starts) == 1  # the start command: the report reaches Tasklist like every other
+        variables = json.dumps(starts[0].payload)
+        assert "Petugas, diterima melalui tatap muka" in variables  # Tasklist's "Kanal"
+        assert "hasan" not in variables.lower()  # never the reporter's data in the process
 
 
 def test_an_anonymous_complaint_box_letter_has_no_reporter(client: TestClient, db_engine: Engine) -> None:
