@@ -5,6 +5,7 @@ passwords, guessing, forged cookies, missing CSRF tokens, roles that may not fil
 import asyncio
 import base64
 import json
+import logging
 import re
 from datetime import timedelta
 
@@ -368,3 +369,17 @@ def test_hostile_files_are_refused_next_to_the_photos(
     assert message in error_next_to(refused.text, "photos")
     assert value_of(refused.text, "title") == FACE_TO_FACE["title"]
     assert report_count(db_engine) == 0
+
+
+def test_the_log_names_the_clerk_never_the_reporter_or_a_password(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert sign_in(client, "opd-pdam", password="sandi-yang-salah").status_code == 401
+    signed_in(client, "admin-pengaduan")
+    reporter = {**FACE_TO_FACE, "reporter_phone": "081255550123"}
+    assert file(client, reporter, [scan()]).status_code == 303
+    logged = caplog.text
+    assert "intake.staff" in logged and "filed_by" in logged and "admin-pengaduan" in logged
+    for secret in ("sandi-yang-salah", "Hasan", "hasan.warga", "55550123", "admin-pengaduan:"):
+        assert secret not in logged, secret
