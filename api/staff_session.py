@@ -248,8 +248,13 @@ def page(template: str, staff: StaffSession | None, *, status_code: int = 200, *
     return response
 
 
-def _error_page(status_code: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return page("staf_galat.html", None, status_code=status_code, status=status_code, message=message, headers=headers)
+def _error_page(
+    request: Request, status_code: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The refusal as a page; the header still says who is signed in (and offers to sign out)."""
+    context: AppContext = request.app.state.context
+    staff = load(context, request.cookies, context.clock())
+    return page("staf_galat.html", staff, status_code=status_code, status=status_code, message=message, headers=headers)
 
 
 def _to_sign_in(back_to: str) -> RedirectResponse:
@@ -272,13 +277,14 @@ class StaffRoute(TextRoute):
                 return redirect
             except ApiError as refused:
                 retry = (refused.headers or {}).get("Retry-After")
-                return _error_page(refused.status_code, refused.message, {"Retry-After": retry} if retry else None)
+                headers = {"Retry-After": retry} if retry else None
+                return _error_page(request, refused.status_code, refused.message, headers)
             except InvalidEncoding:
-                return _error_page(422, "Teks yang dikirim bukan UTF-8 yang valid.")
+                return _error_page(request, 422, "Teks yang dikirim bukan UTF-8 yang valid.")
             except RequestValidationError:
-                return _error_page(422, "Alamat atau data yang dikirim tidak valid.")
+                return _error_page(request, 422, "Alamat atau data yang dikirim tidak valid.")
             except StarletteHTTPException as error:
-                return _error_page(error.status_code, "Permintaan tidak dapat diproses.")
+                return _error_page(request, error.status_code, "Permintaan tidak dapat diproses.")
 
         return staff_handler
 

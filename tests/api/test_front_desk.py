@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
@@ -19,7 +20,7 @@ from api.intake import StaffSource
 from api.staff_session import STAFF_COOKIE, WRONG_LOGIN
 from engine import LocalEngine
 from lapor.db import session_scope
-from lapor.models import OutboxMessage, Photo, Report, Reporter
+from lapor.models import OutboxMessage, Photo, RateLimitHit, Report, Reporter
 from lapor.ratelimit import Limit
 from lapor.settings import Settings
 from tests.api.conftest import STAFF_TOKEN, ApiTestSettings, Clock, image_bytes
@@ -286,6 +287,7 @@ def test_forms_without_their_csrf_token_are_refused(client: TestClient, db_engin
 
 def test_signing_out_ends_the_session(client: TestClient) -> None:
     signed_in(client, "admin-pengaduan")
+    assert 'href="/staf/laporan-baru"' in client.get("/staf").text  # the home page leads a filer to the form
     csrf = csrf_of(report_form(client))
     answer = client.post("/staf/keluar", data={"csrf": csrf}, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/staf/masuk?pesan=keluar"
@@ -383,3 +385,14 @@ def test_the_log_names_the_clerk_never_the_reporter_or_a_password(
     assert "intake.staff" in logged and "filed_by" in logged and "admin-pengaduan" in logged
     for secret in ("sandi-yang-salah", "Hasan", "hasan.warga", "55550123", "admin-pengaduan:"):
         assert secret not in logged, secret
+
+
+def test_an_engine_that_does_not_answer_is_said_so_not_taken_for_a_wrong_password(
+    client: TestClient, app: FastAPI, db_engine: Engine
+) -> None:
+    context = app.state.context
+    context.settings = context.settings.model_copy(update={"engine_url": "http://127.0.0.1:9/engine-rest"})
+    answer = sign_in(client, "admin-pengaduan")
+    assert answer.status_code == 503 and "mesin proses tidak menjawab" in text_of(answer.text)
+    with session_scope(db_engine) as session:  # not counted as a failed sign-in
+        assert session.scalar(select(func.count(RateLimitHit.id))) == 0

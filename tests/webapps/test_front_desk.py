@@ -137,3 +137,18 @@ async def test_the_front_desk_files_a_face_to_face_report_that_reaches_verificat
     shown = form_shows(browser, tracking_id, "Kanal: Petugas, diterima melalui tatap muka", "Foto pendukung: 1")
     assert "Jalan dan Jembatan" in shown
     tasklist_screen(browser, "verifikasi-laporan-meja-depan")
+
+
+def test_a_role_that_may_not_file_is_told_so_in_words(desk: PageBrowser, live: web_fixtures.LiveServer) -> None:
+    desk.open("/staf/laporan-baru")
+    desk.wait_text("Masuk petugas")
+    desk.fill("user_id", "analis")
+    desk.fill("password", "analis")
+    desk.submit("Masuk")
+    desk.wait_text("Tidak diizinkan")
+    assert "Peran Anda tidak berhak membuka halaman ini." in desk.text() and "Analis Pengaduan Publik" in desk.text()
+    desk.shot("analis-tidak-diizinkan")
+    desk.submit("Keluar")
+    desk.wait_text("Anda telah keluar")
+    desk.open("/staf/laporan-baru")
+    desk.wait_text("Masuk petugas")
