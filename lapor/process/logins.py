@@ -41,14 +41,24 @@ def check_login(
     with EngineClient(base_url, user=user_id, password=password, timeout=timeout, transport=transport) as engine:
         try:
             info = engine.request("GET", "/identity/groups", params={"userId": user_id})
-            profile = engine.request("GET", f"/user/{user_id}/profile")
+            name = _name(engine, user_id)
         except EngineAuthError as refused:
             if refused.status_code == 401:
                 raise LoginRefused() from None
             raise
     groups = tuple(sorted(str(g["id"]) for g in info.get("groups", []) if g.get("id")))
-    name = " ".join(p for p in (profile.get("firstName"), profile.get("lastName")) if p).strip()
     return StaffLogin(user_id=user_id, name=name or user_id, groups=groups)
+
+
+def _name(engine: EngineClient, user_id: str) -> str:
+    """First and last name; empty when the user may not read their own profile (a grant taken away in Admin)."""
+    try:
+        profile = engine.request("GET", f"/user/{user_id}/profile")
+    except EngineAuthError as refused:
+        if refused.status_code == 403:
+            return ""
+        raise
+    return " ".join(p for p in (profile.get("firstName"), profile.get("lastName")) if p).strip()
 
 
 __all__ = ["USER_ID", "LoginRefused", "StaffLogin", "check_login"]
