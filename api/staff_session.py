@@ -54,6 +54,7 @@ SIGN_IN_PATH = "/staf/masuk"
 HOME_PATH = "/staf"
 _SESSION_PURPOSE = b"lapor-staf-sesi:"
 _CSRF_PURPOSE = b"lapor-staf-csrf:"
+_NO_INDEX = {"X-Robots-Tag": "noindex, nofollow"}
 _VISITOR_LIFETIME = 60 * 60 * 2  # seconds: the sign-in form left open for a while still posts
 
 WRONG_LOGIN = (
@@ -234,15 +235,21 @@ def sign_out(response: Response, context: AppContext) -> None:
 
 
 # -- pages -----------------------------------------------------------------------------------------------------------
-def page(template: str, staff: StaffSession | None, *, status_code: int = 200, **values: Any) -> HTMLResponse:
-    """A staff page with the session's CSRF token and cookies, and the citizen pages' security headers."""
-    headers = values.pop("headers", None) or {}
+def page(
+    template: str,
+    staff: StaffSession | None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """A staff page with the session's CSRF token and cookies, the citizen pages' security headers, and no index."""
     values.setdefault("member", staff.member if staff is not None else None)
     values.setdefault("csrf", staff.csrf if staff is not None else "")
     values.setdefault("errors", {})
     values.setdefault("form", {})
     html = _environment.get_template(template).render(**values)
-    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS | headers)
+    response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS | _NO_INDEX | (headers or {}))
     if staff is not None:
         staff.apply_cookies(response)
     return response

@@ -117,6 +117,9 @@ def test_a_clerk_signs_in_with_the_tasklist_login_and_files_a_face_to_face_repor
     assert "secure" not in cookie.lower()  # http://testserver: a Secure cookie would never come back
     form = report_form(client)
     assert "Admin Pengaduan Daerah" in text_of(form) and "Catat laporan baru" in text_of(form)
+    headers = client.get("/staf/laporan-baru").headers  # a page with the reporter's data: no cache, no script
+    assert headers["cache-control"] == "no-store" and headers["x-robots-tag"] == "noindex, nofollow"
+    assert "default-src 'none'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
 
     filed = file(client, FACE_TO_FACE, [scan()])
     assert filed.status_code == 303, text_of(filed.text)
