@@ -399,3 +399,13 @@ def test_an_engine_that_does_not_answer_is_said_so_not_taken_for_a_wrong_passwor
     assert answer.status_code == 503 and "mesin proses tidak menjawab" in text_of(answer.text)
     with session_scope(db_engine) as session:  # not counted as a failed sign-in
         assert session.scalar(select(func.count(RateLimitHit.id))) == 0
+
+
+def test_behind_https_the_cookies_are_secure(app: FastAPI) -> None:
+    context = app.state.context
+    context.settings = context.settings.model_copy(update={"public_base_url": "https://lapor.pontianakkota.go.id"})
+    with TestClient(app, base_url="https://testserver") as browser:
+        assert "; secure" in browser.get("/staf/masuk").headers["set-cookie"].lower()  # the visitor's
+        answer = sign_in(browser, "admin-pengaduan")
+    assert answer.status_code == 303
+    assert "; secure" in answer.headers["set-cookie"].lower()
