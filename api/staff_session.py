@@ -7,7 +7,8 @@ refusals by address and by user id. The cookie holds user id, name and groups, s
 CSRF token bound to the sign-in (or, on the sign-in form, to a random visitor cookie).
 
 Other staff pages reuse it: a route on `router_for_staff()` renders its refusals as staff pages, `StaffMemberDep`
-sends a visitor to the sign-in page, `require_groups(...)` answers 403 to every other role.
+sends a visitor to the sign-in page, `require_groups(...)` answers 403 to every other role. The sign-in and
+sign-out routes are api/staff_sign_in.py.
 """
 
 import base64
@@ -15,7 +16,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -25,23 +25,19 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import structlog
-from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
-from api.errors import ApiError, Forbidden, TooManyRequests
+from api.deps import AppContext, ContextDep
+from api.errors import ApiError, Forbidden
 from api.forms import InvalidEncoding, TextRoute
-from api.web.fields import GENERAL
 from api.web.render import PAGE_HEADERS, STATIC_PATH, template_environment, wib
 from api.web.render import TEMPLATES as WEB_TEMPLATES
 from api.web.session import secure_cookies
 from lapor import masterdata
-from lapor.process import EngineError
-from lapor.process.logins import LoginRefused, StaffLogin, check_login
+from lapor.process.logins import StaffLogin
 from lapor.roles import staff_role
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -57,11 +53,6 @@ _CSRF_PURPOSE = b"lapor-staf-csrf:"
 _NO_INDEX = {"X-Robots-Tag": "noindex, nofollow"}
 _VISITOR_LIFETIME = 60 * 60 * 2  # seconds: the sign-in form left open for a while still posts
 
-WRONG_LOGIN = (
-    "ID pengguna atau kata sandi salah. Setelah percobaan yang gagal, mesin proses mengunci login sebentar "
-    "(beberapa detik); setelah 10 kali gagal berturut-turut, login terkunci sampai administrator membukanya di Admin."
-)
-ENGINE_DOWN = "Layanan masuk sedang tidak tersedia (mesin proses tidak menjawab). Silakan coba lagi beberapa saat lagi."
 
 _environment = template_environment(TEMPLATES, WEB_TEMPLATES)
 _environment.filters |= {"wib": wib}
@@ -300,105 +291,6 @@ def router_for_staff() -> APIRouter:
     return APIRouter(route_class=StaffRoute, include_in_schema=False)
 
 
-router = router_for_staff()
-FormText = Annotated[str, Form(max_length=400)]
-BackTo = Annotated[str, Query(max_length=300)]
-
-
-_STAFF_PATH = re.compile(r"/staf(/[A-Za-z0-9_-]+)*")
-
-
-def back_to(value: str) -> str:
-    """Where to go after signing in: a staff page of this site only (no other host, no "..": no open redirect)."""
-    return value if _STAFF_PATH.fullmatch(value) else HOME_PATH
-
-
-@router.get("/staf")
-def home(member: StaffMemberDep, staff: StaffSessionDep) -> Response:
-    """What a signed-in staff member can do here."""
-    return page("staf_beranda.html", staff, files_reports="admin-pengaduan" in member.groups)
-
-
-@router.get("/staf/masuk")
-def sign_in_form(staff: StaffSessionDep, lanjut: BackTo = "", pesan: BackTo = "") -> Response:
-    if staff.member is not None:
-        return RedirectResponse(back_to(lanjut), status_code=status.HTTP_303_SEE_OTHER)
-    return page("staf_masuk.html", staff, form={"lanjut": back_to(lanjut)}, signed_out=pesan == "keluar")
-
-
-def _check_limits(context: AppContext, ip: str, user_id: str, now: datetime) -> None:
-    with Session(context.db) as session:
-        limiter = RateLimiter(context, session, now)
-        limiter.check("staff_login:ip", ip)
-        limiter.check("staff_login:user", user_id)
-
-
-def _count_refusal(context: AppContext, ip: str, user_id: str, now: datetime) -> None:
-    with Session(context.db) as session:
-        limiter = RateLimiter(context, session, now)
-        limiter.record("staff_login:ip", ip)
-        limiter.record("staff_login:user", user_id)
-        session.commit()
-
-
-def _empty_fields(user_id: str, password: str) -> dict[str, str]:
-    errors = {}
-    if not user_id.strip():
-        errors["user_id"] = "Isi ID pengguna Anda (sama dengan login Tasklist)."
-    if not password:
-        errors["password"] = "Isi kata sandi Anda."  # noqa: S105 - the message, not a password
-    return errors
-
-
-@router.post("/staf/masuk")
-async def sign_in_submit(
-    staff: StaffSessionDep,
-    context: ContextDep,
-    ip: ClientIpDep,
-    csrf: FormText = "",
-    user_id: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
-    lanjut: FormText = "",
-) -> Response:
-    """Sign in with the Tasklist login; a refusal says so next to the form, never whether the user exists."""
-    staff.check_csrf(csrf)
-    now = context.clock()
-    user_id = user_id.strip()
-    form = {"user_id": user_id, "lanjut": back_to(lanjut)}
-    if errors := _empty_fields(user_id, password):
-        return page("staf_masuk.html", staff, status_code=422, form=form, errors=errors)
-    try:
-        await run_in_threadpool(_check_limits, context, ip, user_id, now)
-    except TooManyRequests as limited:
-        retry_after = int(limited.details["retry_after"])
-        message = f"Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {-(-retry_after // 60)} menit."
-        headers = {"Retry-After": str(retry_after)}
-        return page("staf_masuk.html", staff, status_code=429, form=form, errors={GENERAL: message}, headers=headers)
-    try:
-        login = await run_in_threadpool(check_login, context.settings.engine_url, user_id, password)
-    except LoginRefused:
-        await run_in_threadpool(_count_refusal, context, ip, user_id, now)
-        _log.info("staff.sign_in_refused")  # no user id: a mistyped password in the id field must not be logged
-        return page("staf_masuk.html", staff, status_code=401, form=form, errors={GENERAL: WRONG_LOGIN})
-    except EngineError as error:
-        _log.warning("staff.sign_in_engine_error", error=str(error))
-        return page("staf_masuk.html", staff, status_code=503, form=form, errors={GENERAL: ENGINE_DOWN})
-    response = RedirectResponse(form["lanjut"], status_code=status.HTTP_303_SEE_OTHER)
-    sign_in(response, context, login, now)
-    _log.info("staff.signed_in", user_id=login.user_id, groups=list(login.groups))
-    return response
-
-
-@router.post("/staf/keluar")
-def sign_out_submit(staff: StaffSessionDep, context: ContextDep, csrf: FormText = "") -> Response:
-    staff.check_csrf(csrf)
-    response = RedirectResponse(f"{SIGN_IN_PATH}?pesan=keluar", status_code=status.HTTP_303_SEE_OTHER)
-    sign_out(response, context)
-    if staff.member is not None:
-        _log.info("staff.signed_out", user_id=staff.member.user_id)
-    return response
-
-
 __all__ = [
     "StaffMember",
     "StaffMemberDep",
@@ -407,6 +299,5 @@ __all__ = [
     "StaffSessionDep",
     "page",
     "require_groups",
-    "router",
     "router_for_staff",
 ]

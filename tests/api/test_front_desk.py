@@ -17,7 +17,8 @@ from sqlalchemy import Engine, func, select
 
 from api.front_desk import CHANNEL_LABELS
 from api.intake import StaffSource
-from api.staff_session import STAFF_COOKIE, WRONG_LOGIN
+from api.staff_session import STAFF_COOKIE
+from api.staff_sign_in import WRONG_LOGIN
 from engine import LocalEngine
 from lapor.db import session_scope
 from lapor.models import OutboxMessage, Photo, RateLimitHit, Report, Reporter
