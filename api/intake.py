@@ -29,7 +29,7 @@ from api.schemas import (
 )
 from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
 from api.views import status_view
-from lapor import masterdata, reporters
+from lapor import masterdata, reporters, uploads
 from lapor.links import tracking_page_url
 from lapor.models import Report, Reporter
 from lapor.vocabulary import ReportType
@@ -263,17 +263,21 @@ def _sms_reply(report: Report, context: AppContext) -> str:
     )
 
 
-@router.post("/staff", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
-def staff(
-    fields: Annotated[StaffReportFields, Form()],
-    _staff: StaffDep,
-    session: SessionDep,
-    context: ContextDep,
-    now: NowDep,
-    photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
-) -> IntakeAccepted:
-    """A report staff received by social media, complaint box, face to face, e-mail or phone."""
-    images = read_photos(context, photos, required=False)
+def file_staff_report(
+    session: Session,
+    context: AppContext,
+    *,
+    fields: StaffReportFields,
+    images: list[uploads.CleanImage],
+    now: datetime,
+    filed_by: str | None,
+) -> Report:
+    """A report staff received offline, with its reporter when they left contact details, committed: the one staff
+    intake of `POST /intake/staff` and the front desk page (api/front_desk.py).
+
+    `filed_by` is the engine user id of the staff member who filed it (None for a bearer token, which names nobody);
+    it is logged here, never the reporter's data, and is where an audit trail records who filed what.
+    """
     reporter = _contact_reporter(
         session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
     )
@@ -288,7 +292,22 @@ def staff(
         origin=Origin(source=fields.source),
     )
     session.commit()
-    _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images))
+    _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images), filed_by=filed_by)
+    return report
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+def staff(
+    fields: Annotated[StaffReportFields, Form()],
+    _staff: StaffDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
+) -> IntakeAccepted:
+    """A report staff received by social media, complaint box, face to face, e-mail or phone."""
+    images = read_photos(context, photos, required=False)
+    report = file_staff_report(session, context, fields=fields, images=images, now=now, filed_by=None)
     return _accepted(report, duplicate=False)
 
 

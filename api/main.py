@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import deadlines, files, intake, open311, public, reporters, reports, web
+from api import deadlines, files, front_desk, intake, open311, public, reporters, reports, staff_sign_in, web
 from api.deps import AppContext
 from api.errors import documented, install_error_handlers
 from lapor import audit, uploads
@@ -273,6 +273,8 @@ def create_app(
     for module in (reporters, reports, public, intake, files, open311, deadlines):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
+    for staff_pages in (staff_sign_in, front_desk):  # staff sign-in and the front desk (/staf/...)
+        app.include_router(staff_pages.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

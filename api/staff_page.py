@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.views import actor_label, status_view
 from api.web.render import template_environment
-from lapor import files, masterdata
+from lapor import files, masterdata, reports
 from lapor.models import (
     EventKind,
     MessageAuthor,
@@ -30,15 +30,6 @@ from lapor.vocabulary import CHANNEL_NAMES, Deadline, ReportType
 
 TEMPLATES = Path(__file__).parent / "staff_templates"
 
-# Where a staff-intake report came in (api.intake's StaffSource); the other channels say it with their name.
-SOURCE_NAMES = {
-    "media_sosial": "media sosial",
-    "kotak_pengaduan": "kotak pengaduan",
-    "tatap_muka": "tatap muka",
-    "email": "surel",
-    "telepon": "telepon",
-    "lainnya": "saluran lain",
-}
 # The deadlines that may still matter in each status; _deadlines drops those whose step the report has left.
 OPEN_DEADLINES: dict[str, tuple[Deadline, ...]] = {
     ReportStatus.BELUM_TERVERIFIKASI.value: (Deadline.VERIFICATION, Deadline.DISPOSITION),
@@ -146,10 +137,7 @@ def _name(lookup: Callable[[str], _Named], code: str | None, missing: str) -> st
 
 
 def _channel(report: Report) -> str:
-    channel = CHANNEL_NAMES.get(report.channel, "saluran lain")
-    if report.channel == "staff" and report.source in SOURCE_NAMES:
-        return f"Petugas, diterima melalui {SOURCE_NAMES[report.source]}"
-    return channel
+    return reports.channel_name(report) if report.channel in CHANNEL_NAMES else "saluran lain"
 
 
 def _degrees(value: float) -> str:

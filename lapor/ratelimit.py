@@ -37,6 +37,8 @@ BUCKETS = (
     "verification:registration",
     "submission:ip",
     "submission:reporter",
+    "staff_login:ip",
+    "staff_login:user",
 )
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}

@@ -16,6 +16,15 @@ from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
 
 CHANNELS = tuple(CHANNEL_NAMES)
+# Where a staff-intake report came in (api.intake's StaffSource), in words.
+STAFF_SOURCE_NAMES = {
+    "media_sosial": "media sosial",
+    "kotak_pengaduan": "kotak pengaduan",
+    "tatap_muka": "tatap muka",
+    "email": "surel",
+    "telepon": "telepon",
+    "lainnya": "saluran lain",
+}
 REPORT_TYPES = tuple(t.value for t in ReportType)
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 
@@ -103,6 +112,13 @@ def photo_count(session: Session, report: Report) -> int:
     return int(count or 0)
 
 
+def channel_name(report: Report) -> str:
+    """The channel in words; a staff-intake report names where staff received it (Tasklist and the staff page)."""
+    if report.channel == "staff" and report.source in STAFF_SOURCE_NAMES:
+        return f"Petugas, diterima melalui {STAFF_SOURCE_NAMES[report.source]}"
+    return CHANNEL_NAMES.get(report.channel, report.channel)
+
+
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:
     """The only place that maps a report to process variables: ids, codes, their public master-data names and
     flags, never personal data.
@@ -113,7 +129,7 @@ def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]
     return {
         TRACKING_ID_VARIABLE: report.tracking_id,
         "channel": report.channel,
-        "channelName": CHANNEL_NAMES.get(report.channel, report.channel),
+        "channelName": channel_name(report),
         REPORT_TYPE_VARIABLE: report.report_type,
         "category": report.category,
         "categoryName": masterdata.name_of(masterdata.get_category, report.category) or report.category,

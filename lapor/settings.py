@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     rate_limit_verification_registration: str = "10/10m"
     rate_limit_submission_ip: str = "30/1h"
     rate_limit_submission_reporter: str = "10/1h"
+    # Failed staff sign-ins on the API's staff pages (/staf/masuk), by address and by user id; only refusals count.
+    # The engine's own throttling applies as well: loginMaxAttempts (10 in a row) locks a login until Admin unlocks it.
+    rate_limit_staff_login_ip: str = "20/15m"
+    rate_limit_staff_login_user: str = "5/15m"
+    staff_session_hours: float = Field(4.0, description="how long a staff sign-in on the API's staff pages lasts")
     max_body_bytes: int = Field(27 * 1024 * 1024, description="largest request body, counted while it streams in")
     max_image_pixels: int = Field(25_000_000, description="largest photo in pixels (a 24 MP phone photo fits)")
     image_decode_concurrency: int = Field(2, description="photos decoded at the same time by each API process")

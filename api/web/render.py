@@ -51,10 +51,11 @@ def _locations() -> list[tuple[masterdata.Kecamatan, tuple[masterdata.Kelurahan,
     return [(k, masterdata.kelurahan_list(k.code)) for k in masterdata.kecamatan_list()]
 
 
-def template_environment(folder: Path) -> Environment:
-    """The project's one way to render HTML: Jinja2, autoescaped, strict about missing values (citizen and staff)."""
+def template_environment(*folders: Path) -> Environment:
+    """The project's one way to render HTML: Jinja2, autoescaped, strict about missing values (citizen and staff);
+    a template is looked up in the folders in order (the staff pages use the citizen page's form macros)."""
     return Environment(
-        loader=FileSystemLoader(folder),
+        loader=FileSystemLoader(folders),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
