@@ -276,7 +276,7 @@ def file_staff_report(
     intake of `POST /intake/staff` and the front desk page (api/front_desk.py).
 
     `filed_by` is the engine user id of the staff member who filed it (None for a bearer token, which names nobody);
-    it is logged here, never the reporter's data, and is where an audit trail records who filed what.
+    it is logged here (never the reporter's data) and named in the report's audit trail.
     """
     reporter = _contact_reporter(
         session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
@@ -289,7 +289,7 @@ def file_staff_report(
         channel="staff",
         images=images,
         now=now,
-        origin=Origin(source=fields.source),
+        origin=Origin(source=fields.source, filed_by=filed_by),
     )
     session.commit()
     _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images), filed_by=filed_by)

@@ -13,7 +13,19 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import deadlines, files, front_desk, intake, open311, public, reporters, reports, staff_sign_in, web
+from api import (
+    audit_page,
+    deadlines,
+    files,
+    front_desk,
+    intake,
+    open311,
+    public,
+    reporters,
+    reports,
+    staff_sign_in,
+    web,
+)
 from api.deps import AppContext
 from api.errors import documented, install_error_handlers
 from lapor import audit, uploads
@@ -273,7 +285,7 @@ def create_app(
     for module in (reporters, reports, public, intake, files, open311, deadlines):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
-    for staff_pages in (staff_sign_in, front_desk):  # staff sign-in and the front desk (/staf/...)
+    for staff_pages in (staff_sign_in, front_desk, audit_page):  # sign-in, front desk, audit trail (/staf/...)
         app.include_router(staff_pages.router)
 
     def openapi() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from api.staff_session import (
 from api.web.fields import GENERAL
 from lapor.process import EngineError
 from lapor.process.logins import LoginRefused, check_login
+from lapor.roles import SUPERVISORS
 
 _log = structlog.stdlib.get_logger(__name__)
 
@@ -54,7 +55,12 @@ def back_to(value: str) -> str:
 @router.get("/staf")
 def home(member: StaffMemberDep, staff: StaffSessionDep) -> Response:
     """What a signed-in staff member can do here."""
-    return page("staf_beranda.html", staff, files_reports="admin-pengaduan" in member.groups)
+    return page(
+        "staf_beranda.html",
+        staff,
+        files_reports="admin-pengaduan" in member.groups,
+        reads_trails=any(group in SUPERVISORS for group in member.groups),
+    )
 
 
 @router.get("/staf/masuk")

@@ -42,7 +42,7 @@ from lapor.notifications.templates import format_due_date
 from lapor.process.client import EngineClient
 from lapor.process.history import UserOperation, historic_tasks, user_operations
 from lapor.settings import Settings, get_settings
-from lapor.vocabulary import CHANNEL_NAMES, PROCESS_ID
+from lapor.vocabulary import PROCESS_ID, channel_words
 
 __all__ = [
     "AuditAction",
@@ -138,6 +138,15 @@ OPERATION_LABELS = {
     "Delete": "dihapus",
     "ModifyProcessInstance": "dipindahkan",
     "Migrate": "dimigrasikan",
+}
+# The task properties an operation changes that a supervisor reads (never a variable's value), in words.
+_PROPERTY_WORDS = {
+    "assignee": "pemegang",
+    "owner": "pemilik",
+    "dueDate": "batas waktu",
+    "followUpDate": "tanggal tindak lanjut",
+    "delegation": "delegasi",
+    "priority": "prioritas",
 }
 Detail = Mapping[str, str | int | float | bool | Sequence[str] | None]
 
@@ -246,7 +255,6 @@ def record_received(
         kind, actor = AuditActor.STAF, filed_by or "token intake petugas"
     else:
         kind, actor = AuditActor.SALURAN, report.channel
-    channel = CHANNEL_NAMES.get(report.channel, report.channel)
     return record(
         session,
         report,
@@ -264,7 +272,7 @@ def record_received(
             "photos": photos,
             "anonymous": report.anonymous,
             "confidential": report.confidential,
-            "text": f"Laporan masuk melalui {channel}" + (f" ({source})" if source else ""),
+            "text": f"Laporan masuk: {channel_words(report.channel, source)}",
         },
     )
 
@@ -491,9 +499,10 @@ def export_csv(lines: Iterable[TrailLine]) -> str:
 # -- the engine's side: what people did in Tasklist and Cockpit ----------------------------------------------------
 def _task_detail(operation: UserOperation, names: Mapping[str, str]) -> dict[str, str | None]:
     """What the operation did, without values a person typed: who holds the task now, its new due date."""
-    shown = ("assignee", "owner", "dueDate", "delegation", "followUpDate", "priority")
     changes = "; ".join(
-        f"{c.property}: {c.before or '-'} -> {c.after or '-'}" for c in operation.changes if c.property in shown
+        f"{_PROPERTY_WORDS[c.property]}: {c.before or 'kosong'} → {c.after or 'kosong'}"
+        for c in operation.changes
+        if c.property in _PROPERTY_WORDS
     )
     return {
         "operation": operation.operation_type,

@@ -13,18 +13,9 @@ from sqlalchemy.orm import Session
 from lapor import audit, masterdata
 from lapor.models import EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
 from lapor.roles import WORKERS_ACCOUNT
-from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType
+from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType, channel_words
 
 CHANNELS = tuple(CHANNEL_NAMES)
-# Where a staff-intake report came in (api.intake's StaffSource), in words.
-STAFF_SOURCE_NAMES = {
-    "media_sosial": "media sosial",
-    "kotak_pengaduan": "kotak pengaduan",
-    "tatap_muka": "tatap muka",
-    "email": "surel",
-    "telepon": "telepon",
-    "lainnya": "saluran lain",
-}
 REPORT_TYPES = tuple(t.value for t in ReportType)
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
 
@@ -114,9 +105,7 @@ def photo_count(session: Session, report: Report) -> int:
 
 def channel_name(report: Report) -> str:
     """The channel in words; a staff-intake report names where staff received it (Tasklist and the staff page)."""
-    if report.channel == "staff" and report.source in STAFF_SOURCE_NAMES:
-        return f"Petugas, diterima melalui {STAFF_SOURCE_NAMES[report.source]}"
-    return CHANNEL_NAMES.get(report.channel, report.channel)
+    return channel_words(report.channel, report.source)
 
 
 def process_variables(report: Report, *, photo_count: int = 0) -> dict[str, Any]:

@@ -163,3 +163,19 @@ CHANNEL_NAMES = {
     "staff": "Petugas (tatap muka, kotak pengaduan)",
     "national": "LAPOR! nasional (Admin Pusat)",
 }
+# Where a staff-intake report came in (api.intake's StaffSource), in words.
+STAFF_SOURCE_NAMES = {
+    "media_sosial": "media sosial",
+    "kotak_pengaduan": "kotak pengaduan",
+    "tatap_muka": "tatap muka",
+    "email": "surel",
+    "telepon": "telepon",
+    "lainnya": "saluran lain",
+}
+
+
+def channel_words(channel: str, source: str | None = None) -> str:
+    """A channel in words; a staff-intake report names where staff received it."""
+    if channel == "staff" and source in STAFF_SOURCE_NAMES:
+        return f"Petugas, diterima melalui {STAFF_SOURCE_NAMES[source]}"
+    return CHANNEL_NAMES.get(channel, channel)

@@ -245,9 +245,10 @@ def test_engine_operations_group_per_operation_and_import_once(session_factory: 
     assert [(line.actor, line.summary) for line in lines] == [
         (
             "admin-pengaduan",
-            "Tugas «Verifikasi laporan» diambil (assignee: - -> admin-pengaduan; owner: - -> admin-pengaduan)",
+            "Tugas «Verifikasi laporan» diambil "
+            "(pemegang: kosong → admin-pengaduan; pemilik: kosong → admin-pengaduan)",
         ),
-        ("koordinator", "Tugas «Verifikasi laporan» dialihkan (assignee: admin-pengaduan -> analis)"),
+        ("koordinator", "Tugas «Verifikasi laporan» dialihkan (pemegang: admin-pengaduan → analis)"),
         ("analis", "Tugas «Verifikasi laporan» diselesaikan"),
     ]
     assert lines[0].occurred_at == datetime(2026, 12, 7, 1, 0, tzinfo=UTC)

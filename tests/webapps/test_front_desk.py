@@ -18,7 +18,7 @@ from lapor.process import EngineClient
 from tests.api.conftest import ApiTestSettings, image_bytes
 from tests.api.test_engine import cancel_afterwards, svc_api
 from tests.chromium import chromium
-from tests.conftest import WEB_PORT
+from tests.conftest import WEB_PORT, login
 from tests.web import conftest as web_fixtures
 from tests.web.conftest import Browser as PageBrowser
 from tests.webapps.conftest import Browser
@@ -107,6 +107,7 @@ async def test_the_front_desk_files_a_face_to_face_report_that_reaches_verificat
     operaton: EngineClient,
     db_engine: Engine,
     tmp_path: Path,
+    engine: LocalEngine,
 ) -> None:
     await asyncio.to_thread(sign_in, desk)
     assert "Admin Pengaduan Daerah" in desk.text()  # who is signed in, in the header
@@ -137,6 +138,11 @@ async def test_the_front_desk_files_a_face_to_face_report_that_reaches_verificat
     shown = form_shows(browser, tracking_id, "Kanal: Petugas, diterima melalui tatap muka", "Foto pendukung: 1")
     assert "Jalan dan Jembatan" in shown
     tasklist_screen(browser, "verifikasi-laporan-meja-depan")
+    # The koordinator reads who did what with it: the clerk who filed it, and Admin Pengaduan taking the task.
+    task = operaton.tasks(taskDefinitionKey="VerifyReportTask", processInstanceBusinessKey=tracking_id)
+    with login(engine, "admin-pengaduan") as clerk:
+        await asyncio.to_thread(clerk.claim, task[0]["id"], "admin-pengaduan")
+    await asyncio.to_thread(read_the_trail, desk, tracking_id)
 
 
 def test_a_role_that_may_not_file_is_told_so_in_words(desk: PageBrowser, live: web_fixtures.LiveServer) -> None:
@@ -152,3 +158,25 @@ def test_a_role_that_may_not_file_is_told_so_in_words(desk: PageBrowser, live: w
     desk.wait_text("Anda telah keluar")
     desk.open("/staf/laporan-baru")
     desk.wait_text("Masuk petugas")
+
+
+def read_the_trail(desk: PageBrowser, tracking_id: str) -> None:
+    desk.submit("Keluar")
+    desk.open("/staf")
+    desk.wait_text("Masuk petugas")
+    desk.fill("user_id", "koordinator")
+    desk.fill("password", "koordinator")
+    desk.submit("Masuk")
+    desk.wait_text("Jejak audit laporan: nomor laporan")
+    desk.fill("nomor", tracking_id)
+    desk.submit("Buka jejak audit")
+    desk.wait_text("Siapa melakukan apa, kapan")
+    rows = [row.text for row in desk.driver.find_elements(By.CSS_SELECTOR, "table.jejak tbody tr")]
+    assert "Rantai jejak utuh" in desk.text()
+    assert "Petugas: admin-pengaduan Laporan diterima Laporan masuk: Petugas, diterima melalui tatap muka" in rows[0]
+    assert any(
+        "Petugas: admin-pengaduan Tindakan pada tugas" in row and f"Verifikasi laporan {tracking_id}» diambil" in row
+        for row in rows
+    ), rows
+    assert "marlina" not in desk.text().lower()  # the reporter the clerk typed in is never in the trail
+    desk.shot("jejak-audit-koordinator", full_page=True)
