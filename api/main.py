@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import deadlines, files, intake, open311, public, reporters, reports, web
+from api import deadlines, files, intake, open311, public, reporters, reports, sla, web
 from api.deps import AppContext
 from api.errors import documented, install_error_handlers
 from lapor import uploads
@@ -263,7 +263,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (reporters, reports, public, intake, files, open311, deadlines):
+    for module in (reporters, reports, public, intake, files, open311, deadlines, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
 

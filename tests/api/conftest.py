@@ -31,6 +31,7 @@ from tests.conftest import Mailbox
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
+SLA_TOKEN = "sla-token-for-tests"
 SMS_SECRET = "sms-webhook-secret-for-tests"
 SIGNING_KEY = "file-signing-key-for-tests"
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday, 10:00 in Pontianak
@@ -54,6 +55,7 @@ class ApiTestSettings(Settings):
     sms_webhook_secret: str = SMS_SECRET
     staff_api_tokens: str = f"{STAFF_TOKEN},second-staff-token"
     national_api_tokens: str = NATIONAL_TOKEN
+    sla_api_tokens: str = SLA_TOKEN
 
 
 class Clock:
