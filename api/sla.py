@@ -76,6 +76,7 @@ class AtRiskRow(BaseModel):
     holder_group: str = Field(description="the stage's candidate group(s), comma-separated")
     holder: str
     staff_url: str = Field(description="signed staff page of the report (never the reporter's identity)")
+    process_instance_id: str | None = Field(description="the report's lapor-pengaduan instance in the engine")
 
 
 class StageView(BaseModel):
@@ -200,6 +201,7 @@ def sla_view(
                 holder_group=row.holder_group,
                 holder=row.holder,
                 staff_url=files.report_summary_url(row, expires, context.base_url, settings=context.settings),
+                process_instance_id=row.process_instance_id,
             )
             for row in view.at_risk
         ],

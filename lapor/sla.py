@@ -120,6 +120,7 @@ class TimelineFacts:
     title: str
     opd_code: str | None
     created_at: datetime
+    process_instance_id: str | None
     status: str
     verified_at: datetime | None  # Admin Pengaduan's first decision, any round
     dispatched_at: datetime | None  # first Terverifikasi
@@ -156,6 +157,7 @@ _COLUMNS = (
     Report.title,
     Report.opd_code,
     Report.created_at,
+    Report.process_instance_id,
     *(getattr(Report, d.column or "") for d in SLA_DEADLINES),
 )
 
@@ -212,7 +214,7 @@ def _done_at(deadline: Deadline, events: list[tuple[datetime, str]], starts: dic
 def _one(
     row: Sequence[object], events: list[tuple[datetime, str]], starts: dict[str, datetime], as_of: datetime
 ) -> TimelineFacts:
-    report_id, tracking_id, title, opd_code, created_at, *dues = row
+    report_id, tracking_id, title, opd_code, created_at, process_instance_id, *dues = row
     judgements = {
         deadline: _judge(due, _done_at(deadline, events, starts), as_of)
         for deadline, due in zip(SLA_DEADLINES, dues, strict=True)
@@ -229,6 +231,7 @@ def _one(
         title=title,
         opd_code=opd_code if isinstance(opd_code, str) else None,
         created_at=created_at,
+        process_instance_id=process_instance_id if isinstance(process_instance_id, str) else None,
         status=events[-1][1] if events else ReportStatus.BELUM_TERVERIFIKASI.value,
         verified_at=min(decided, default=None),
         dispatched_at=dispatched,
@@ -328,6 +331,7 @@ class AtRisk:
     late: bool
     holder_group: str
     holder: str
+    process_instance_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +392,7 @@ def live_view(
             group, holder = holder_of(deadline, fact.opd_code)
             at_risk.append(
                 AtRisk(fact.tracking_id, fact.title, fact.opd_code, fact.status, deadline, judgement.due_at, left,
-                       late, group, holder)
+                       late, group, holder, fact.process_instance_id)
             )  # fmt: skip
     at_risk.sort(key=lambda row: (row.due_at, row.tracking_id))
     late_per_opd = Counter(row.opd_code for row in at_risk if row.late)

@@ -27,11 +27,10 @@ from lapor.models import EventKind, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings
 from lapor.vocabulary import Actor
-from tests.conftest import Mailbox
+from tests.conftest import SLA_TOKEN, Mailbox
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
-SLA_TOKEN = "sla-token-for-tests"
 SMS_SECRET = "sms-webhook-secret-for-tests"
 SIGNING_KEY = "file-signing-key-for-tests"
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday, 10:00 in Pontianak
