@@ -7,7 +7,7 @@ lapor.sla's, the same computation as the monthly recap.
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, NowDep, SessionDep, SlaReaderDep, read_only
@@ -156,7 +156,7 @@ def sla_view(
     start: Annotated[date | None, Query(description="first day (WIB), default the first of this month")] = None,
     end: Annotated[date | None, Query(description="last day (WIB), default the end of start's month")] = None,
     within: Annotated[int, Query(ge=0, le=MAX_WITHIN, description="warning window in working days")] = DEFAULT_WITHIN,
-) -> SlaViewOut:
+) -> Response:
     """Open, late and due-soon reports per OPD, compliance per SOP deadline for the period, and the at-risk list."""
     first, last = _period(start, end, now)
     read_only(session)
@@ -164,7 +164,8 @@ def sla_view(
         session, start=first, end=last, now=now, within=within, calendar=default_calendar(context.settings)
     )
     expires = now + STAFF_LINK_LIFETIME
-    return SlaViewOut(
+    due_texts: dict[datetime, str] = {}  # a backlog's thousands of rows share a few hundred due moments
+    out = SlaViewOut(
         start=view.start,
         end=view.end,
         as_of=view.as_of,
@@ -195,7 +196,7 @@ def sla_view(
                 deadline=row.deadline.code,
                 deadline_label=sla.STAGE_NAMES[row.deadline],
                 due_at=row.due_at,
-                due_text=format_due_date(row.due_at),
+                due_text=due_texts.get(row.due_at) or due_texts.setdefault(row.due_at, format_due_date(row.due_at)),
                 working_days_left=row.working_days_left,
                 late=row.late,
                 holder_group=row.holder_group,
@@ -207,3 +208,5 @@ def sla_view(
         ],
         stages=[StageView(field=_FIELDS[d], code=d.code, label=sla.STAGE_NAMES[d]) for d in sla.SLA_DEADLINES],
     )
+    # Built and checked once here; a Response is not validated again against the response model on the way out.
+    return Response(out.model_dump_json(), media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -16,6 +16,7 @@ Rows are read as plain columns, not ORM objects: the live view must answer for 1
 """
 
 import statistics
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -178,52 +179,64 @@ def _facts(
     for report_id, occurred_at, status in session.execute(event_rows):
         if status:
             events[report_id].append((occurred_at, status))
-    starts: dict[int, dict[str, datetime]] = defaultdict(dict)
+    starts: dict[int, dict[Deadline | None, datetime]] = defaultdict(dict)
     start_rows = select(DeadlineStart.report_id, DeadlineStart.deadline, DeadlineStart.started_at).where(
         DeadlineStart.report_id.in_(ids), DeadlineStart.started_at < as_of
     )
     for start_row in session.execute(start_rows):
-        starts[start_row.report_id][start_row.deadline] = start_row.started_at
+        starts[start_row.report_id][_BY_CODE.get(start_row.deadline)] = start_row.started_at
     rows = session.execute(select(*_COLUMNS).where(condition).order_by(*order, Report.id))
     return [_one(row, events.get(row[0], []), starts.get(row[0], {}), as_of) for row in rows]
 
 
-def _first(
-    events: Iterable[tuple[datetime, str]], wanted: frozenset[str], after: datetime | None = None
-) -> datetime | None:
-    return next((at for at, status in events if status in wanted and (after is None or at >= after)), None)
+# Where each deadline's current round started (deadline_starts), by Deadline: enum values are slow to read in a loop.
+_Starts = dict[Deadline | None, datetime]
+_BY_CODE = {deadline.code: deadline for deadline in Deadline}
+# A report's status events: status -> its moments, in time order (the query sorts them).
+_ByStatus = dict[str, list[datetime]]
 
 
-def _done_at(deadline: Deadline, events: list[tuple[datetime, str]], starts: dict[str, datetime]) -> datetime | None:
+def _first(by_status: _ByStatus, wanted: Iterable[str], after: datetime | None = None) -> datetime | None:
+    """The earliest moment (at or after `after`) of any wanted status."""
+    found: datetime | None = None
+    for status in wanted:
+        moments = by_status.get(status)
+        if not moments:
+            continue
+        index = bisect_left(moments, after) if after is not None else 0
+        if index < len(moments) and (found is None or moments[index] < found):
+            found = moments[index]
+    return found
+
+
+def _decided(by_status: _ByStatus) -> list[str]:
+    return [status for status in by_status if status != ReportStatus.BELUM_TERVERIFIKASI]
+
+
+def _done_at(deadline: Deadline, by_status: _ByStatus, starts: _Starts) -> datetime | None:
     """The first moment the timeline shows deadline done in its current round."""
-    round_start = starts.get(deadline.code)
-    candidates: list[datetime] = []
-    if deadline is Deadline.VERIFICATION:
-        decided = (at for at, status in events if status != ReportStatus.BELUM_TERVERIFIKASI)
-        candidates += [at for at in decided if round_start is None or at >= round_start][:1]
-    else:
-        found = _first(events, _DONE_STATUSES[deadline], round_start)
-        candidates += [found] if found is not None else []
+    round_start = starts.get(deadline)
+    wanted = _decided(by_status) if deadline is Deadline.VERIFICATION else _DONE_STATUSES[deadline]
+    candidates = [found] if (found := _first(by_status, wanted, round_start)) is not None else []
     later = _DONE_WHEN_STARTED.get(deadline)
-    if later is not None and (started := starts.get(later.code)) is not None:
+    if later is not None and (started := starts.get(later)) is not None:
         if round_start is None or started >= round_start:
             candidates.append(started)
     return min(candidates, default=None)
 
 
-def _one(
-    row: Sequence[object], events: list[tuple[datetime, str]], starts: dict[str, datetime], as_of: datetime
-) -> TimelineFacts:
+def _one(row: Sequence[object], events: list[tuple[datetime, str]], starts: _Starts, as_of: datetime) -> TimelineFacts:
     report_id, tracking_id, title, opd_code, created_at, process_instance_id, *dues = row
+    by_status: _ByStatus = {}
+    for at, status in events:
+        by_status.setdefault(status, []).append(at)
     judgements = {
-        deadline: _judge(due, _done_at(deadline, events, starts), as_of)
+        deadline: _judge(due, _done_at(deadline, by_status, starts), as_of)
         for deadline, due in zip(SLA_DEADLINES, dues, strict=True)
         if isinstance(due, datetime)
     }
-    decided = [at for at, status in events if status != ReportStatus.BELUM_TERVERIFIKASI]
-    if (disposition_start := starts.get(Deadline.DISPOSITION.code)) is not None:
-        decided.append(disposition_start)
-    dispatched = _first(events, frozenset({ReportStatus.TERVERIFIKASI}))
+    decided = [at for at in [_first(by_status, _decided(by_status)), starts.get(Deadline.DISPOSITION)] if at]
+    dispatched = _first(by_status, (ReportStatus.TERVERIFIKASI,))
     assert isinstance(created_at, datetime) and isinstance(tracking_id, str) and isinstance(title, str)
     return TimelineFacts(
         report_id=int(str(report_id)),
@@ -235,11 +248,9 @@ def _one(
         status=events[-1][1] if events else ReportStatus.BELUM_TERVERIFIKASI.value,
         verified_at=min(decided, default=None),
         dispatched_at=dispatched,
-        processing_after_dispatch_at=_first(events, frozenset({ReportStatus.PROSES}), dispatched)
-        if dispatched
-        else None,
-        processing_at=_first(events, frozenset({ReportStatus.PROSES})),
-        finished_at=_first(events, frozenset({ReportStatus.SELESAI})),
+        processing_after_dispatch_at=_first(by_status, (ReportStatus.PROSES,), dispatched) if dispatched else None,
+        processing_at=_first(by_status, (ReportStatus.PROSES,)),
+        finished_at=_first(by_status, (ReportStatus.SELESAI,)),
         judgements=judgements,
     )
 
@@ -248,10 +259,25 @@ def judge_created(session: Session, start: date, end: date, as_of: datetime) -> 
     """The reports created from start to end (Pontianak dates, inclusive), judged as of as_of."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
-    condition = (Report.created_at >= local_midnight(start)) & (
-        Report.created_at < local_midnight(end + timedelta(days=1))
-    )
-    return _facts(session, condition, as_of)
+    return _facts(session, _created_in(start, end), as_of)
+
+
+def _created_in(start: date, end: date) -> ColumnElement[bool]:
+    return (Report.created_at >= local_midnight(start)) & (Report.created_at < local_midnight(end + timedelta(days=1)))
+
+
+def _period_and_open(
+    session: Session, start: date, end: date, as_of: datetime, now: datetime
+) -> tuple[list[TimelineFacts], list[TimelineFacts]]:
+    """The period's reports as of as_of, and the open reports as of now; read once when both are judged now (a
+    running period), so an open report of the period is not judged twice."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if as_of != now:
+        return judge_created(session, start, end, as_of), _facts(session, _open_condition(), now)
+    first, after = local_midnight(start), local_midnight(end + timedelta(days=1))
+    facts = _facts(session, _created_in(start, end) | _open_condition(), now)
+    return [f for f in facts if first <= f.created_at < after], [f for f in facts if f.status not in CLOSED_STATUSES]
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -308,13 +334,33 @@ def holder_of(deadline: Deadline, opd_code: str | None) -> tuple[str, str]:
 
 def working_days_left(due: datetime, now: datetime, calendar: WorkingCalendar) -> int:
     """Working days from now's Pontianak date to due's: 0 on the due day itself, negative (at least -1) once late."""
-    today = now.astimezone(PONTIANAK_TZ).date()
-    due_day = due.astimezone(PONTIANAK_TZ).date()
-    first, last = (today, due_day) if due_day >= today else (due_day, today)
-    count = sum(1 for n in range(1, (last - first).days + 1) if calendar.is_working_day(first + timedelta(days=n)))
-    if due < now:
-        return -max(count, 1)
-    return count if due_day >= today else -count
+    return _Countdown(calendar, now).left(due)
+
+
+class _Countdown:
+    """Working days left from one moment: the working days between two dates, counted once per date (the at-risk
+    list of a backlog asks for thousands of due dates, most of them shared)."""
+
+    def __init__(self, calendar: WorkingCalendar, now: datetime) -> None:
+        self.calendar = calendar
+        self.now = now
+        self.today = now.astimezone(PONTIANAK_TZ).date()
+        self._between: dict[date, int] = {}
+
+    def _count(self, day: date) -> int:
+        """Working days after the earlier of today and day, up to and including the later one."""
+        if day not in self._between:
+            first, last = sorted((self.today, day))
+            days = ((first + timedelta(days=n)) for n in range(1, (last - first).days + 1))
+            self._between[day] = sum(1 for d in days if self.calendar.is_working_day(d))
+        return self._between[day]
+
+    def left(self, due: datetime) -> int:
+        due_day = due.astimezone(PONTIANAK_TZ).date()
+        count = self._count(due_day)
+        if due < self.now:
+            return -max(count, 1)
+        return count if due_day >= self.today else -count
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,10 +421,11 @@ def live_view(
 ) -> SlaView:
     """Open / late / due-within-N now, per OPD and overall, the at-risk list, and compliance of the period."""
     as_of = min(local_midnight(end + timedelta(days=1)), now)
-    period = judge_created(session, start, end, as_of)
+    period, open_facts = _period_and_open(session, start, end, as_of, now)
     at_risk: list[AtRisk] = []
     open_per_opd: Counter[str | None] = Counter()
-    for fact in _facts(session, _open_condition(), now):
+    countdown = _Countdown(calendar, now)
+    for fact in open_facts:
         if fact.status in CLOSED_STATUSES:
             continue  # closed by an event the status column has not caught up with
         open_per_opd[fact.opd_code] += 1
@@ -386,7 +433,7 @@ def live_view(
         if current is None:
             continue
         deadline, judgement = current
-        left = working_days_left(judgement.due_at, now, calendar)
+        left = countdown.left(judgement.due_at)
         late = judgement.due_at < now
         if late or left <= within:
             group, holder = holder_of(deadline, fact.opd_code)

@@ -26,6 +26,7 @@ def seeded(client: TestClient, db_engine: Engine, api_clock: Clock) -> TestClien
 def test_the_current_month_by_default(seeded: TestClient) -> None:
     response = seeded.get("/staff/sla", headers=AUTH)
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"  # signed links inside
     body = response.json()
     assert (body["start"], body["end"], body["within"]) == ("2026-12-01", "2026-12-31", 2)
     assert (body["open"], body["late"], body["due_soon"]) == (9, 4, 2)
