@@ -91,6 +91,9 @@ def test_the_live_view_now(seeded: SessionFactory) -> None:
         D.OPD_COMPLETION: SlaCount(met=2, missed=0, pending=2),  # G H / E F
         D.DOCUMENTATION: SlaCount(met=1, missed=0, pending=1),  # H / G
     }
+    assert view.overall.median_hours_to_verification == 24  # D 26, E F G H 24, I 48
+    assert view.overall.median_hours_dispatched_to_process == 48  # E 144, F 72, G 24, H 24
+    assert view.overall.median_hours_to_completion is None  # nothing Selesai in December yet
 
 
 def test_a_wider_window_takes_in_the_deadline_after_the_holidays(seeded: SessionFactory) -> None:

@@ -161,6 +161,14 @@ def test_sla_view_for_the_koordinator(browser: Browser, engine: LocalEngine, see
     assert cells(browser, ".lapor-sla table.opd tbody tr[data-opd='Semua OPD']")[0][5] == "85,7%\n6/7"
     bars = browser.driver.find_elements(By.CSS_SELECTOR, ".lapor-sla .chart .bar-row")
     assert [b.text.split("\n")[-1] for b in bars] == ["85,7%", "100,0%", "100,0%", "100,0%", "100,0%"]
+    # Medians of December's reports so far: to verification 24 24 24 24 26 48, verified to Proses 24 24 72 144.
+    medians = browser.driver.find_element(By.CSS_SELECTOR, ".lapor-sla .medians").text
+    assert medians == (
+        "Median waktu (semua OPD): laporan masuk sampai diverifikasi 24,0 jam · terverifikasi sampai Proses 48,0 jam"
+        " · laporan masuk sampai Selesai –."
+    ), medians
+    browser.driver.execute_script("window.scrollTo(0, 0)")
+    browser.shot("sla-dasbor-atas")
     browser.driver.execute_script("arguments[0].scrollIntoView()", section)
     browser.shot("sla-dasbor")
     browser.driver.execute_script("document.querySelector('.lapor-sla table.at-risk').scrollIntoView({block: 'start'})")

@@ -109,6 +109,18 @@ function chart(view) {
     el('h3', {}, 'Persentase tepat waktu per tahap (semua OPD)'), bars);
 }
 
+function hours(value) {
+  return value === null ? '–' : `${value.toFixed(1).replace('.', ',')} jam`;
+}
+
+function medians(view) {
+  const figures = view.overall;
+  return el('p', {class: 'medians'}, 'Median waktu (semua OPD): laporan masuk sampai diverifikasi ',
+    el('strong', {}, hours(figures.median_hours_to_verification)), ' · terverifikasi sampai Proses ',
+    el('strong', {}, hours(figures.median_hours_dispatched_to_process)), ' · laporan masuk sampai Selesai ',
+    el('strong', {}, hours(figures.median_hours_to_completion)), '.');
+}
+
 function atRisk(view) {
   if (!view.at_risk.length) return el('p', {class: 'none'}, 'Tidak ada laporan yang terlambat atau segera jatuh tempo.');
   const head = el('tr', {}, ['Nomor laporan', 'Judul', 'OPD', 'Dipegang oleh', 'Petugas', 'Tahap', 'Batas waktu',
@@ -140,6 +152,7 @@ function render(root, view, params) {
     el('h3', {}, 'Per OPD'),
     opdTable(view),
     chart(view),
+    medians(view),
     el('h3', {}, `Laporan terlambat atau jatuh tempo dalam ${view.within} hari kerja`),
     atRisk(view),
     el('p', {}, el('a', {href: csv, class: 'csv', download: ''}, 'Unduh daftar (CSV)')));
@@ -156,6 +169,7 @@ async function load(section, form, body) {
   if (!response.ok || !data) {
     const message = data && data.error ? data.error.message : 'Data SLA tidak dapat dimuat; coba lagi.';
     body.replaceChildren(el('p', {class: 'error', role: 'alert'}, message));
+    section.hidden = false; // a supervisor learns the figures could not be read, not that there are none
     return;
   }
   form.elements.start.value = data.start;
