@@ -96,6 +96,10 @@ class AppContext:
         return _tokens(self.settings.national_api_tokens)
 
     @property
+    def sla_tokens(self) -> tuple[str, ...]:
+        return _tokens(self.settings.sla_api_tokens)
+
+    @property
     def sms_webhook_secret(self) -> str | None:
         secret = self.settings.sms_webhook_secret
         return secret or None
@@ -257,6 +261,22 @@ async def require_national(
 
 
 NationalDep = Annotated[str, Depends(require_national)]
+
+_sla_bearer = StrictBearer(
+    auto_error=False, scheme_name="SlaToken", description="Token tampilan SLA (Cockpit di mesin proses)."
+)
+
+
+async def require_sla_reader(
+    context: ContextDep, credentials: Annotated[BearerCredentials, Depends(_sla_bearer)]
+) -> str:
+    """The SLA view's token; 401 for none and for any other token (staff intake's and the national one included)."""
+    if credentials is None or not _matches(credentials.credentials, context.sla_tokens):
+        raise Unauthorized("Token tampilan SLA tidak valid.")
+    return credentials.credentials
+
+
+SlaReaderDep = Annotated[str, Depends(require_sla_reader)]
 
 
 # -- rate limits ---------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from api import (
     public,
     reporters,
     reports,
+    sla,
     staff_sign_in,
     web,
 )
@@ -282,7 +283,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (reporters, reports, public, intake, files, open311, deadlines):
+    for module in (reporters, reports, public, intake, files, open311, deadlines, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
     for staff_pages in (staff_sign_in, front_desk, audit_page):  # sign-in, front desk, audit trail (/staf/...)

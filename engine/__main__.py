@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -76,11 +77,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     settings = get_settings()
     upgrade(settings.database_url)  # the schema first: workers and API write from their first second
     log.info("database.migrated", database=settings.database_url)
+    # Cockpit's SLA view: the engine reads the API's GET /staff/sla with a token of this run (or the one set).
+    sla_token = os.environ.get("LAPOR_SLA_API_TOKEN") or secrets.token_hex(16)
     engine = LocalEngine(
         data_dir=Path(args.data_dir),
         port=args.port,
         admin_user=settings.engine_admin_user,
         admin_password=settings.engine_admin_password,
+        extra_env={"LAPOR_API_URL": f"http://127.0.0.1:{args.api_port}", "LAPOR_SLA_API_TOKEN": sla_token},
     )
     engine.start()
     services: list[subprocess.Popen[bytes]] = []
@@ -97,7 +101,12 @@ def cmd_run(args: argparse.Namespace) -> None:
             "LAPOR_ENGINE_USER": WORKERS_ACCOUNT,
             "LAPOR_ENGINE_PASSWORD": settings.worker_engine_password,
         }
-        api_env = {**env, "LAPOR_ENGINE_USER": API_ACCOUNT, "LAPOR_ENGINE_PASSWORD": settings.api_engine_password}
+        api_env = {
+            **env,
+            "LAPOR_ENGINE_USER": API_ACCOUNT,
+            "LAPOR_ENGINE_PASSWORD": settings.api_engine_password,
+            "LAPOR_SLA_API_TOKENS": sla_token,
+        }
         services.append(subprocess.Popen([sys.executable, "-m", "workers"], env=workers_env, cwd=ROOT))
         # `python -m api`: the API with a local mail catcher (registration codes) and the local intake credentials.
         api = [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(args.api_port)]

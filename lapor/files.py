@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -146,6 +147,13 @@ def photo_url(photo_id: int, expires_at: datetime, base_url: str, *, key: bytes)
     return base_url.rstrip("/") + sign(photo_path(photo_id), expires_at, key=key)
 
 
-def report_summary_url(report: Report, expires_at: datetime, base_url: str, *, settings: Settings) -> str:
+class Tracked(Protocol):
+    """Anything that names a report by its tracking id: a Report row, or a row of the SLA view."""
+
+    @property
+    def tracking_id(self) -> str: ...
+
+
+def report_summary_url(report: Tracked, expires_at: datetime, base_url: str, *, settings: Settings) -> str:
     """Staff's read-only page of a report (text, place, photos; never the reporter's identity)."""
     return base_url.rstrip("/") + sign(report_summary_path(report.tracking_id), expires_at, key=signing_key(settings))

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -17,8 +17,9 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from lapor import sla
 from lapor.masterdata import (
     MasterDataError,
     category_list,
@@ -28,9 +29,10 @@ from lapor.masterdata import (
     kecamatan_list,
     opd_list,
 )
-from lapor.models import EventKind, MessageKind, RecapDocument, Report, ReportEvent, ReportMessage, ReportStatus
+from lapor.models import MessageKind, RecapDocument, Report, ReportMessage, ReportStatus
 from lapor.notifications.templates import MONTH_NAMES, format_date
-from lapor.vocabulary import ReportType
+from lapor.sla import NOT_DISPATCHED, SLA_DEADLINES, STAGE_NAMES, SlaCount, SlaFigures, local_midnight
+from lapor.vocabulary import Deadline, ReportType
 from lapor.workdays import PONTIANAK_TZ
 
 __all__ = [
@@ -44,23 +46,7 @@ __all__ = [
     "write_xlsx",
 ]
 
-NOT_DISPATCHED = "Belum didisposisi"
 _BOLD = Font(bold=True)
-
-
-@dataclass(frozen=True, slots=True)
-class SlaCount:
-    """Reports that met or missed one deadline; pending ones have neither done it nor passed it yet."""
-
-    met: int = 0
-    missed: int = 0
-    pending: int = 0
-
-    @property
-    def met_ratio(self) -> float | None:
-        """Share of decided cases that met the deadline, None when nothing was decided."""
-        decided = self.met + self.missed
-        return self.met / decided if decided else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +71,15 @@ class Recap:
     per_category: dict[str, int]
     per_kecamatan: dict[str, int]
     verification: SlaCount
+    disposition: SlaCount
     response: SlaCount
     completion: SlaCount
+    documentation: SlaCount
     median_hours_to_verification: float | None
     median_hours_verified_to_process: float | None
     median_hours_to_completion: float | None
+    # Compliance per SOP deadline of each OPD's reports (by name, "Belum didisposisi" last): lapor.sla's figures.
+    sla_per_opd: dict[str, SlaFigures]
     # Ratings given in the period (whenever their report came in), per OPD name, and over all OPDs.
     satisfaction: dict[str, Rating]
     satisfaction_overall: Rating | None
@@ -117,37 +107,6 @@ def period_of(now: datetime) -> tuple[date, date, str]:
     return first, last, f"{first:%Y-%m}"
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=PONTIANAK_TZ)
-
-
-def _judge(done_at: datetime | None, due: datetime | None, cutoff: datetime) -> str | None:
-    """'met', 'missed' or 'pending' for one deadline; None when the report never had that deadline."""
-    if due is None:
-        return None
-    if done_at is not None:
-        return "met" if done_at <= due else "missed"
-    return "missed" if due < cutoff else "pending"
-
-
-def _sla(outcomes: Iterable[str | None]) -> SlaCount:
-    counts = Counter(outcome for outcome in outcomes if outcome is not None)
-    return SlaCount(met=counts["met"], missed=counts["missed"], pending=counts["pending"])
-
-
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    return (end - start).total_seconds() / 3600 if start is not None and end is not None else None
-
-
-def _median(values: Iterable[float | None]) -> float | None:
-    present = [value for value in values if value is not None]
-    return statistics.median(present) if present else None
-
-
-def _first(events: Sequence[ReportEvent], status: str, after: datetime | None = None) -> ReportEvent | None:
-    return next((e for e in events if e.status == status and (after is None or e.occurred_at >= after)), None)
-
-
 def _status_label(code: str) -> str:
     try:
         return ReportStatus(code).label
@@ -171,41 +130,6 @@ def _ranked(counts: Counter[str], known: Iterable[str]) -> dict[str, int]:
     """Every known name (zeros too) plus any other counted name, most reports first, ties in file order."""
     names = list(dict.fromkeys([*known, *counts]))
     return {name: counts[name] for name in sorted(names, key=lambda name: -counts[name])}
-
-
-@dataclass(frozen=True, slots=True)
-class _Milestones:
-    created: datetime
-    status: str
-    verified: datetime | None
-    terverifikasi: datetime | None
-    proses_after_verified: datetime | None
-    proses: datetime | None
-    selesai: datetime | None
-
-
-def _milestones(report: Report, cutoff: datetime) -> _Milestones:
-    """What the timeline says about one report up to the end of the period."""
-    timeline = sorted(
-        (e for e in report.events if e.kind == EventKind.STATUS and e.status and e.occurred_at < cutoff),
-        key=lambda e: (e.occurred_at, e.id),
-    )
-    # The first decision of the admin, whatever it was, ends the verification stage.
-    verified = next((e for e in timeline if e.status != ReportStatus.BELUM_TERVERIFIKASI), None)
-    terverifikasi = _first(timeline, ReportStatus.TERVERIFIKASI)
-    proses_after = _first(timeline, ReportStatus.PROSES, terverifikasi.occurred_at) if terverifikasi else None
-    proses = _first(timeline, ReportStatus.PROSES)
-    selesai = _first(timeline, ReportStatus.SELESAI)
-    last_status = timeline[-1].status if timeline else None
-    return _Milestones(
-        created=report.created_at,
-        status=last_status or ReportStatus.BELUM_TERVERIFIKASI.value,
-        verified=verified.occurred_at if verified else None,
-        terverifikasi=terverifikasi.occurred_at if terverifikasi else None,
-        proses_after_verified=proses_after.occurred_at if proses_after else None,
-        proses=proses.occurred_at if proses else None,
-        selesai=selesai.occurred_at if selesai else None,
-    )
 
 
 def _type_label(code: str) -> str:
@@ -241,19 +165,17 @@ def _satisfaction(session: Session, since: datetime, cutoff: datetime) -> tuple[
 
 
 def compute_recap(session: Session, start: date, end: date) -> Recap:
-    """Recap of the reports created from start to end (Pontianak dates, inclusive), as of the end of end."""
+    """Recap of the reports created from start to end (Pontianak dates, inclusive), as of the end of end.
+
+    The SLA figures are lapor.sla's, the same computation the supervisors' live view shows for a past period."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
-    cutoff = _local_midnight(end + timedelta(days=1))
+    cutoff = local_midnight(end + timedelta(days=1))
     reports = session.scalars(
-        select(Report)
-        .where(Report.created_at >= _local_midnight(start), Report.created_at < cutoff)
-        .options(selectinload(Report.events))
-        .order_by(Report.id)
+        select(Report).where(Report.created_at >= local_midnight(start), Report.created_at < cutoff).order_by(Report.id)
     ).all()
-    milestones = [_milestones(report, cutoff) for report in reports]
-
-    status_counts = Counter(_status_label(m.status) for m in milestones)
+    facts = sla.judge_created(session, start, end, cutoff)
+    status_counts = Counter(_status_label(f.status) for f in facts)
     # Statuses keep the order of the process, zeros included, so months line up side by side.
     per_status = {status.label: status_counts[status.label] for status in ReportStatus}
     per_status |= {label: count for label, count in status_counts.items() if label not in per_status}
@@ -264,8 +186,8 @@ def compute_recap(session: Session, start: date, end: date) -> Recap:
     per_category = Counter(_name(get_category, r.category) for r in reports)
     per_kecamatan = Counter(_name(get_kecamatan, r.kecamatan_code) for r in reports)
     period = f"{start:%Y-%m}" if start.day == 1 and end == _last_day(start) else f"{start}_{end}"
-    pairs = list(zip(reports, milestones, strict=True))
-    satisfaction, satisfaction_overall = _satisfaction(session, _local_midnight(start), cutoff)
+    satisfaction, satisfaction_overall = _satisfaction(session, local_midnight(start), cutoff)
+    overall = sla.compliance(facts)
     return Recap(
         period=period,
         start=start,
@@ -276,15 +198,28 @@ def compute_recap(session: Session, start: date, end: date) -> Recap:
         per_opd=_ranked(per_opd, [o.name for o in opd_list()] + [NOT_DISPATCHED]),
         per_category=_ranked(per_category, [c.name for c in category_list()]),
         per_kecamatan=_ranked(per_kecamatan, [k.name for k in kecamatan_list()]),
-        verification=_sla(_judge(m.verified, r.verification_due_at, cutoff) for r, m in pairs),
-        response=_sla(_judge(m.proses, r.response_due_at, cutoff) for r, m in pairs),
-        completion=_sla(_judge(m.selesai, r.completion_due_at, cutoff) for r, m in pairs),
-        median_hours_to_verification=_median(_hours(m.created, m.verified) for m in milestones),
-        median_hours_verified_to_process=_median(_hours(m.terverifikasi, m.proses_after_verified) for m in milestones),
-        median_hours_to_completion=_median(_hours(m.created, m.selesai) for m in milestones),
+        verification=overall.compliance[Deadline.VERIFICATION],
+        disposition=overall.compliance[Deadline.DISPOSITION],
+        response=overall.compliance[Deadline.OPD_RESPONSE],
+        completion=overall.compliance[Deadline.OPD_COMPLETION],
+        documentation=overall.compliance[Deadline.DOCUMENTATION],
+        median_hours_to_verification=overall.median_hours_to_verification,
+        median_hours_verified_to_process=overall.median_hours_dispatched_to_process,
+        median_hours_to_completion=overall.median_hours_to_completion,
+        sla_per_opd=_sla_per_opd(facts),
         satisfaction=satisfaction,
         satisfaction_overall=satisfaction_overall,
     )
+
+
+def _sla_per_opd(facts: Sequence[sla.TimelineFacts]) -> dict[str, SlaFigures]:
+    """Each OPD's compliance (OPDs with reports in the period, in master-data order, "Belum didisposisi" last)."""
+    grouped: dict[str | None, list[sla.TimelineFacts]] = {}
+    for fact in facts:
+        grouped.setdefault(fact.opd_code, []).append(fact)
+    order = {opd.code: index for index, opd in enumerate(opd_list())}
+    codes = sorted(grouped, key=lambda code: (code is None, order.get(code or "", len(order)), code or ""))
+    return {sla.opd_name(code): sla.compliance(grouped[code]) for code in codes}
 
 
 def _table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[object]], first_row: int = 1) -> int:
@@ -342,23 +277,17 @@ def _summary_sheet(ws: Worksheet, recap: Recap) -> None:
     ws["A9"] = "Ketepatan waktu (SLA)"
     ws["A9"].font = _BOLD
     stages = [
-        ("Verifikasi oleh Admin Pengaduan", recap.verification),
-        ("Tanggapan OPD (status Proses)", recap.response),
-        ("Penyelesaian (status Selesai)", recap.completion),
+        (STAGE_NAMES[Deadline.VERIFICATION], recap.verification),
+        (STAGE_NAMES[Deadline.DISPOSITION], recap.disposition),
+        (STAGE_NAMES[Deadline.OPD_RESPONSE], recap.response),
+        (STAGE_NAMES[Deadline.OPD_COMPLETION], recap.completion),
+        (STAGE_NAMES[Deadline.DOCUMENTATION], recap.documentation),
     ]
-    last = _table(
-        ws,
-        ["Tahap", "Tepat waktu", "Terlambat", "Belum jatuh tempo", "Persentase tepat waktu"],
-        [
-            (stage, sla.met, sla.missed, sla.pending, sla.met_ratio if sla.met_ratio is not None else "-")
-            for stage, sla in stages
-        ],
-        first_row=10,
-    )
+    last = _table(ws, _SLA_HEADERS, [(stage, *_sla_cells(count)) for stage, count in stages], first_row=10)
     for row in range(11, last + 1):
         ws.cell(row=row, column=5).number_format = "0.0%"
-    ws["A15"] = "Median waktu"
-    ws["A15"].font = _BOLD
+    ws["A17"] = "Median waktu"
+    ws["A17"].font = _BOLD
     medians = [
         ("Laporan masuk sampai diverifikasi", recap.median_hours_to_verification),
         ("Terverifikasi sampai Proses", recap.median_hours_verified_to_process),
@@ -368,13 +297,36 @@ def _summary_sheet(ws: Worksheet, recap: Recap) -> None:
         ws,
         ["Tahap", "Median (jam)"],
         [(stage, round(hours, 1) if hours is not None else "Tidak ada data") for stage, hours in medians],
-        first_row=16,
+        first_row=18,
     )
-    for row in range(17, last + 1):
+    for row in range(19, last + 1):
         ws.cell(row=row, column=2).number_format = "0.0"
     ws.column_dimensions["A"].width = 36
     for letter in "BCDE":
         ws.column_dimensions[letter].width = 22
+
+
+_SLA_HEADERS = ["Tahap", "Tepat waktu", "Terlambat", "Belum jatuh tempo", "Persentase tepat waktu"]
+
+
+def _sla_cells(count: SlaCount) -> tuple[int, int, int, float | str]:
+    return count.met, count.missed, count.pending, count.met_ratio if count.met_ratio is not None else "-"
+
+
+def _sla_per_opd_sheet(wb: Workbook, recap: Recap) -> None:
+    """Each OPD's compliance per SOP deadline: the table the supervisors' SLA view shows for the same period."""
+    ws = wb.create_sheet("SLA per OPD")
+    ws["A1"] = "Ketepatan waktu per OPD (laporan yang masuk dalam periode, per akhir periode)"
+    ws["A1"].font = _BOLD
+    rows = [
+        (name, STAGE_NAMES[deadline], *_sla_cells(figures.compliance[deadline]))
+        for name, figures in recap.sla_per_opd.items()
+        for deadline in SLA_DEADLINES
+    ]
+    last = _table(ws, ["OPD", *_SLA_HEADERS], rows, first_row=3)
+    for row in range(4, last + 1):
+        ws.cell(row=row, column=6).number_format = "0.0%"
+    _fit_columns(ws)
 
 
 def _satisfaction_sheet(wb: Workbook, recap: Recap) -> None:
@@ -400,6 +352,7 @@ def write_xlsx(recap: Recap, path: Path) -> None:
     _count_sheet(wb, "Per OPD", "OPD", recap.per_opd, horizontal=True)
     _count_sheet(wb, "Per Kategori", "Kategori", recap.per_category, horizontal=True)
     _count_sheet(wb, "Per Kecamatan", "Kecamatan", recap.per_kecamatan, horizontal=False)
+    _sla_per_opd_sheet(wb, recap)
     _satisfaction_sheet(wb, recap)
     # Same directory, so the rename stays on one file system and is atomic.
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

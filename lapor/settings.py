@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     )
     staff_api_tokens: str = Field("", description="comma-separated bearer tokens for staff intake")
     national_api_tokens: str = Field("", description="comma-separated bearer tokens of Admin Pusat (national LAPOR!)")
+    sla_api_tokens: str = Field(
+        "", description="comma-separated bearer tokens of GET /staff/sla (the engine's Cockpit SLA view holds one)"
+    )
     outbox_dispatcher_enabled: bool = Field(True, description="run the outbox dispatcher inside the API process")
     audit_collect_seconds: float = Field(
         30.0, description="how often the API imports Tasklist's and Cockpit's actions into the audit trails"

@@ -51,7 +51,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
         database_url=f"jdbc:h2:mem:lapor-test-{os.getpid()};DB_CLOSE_DELAY=-1",
         job_max_wait_ms=500,
         # Tasklist admits images (the proof photo) from the API's address; the walk serves the API there.
-        extra_env={"LAPOR_PUBLIC_BASE_URL": WEB_URL},
+        # Cockpit's SLA view (SlaController) reads the API served there, with the token the API tests configure.
+        extra_env={"LAPOR_PUBLIC_BASE_URL": WEB_URL, "LAPOR_API_URL": WEB_URL, "LAPOR_SLA_API_TOKEN": SLA_TOKEN},
     )
     try:
         local.start()
@@ -80,6 +81,8 @@ def provisioned(operaton: EngineClient) -> Settings:
 # Where a test serves the API and citizen page for the engine's webapps to link to (tests/webapps/test_walk.py).
 WEB_PORT = port_for_tests() - 80  # 18000, beside the test engine's 18080
 WEB_URL = f"http://127.0.0.1:{WEB_PORT}"
+# The token of the API's SLA view that the test engine's SlaController sends (tests/api/conftest.py configures it).
+SLA_TOKEN = "sla-token-for-tests"
 
 
 def proof_photo(seed: int | None = None) -> File:

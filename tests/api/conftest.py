@@ -27,7 +27,7 @@ from lapor.models import EventKind, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings
 from lapor.vocabulary import Actor
-from tests.conftest import Mailbox
+from tests.conftest import SLA_TOKEN, Mailbox
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
@@ -54,6 +54,7 @@ class ApiTestSettings(Settings):
     sms_webhook_secret: str = SMS_SECRET
     staff_api_tokens: str = f"{STAFF_TOKEN},second-staff-token"
     national_api_tokens: str = NATIONAL_TOKEN
+    sla_api_tokens: str = SLA_TOKEN
 
 
 class Clock:

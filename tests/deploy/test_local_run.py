@@ -68,12 +68,28 @@ def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path:
             tasks = client.get(f"http://127.0.0.1:{engine_port}/engine-rest/task", auth=("opd-pupr", "opd-pupr"))
             assert tasks.status_code == 200  # the role logins exist
         newcomer_registers_submits_and_tracks(api_port, engine_port, tmp_path / "data" / "mail" / "kotak-masuk.txt")
+        koordinator_reads_the_sla_view(engine_port)
     finally:
         run.send_signal(signal.SIGINT)  # Ctrl-C
         code = run.wait(timeout=90)
     assert code == 0, output.read_text()[-3000:]
     for port in (engine_port, api_port, health_port):
         assert not listening(port), f"something still listens on {port} after Ctrl-C"
+
+
+def koordinator_reads_the_sla_view(engine_port: int) -> None:
+    """Cockpit's SLA view works in the run with no setup: the engine and the API share the run's SLA token."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{engine_port}", timeout=30) as cockpit:
+        cockpit.get("/operaton/app/cockpit/default/")  # the webapps' CSRF cookie
+        login = cockpit.post(
+            "/operaton/api/admin/auth/user/default/login/cockpit",
+            data={"username": "koordinator", "password": "koordinator"},
+            headers={"X-XSRF-TOKEN": cockpit.cookies.get("XSRF-TOKEN", "")},
+        )
+        assert login.status_code == 200, login.text
+        view = cockpit.get("/lapor/sla")
+        assert view.status_code == 200, view.text
+        assert {"open", "late", "due_soon", "at_risk"} <= view.json().keys()
 
 
 def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox: Path) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from lapor.models import RecapDocument, Report, ReportEvent, ReportMessage, ReportStatus
 from lapor.recap import NOT_DISPATCHED, Rating, SlaCount, compute_recap, period_of, produce_recap, write_xlsx
+from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ
 from tests.unit.conftest import SessionFactory
 
@@ -207,6 +208,8 @@ def test_sla_and_medians(november: SessionFactory) -> None:
     assert recap.verification == SlaCount(met=4, missed=2, pending=1)  # R1 R5 R6 R8 / R2 R4 / R3
     assert recap.response == SlaCount(met=3, missed=1, pending=0)  # R1 R6 R8 / R2
     assert recap.completion == SlaCount(met=1, missed=1, pending=2)  # R1 / R8 / R2 R6
+    assert recap.disposition == SlaCount() and recap.documentation == SlaCount()  # no report here had them
+    assert recap.sla_per_opd["Dinas Perhubungan"].compliance[Deadline.OPD_COMPLETION] == SlaCount(missed=1)  # R8
     assert recap.verification.met_ratio == pytest.approx(4 / 6)
     assert recap.median_hours_to_verification == 48  # 24 24 48 60 144
     assert recap.median_hours_verified_to_process == 144  # 48 144 312
@@ -248,6 +251,7 @@ def test_workbook(november: SessionFactory, tmp_path: Path) -> None:
         "Per OPD",
         "Per Kategori",
         "Per Kecamatan",
+        "SLA per OPD",
         "Kepuasan",
     ]
     per_type = wb["Per Jenis"]
@@ -277,7 +281,17 @@ def test_workbook(november: SessionFactory, tmp_path: Path) -> None:
         1,
         pytest.approx(4 / 6),
     ]
-    assert [c.value for c in summary[17]][:2] == ["Laporan masuk sampai diverifikasi", 48]
+    assert [c.value for c in summary[12]] == ["Disposisi ke OPD", 0, 0, 0, "-"]  # no disposition deadline here
+    assert [c.value for c in summary[19]][:2] == ["Laporan masuk sampai diverifikasi", 48]
+    per_opd_sla = wb["SLA per OPD"]
+    assert [c.value for c in per_opd_sla[3]] == [
+        "OPD", "Tahap", "Tepat waktu", "Terlambat", "Belum jatuh tempo", "Persentase tepat waktu"
+    ]  # fmt: skip
+    # PUPR first (master-data order): R1 and R6 both verified in time.
+    assert [c.value for c in per_opd_sla[4]] == [
+        "Dinas Pekerjaan Umum dan Penataan Ruang", "Verifikasi oleh Admin Pengaduan", 2, 0, 0, 1
+    ]  # fmt: skip
+    assert per_opd_sla.max_row == 3 + 5 * 4  # PUPR, DLH, DISHUB and the undispatched, five stages each
     per_opd = wb["Per OPD"]
     assert [per_opd["A1"].value, per_opd["B1"].value] == ["OPD", "Jumlah laporan"]
     assert [per_opd["A2"].value, per_opd["B2"].value] == [NOT_DISPATCHED, 4]
