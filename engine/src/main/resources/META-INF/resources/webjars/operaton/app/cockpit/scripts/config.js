@@ -7,6 +7,7 @@ export default {
   // The city's name on the login page (shared by every webapp: app/lapor/branding.js).
   customScripts: [
     '../lapor/branding.js',
-    'scripts/lapor-dates.js' // dates in words in every table: "Senin, 21 Desember 2026 pukul 23.59"
+    'scripts/lapor-dates.js', // dates in words in every table: "Senin, 21 Desember 2026 pukul 23.59"
+    'scripts/lapor-history.js' // finished reports: found by tracking id, read with who did each task and when
   ]
 };
