@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from engine import LocalEngine
 from lapor.notifications.templates import format_due_date, parse_moment
 from lapor.process import EngineClient
-from tests.e2e.conftest import Submitted, email_channel_to, open_task, submit, walk_to_the_end
+from tests.e2e.conftest import Submitted, complete_task, email_channel_to, open_task, submit, walk_to_the_end
 from tests.e2e.test_process_operations import skip_backoff_until_incident
 from tests.webapps.conftest import Browser
 from workers.deps import Deps
@@ -61,6 +61,13 @@ def history_shown(browser: Browser, tracking_id: str) -> None:
             and d.find_elements(By.CSS_SELECTOR, "#lapor-history-tasks tbody tr")
         )
     )
+
+
+def read_only(browser: Browser) -> bool:
+    """The history page has no field, form or button of its own (the diagram's zoom buttons aside)."""
+    controls = "#lapor-history form, #lapor-history input, #lapor-history textarea, #lapor-history select"
+    buttons = "#lapor-history button:not(#lapor-history-diagram button)"
+    return not browser.driver.find_elements(By.CSS_SELECTOR, f"{controls}, {buttons}")
 
 
 def address(driver: WebDriver) -> str:
@@ -112,6 +119,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
         if a["activityType"] == "noneEndEvent" and a["parentActivityInstanceId"] == instance
     ][-1]
     assert f"Berakhir di {end_event['activityName']}" in summary, summary
+    assert read_only(browser), "the history page offers something to change"
     browser.shot("riwayat-ringkasan")
 
     shown = rows_by_task(browser)
@@ -175,3 +183,35 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
         "tampilan riwayat" in browser.text()
     )  # Cockpit's notice: "... telah selesai. Mengalihkan ke tampilan riwayat"
     browser.shot("alamat-instans-ke-riwayat")
+
+
+async def test_an_open_report_has_its_history_beside_its_runtime_view_and_an_unknown_one_says_so(
+    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    """ "Riwayat" in the breadcrumb of a running report: the OPD's open task, who holds it and by when, still open."""
+    report = await submit(lapor_process, worker_deps)
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
+    task = await open_task(operaton, report, "OpdResponseTask")
+    operaton.claim(task["id"], "opd-pupr")
+
+    await asyncio.to_thread(browser.login, "cockpit", "koordinator")
+    await asyncio.to_thread(browser.open, "cockpit", f"#/process-instance/{report.process_instance_id}/runtime")
+    await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
+    browser.click_text("Riwayat", css=".breadcrumbs-panel a, [cam-breadcrumbs-panel] a")
+    await asyncio.to_thread(history_shown, browser, report.tracking_id)
+    summary = " ".join(browser.wait_for("#lapor-history-summary").text.split())
+    assert "Status Berjalan" in summary and "Berakhir belum" in summary, summary
+    row = rows_by_task(browser)["OpdResponseTask"]
+    assert "opd-pupr" in row and in_words(task["due"]) in row and row.endswith("belum Terbuka"), row
+    assert read_only(browser), "the history page offers something to change"
+    browser.shot("riwayat-laporan-berjalan")
+    browser.click_text("Buka tampilan berjalan")
+    WebDriverWait(browser.driver, 30).until(lambda d: address(d).endswith("/runtime"))
+
+    await asyncio.to_thread(browser.open, "cockpit", "#/process-instance/tidak-ada/history")
+    await asyncio.to_thread(
+        browser.wait_text, "Riwayat instans proses tidak-ada tidak dapat dibaca: tidak ditemukan.", timeout=30
+    )
+    browser.shot("riwayat-tidak-ada")
+    operaton.cancel(report.process_instance_id)
