@@ -109,8 +109,11 @@ function engine(api) {
 }
 
 function historyLink(instance) {
-  return el('a', {href: `#/process-instance/${encodeURIComponent(instance.id)}/history`}, instance.businessKey || instance.id);
+  const href = `#/process-instance/${encodeURIComponent(instance.id)}/history`;
+  return el('a', {href}, instance.businessKey || instance.id);
 }
+
+const processName = instance => instance.processDefinitionName || instance.processDefinitionKey;
 
 function message(node, text, kind = 'info') {
   node.replaceChildren(el('div', {class: `alert alert-${kind} lapor-history-message`}, text));
@@ -190,11 +193,12 @@ function pathTable(activities) {
 }
 
 function summary({instance, activities}) {
-  const ends = activities.filter(a => a.activityType.endsWith('EndEvent') && a.parentActivityInstanceId === instance.id);
+  const topLevel = a => a.parentActivityInstanceId === instance.id;
+  const ends = activities.filter(a => a.activityType.endsWith('EndEvent') && topLevel(a));
   const last = ends.sort((a, b) => moment(a.endTime) - moment(b.endTime)).pop();
   const facts = [
     ['Nomor laporan', instance.businessKey],
-    ['Proses', `${instance.processDefinitionName || instance.processDefinitionKey}, versi ${instance.processDefinitionVersion}`],
+    ['Proses', `${processName(instance)}, versi ${instance.processDefinitionVersion}`],
     ['Status', STATES[instance.state] || instance.state],
     ['Mulai', inWords(instance.startTime)],
     ['Berakhir', instance.endTime ? inWords(instance.endTime) : 'belum'],
@@ -202,24 +206,39 @@ function summary({instance, activities}) {
     ['Lama penanganan', lasting((moment(instance.endTime) || new Date()) - moment(instance.startTime))]
   ];
   if (instance.deleteReason) facts.push(['Alasan', instance.deleteReason]);
-  return el('dl', {class: 'dl-horizontal', id: 'lapor-history-summary'}, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  const terms = facts.map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]);
+  return el('dl', {class: 'dl-horizontal', id: 'lapor-history-summary'}, terms);
 }
 
 // The BPMN diagram with every element the report passed highlighted, drawn by Cockpit's own viewer directive
 // (operaton-commons-ui's camWidgetBpmnViewer, compiled here with the app's injector): no viewer of our own to ship.
+// Its scope lives as long as the page: the route's unmount (below) destroys it.
+let diagramScope = null;
+
+function forgetDiagram() {
+  if (diagramScope) diagramScope.$destroy();
+  diagramScope = null;
+}
+
+// What the diagram marks: every element passed, but not a whole subprocess (its box would hide the steps inside).
+const passedElements = activities => [
+  ...new Set(activities.filter(a => a.activityType !== 'subProcess').map(a => a.activityId))
+];
+
 function diagram(id, xml, passed) {
+  forgetDiagram();
   const holder = el('div', {id: 'lapor-history-diagram', class: 'lapor-history-diagram'});
   Object.assign(holder.style, {position: 'relative', height: '420px', border: '1px solid #ddd', marginBottom: '20px'});
   const injector = window.angular.element(document.documentElement).injector();
-  const scope = injector.get('$rootScope').$new(true);
+  const scope = (diagramScope = injector.get('$rootScope').$new(true));
   Object.assign(scope, {xml, control: {}, key: `lapor-history-${id}`}); // the viewer is cached by key
-  scope.loaded = () => passed.forEach(id => scope.control.highlight(id));
-  const viewer = '<div cam-widget-bpmn-viewer key="{{key}}" diagram-data="xml" control="control" on-load="loaded()"></div>';
+  scope.loaded = () => passed.forEach(element => scope.control.highlight(element));
+  const viewer =
+    '<div cam-widget-bpmn-viewer key="{{key}}" diagram-data="xml" control="control" on-load="loaded()"></div>';
   const [drawn] = injector.get('$compile')(viewer)(scope);
   Object.assign(drawn.style, {position: 'absolute', inset: '0'}); // the viewer fits the diagram to its own box
   holder.append(drawn);
   scope.$applyAsync();
-  window.addEventListener('hashchange', () => scope.$destroy(), {once: true});
   return holder;
 }
 
@@ -238,7 +257,7 @@ async function renderReport(node, api) {
   const {instance} = report;
   const names = Object.fromEntries(report.activities.map(a => [a.activityId, a.activityName || a.activityId]));
   const definition = `#/process-definition/${encodeURIComponent(instance.processDefinitionId)}/runtime`;
-  const open = !instance.endTime;
+  const [open, runtime] = [!instance.endTime, `#/process-instance/${encodeURIComponent(id)}/runtime`];
   const page = el(
     'section',
     {id: 'lapor-history', class: 'lapor-history'},
@@ -247,20 +266,20 @@ async function renderReport(node, api) {
       {class: 'lapor-history-crumbs'},
       el('a', {href: '#/processes'}, 'Proses'),
       ' » ',
-      el('a', {href: `${definition}?detailsTab=lapor-finished-reports`}, instance.processDefinitionName || instance.processDefinitionKey),
+      el('a', {href: `${definition}?detailsTab=lapor-finished-reports`}, processName(instance)),
       ' » ',
       instance.businessKey || instance.id
     ),
     el('h2', {}, `Riwayat laporan ${instance.businessKey || instance.id}`),
     el('p', {class: 'text-muted'}, 'Hanya untuk dibaca: riwayat ini tidak dapat diubah dari sini.'),
-    open ? el('p', {}, el('a', {href: `#/process-instance/${encodeURIComponent(id)}/runtime`}, 'Buka tampilan berjalan')) : '',
+    open ? el('p', {}, el('a', {href: runtime}, 'Buka tampilan berjalan')) : '',
     summary(report),
     el('h3', {}, 'Tugas petugas'),
     tasksTable(report.tasks),
     el('h3', {}, 'Insiden'),
     incidentsTable(report.incidents, names),
     el('h3', {}, 'Jalur yang ditempuh'),
-    diagram(id, report.xml, [...new Set(report.activities.map(a => a.activityId))]),
+    diagram(id, report.xml, passedElements(report.activities)),
     pathTable(report.activities)
   );
   // Cockpit's content box clips what overflows it (.ctn-main); its own pages scroll inside it, and so does this one.
@@ -282,13 +301,15 @@ function reportsTable(instances) {
     )
   );
   const headers = ['Nomor laporan', 'Versi', 'Mulai', 'Berakhir', 'Status'];
-  return rows.length ? table(headers, rows, {class: 'table table-striped table-condensed lapor-reports'}) : el('p', {}, 'Tidak ada laporan yang cocok.');
+  if (!rows.length) return el('p', {}, 'Tidak ada laporan yang cocok.');
+  return table(headers, rows, {class: 'table table-striped table-condensed lapor-reports'});
 }
 
 // A search box and the reports it finds; `query` narrows the engine's historic process-instance query.
 function reportFinder(node, api, {query, placeholder, heading}) {
   const rest = engine(api);
-  const input = el('input', {type: 'search', class: 'form-control', name: 'trackingId', placeholder});
+  const field = {type: 'search', class: 'form-control', name: 'trackingId', placeholder, 'aria-label': placeholder};
+  const input = el('input', field);
   const results = el('div', {class: 'lapor-reports-results'});
   async function search() {
     const typed = input.value.trim();
@@ -309,7 +330,6 @@ function reportFinder(node, api, {query, placeholder, heading}) {
   const form = el(
     'form',
     {class: 'form-inline lapor-reports-search'},
-    el('label', {class: 'sr-only'}, placeholder),
     input,
     ' ',
     el('button', {type: 'submit', class: 'btn btn-default'}, 'Cari')
@@ -345,7 +365,8 @@ export default [
     id: 'lapor-report-history',
     pluginPoint: 'cockpit.route',
     properties: {path: '/process-instance/:id/history'},
-    render: (node, {api}) => renderReport(node, api)
+    render: (node, {api}) => renderReport(node, api),
+    unmount: forgetDiagram
   },
   {
     id: 'lapor-finished-reports',
