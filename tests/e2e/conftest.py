@@ -13,8 +13,8 @@ from lapor.db import session_scope
 from lapor.models import Report, Reporter, ReportEvent
 from lapor.notifications.channels import EmailChannel
 from lapor.process import EngineClient, EngineError
-from lapor.vocabulary import PROCESS_ID
-from tests.conftest import Mailbox, NationalInbox, body_of, eventually, login  # noqa: F401 - re-exported for the e2e tests
+from lapor.vocabulary import PROCESS_ID, Message
+from tests.conftest import Mailbox, NationalInbox, body_of, eventually, login, proof_photo  # noqa: F401 - re-exported for the e2e tests
 from workers.deps import Deps
 
 REPORTER = {"name": "Budi Santoso", "email": "budi.santoso@example.id", "phone": "+6281234567890"}
@@ -173,6 +173,26 @@ def timeline(deps: Deps, instance: Submitted) -> list[ReportEvent]:
 
 async def status_becomes(deps: Deps, instance: Submitted, status: str) -> Report:
     return await eventually(lambda: ((r := report_row(deps, instance)).status == status and r) or None)
+
+
+async def walk_to_the_end(
+    api: EngineClient, operaton: EngineClient, engine: LocalEngine, instance: Submitted
+) -> dict[str, Any]:
+    """A complaint worked by every role to its end, as the SOP's main path goes: verified, dispatched to PUPR,
+    answered and completed with a proof photo, documented, accepted by the reporter. The finished instance's history."""
+    steps: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("VerifyReportTask", {"verificationResult": "lengkap", "verificationNote": ""}),
+        ("DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": "Segera"}),
+        ("OpdResponseTask", {"opdDecision": "tanggapi", "responseText": "Tim akan menambal jalan."}),
+        ("OpdCompletionTask", {"completionText": "Jalan sudah ditambal.", "proofPhotoUpload": proof_photo()}),
+        ("DocumentCompletionTask", {"documented": True, "documentationNote": "OK"}),
+    )
+    for element_id, variables in steps:
+        await complete_task(operaton, engine, instance, element_id, variables)
+    await correlate(api, instance, Message.CITIZEN_RESPONSE, {"citizenAccepted": True})
+    return await eventually(
+        lambda: (h := operaton.historic_instance(instance.process_instance_id))["state"] == "COMPLETED" and h
+    )
 
 
 def email_channel_to(port: int) -> EmailChannel:

@@ -1,7 +1,8 @@
 """The local run's logins for every SOP role work on the real engine, each in the webapp its role uses; supervisors
 retry what failed and change nothing else."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from lapor.process import EngineClient
 from lapor.roles import local_logins
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
-from tests.e2e.conftest import complete_task, email_channel_to, open_task, submit
+from tests.e2e.conftest import complete_task, email_channel_to, open_task, submit, walk_to_the_end
 from tests.e2e.test_process_operations import skip_backoff_until_incident
 from workers.deps import Deps
 
@@ -213,3 +214,131 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
     assert operaton.candidate_groups(task["id"]) == ["opd-pupr"]
     operaton.request("PUT", path, json=updatable)  # the same update is well-formed: the administrator's goes through
     operaton.cancel(report.process_instance_id)
+
+
+def history_of(operaton: EngineClient, instance: str) -> dict[str, object]:
+    """What the engine keeps of a report, to compare before and after a refused change."""
+    query = {"processInstanceId": instance}
+    return {
+        "instance": operaton.historic_instance(instance),
+        "activities": operaton.request("GET", "/history/activity-instance/count", params=query)["count"],
+        "tasks": sorted(
+            (t["id"], t["assignee"], t["endTime"]) for t in operaton.request("GET", "/history/task", params=query)
+        ),
+        "variables": operaton.historic_variables(instance),
+        "runs": len(
+            operaton.request(
+                "GET",
+                "/history/process-instance",
+                params={"processInstanceBusinessKey": operaton.historic_instance(instance)["businessKey"]},
+            )
+        ),
+    }
+
+
+@pytest.mark.parametrize("supervisor", ["koordinator", "kepala-bidang"])
+async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_erase_it(
+    engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps, supervisor: str
+) -> None:
+    """Issue 20, 1: Cockpit's history view (app/cockpit/scripts/lapor-history.js) reads a finished report with the
+    supervisor's own login; nothing of it, nor of a running report, may be restarted, erased, migrated or changed."""
+    finished = await submit(lapor_process, worker_deps)
+    ended = await walk_to_the_end(lapor_process, operaton, engine, finished)
+    running = await submit(lapor_process, worker_deps)
+    open_verification = await open_task(operaton, running, "VerifyReportTask")
+    done, definition = finished.process_instance_id, ended["processDefinitionId"]
+
+    # What the history view reads, each with the supervisor's own login.
+    reads: dict[str, Callable[[Any], bool]] = {
+        f"/history/process-instance/{done}": lambda body: body["state"] == "COMPLETED",
+        f"/history/process-instance?processInstanceBusinessKeyLike=%25{finished.tracking_id}%25&finished=true": (
+            lambda body: [i["id"] for i in body] == [done]
+        ),
+        f"/history/activity-instance?processInstanceId={done}": lambda body: any(
+            a["activityId"] == "OpdCompletionTask" for a in body
+        ),
+        f"/history/task?processInstanceId={done}": lambda body: {t["assignee"] for t in body} >= {"opd-pupr"},
+        f"/history/incident?processInstanceId={done}": lambda body: body == [],
+        f"/process-definition/{definition}/xml": lambda body: "OpdResponseTask" in body["bpmn20Xml"],
+    }
+    for path, expected in reads.items():
+        answer = as_user(engine, supervisor, "GET", path)
+        assert answer.status_code == 200 and expected(answer.json()), f"{supervisor} reads {path}: {answer.text}"
+
+    [variable] = operaton.request(
+        "GET", "/history/variable-instance", params={"processInstanceId": done, "variableName": "trackingId"}
+    )
+    [operation] = operaton.request(
+        "GET",
+        "/history/user-operation",
+        params={"processInstanceId": done, "operationType": "Complete", "maxResults": 1},
+    )
+    restart = {
+        "processInstanceIds": [done],
+        "instructions": [{"type": "startBeforeActivity", "activityId": "VerifyReportTask"}],
+    }
+    plan = {"sourceProcessDefinitionId": definition, "targetProcessDefinitionId": definition, "instructions": []}
+    refused: dict[str, tuple[str, str, object]] = {
+        "restart the finished report": ("POST", f"/process-definition/{definition}/restart", restart),
+        "restart it as a batch": ("POST", f"/process-definition/{definition}/restart-async", restart),
+        "erase its history": ("DELETE", f"/history/process-instance/{done}", None),
+        "erase its history as a batch": (
+            "POST",
+            "/history/process-instance/delete",
+            {"historicProcessInstanceIds": [done], "deleteReason": "dihapus"},
+        ),
+        "erase its variables' history": ("DELETE", f"/history/process-instance/{done}/variable-instances", None),
+        "erase one variable's history": ("DELETE", f"/history/variable-instance/{variable['id']}", None),
+        "shorten its history's life": (
+            "POST",
+            "/history/process-instance/set-removal-time",
+            {"historicProcessInstanceIds": [done], "absoluteRemovalTime": "2026-01-01T00:00:00.000+0700"},
+        ),
+        "annotate who completed a task": (
+            "PUT",
+            f"/history/user-operation/{operation['operationId']}/set-annotation",
+            {"annotation": "diubah"},
+        ),
+        "delete the process definition": ("DELETE", f"/process-definition/{definition}", None),
+        "migrate the running report": (
+            "POST",
+            "/migration/execute",
+            {"migrationPlan": plan, "processInstanceIds": [running.process_instance_id]},
+        ),
+        "migrate it as a batch": (
+            "POST",
+            "/migration/executeAsync",
+            {"migrationPlan": plan, "processInstanceIds": [running.process_instance_id]},
+        ),
+        "cancel it as a batch": (
+            "POST",
+            "/process-instance/delete",
+            {"processInstanceIds": [running.process_instance_id], "deleteReason": "dibatalkan"},
+        ),
+    }
+    before, still_open = history_of(operaton, done), operaton.task(open_verification["id"])
+    for what, (method, path, body) in refused.items():
+        answer = as_user(engine, supervisor, method, path, body)
+        assert answer.status_code == 403, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
+        assert answer.json()["type"] == "AuthorizationException", (what, answer.text)
+    # A finished report has nothing left to change: the engine refuses the supervisor as it refuses the administrator
+    # (its own 404, or a 500 saying the instance, execution or task does not exist: Operaton maps no exception there).
+    [finished_task] = operaton.request(
+        "GET", "/history/task", params={"processInstanceId": done, "taskDefinitionKey": "OpdResponseTask"}
+    )
+    gone: dict[str, tuple[str, str, object]] = {
+        "cancel it": ("DELETE", f"/process-instance/{done}", None),
+        "modify it": ("POST", f"/process-instance/{done}/modification", {"instructions": restart["instructions"]}),
+        "set its variable": ("PUT", f"/process-instance/{done}/variables/trackingId", {"value": "X", "type": "String"}),
+        "claim its finished task": ("POST", f"/task/{finished_task['id']}/claim", {"userId": supervisor}),
+        "complete its finished task": ("POST", f"/task/{finished_task['id']}/complete", {"variables": {}}),
+    }
+    for what, (method, path, body) in gone.items():
+        answer, administrators = (as_user(engine, who, method, path, body) for who in (supervisor, "admin"))
+        assert answer.status_code >= 400, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
+        seen = (answer.status_code, answer.json()["type"])
+        assert seen == (administrators.status_code, administrators.json()["type"]), (what, answer.text)
+    assert history_of(operaton, done) == before  # nothing erased, restarted or annotated
+    assert operaton.task(open_verification["id"]) == still_open
+    assert operaton.request("GET", f"/process-instance/{running.process_instance_id}")["definitionId"] == definition
+    operaton.cancel(running.process_instance_id)

@@ -8,6 +8,7 @@ export default {
   customScripts: [
     '../lapor/branding.js',
     'scripts/lapor-dates.js', // dates in words in every table: "Senin, 21 Desember 2026 pukul 23.59"
-    'scripts/lapor-sla.js' // the supervisors' SLA view on the dashboard (issue 20)
+    'scripts/lapor-sla.js', // the supervisors' SLA view on the dashboard (issue 20)
+    'scripts/lapor-history.js' // finished reports: found by tracking id, read with who did each task and when
   ]
 };
