@@ -153,7 +153,10 @@ async def open_in_tasklist(
     card_text = " ".join(card.text.split())
     assert f"Nomor laporan: {tracking_id}" in card_text, card_text
     browser.shot(f"{user}-kartu")
-    card.find_element(By.CSS_SELECTOR, "h4 a").click()
+    # Scrolled to first: with many open tasks the card can sit under Tasklist's fixed footer, as a person scrolls to it.
+    link = card.find_element(By.CSS_SELECTOR, "h4 a")
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
+    link.click()
     await asyncio.to_thread(browser.wait_text, tracking_id, timeout=30)
     return task
 
