@@ -3,11 +3,13 @@
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, update
 
-from lapor.models import EventKind, ReportEvent, ReportStatus
+from lapor.models import EventKind, Notification, Reporter, ReportEvent, ReportStatus
+from lapor.notifications import channels
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
+from tests.conftest import PushChannel
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import (
     ADMIN_EMAIL,
@@ -22,7 +24,9 @@ from tests.unit.workers.conftest import (
     add_report,
     wib,
 )
+from workers.deps import Deps
 from workers.notifications import notify, remind
+from workers.topics import bind
 
 VERIFICATION_DUE = wib(2026, 12, 1, 23, 59, 59)
 RESPONSE_DUE = wib(2026, 12, 10, 23, 59, 59)
@@ -213,3 +217,34 @@ def test_reminders_of_admin_pengaduans_own_steps_go_to_the_admin_only(
     assert [m.to for m in installed.email.sent] == [ADMIN_EMAIL]
     remind(installed.deps, task(Topic.REMINDER, {"deadline": deadline, "kind": "escalation"}, **due))
     assert [m.to for m in installed.email.sent[1:]] == [KOORDINATOR_EMAIL, ADMIN_EMAIL]
+
+
+def test_a_channel_added_in_one_line_gets_the_workers_notices(
+    installed: Installed,
+    db_engine: Engine,
+    session_factory: SessionFactory,
+    task: TaskFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    push = PushChannel()
+    monkeypatch.setattr(channels, "FACTORIES", (*channels.FACTORIES, lambda settings: push))  # the one line
+    report = add_report(session_factory)
+    with session_factory() as session:  # a reporter reached by phone only: no e-mail to send, no SMS gateway set
+        session.execute(update(Reporter).where(Reporter.id == report.reporter_id).values(email=None))
+    deps = Deps.from_settings(installed.settings.model_copy(update={"sms_gateway_url": None}))  # as the process does
+    deps.db.dispose()
+    deps.db = db_engine
+    handle = bind(deps)[str(Topic.NOTIFY)]
+    received = task(
+        Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, verificationDueAt=VERIFICATION_DUE
+    )
+    handle(received)
+    handle(received)  # retried: the ledger knows the push channel too
+    assert push.sent == [
+        (
+            REPORTER_PHONE,
+            f"LAPOR! Pontianak: laporan {TRACKING_ID} diterima, diverifikasi paling lambat 1 Des 2026 23.59 WIB.",
+        )
+    ]
+    with session_factory() as session:
+        assert [(n.channel, n.state) for n in session.scalars(select(Notification))] == [("push", "sent")]
