@@ -24,7 +24,7 @@ from api.errors import TooManyRequests, Unauthorized
 from lapor import ratelimit, reporters
 from lapor.files import signing_key
 from lapor.models import Reporter
-from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
+from lapor.notifications.service import Notifier
 from lapor.settings import Settings
 from lapor.uploads import upload_dir
 
@@ -53,8 +53,7 @@ class AppContext:
 
     settings: Settings
     db: Engine
-    email: EmailChannel | None
-    sms: SmsGatewayChannel | None
+    notifier: Notifier  # registration codes go out through it, and its ledger
     limits: Mapping[str, ratelimit.Limit] = field(default_factory=lambda: dict(ratelimit.DEFAULT_LIMITS))
     clock: Callable[[], datetime] = _utcnow
 

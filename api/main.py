@@ -33,7 +33,7 @@ from lapor import audit, uploads
 from lapor.db import make_engine
 from lapor.deadlines import warn_if_holidays_outdated
 from lapor.logging import configure_logging
-from lapor.notifications.service import build_channels
+from lapor.notifications.service import Notifier
 from lapor.outbox import OutboxDispatcher
 from lapor.process import EngineClient
 from lapor.ratelimit import Limit, limits_from
@@ -235,12 +235,10 @@ def create_app(
             pool_timeout=settings.db_pool_timeout_seconds,
         )
     _scrub_access_log()
-    email, sms = build_channels(settings)
     context = AppContext(
         settings=settings,
         db=db,
-        email=email,
-        sms=sms,
+        notifier=Notifier.from_settings(settings),
         limits=dict(limits if limits is not None else limits_from(settings)),
     )
     if clock is not None:

@@ -27,8 +27,8 @@ from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, Report
 from api.views import last_activity, summary
 from lapor import reporters
 from lapor.models import RegistrationCode, Report, Reporter
-from lapor.notifications.channels import NotificationDeliveryError
-from lapor.notifications.templates import render
+from lapor.notifications.channels import Contact, NotificationDeliveryError
+from lapor.notifications.service import Recipient, RecipientKind, within
 
 router = APIRouter(
     prefix="/reporters",
@@ -177,7 +177,9 @@ def start_registration(
 
     `name` is empty for a sign-in of the web page: such a registration can only sign in an existing reporter.
     """
-    if (email and context.email is None) or (phone and context.sms is None):
+    if (email and not context.notifier.reaches(Contact.EMAIL)) or (
+        phone and not context.notifier.reaches(Contact.PHONE)
+    ):
         # Checked before anything is written: a code that cannot be sent neither saves nor counts anything.
         raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
     limiter.hit("registration:ip", ip)
@@ -185,7 +187,7 @@ def start_registration(
         if identity:
             limiter.hit("registration:identity", identity)
     new = reporters.start_registration(session, name=name, email=email, phone=phone, now=now)
-    channels = _send_codes(context, new, email=email, phone=phone)
+    channels = _send_codes(session, context, new, email=email, phone=phone, now=now)
     session.commit()  # only once every code went out
     _log.info("registration.started", registration_id=new.registration.id, channels=channels)
     return Started(
@@ -200,19 +202,41 @@ def start_registration(
     )
 
 
+# How the answer names where the codes went (RegistrationStarted.channels).
+_CODE_SENT_TO: dict[Contact, Literal["email", "sms"]] = {Contact.EMAIL: "email", Contact.PHONE: "sms"}
+
+
 def _send_codes(
-    context: AppContext, new: reporters.NewRegistration, *, email: str | None, phone: str | None
+    session: Session,
+    context: AppContext,
+    new: reporters.NewRegistration,
+    *,
+    email: str | None,
+    phone: str | None,
+    now: datetime,
 ) -> list[Literal["email", "sms"]]:
-    """Each channel its own code, sent directly (no ledger: a registration is never sent twice)."""
+    """Each contact its own code, on every channel that reaches it, through the notifier's ledger like every other
+    message (one key per registration and contact), in the registration's transaction: a registration that fails
+    keeps neither its counts nor its ledger rows. The answer names the contacts: "email", and "sms" for a phone."""
+    codes = (
+        (Recipient(kind=RecipientKind.PELAPOR, email=email, phone=None), Contact.EMAIL, new.email_code),
+        (Recipient(kind=RecipientKind.PELAPOR, email=None, phone=phone), Contact.PHONE, new.sms_code),
+    )
     channels: list[Literal["email", "sms"]] = []
     try:
-        if email and new.email_code and context.email is not None:
-            message = render("kode-verifikasi", {"code": new.email_code})
-            context.email.send(email, message.subject, message.body)
-            channels.append("email")
-        if phone and new.sms_code and context.sms is not None:
-            context.sms.send(phone, render("kode-verifikasi", {"code": new.sms_code}).sms)
-            channels.append("sms")
+        for recipient, contact, code in codes:
+            if recipient.address(contact) and code:
+                context.notifier.send_once(
+                    session_factory=within(session),
+                    idempotency_key=f"registration:{new.registration.public_id}:{contact.value}",
+                    report=None,
+                    template="kode-verifikasi",
+                    recipient_kind=RecipientKind.PELAPOR.value,
+                    context={"code": code},
+                    now=now,
+                    recipients=[recipient],
+                )
+                channels.append(_CODE_SENT_TO[contact])
     except NotificationDeliveryError:
         _log.warning("registration.code_failed", registration_id=new.registration.id, sent=channels)
         raise CodeNotSent() from None

@@ -155,7 +155,7 @@ class Notification(Base):
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     template: Mapped[str] = mapped_column(String(48))
     recipient_kind: Mapped[str] = mapped_column(String(24))
-    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    channel: Mapped[str] = mapped_column(String(8))  # a channel's name: email, sms (lapor.notifications.channels)
     state: Mapped[str] = mapped_column(String(12))  # sending | sent
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

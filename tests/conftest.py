@@ -28,12 +28,14 @@ from lapor.deploy import deploy_directory
 from lapor.logging import configure_logging
 from lapor.migrate import upgrade
 from lapor.national import HttpNationalAdapter
+from lapor.notifications.channels import Contact
+from lapor.notifications.templates import RenderedMessage
 from lapor.process import EngineClient
 from lapor.process.codec import File
 from lapor.process.identity import provision
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, identity_plan
 from lapor.settings import Settings
-from workers.deps import Deps, use
+from workers.deps import Deps
 from workers.main import build_worker
 
 configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", "WARNING"))
@@ -159,6 +161,20 @@ class Mailbox:
         raise AssertionError(f"no code mailed to {address}")
 
 
+@dataclass
+class PushChannel:
+    """A test-only channel (lapor.notifications.channels.Channel): a push notice to the app signed in with the
+    recipient's phone number; it keeps what it would send. Tests add it with one line to `channels.FACTORIES`."""
+
+    name: str = "push"
+    label: str = "notifikasi aplikasi"
+    contact: Contact = Contact.PHONE
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, to: str, message: RenderedMessage) -> None:
+        self.sent.append((to, message.sms))
+
+
 def free_port() -> int:
     """A loopback port nothing listens on right now."""
     with socket.socket() as probe:
@@ -233,8 +249,7 @@ def worker_deps(
     deps = Deps.from_settings(settings)
     deps.db = db_engine
     deps.national = HttpNationalAdapter(national_inbox.url, token="test-token")
-    use(deps)
-    return deps
+    return deps  # the handlers of `lapor_process` are bound to it: a test may swap its parts (a failing channel)
 
 
 @pytest.fixture(scope="session")
@@ -247,7 +262,7 @@ async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps:
             "worker_long_poll_seconds": 5,
         }
     )
-    worker = build_worker(settings)
+    worker = build_worker(settings, worker_deps)
     # The handlers' own engine login (the proof photo's bytes, who made a disposition), as the worker process has.
     worker_deps.engine = login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password)
     stop = asyncio.Event()

@@ -9,7 +9,7 @@ from lapor.notifications.templates import format_due_date
 from lapor.process.tasks import ExternalTask
 from lapor.vocabulary import Deadline
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 # Signed links live as long as the task that shows them, plus a day of grace; each deadline renews them.
 LINK_GRACE = timedelta(days=1)
@@ -17,12 +17,11 @@ PHOTO_COUNT_VARIABLE = "photoCount"
 OPD_NAME_VARIABLES = {"proposedOpdCode": "proposedOpdName", "opdCode": "opdName"}
 
 
-def compute_deadline(task: ExternalTask) -> dict[str, Any]:
+def compute_deadline(d: Deps, task: ExternalTask) -> dict[str, Any]:
     """Due date (and reminder) of the `sla` property as Date variables, the due date in words for the forms
     (`<prefix>DueText`), and a freshly signed `reportSummaryUrl`."""
     deadline = inputs.deadline_prop(task, "sla")
     now = inputs.engine_now(task)
-    d = deps()
     sla = deadlines.sla_from(deadline, now, d.settings)
     variables: dict[str, Any] = dict(deadlines.compute_sla(sla, d.calendar))
     due = variables[deadline.due_variable]

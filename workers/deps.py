@@ -1,4 +1,5 @@
-"""What the handlers need, built once from settings by the worker process (tests install their own with `use`)."""
+"""What the handlers need, built once from settings by the worker process and bound to each handler where the topics
+are registered (workers/topics.py); tests build their own."""
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -12,8 +13,7 @@ from sqlalchemy.orm import Session
 from lapor.db import make_engine, session_scope
 from lapor.deadlines import default_calendar, warn_if_holidays_outdated
 from lapor.national import NationalAdapter, adapter_from
-from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
-from lapor.notifications.service import build_channels
+from lapor.notifications.service import Notifier
 from lapor.process import EngineClient
 from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
@@ -24,8 +24,7 @@ class Deps:
     settings: Settings
     db: Engine
     calendar: WorkingCalendar
-    email: EmailChannel | None
-    sms: SmsGatewayChannel | None
+    notifier: Notifier  # the channels settings turn on, behind the sent-once ledger
     national: NationalAdapter
     # The worker's own engine login, for what a task's variables cannot carry (a proof photo's bytes).
     engine: EngineClient | None = None
@@ -39,33 +38,12 @@ class Deps:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Deps":
-        email, sms = build_channels(settings)
         warn_if_holidays_outdated(datetime.now(PONTIANAK_TZ).date())  # at start: is next year's SKB in the calendar?
         return cls(
             settings=settings,
             db=make_engine(settings.database_url),
             calendar=default_calendar(settings),
-            email=email,
-            sms=sms,
+            notifier=Notifier.from_settings(settings),
             national=adapter_from(settings),
             engine=EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password),
         )
-
-
-_current: Deps | None = None
-
-
-class DepsNotInstalled(RuntimeError):
-    """A handler ran before the worker process (or the test) called `use`."""
-
-
-def use(deps: Deps) -> None:
-    """Install what the handlers use: the worker process does it once at start, tests per test."""
-    global _current
-    _current = deps
-
-
-def deps() -> Deps:
-    if _current is None:
-        raise DepsNotInstalled("workers.deps.use(Deps.from_settings(settings)) must run before any handler")
-    return _current

@@ -10,16 +10,17 @@ import structlog
 from lapor.logging import configure_logging
 from lapor.process import ExternalTaskWorker, WorkerConfig
 from lapor.settings import Settings, get_settings
-from workers.deps import Deps, use
+from workers.deps import Deps
 from workers.health import STALLED_EXIT_CODE, HealthConfig, HealthServer, PollWatch, StallGuard, WorkerMetrics
-from workers.topics import HANDLERS
+from workers.topics import HANDLERS, bind
 
 log = structlog.get_logger(__name__)
 
 
 def build_worker(
-    settings: Settings, *, watch: PollWatch | None = None, metrics: WorkerMetrics | None = None
+    settings: Settings, deps: Deps, *, watch: PollWatch | None = None, metrics: WorkerMetrics | None = None
 ) -> ExternalTaskWorker:
+    """The loop over every topic, each handler bound to `deps` (the worker process builds them from settings)."""
     config = WorkerConfig(
         base_url=settings.engine_url,
         user=settings.engine_user,
@@ -30,18 +31,18 @@ def build_worker(
     )
     return ExternalTaskWorker(
         config,
-        {str(topic): handler for topic, handler in HANDLERS.items()},
+        bind(deps),
         on_poll=watch.polled if watch else None,
         on_outcome=metrics.job_finished if metrics else None,
     )
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, deps: Deps) -> int:
     """Work until SIGTERM/SIGINT (exit code 0) or until polling stalls (STALLED_EXIT_CODE)."""
     health = HealthConfig.from_settings(settings)
     watch = PollWatch([str(topic) for topic in HANDLERS], stall_seconds=health.stall_seconds)
     metrics = WorkerMetrics(watch)
-    worker = build_worker(settings, watch=watch, metrics=metrics)
+    worker = build_worker(settings, deps, watch=watch, metrics=metrics)
     guard = StallGuard(watch)
     server = HealthServer(watch, metrics, host=health.host, port=health.port)
     server.start()
@@ -82,5 +83,5 @@ async def run(settings: Settings) -> int:
 def main() -> None:
     settings = get_settings()
     configure_logging(log_format=settings.log_format, level=settings.log_level)
-    use(Deps.from_settings(settings))  # what the handlers need: database, calendar, channels
-    sys.exit(asyncio.run(run(settings)))
+    deps = Deps.from_settings(settings)  # what the handlers need: database, calendar, notifier, national adapter
+    sys.exit(asyncio.run(run(settings, deps)))

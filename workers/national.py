@@ -8,19 +8,18 @@ from lapor.national import NationalRefusedError
 from lapor.process.tasks import BpmnError, ExternalTask
 from lapor.vocabulary import Actor, ErrorCode
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 DEFAULT_REASON = "Bukan kewenangan Pemerintah Kota Pontianak"
 
 
-def return_to_national(task: ExternalTask) -> dict[str, Any]:
+def return_to_national(d: Deps, task: ExternalTask) -> dict[str, Any]:
     """Hand the report back with the admin's `verificationNote`; a refusal sends it back to verification.
 
     Returns `nationalReference`, the national system's reference of the return ("" when it gives none).
     """
     tracking_id = inputs.tracking_id(task)
     reason = inputs.optional_text(task, "verificationNote") or DEFAULT_REASON
-    d = deps()
     try:
         # The task id as idempotency key: a retried task is the same return to the national system.
         receipt = d.national.return_report(tracking_id=tracking_id, reason=reason, idempotency_key=task.id)

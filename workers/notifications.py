@@ -2,14 +2,14 @@
 
 from datetime import datetime
 
-from lapor import masterdata, reports, roles
-from lapor.models import EventKind, ReportStatus
-from lapor.notifications.service import RecipientKind, send_once
+from lapor import reports, roles
+from lapor.models import EventKind
+from lapor.notifications.service import RecipientKind
 from lapor.notifications.templates import TEMPLATES
 from lapor.process.tasks import ExternalTask, ModelError
 from lapor.vocabulary import Actor, Deadline
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 # The deadline each notice names: its due date must be in scope (a deadline task runs before the notice).
 NAMED_DEADLINE = {
@@ -38,7 +38,7 @@ REMINDER_KINDS = ("reminder", "escalation")
 ADMIN_DEADLINES = (Deadline.VERIFICATION, Deadline.DISPOSITION, Deadline.DOCUMENTATION)
 
 
-def notify(task: ExternalTask) -> None:
+def notify(d: Deps, task: ExternalTask) -> None:
     """The `template` property to the `recipient` property, once per task and recipient."""
     template = task.prop("template")
     if template not in TEMPLATES:
@@ -47,6 +47,7 @@ def notify(task: ExternalTask) -> None:
     deadline = NAMED_DEADLINE.get(template)
     note_variable = _NOTE_VARIABLE.get(template)
     _send(
+        d,
         task,
         template=template,
         recipient=recipient,
@@ -66,7 +67,7 @@ def dispatcher(task: ExternalTask) -> str:
     return f"{name} ({role})" if role and role not in name else name
 
 
-def remind(task: ExternalTask) -> None:
+def remind(d: Deps, task: ExternalTask) -> None:
     """A `reminder` before or an `escalation` after the `deadline` property's due date; the report carries on."""
     deadline = inputs.deadline_prop(task, "deadline")
     if deadline.reminder_variable is None:
@@ -85,6 +86,7 @@ def remind(task: ExternalTask) -> None:
     due = inputs.due_at(task, deadline)
     for index, recipient in enumerate(recipients):
         _send(
+            d,
             task,
             template=template,
             recipient=recipient,
@@ -96,6 +98,7 @@ def remind(task: ExternalTask) -> None:
 
 
 def _send(
+    d: Deps,
     task: ExternalTask,
     *,
     template: str,
@@ -106,16 +109,13 @@ def _send(
     timeline: EventKind | None = None,
     dispatched_by: str = "",
 ) -> int:
-    d = deps()
     now = inputs.engine_now(task)
     with d.session() as session:
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
         _ = report.reporter  # loaded now: recipients are resolved after this session closes
-        opd = masterdata.get_opd(report.opd_code) if report.opd_code else None
+        # The report's own values (tracking id, status, OPD) and its link come from the notifier (report_context,
+        # report_link); these are what only the task knows.
         context = {
-            "tracking_id": report.tracking_id,
-            "status_label": ReportStatus(report.status).label,
-            "opd_name": opd.name if opd else "",
             "due_date": due_at.isoformat() if due_at else "",  # the templates format it long for e-mail, short for SMS
             "deadline": deadline.code if deadline else "",
             "note": note or "",
@@ -125,15 +125,12 @@ def _send(
             reports.record_event(
                 session, report=report, kind=timeline, actor=Actor.SISTEM, at=now, task_id=task.id, detail=note
             )
-    return send_once(
+    return d.notifier.send_once(
         session_factory=d.session_factory,
         idempotency_key=f"{task.id}:{recipient.value}",
         report=report,
         template=template,
         recipient_kind=recipient.value,
         context=context,
-        email=d.email,
-        sms=d.sms,
         now=now,
-        settings=d.settings,
     )

@@ -13,22 +13,23 @@ from lapor.process.tasks import BpmnError, ExternalTask, ModelError
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import PROOF_UPLOAD_VARIABLE, ErrorCode
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 # Admin Pengaduan and the staff page read the proof photo through a signed link while the report is followed up.
 PROOF_LINK_DAYS = timedelta(days=90)
 log = structlog.stdlib.get_logger(__name__)
 
 
-def store_proof_photo(task: ExternalTask) -> dict[str, Any]:
+def store_proof_photo(d: Deps, task: ExternalTask) -> dict[str, Any]:
     """Re-encode the photo like a citizen's, refuse one that is unreadable or already another report's (or the
     reporter's own), keep it as the report's proof, and drop the engine's copy; `proofPhotoId`, `proofPhotoUrl`."""
-    d = deps()
     if d.engine is None:
         raise ModelError(f"{task.activity_id}: the worker has no engine login to read {PROOF_UPLOAD_VARIABLE}")
     try:
         result = _store(
-            task, d.engine.variable_data(task.process_instance_id, PROOF_UPLOAD_VARIABLE, max_bytes=uploads.MAX_BYTES)
+            d,
+            task,
+            d.engine.variable_data(task.process_instance_id, PROOF_UPLOAD_VARIABLE, max_bytes=uploads.MAX_BYTES),
         )
     except BpmnError:
         d.engine.delete_variable(task.process_instance_id, PROOF_UPLOAD_VARIABLE)
@@ -38,8 +39,7 @@ def store_proof_photo(task: ExternalTask) -> dict[str, Any]:
     return result
 
 
-def _store(task: ExternalTask, data: bytes | None) -> dict[str, Any]:
-    d = deps()
+def _store(d: Deps, task: ExternalTask, data: bytes | None) -> dict[str, Any]:
     now = inputs.engine_now(task)
     if not data:
         raise _refused("Foto bukti tidak terlampir.")

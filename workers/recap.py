@@ -8,13 +8,12 @@ from lapor.process.tasks import ExternalTask
 from lapor.recap import produce_recap
 from lapor.workdays import END_OF_DAY, PONTIANAK_TZ
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 
-def make_recap(task: ExternalTask) -> dict[str, Any]:
+def make_recap(d: Deps, task: ExternalTask) -> dict[str, Any]:
     """The recap of the month before the engine's `engineNow`: `recapPeriod`, `recapDocumentId`, `recapUrl`, and
     the review's due date `recapReviewDueAt` (before the 10th of the month, with `recapReviewDueText` in words)."""
-    d = deps()
     now = inputs.engine_now(task)
     document = produce_recap(session_factory=d.session_factory, now=now, directory=d.settings.data_dir / "recaps")
     due = review_due(now)

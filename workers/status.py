@@ -13,7 +13,7 @@ from lapor.process.tasks import ExternalTask
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import Actor, ReportType
 from workers import inputs
-from workers.deps import deps
+from workers.deps import Deps
 
 AUTO_COMPLETE_NOTE = "Selesai otomatis: pelapor tidak menanggapi hasil tindak lanjut dalam batas waktu."
 
@@ -39,7 +39,7 @@ _PHONE = re.compile(r"(\+?\d[\d\s.-]{7,}\d)")
 HIDDEN = "[disamarkan]"
 
 
-def record_status(task: ExternalTask) -> dict[str, Any] | None:
+def record_status(d: Deps, task: ExternalTask) -> dict[str, Any] | None:
     """The `status` property, by the `actor` property; with TERVERIFIKASI the dispatched `opdCode` and the
     report type as verified (staff may have corrected it) too. A rejection by the reporter (PROSES by `pelapor`)
     returns the reporter's reason for the OPD's form, with contact details and the reporter's name hidden."""
@@ -52,6 +52,7 @@ def record_status(task: ExternalTask) -> dict[str, Any] | None:
         if (text := inputs.optional_text(task, field)) is not None
     ]
     reason = _record(
+        d,
         task,
         status=status,
         actor=actor,
@@ -83,13 +84,14 @@ def rejection_reason(session: Session, report: Report) -> str:
     return text
 
 
-def auto_complete(task: ExternalTask) -> dict[str, Any]:
+def auto_complete(d: Deps, task: ExternalTask) -> dict[str, Any]:
     """The reporter did not answer in time: the system closes the report as SELESAI."""
-    _record(task, status=ReportStatus.SELESAI, actor=Actor.SISTEM, note=AUTO_COMPLETE_NOTE)
+    _record(d, task, status=ReportStatus.SELESAI, actor=Actor.SISTEM, note=AUTO_COMPLETE_NOTE)
     return {"autoCompleted": True}
 
 
 def _record(
+    d: Deps,
     task: ExternalTask,
     *,
     status: ReportStatus,
@@ -101,7 +103,7 @@ def _record(
     want_rejection: bool = False,
 ) -> str | None:
     at: datetime = inputs.engine_now(task)
-    with deps().session() as session:
+    with d.session() as session:
         report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
         if opd_code:
             report.opd_code = opd_code

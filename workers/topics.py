@@ -1,10 +1,21 @@
-"""The one table of topic -> handler: what the worker loop subscribes to, and what the models may ask for."""
+"""The one table of topic -> handler: what the worker loop subscribes to, and what the models may ask for.
 
-from lapor.process.tasks import Handler
+Handlers take their dependencies first (`handler(deps, task)`); `bind` gives the loop handlers of the task alone, so
+no handler reaches a module global.
+"""
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from lapor.process.tasks import ExternalTask, Handler
 from lapor.vocabulary import Topic
 from workers import deadlines, national, notifications, proof, recap, status
+from workers.deps import Deps
 
-HANDLERS: dict[Topic, Handler] = {
+DepsHandler = Callable[[Deps, ExternalTask], Mapping[str, Any] | None]
+
+HANDLERS: dict[Topic, DepsHandler] = {
     Topic.DEADLINE: deadlines.compute_deadline,
     Topic.STATUS: status.record_status,
     Topic.AUTO_COMPLETE: status.auto_complete,
@@ -14,3 +25,8 @@ HANDLERS: dict[Topic, Handler] = {
     Topic.RECAP: recap.make_recap,
     Topic.PROOF: proof.store_proof_photo,
 }
+
+
+def bind(deps: Deps) -> dict[str, Handler]:
+    """Every handler with these dependencies, by topic name, as the worker loop takes them."""
+    return {str(topic): partial(handler, deps) for topic, handler in HANDLERS.items()}

@@ -1,19 +1,23 @@
-"""Notifications to reporters, OPD liaisons and staff: Indonesian templates, e-mail and SMS, sent once."""
+"""Notifications to reporters, OPD liaisons and staff: Indonesian templates, a list of channels, sent once."""
 
-from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
-from lapor.notifications.service import (
-    Recipient,
-    RecipientKind,
+from lapor.notifications.channels import (
+    Channel,
+    Contact,
+    EmailChannel,
+    NotificationDeliveryError,
+    SmsGatewayChannel,
     build_channels,
-    resolve_recipients,
-    send_once,
 )
+from lapor.notifications.service import Notifier, Recipient, RecipientKind, resolve_recipients
 from lapor.notifications.templates import TEMPLATES, UnknownTemplate, format_due_date, render
 
 __all__ = [
     "TEMPLATES",
+    "Channel",
+    "Contact",
     "EmailChannel",
     "NotificationDeliveryError",
+    "Notifier",
     "Recipient",
     "RecipientKind",
     "SmsGatewayChannel",
@@ -22,5 +26,4 @@ __all__ = [
     "format_due_date",
     "render",
     "resolve_recipients",
-    "send_once",
 ]

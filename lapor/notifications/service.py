@@ -1,11 +1,11 @@
-"""Who receives a notification, and sending it once per task even when the task is retried or runs twice."""
+"""Who receives a notification, and the notifier: every message on every channel that reaches the recipient, sent
+once per key and channel (the ledger) even when the task is retried or runs twice."""
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any, cast
 
 import structlog
@@ -17,22 +17,29 @@ from lapor import audit, files
 from lapor.links import tracking_page_url
 from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
-from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
-from lapor.notifications.templates import render
+from lapor.notifications.channels import (
+    CHANNEL_NAME_LENGTH,
+    Channel,
+    Contact,
+    NotificationDeliveryError,
+    build_channels,
+)
+from lapor.notifications.templates import RenderedMessage, render
 from lapor.settings import Settings
 from lapor.vocabulary import Actor
 
 __all__ = [
     "CLAIM_LEASE",
-    "Channel",
     "NotificationState",
+    "Notifier",
     "Recipient",
     "RecipientKind",
+    "SessionFactory",
     "build_channels",
     "report_context",
     "report_link",
     "resolve_recipients",
-    "send_once",
+    "within",
 ]
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -53,11 +60,6 @@ class RecipientKind(StrEnum):
     KOORDINATOR = "koordinator"
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-
-
 class NotificationState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
@@ -70,6 +72,14 @@ class Recipient:
     kind: str
     email: str | None = field(repr=False)
     phone: str | None = field(repr=False)
+
+    def address(self, contact: Contact) -> str | None:
+        """Where a channel that uses this contact sends to; None if the recipient has none."""
+        match contact:
+            case Contact.EMAIL:
+                return self.email
+            case Contact.PHONE:
+                return self.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,30 +152,31 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
     return {"report_url": files.report_summary_url(report, expires, settings.public_base_url, settings=settings)}
 
 
-def build_channels(settings: Settings) -> tuple[EmailChannel, SmsGatewayChannel | None]:
-    """The channels configured in settings; SMS is off while no gateway URL is set."""
-    email = EmailChannel(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_sender,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-    )
-    sms = SmsGatewayChannel(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else None
-    return email, sms
-
-
 def _rowcount(result: Result[Any]) -> int:
     """Rows matched by an UPDATE or DELETE (execute() is typed as a plain Result)."""
     return cast("CursorResult[Any]", result).rowcount
 
 
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def within(session: Session) -> SessionFactory:
+    """The ledger inside the caller's transaction, one savepoint per step, for messages that stand or fall with it
+    (a registration's codes: the registration, its rate-limit counts and the ledger rows commit together)."""
+
+    @contextmanager
+    def savepoint() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
+    return savepoint
+
+
 def _claim(
-    session_factory: Callable[[], AbstractContextManager[Session]],
+    session_factory: SessionFactory,
     *,
     key: str,
-    channel: Channel,
+    channel: str,
     report_id: int | None,
     template: str,
     recipient_kind: str,
@@ -181,7 +192,7 @@ def _claim(
                     report_id=report_id,
                     template=template,
                     recipient_kind=recipient_kind,
-                    channel=channel.value,
+                    channel=channel,
                     state=NotificationState.SENDING.value,
                     created_at=now,
                 )
@@ -192,7 +203,7 @@ def _claim(
             conflict = exc
         with session_factory() as session:
             existing = session.scalars(
-                select(Notification).where(Notification.idempotency_key == key, Notification.channel == channel.value)
+                select(Notification).where(Notification.idempotency_key == key, Notification.channel == channel)
             ).one_or_none()
             if existing is None:
                 continue  # the other claim was released in between: claim again
@@ -214,7 +225,7 @@ def _claim(
     raise conflict
 
 
-def _release(session_factory: Callable[[], AbstractContextManager[Session]], claim: _Claim) -> None:
+def _release(session_factory: SessionFactory, claim: _Claim) -> None:
     """Drop our claim so the retried job can send; guarded so a claim taken over by another stays."""
     with session_factory() as session:
         session.execute(
@@ -226,8 +237,9 @@ def _release(session_factory: Callable[[], AbstractContextManager[Session]], cla
         )
 
 
-def _mark_sent(session_factory: Callable[[], AbstractContextManager[Session]], claim: _Claim, now: datetime) -> None:
-    """Sent: the ledger says so, and the report's audit trail names the notice, whom (by kind) and how."""
+def _mark_sent(session_factory: SessionFactory, claim: _Claim, channel: Channel, now: datetime) -> None:
+    """Sent: the ledger says so, and the report's audit trail names the notice, whom (by kind) and how (never the
+    address)."""
     with session_factory() as session:
         session.execute(
             update(Notification)
@@ -237,7 +249,6 @@ def _mark_sent(session_factory: Callable[[], AbstractContextManager[Session]], c
         row = session.get(Notification, claim.id)
         report = session.get(Report, row.report_id) if row is not None and row.report_id is not None else None
         if row is not None and report is not None:
-            channel = "surel" if row.channel == Channel.EMAIL.value else "SMS"
             audit.record(
                 session,
                 report,
@@ -249,91 +260,119 @@ def _mark_sent(session_factory: Callable[[], AbstractContextManager[Session]], c
                     "template": row.template,
                     "recipient_kind": row.recipient_kind,
                     "channel": row.channel,
-                    "text": f"«{row.template}» kepada {row.recipient_kind} lewat {channel}",
+                    "text": f"«{row.template}» kepada {row.recipient_kind} lewat {channel.label}",
                 },
                 source_ref=f"notification:{row.id}",
             )
 
 
-def send_once(
-    *,
-    session_factory: Callable[[], AbstractContextManager[Session]],
-    idempotency_key: str,
-    report: Report | None,
-    template: str,
-    recipient_kind: str,
-    context: dict[str, str],
-    email: EmailChannel | None,
-    sms: SmsGatewayChannel | None,
-    now: datetime,
-    settings: Settings,
-    recipients: Sequence[Recipient] | None = None,
-) -> int:
-    """Send a template to every recipient on every available channel, each at most once per key.
+@dataclass(frozen=True, slots=True)
+class Notifier:
+    """The one way messages go out: the channels settings turn on (`build_channels`), each message sent to every
+    recipient on every channel that reaches one of the recipient's contacts, at most once per key and channel."""
 
-    Returns how many messages went out in this call. Raises NotificationDeliveryError after releasing the
-    failed claim, so the retried job sends what is still missing. `recipients` overrides the lookup
-    (e.g. a registration code for a reporter who has no report yet).
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    # Render first: a broken template or context must fail before anything is claimed.
-    link = report_link(report, settings, recipient_kind, now)
-    message = render(template, {**report_context(report), **context, **link})
-    if recipients is None:
-        with session_factory() as session:
-            recipients = resolve_recipients(session, report, recipient_kind, settings)
-    report_id = report.id if report is not None else None
-    log = _log.bind(
-        idempotency_key=idempotency_key, template=template, report_id=report_id, recipient_kind=recipient_kind
-    )
-    if not recipients:
-        log.info("notification.no_recipient")
-        return 0
-    sent = 0
-    for index, recipient in enumerate(recipients):
-        # The ledger is unique on (key, channel), so the 2nd and later recipients get their own key.
-        key = idempotency_key if index == 0 else f"{idempotency_key}:{index}"
-        if len(key) > _KEY_LENGTH:
-            raise ValueError(f"idempotency key longer than {_KEY_LENGTH} characters: {key!r}")
-        deliveries: list[tuple[Channel, Callable[[], None]]] = []
-        if recipient.email and email is not None:
-            deliveries.append((Channel.EMAIL, partial(email.send, recipient.email, message.subject, message.body)))
-        if recipient.phone and sms is not None:
-            deliveries.append((Channel.SMS, partial(sms.send, recipient.phone, message.sms)))
-        if not deliveries:
-            log.warning(
-                "notification.no_channel",
-                recipient_index=index,
-                has_email=bool(recipient.email),
-                has_phone=bool(recipient.phone),
-            )
-            continue
-        for channel, deliver in deliveries:
-            claim = _claim(
-                session_factory,
-                key=key,
-                channel=channel,
-                report_id=report_id,
-                template=template,
-                recipient_kind=recipient_kind,
-                now=now,
-            )
-            if claim is None:
-                log.info("notification.already_handled", key=key, channel=channel.value)
+    channels: tuple[Channel, ...]
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        names = [channel.name for channel in self.channels]
+        if len(set(names)) != len(names) or any(not 0 < len(name) <= CHANNEL_NAME_LENGTH for name in names):
+            # The ledger tells a message's channels apart by name (Notification.channel).
+            raise ValueError(f"channel names must be unique, 1 to {CHANNEL_NAME_LENGTH} characters: {names}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Notifier":
+        return cls(tuple(build_channels(settings)), settings)
+
+    def reaches(self, contact: Contact) -> bool:
+        """Whether a channel sends to this kind of contact (a registration code to a phone needs one)."""
+        return any(channel.contact is contact for channel in self.channels)
+
+    def send_once(
+        self,
+        *,
+        session_factory: SessionFactory,
+        idempotency_key: str,
+        report: Report | None,
+        template: str,
+        recipient_kind: str,
+        context: dict[str, str],
+        now: datetime,
+        recipients: Sequence[Recipient] | None = None,
+    ) -> int:
+        """Send a template to every recipient on every channel that reaches it, each at most once per key.
+
+        Returns how many messages went out in this call. Raises NotificationDeliveryError after releasing the
+        failed claim, so the retried job sends what is still missing. `recipients` overrides the lookup
+        (e.g. a registration code for a reporter who has no report yet).
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        # Render first: a broken template or context must fail before anything is claimed.
+        link = report_link(report, self.settings, recipient_kind, now)
+        message = render(template, {**report_context(report), **context, **link})
+        if recipients is None:
+            with session_factory() as session:
+                recipients = resolve_recipients(session, report, recipient_kind, self.settings)
+        report_id = report.id if report is not None else None
+        log = _log.bind(
+            idempotency_key=idempotency_key, template=template, report_id=report_id, recipient_kind=recipient_kind
+        )
+        if not recipients:
+            log.info("notification.no_recipient")
+            return 0
+        sent = 0
+        for index, recipient in enumerate(recipients):
+            # The ledger is unique on (key, channel), so the 2nd and later recipients get their own key.
+            key = idempotency_key if index == 0 else f"{idempotency_key}:{index}"
+            if len(key) > _KEY_LENGTH:
+                raise ValueError(f"idempotency key longer than {_KEY_LENGTH} characters: {key!r}")
+            deliveries = [(c, address) for c in self.channels if (address := recipient.address(c.contact))]
+            if not deliveries:
+                log.warning(
+                    "notification.no_channel",
+                    recipient_index=index,
+                    contacts=[contact.value for contact in Contact if recipient.address(contact)],
+                )
                 continue
-            try:
-                deliver()
-            except BaseException as exc:
-                try:
-                    _release(session_factory, claim)
-                except Exception:
-                    # The lease frees the claim later; the delivery error is what the job must report.
-                    log.exception("notification.release_failed", key=key, channel=channel.value)
-                if isinstance(exc, NotificationDeliveryError):
-                    log.warning("notification.failed", key=key, channel=channel.value, error=str(exc))
-                raise
-            _mark_sent(session_factory, claim, now)
-            sent += 1
-            log.info("notification.sent", key=key, channel=channel.value)
-    return sent
+            for channel, address in deliveries:
+                claim = _claim(
+                    session_factory,
+                    key=key,
+                    channel=channel.name,
+                    report_id=report_id,
+                    template=template,
+                    recipient_kind=recipient_kind,
+                    now=now,
+                )
+                if claim is None:
+                    log.info("notification.already_handled", key=key, channel=channel.name)
+                    continue
+                _deliver(session_factory, claim, channel, address, message, log=log.bind(key=key))
+                _mark_sent(session_factory, claim, channel, now)
+                sent += 1
+                log.info("notification.sent", key=key, channel=channel.name)
+        return sent
+
+
+def _deliver(
+    session_factory: SessionFactory,
+    claim: _Claim,
+    channel: Channel,
+    address: str,
+    message: RenderedMessage,
+    *,
+    log: structlog.stdlib.BoundLogger,
+) -> None:
+    """Hand the message to the channel; on any failure release the claim first, so a retry sends it."""
+    try:
+        channel.send(address, message)
+    except BaseException as exc:
+        try:
+            _release(session_factory, claim)
+        except Exception:
+            # The lease frees the claim later; the delivery error is what the job must report.
+            log.exception("notification.release_failed", channel=channel.name)
+        if isinstance(exc, NotificationDeliveryError):
+            log.warning("notification.failed", channel=channel.name, error=str(exc))
+        raise

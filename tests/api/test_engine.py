@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
-import workers.deps
 from engine import LocalEngine
 from lapor import reports
 from lapor.db import session_scope
@@ -19,6 +18,7 @@ from lapor.deadlines import default_calendar
 from lapor.models import OutboxMessage, Report
 from lapor.national import adapter_from
 from lapor.notifications.channels import EmailChannel
+from lapor.notifications.service import Notifier
 from lapor.outbox import OutboxDispatcher
 from lapor.process import EngineClient
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
@@ -58,17 +58,14 @@ async def workers_on(
     engine: LocalEngine, provisioned: Settings, db: Engine, mailbox: Mailbox, settings: Settings
 ) -> AsyncIterator[Deps]:
     """The workers in this process on a test's database, files and public address (as tests/e2e does)."""
-    previous = workers.deps._current
     deps = Deps(
         settings=settings,
         db=db,
         calendar=default_calendar(settings),
-        email=EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),
-        sms=None,
+        notifier=Notifier((EmailChannel(host="127.0.0.1", port=mailbox.port, sender=settings.smtp_sender),), settings),
         national=adapter_from(settings),
         engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
     )
-    workers.deps.use(deps)
     worker_settings = provisioned.model_copy(
         update={
             "engine_user": WORKERS_ACCOUNT,
@@ -77,14 +74,12 @@ async def workers_on(
         }
     )
     stop = asyncio.Event()
-    work = asyncio.create_task(build_worker(worker_settings).run(stop))
+    work = asyncio.create_task(build_worker(worker_settings, deps).run(stop))
     try:
         yield deps
     finally:
         stop.set()
         await work
-        if previous is not None:
-            workers.deps.use(previous)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Registration with a one-time code, tokens, and the rate limits on registration and verification."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,9 +9,11 @@ from sqlalchemy import Engine, select
 
 from api.main import create_app
 from lapor.db import session_scope
-from lapor.models import RegistrationCode, Reporter, ReporterToken
+from lapor.models import Notification, RegistrationCode, Reporter, ReporterToken
+from lapor.notifications import channels
 from lapor.ratelimit import Limit
 from tests.api.conftest import ApiTestSettings, Clock, Mailbox, Person, SmsGateway, register
+from tests.conftest import PushChannel
 
 
 def start(client: TestClient, **body: str) -> dict[str, object]:
@@ -156,6 +159,47 @@ def test_code_not_sent_is_503(settings: ApiTestSettings, db_engine: Engine) -> N
         response = other.post("/reporters/registrations", json={"name": "Siti", "email": "siti@example.id"})
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "code_not_sent"
+    with session_scope(db_engine) as session:  # the failed registration left nothing: no row, no ledger claim
+        assert (
+            session.scalars(select(RegistrationCode)).all() == [] and session.scalars(select(Notification)).all() == []
+        )
+
+
+def test_codes_go_through_the_sent_once_ledger(
+    client: TestClient, mailbox: Mailbox, sms_gateway: SmsGateway, db_engine: Engine
+) -> None:
+    started = start(client, email="siti@example.id", phone="081299990005")
+    assert started["channels"] == ["email", "sms"]
+    registration_id = started["registration_id"]
+    with session_scope(db_engine) as session:
+        rows = [
+            (row.idempotency_key, row.channel, row.state, row.report_id, row.template)
+            for row in session.scalars(select(Notification).order_by(Notification.id))
+        ]
+    assert rows == [
+        (f"registration:{registration_id}:email", "email", "sent", None, "kode-verifikasi"),
+        (f"registration:{registration_id}:phone", "sms", "sent", None, "kode-verifikasi"),
+    ]
+    codes = mailbox.last_code("siti@example.id"), sms_gateway.last_code("+6281299990005")
+    assert verify(client, registration_id, *codes)[0] == 201
+
+
+def test_a_channel_added_in_one_line_carries_the_phones_code(
+    settings: ApiTestSettings, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_sms = settings.model_copy(update={"sms_gateway_url": None})
+    body = {"name": "Siti", "phone": "081299990006"}
+    with TestClient(create_app(without_sms, db=db_engine, run_dispatcher=False)) as client:
+        assert client.post("/reporters/registrations", json=body).status_code == 503  # nothing reaches a phone
+    push = PushChannel()
+    monkeypatch.setattr(channels, "FACTORIES", (*channels.FACTORIES, lambda settings: push))  # the one line
+    with TestClient(create_app(without_sms, db=db_engine, run_dispatcher=False)) as client:
+        response = client.post("/reporters/registrations", json=body)
+        assert response.status_code == 202 and response.json()["channels"] == ["sms"]
+        [(to, text)] = push.sent
+        code = re.search(r"\b([0-9]{6})\b", text)
+        assert to == "+6281299990006" and code is not None
+        assert verify(client, response.json()["registration_id"], code[1])[0] == 201
 
 
 class TestRateLimits:

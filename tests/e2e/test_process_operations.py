@@ -4,6 +4,7 @@ resend, and the working-day calendar reaching Tasklist's due dates."""
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -69,13 +70,14 @@ async def test_monthly_recap_reaches_the_analis_and_kepala_bidang(
 async def test_failing_task_is_retried_with_backoff_then_shows_as_incident(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
-    healthy = worker_deps.email
-    worker_deps.email = email_channel_to(9)  # nothing listens on port 9: every delivery fails technically
+    healthy = worker_deps.notifier
+    # Nothing listens on port 9: every delivery fails technically
+    worker_deps.notifier = replace(healthy, channels=(email_channel_to(9),))
     try:
         instance = await submit(lapor_process, worker_deps)
         incident = await skip_backoff_until_incident(operaton, instance)
     finally:
-        worker_deps.email = healthy
+        worker_deps.notifier = healthy
     assert incident["incidentType"] == "failedExternalTask"
     assert incident["activityId"] == "NotifyReportReceivedTask"  # Cockpit shows it on the notification task
     assert "NotificationDeliveryError" in incident["incidentMessage"]
@@ -114,13 +116,15 @@ async def test_a_retried_notification_does_not_send_twice(
     mailbox: Mailbox,
     flaky_sms_gateway: dict[str, Any],
 ) -> None:
-    worker_deps.sms = SmsGatewayChannel(flaky_sms_gateway["url"], token="gateway-token")
+    healthy = worker_deps.notifier
+    flaky_sms = SmsGatewayChannel(flaky_sms_gateway["url"], token="gateway-token")
+    worker_deps.notifier = replace(healthy, channels=(*healthy.channels, flaky_sms))
     try:
         instance = await submit(lapor_process, worker_deps)
         # First run: the e-mail goes out, the SMS fails, the task fails. The retry must send the SMS only.
         await open_task(operaton, instance, "VerifyReportTask")  # reached after the retry (5 s backoff)
     finally:
-        worker_deps.sms = None
+        worker_deps.notifier = healthy
     assert len(flaky_sms_gateway["attempts"]) == 2
     assert all(instance.tracking_id in a["message"] for a in flaky_sms_gateway["attempts"])
     assert flaky_sms_gateway["attempts"][0]["to"] == REPORTER["phone"]

@@ -2,6 +2,7 @@
 retry what failed and change nothing else."""
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -61,8 +62,8 @@ async def failed_report(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> AsyncIterator[dict[str, str]]:
     """A report whose receipt notice failed for good (an incident): the workers run, the mail server is down."""
-    healthy = worker_deps.email
-    worker_deps.email = email_channel_to(9)  # nothing listens on port 9
+    healthy = worker_deps.notifier
+    worker_deps.notifier = replace(healthy, channels=(email_channel_to(9),))  # nothing listens on port 9
     report = await submit(lapor_process, worker_deps)
     incident = await skip_backoff_until_incident(operaton, report)
     try:
@@ -72,7 +73,7 @@ async def failed_report(
             "tracking_id": report.tracking_id,
         }
     finally:
-        worker_deps.email = healthy
+        worker_deps.notifier = healthy
         operaton.cancel(report.process_instance_id)
 
 

@@ -1,4 +1,5 @@
-"""Notifications: Indonesian templates, real SMTP and HTTP channels, and the sent-once ledger."""
+"""Notifications: Indonesian templates, real SMTP and HTTP channels, the notifier's list of channels and the
+sent-once ledger."""
 
 import email
 import email.policy
@@ -22,18 +23,20 @@ from sqlalchemy import select
 
 from lapor import files
 from lapor.links import tracking_page_url
-from lapor.models import Notification, Report, Reporter, ReportStatus
-from lapor.notifications.channels import EmailChannel, NotificationDeliveryError, SmsGatewayChannel
-from lapor.notifications.service import (
-    CLAIM_LEASE,
-    Recipient,
+from lapor.models import AuditEntry, Notification, Report, Reporter, ReportStatus
+from lapor.notifications import channels
+from lapor.notifications.channels import (
+    Channel,
+    Contact,
+    EmailChannel,
+    NotificationDeliveryError,
+    SmsGatewayChannel,
     build_channels,
-    report_context,
-    resolve_recipients,
-    send_once,
 )
+from lapor.notifications.service import CLAIM_LEASE, Notifier, Recipient, report_context, resolve_recipients
 from lapor.notifications.templates import (
     TEMPLATES,
+    RenderedMessage,
     TemplateContextError,
     UnknownTemplate,
     format_due_date,
@@ -41,7 +44,7 @@ from lapor.notifications.templates import (
 )
 from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ
-from tests.conftest import free_port
+from tests.conftest import PushChannel, free_port
 from tests.unit.conftest import SessionFactory
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -233,6 +236,11 @@ def ledger(session_factory: SessionFactory) -> list[tuple[str, str, str]]:
         return [(row.idempotency_key, row.channel, row.state) for row in rows]
 
 
+def notifier(*on: Channel | None, settings: Settings = SETTINGS) -> Notifier:
+    """A notifier with these channels (None: a channel settings leave off)."""
+    return Notifier(tuple(channel for channel in on if channel is not None), settings)
+
+
 def send(
     session_factory: SessionFactory,
     report: Report | None,
@@ -244,7 +252,7 @@ def send(
     sms: SmsGatewayChannel | None = None,
     **kwargs: Any,
 ) -> int:
-    return send_once(
+    return notifier(mailer, sms).send_once(
         session_factory=session_factory,
         idempotency_key=key,
         report=report,
@@ -254,12 +262,13 @@ def send(
             "report_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123",
             "note": "Sedang dikerjakan.",
         },
-        email=mailer,
-        sms=sms,
         now=NOW,
-        settings=SETTINGS,
         **kwargs,
     )
+
+
+def rendered(subject: str = "Subjek", body: str = "Isi", sms: str = "Halo") -> RenderedMessage:
+    return RenderedMessage(subject=subject, body=body, sms=sms)
 
 
 # -- templates -----------------------------------------------------------------------------------------------
@@ -386,7 +395,7 @@ def test_a_rejection_reaches_the_opd_with_the_reporters_reason() -> None:
 
 def test_email_channel_delivers_utf8_message(inbox: Inbox, mailer: EmailChannel) -> None:
     body = "Terima kasih — laporan Anda diterima ✓\nJalan Gajah Mada, Pontianak"
-    mailer.send("warga@example.test", "Laporan LPR-1 diterima ✓", body)
+    mailer.send("warga@example.test", rendered("Laporan LPR-1 diterima ✓", body))
     assert len(inbox.envelopes) == 1
     envelope = inbox.envelopes[0]
     assert envelope.mail_from == "noreply@pontianak.go.id"
@@ -403,24 +412,24 @@ def test_email_channel_delivers_utf8_message(inbox: Inbox, mailer: EmailChannel)
 def test_email_channel_failures_are_delivery_errors_without_the_address(inbox: Inbox, mailer: EmailChannel) -> None:
     inbox.refused.add(REPORTER_EMAIL)
     with pytest.raises(NotificationDeliveryError) as refused:
-        mailer.send(REPORTER_EMAIL, "Subjek", "Isi")
+        mailer.send(REPORTER_EMAIL, rendered())
     assert refused.value.permanent
     assert REPORTER_EMAIL not in str(refused.value)
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
 
     inbox.fail_next = True
     with pytest.raises(NotificationDeliveryError) as temporary:
-        mailer.send("warga@example.test", "Subjek", "Isi")
+        mailer.send("warga@example.test", rendered())
     assert not temporary.value.permanent
 
     closed = EmailChannel(host="127.0.0.1", port=free_port(), sender=SETTINGS.smtp_sender, timeout=2)
     with pytest.raises(NotificationDeliveryError, match="unreachable"):
-        closed.send("warga@example.test", "Subjek", "Isi")
+        closed.send("warga@example.test", rendered())
     assert inbox.envelopes == []
 
 
 def test_sms_channel_posts_json_with_bearer_token(gateway: SmsGateway) -> None:
-    SmsGatewayChannel(gateway.url, "rahasia-token").send(REPORTER_PHONE, "Laporan LPR-1 diterima ✓")
+    SmsGatewayChannel(gateway.url, "rahasia-token").send(REPORTER_PHONE, rendered(sms="Laporan LPR-1 diterima ✓"))
     assert gateway.requests == [
         {
             "path": "/api/sms",
@@ -435,16 +444,16 @@ def test_sms_channel_raises_on_http_errors(gateway: SmsGateway) -> None:
     channel = SmsGatewayChannel(gateway.url, None)
     gateway.status = 500
     with pytest.raises(NotificationDeliveryError, match="HTTP 500") as server_error:
-        channel.send(REPORTER_PHONE, "Halo")
+        channel.send(REPORTER_PHONE, rendered())
     assert not server_error.value.permanent
     assert REPORTER_PHONE not in str(server_error.value)
     assert gateway.requests[0]["authorization"] is None
     gateway.status = 400
     with pytest.raises(NotificationDeliveryError) as rejected:
-        channel.send(REPORTER_PHONE, "Halo")
+        channel.send(REPORTER_PHONE, rendered())
     assert rejected.value.permanent
     with pytest.raises(NotificationDeliveryError, match="unreachable"):
-        SmsGatewayChannel(f"http://127.0.0.1:{free_port()}/api/sms", None, timeout=2).send(REPORTER_PHONE, "x")
+        SmsGatewayChannel(f"http://127.0.0.1:{free_port()}/api/sms", None, timeout=2).send(REPORTER_PHONE, rendered())
 
 
 # -- recipients ----------------------------------------------------------------------------------------------
@@ -474,10 +483,54 @@ def test_resolve_recipients(session_factory: SessionFactory) -> None:
 
 
 def test_build_channels_from_settings() -> None:
-    mailer, sms = build_channels(Settings(smtp_host="mail.example.test", smtp_port=2525, sms_gateway_url=None))
-    assert (mailer.host, mailer.port, sms) == ("mail.example.test", 2525, None)
-    _, sms = build_channels(Settings(sms_gateway_url="http://sms.example.test/send", sms_gateway_token="t"))
-    assert sms is not None and sms.url == "http://sms.example.test/send"
+    [mailer] = build_channels(Settings(smtp_host="mail.example.test", smtp_port=2525, sms_gateway_url=None))
+    assert isinstance(mailer, EmailChannel) and (mailer.host, mailer.port) == ("mail.example.test", 2525)
+    both = build_channels(Settings(sms_gateway_url="http://sms.example.test/send", sms_gateway_token="t"))
+    assert [(channel.name, channel.contact) for channel in both] == [("email", Contact.EMAIL), ("sms", Contact.PHONE)]
+    assert isinstance(both[1], SmsGatewayChannel) and both[1].url == "http://sms.example.test/send"
+    notifier = Notifier.from_settings(Settings(sms_gateway_url=None))
+    assert notifier.reaches(Contact.EMAIL) and not notifier.reaches(Contact.PHONE)
+
+
+def test_the_ledger_needs_channel_names_it_can_tell_apart() -> None:
+    mailer = EmailChannel(host="127.0.0.1", port=25, sender=SETTINGS.smtp_sender)
+    with pytest.raises(ValueError, match="unique"):
+        notifier(mailer, EmailChannel(host="127.0.0.2", port=25, sender=SETTINGS.smtp_sender))
+    with pytest.raises(ValueError, match="characters"):
+        notifier(PushChannel(name="pemberitahuan"))
+
+
+def test_a_new_channel_is_one_module_and_one_line(
+    session_factory: SessionFactory, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push = PushChannel()
+    monkeypatch.setattr(channels, "FACTORIES", (*channels.FACTORIES, lambda settings: push))  # the one line
+    settings = SETTINGS.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": inbox.port, "sms_gateway_url": None})
+    report = add_report(session_factory, reporter_phone=REPORTER_PHONE)
+    notifier = Notifier.from_settings(settings)
+    assert notifier.reaches(Contact.PHONE)  # SMS is off, the push channel reaches phones
+    for _ in range(2):  # the second time the ledger has both
+        notifier.send_once(
+            session_factory=session_factory,
+            idempotency_key="task-3:pelapor",
+            report=report,
+            template="laporan-selesai",
+            recipient_kind="pelapor",
+            context={},
+            now=NOW,
+        )
+    assert len(inbox.envelopes) == 1
+    [(to, text)] = push.sent
+    assert to == REPORTER_PHONE and text.startswith("LAPOR! Pontianak: laporan LPR-2026-000123 selesai.")
+    assert ledger(session_factory) == [("task-3:pelapor", "email", "sent"), ("task-3:pelapor", "push", "sent")]
+    with session_factory() as session:
+        trail = [json.loads(e.detail) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    assert [(d["channel"], d["recipient_kind"], d["template"]) for d in trail] == [
+        ("email", "pelapor", "laporan-selesai"),
+        ("push", "pelapor", "laporan-selesai"),
+    ]
+    assert trail[1]["text"] == "«laporan-selesai» kepada pelapor lewat notifikasi aplikasi"
+    assert REPORTER_PHONE not in json.dumps(trail) and REPORTER_EMAIL not in json.dumps(trail)
 
 
 # -- sent once -----------------------------------------------------------------------------------------------
@@ -562,17 +615,14 @@ def test_claim_held_by_another_worker_is_skipped_until_its_lease_expires(
     assert inbox.envelopes == []
     # A worker that died mid-send leaves its claim; after the lease a retry takes it over.
     later = NOW + CLAIM_LEASE
-    result = send_once(
+    result = notifier(mailer).send_once(
         session_factory=session_factory,
         idempotency_key="8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor",
         report=report,
         template="laporan-selesai",
         recipient_kind="pelapor",
         context={"report_url": "http://x"},
-        email=mailer,
-        sms=None,
         now=later,
-        settings=SETTINGS,
     )
     assert result == 1
     assert ledger(session_factory) == [("8f14e45f-ceea-11f0-9a3b-0242ac120002:pelapor", "email", "sent")]
@@ -609,17 +659,14 @@ def test_several_recipients_of_one_kind_each_get_their_own_key(
     report = add_report(session_factory)
     settings = Settings(admin_email="a@example.test,b@example.test")
     for _ in range(2):
-        send_once(
+        notifier(mailer, settings=settings).send_once(
             session_factory=session_factory,
             idempotency_key="task-7:admin-pengaduan",
             report=report,
             template="pengingat",
             recipient_kind="admin-pengaduan",
             context={"deadline": "verification", "due_date": DUE_ISO, "report_url": "http://x"},
-            email=mailer,
-            sms=None,
             now=NOW,
-            settings=settings,
         )
     assert sorted(e.rcpt_tos[0] for e in inbox.envelopes) == ["a@example.test", "b@example.test"]
     assert ledger(session_factory) == [
@@ -639,17 +686,14 @@ def test_report_without_reporter_sends_nothing(
 def test_registration_code_to_explicit_recipient(
     session_factory: SessionFactory, inbox: Inbox, mailer: EmailChannel, gateway: SmsGateway
 ) -> None:
-    sent = send_once(
+    sent = notifier(mailer, SmsGatewayChannel(gateway.url, "token")).send_once(
         session_factory=session_factory,
         idempotency_key="registrasi-41",
         report=None,
         template="kode-verifikasi",
         recipient_kind="pelapor",
         context={"code": "482913"},
-        email=mailer,
-        sms=SmsGatewayChannel(gateway.url, "token"),
         now=NOW,
-        settings=SETTINGS,
         recipients=[Recipient(kind="pelapor", email=None, phone=REPORTER_PHONE)],
     )
     assert sent == 1
@@ -694,7 +738,7 @@ def test_the_reporter_gets_the_tracking_page_and_staff_the_signed_staff_page(
         data_dir=tmp_path,
     )
     for key, recipient_kind in (("task-9:pelapor", "pelapor"), ("task-9:admin", "admin-pengaduan")):
-        send_once(
+        notifier(mailer, settings=settings).send_once(
             session_factory=session_factory,
             idempotency_key=key,
             report=report,
@@ -702,10 +746,7 @@ def test_the_reporter_gets_the_tracking_page_and_staff_the_signed_staff_page(
             recipient_kind=recipient_kind,
             # A caller's other address (the JSON API's) is not what a reader can open.
             context={"report_url": "https://lapor.pontianak.go.id/reports/PTK-2611-7KQ3MX"},
-            email=mailer,
-            sms=None,
             now=NOW,
-            settings=settings,
         )
     assert len(inbox.envelopes) == 2
     bodies = {

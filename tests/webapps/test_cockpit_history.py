@@ -2,6 +2,7 @@
 and when, in Bahasa Indonesia (app/cockpit/scripts/lapor-history.js). Screenshots: tests/webapps/screenshots/<test>/."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,13 +36,13 @@ async def a_report_with_an_incident_and_a_late_verification(
 ) -> Submitted:
     """Its receipt notice fails for good (the mail server is down) until the administrator retries it, and its
     verification is done after its due date (moved to yesterday)."""
-    healthy = worker_deps.email
-    worker_deps.email = email_channel_to(9)  # nothing listens on port 9
+    healthy = worker_deps.notifier
+    worker_deps.notifier = replace(healthy, channels=(email_channel_to(9),))  # nothing listens on port 9
     try:
         report = await submit(lapor_process, worker_deps)
         incident = await skip_backoff_until_incident(operaton, report)
     finally:
-        worker_deps.email = healthy
+        worker_deps.notifier = healthy
     operaton.set_external_task_retries(incident["configuration"], 1)
     verification = await open_task(operaton, report, "VerifyReportTask")
     operaton.set_task_due_date(verification["id"], datetime.now(UTC) - timedelta(days=1))

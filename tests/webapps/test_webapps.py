@@ -5,6 +5,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -190,13 +191,14 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
 async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
     browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
-    healthy = worker_deps.email
-    worker_deps.email = email_channel_to(9)  # nothing listens on port 9: the notification fails
+    healthy = worker_deps.notifier
+    # Nothing listens on port 9: the notification fails
+    worker_deps.notifier = replace(healthy, channels=(email_channel_to(9),))
     try:
         report = await submit(lapor_process, worker_deps)
         incident = await skip_backoff_until_incident(operaton, report)
     finally:
-        worker_deps.email = healthy
+        worker_deps.notifier = healthy
 
     await asyncio.to_thread(browser.login, "cockpit", "koordinator")
     browser.wait_text("Insiden terbuka")  # the dashboard, in Bahasa Indonesia

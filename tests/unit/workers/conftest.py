@@ -1,6 +1,7 @@
-"""Handlers called directly: an ExternalTask built by hand, the migrated test database, channels that record."""
+"""Handlers called directly with their dependencies: an ExternalTask built by hand, the migrated test database,
+channels that record."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-import workers.deps
 from lapor.deadlines import default_calendar
 from lapor.models import Report, Reporter, ReportStatus
 from lapor.national import NationalAdapter, RecordOnlyAdapter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
+from lapor.notifications.service import Notifier
+from lapor.notifications.templates import RenderedMessage
 from lapor.process.tasks import ExternalTask
 from lapor.settings import Settings
 from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Topic
@@ -50,8 +52,8 @@ class RecordingEmail(EmailChannel):
         super().__init__(host="smtp.invalid", port=25, sender="LAPOR! Pontianak <noreply@pontianak.go.id>")
         self.sent: list[Email] = []
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.sent.append(Email(to, subject, body))
+    def send(self, to: str, message: RenderedMessage) -> None:
+        self.sent.append(Email(to, message.subject, message.body))
 
 
 class RecordingSms(SmsGatewayChannel):
@@ -59,13 +61,13 @@ class RecordingSms(SmsGatewayChannel):
         super().__init__(url="http://sms.invalid/send", token=None)
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, to: str, text: str) -> None:
-        self.sent.append((to, text))
+    def send(self, to: str, message: RenderedMessage) -> None:
+        self.sent.append((to, message.sms))
 
 
 @dataclass
 class Installed:
-    """What the handlers use in a test, and what they did with it."""
+    """What the handlers get in a test, and what they did with it."""
 
     deps: Deps
     email: RecordingEmail
@@ -80,8 +82,8 @@ class Installed:
 
 
 @pytest.fixture
-def installed(db_engine: Engine, tmp_path: Path) -> Iterator[Installed]:
-    """Deps for the handlers on the test database, installed with `use` as the worker process does."""
+def installed(db_engine: Engine, tmp_path: Path) -> Installed:
+    """Deps for the handlers on the test database; tests pass `installed.deps` to the handler they call."""
     settings = Settings(
         public_base_url=BASE_URL,
         admin_email=ADMIN_EMAIL,
@@ -95,14 +97,10 @@ def installed(db_engine: Engine, tmp_path: Path) -> Iterator[Installed]:
         settings=settings,
         db=db_engine,
         calendar=default_calendar(settings),
-        email=email,
-        sms=sms,
+        notifier=Notifier((email, sms), settings),
         national=RecordOnlyAdapter(),
     )
-    previous = workers.deps._current
-    workers.deps.use(deps)
-    yield Installed(deps, email, sms)
-    workers.deps._current = previous
+    return Installed(deps, email, sms)
 
 
 @dataclass

@@ -33,7 +33,7 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    result = compute_deadline(task(Topic.DEADLINE, {"sla": "verification"}))
+    result = compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "verification"}))
 
     due = wib(2026, 12, 1, 23, 59, 59)  # Tuesday: the third working day after Thursday 26 November
     assert result["verificationDueAt"] == due and isinstance(result["verificationDueAt"], datetime)
@@ -60,7 +60,9 @@ def test_completion_deadline_names_the_opd_for_the_forms(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR")
-    result = compute_deadline(task(Topic.DEADLINE, {"sla": "opd-completion"}, opdCode="PUPR", proposedOpdCode="DLH"))
+    result = compute_deadline(
+        installed.deps, task(Topic.DEADLINE, {"sla": "opd-completion"}, opdCode="PUPR", proposedOpdCode="DLH")
+    )
 
     due = result["completionDueAt"]
     assert due.astimezone(PONTIANAK_TZ).time().isoformat() == "23:59:59"
@@ -76,7 +78,7 @@ def test_supplement_deadline_is_kept_on_the_report_for_the_reporter(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    result = compute_deadline(task(Topic.DEADLINE, {"sla": "supplement"}))
+    result = compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "supplement"}))
     assert result["supplementDueAt"] == wib(2026, 12, 6, 23, 59, 59)  # ten calendar days, a Sunday included
     assert "supplementReminderAt" not in result and "proofUploadUrl" not in result
     with session_factory() as session:
@@ -104,7 +106,9 @@ def test_a_model_that_asks_for_something_unknown_is_a_model_error(
 ) -> None:
     add_report(session_factory)
     with pytest.raises(ModelError, match=complaint):
-        compute_deadline(task(Topic.DEADLINE, properties, activity_id="ComputeVerificationDeadlineTask", **variables))
+        compute_deadline(
+            installed.deps, task(Topic.DEADLINE, properties, activity_id="ComputeVerificationDeadlineTask", **variables)
+        )
     with session_factory() as session:
         assert reports.get_by_tracking_id(session, TRACKING_ID).verification_due_at is None
 
@@ -117,5 +121,5 @@ def test_each_verification_round_counts_the_photos_a_supplement_brought(
         for index, kind in enumerate(("report", "report", "proof")):  # the OPD's proof is not the reporter's
             session.add(Photo(report_id=report.id, sha256=f"{index:064x}", content_type="image/jpeg", size_bytes=1,
                               kind=kind, created_at=wib(2026, 11, 26)))  # fmt: skip
-    assert compute_deadline(task(Topic.DEADLINE, {"sla": "verification"}))["photoCount"] == 2
-    assert "photoCount" not in compute_deadline(task(Topic.DEADLINE, {"sla": "opd-response"}))
+    assert compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "verification"}))["photoCount"] == 2
+    assert "photoCount" not in compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "opd-response"}))

@@ -71,12 +71,12 @@ def national_events(session_factory: SessionFactory) -> list[tuple[str, str | No
 
 
 def test_the_report_goes_back_to_admin_pusat_with_the_admins_reason(
-    national: NationalLapor, session_factory: SessionFactory, task: TaskFactory
+    installed: Installed, national: NationalLapor, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
     returned = task(Topic.RETURN_NATIONAL, verificationNote=NOTE)
-    assert return_to_national(returned) == {"nationalReference": "SP4N-2026-884211"}
-    return_to_national(returned)  # a retry is the same return: same idempotency key, one timeline entry
+    assert return_to_national(installed.deps, returned) == {"nationalReference": "SP4N-2026-884211"}
+    return_to_national(installed.deps, returned)  # a retry is the same return: same idempotency key, one timeline entry
 
     headers, body = national.received[0]
     assert body == {"trackingId": TRACKING_ID, "reason": NOTE, "origin": "Pemerintah Kota Pontianak"}
@@ -88,13 +88,13 @@ def test_the_report_goes_back_to_admin_pusat_with_the_admins_reason(
 
 
 def test_a_refusal_is_the_bpmn_error_the_model_catches(
-    national: NationalLapor, session_factory: SessionFactory, task: TaskFactory
+    installed: Installed, national: NationalLapor, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
     national.status = 422
     national.answer = {"message": "Laporan sudah ditangani oleh instansi pusat lain."}
     with pytest.raises(BpmnError) as raised:
-        return_to_national(task(Topic.RETURN_NATIONAL, verificationNote=NOTE))
+        return_to_national(installed.deps, task(Topic.RETURN_NATIONAL, verificationNote=NOTE))
     assert raised.value.code == ErrorCode.NATIONAL_RETURN_REFUSED == "NATIONAL_RETURN_REFUSED"
     assert raised.value.message == (
         "Admin Pusat menolak pengembalian laporan: Laporan sudah ditangani oleh instansi pusat lain."
@@ -106,20 +106,20 @@ def test_a_refusal_is_the_bpmn_error_the_model_catches(
 
 @pytest.mark.parametrize("status", [503, 500, 429, 408, 401, 403])
 def test_an_outage_a_not_now_or_our_credentials_are_technical_and_retried(
-    national: NationalLapor, session_factory: SessionFactory, task: TaskFactory, status: int
+    installed: Installed, national: NationalLapor, session_factory: SessionFactory, task: TaskFactory, status: int
 ) -> None:
     add_report(session_factory)
     national.status = status
     national.answer = {"message": "coba lagi nanti"}
     with pytest.raises(NationalDeliveryError, match=str(status)):
-        return_to_national(task(Topic.RETURN_NATIONAL))
+        return_to_national(installed.deps, task(Topic.RETURN_NATIONAL))
     assert national_events(session_factory) == []
 
 
 def test_an_unreachable_national_system_is_technical(installed: Installed, task: TaskFactory) -> None:
     installed.use_national(HttpNationalAdapter("http://127.0.0.1:9/returns", None, timeout=2))
     with pytest.raises(NationalDeliveryError, match="unreachable"):
-        return_to_national(task(Topic.RETURN_NATIONAL))
+        return_to_national(installed.deps, task(Topic.RETURN_NATIONAL))
 
 
 def test_a_refusal_without_a_json_reason_names_the_http_status(national: NationalLapor) -> None:
@@ -134,7 +134,7 @@ def test_without_a_national_endpoint_the_return_is_recorded_for_the_admin(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    assert return_to_national(task(Topic.RETURN_NATIONAL)) == {"nationalReference": ""}
+    assert return_to_national(installed.deps, task(Topic.RETURN_NATIONAL)) == {"nationalReference": ""}
     assert national_events(session_factory) == [
         ("admin-pengaduan", "Dikembalikan ke Admin Pusat. Ref: -. Bukan kewenangan Pemerintah Kota Pontianak")
     ]

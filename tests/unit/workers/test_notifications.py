@@ -3,11 +3,13 @@
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, update
 
-from lapor.models import EventKind, ReportEvent, ReportStatus
+from lapor.models import EventKind, Notification, Reporter, ReportEvent, ReportStatus
+from lapor.notifications import channels
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
+from tests.conftest import PushChannel
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import (
     ADMIN_EMAIL,
@@ -22,7 +24,9 @@ from tests.unit.workers.conftest import (
     add_report,
     wib,
 )
+from workers.deps import Deps
 from workers.notifications import notify, remind
+from workers.topics import bind
 
 VERIFICATION_DUE = wib(2026, 12, 1, 23, 59, 59)
 RESPONSE_DUE = wib(2026, 12, 10, 23, 59, 59)
@@ -40,8 +44,8 @@ def test_the_reporter_learns_the_tracking_id_and_the_verification_deadline_once(
     received = task(
         Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, verificationDueAt=VERIFICATION_DUE
     )
-    notify(received)
-    notify(received)  # retried: nothing goes out twice
+    notify(installed.deps, received)
+    notify(installed.deps, received)  # retried: nothing goes out twice
 
     [mail] = installed.email.sent
     assert mail.to == REPORTER_EMAIL
@@ -60,7 +64,10 @@ def test_the_opd_gets_the_dispatch_without_the_reporters_identity(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE))
+    notify(
+        installed.deps,
+        task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE),
+    )
     [mail] = installed.email.sent
     assert mail.to == "pupr@pontianak.go.id"
     assert mail.subject == f"Disposisi laporan {TRACKING_ID} untuk Dinas Pekerjaan Umum dan Penataan Ruang"
@@ -75,12 +82,13 @@ def test_the_opd_response_is_quoted_to_the_reporter(
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
     notify(
+        installed.deps,
         task(
             Topic.NOTIFY,
             {"template": "tanggapan-opd", "recipient": "pelapor"},
             completionDueAt=wib(2027, 2, 25, 23, 59, 59),
             responseText="Tim akan menambal jalan minggu ini.",
-        )
+        ),
     )
     [mail] = installed.email.sent
     assert "Status: Proses" in mail.body
@@ -94,8 +102,8 @@ def test_verification_reminder_goes_to_the_admin_and_into_the_timeline(
     reminder = task(
         Topic.REMINDER, {"deadline": "verification", "kind": "reminder"}, verificationDueAt=VERIFICATION_DUE
     )
-    remind(reminder)
-    remind(reminder)
+    remind(installed.deps, reminder)
+    remind(installed.deps, reminder)
     [mail] = installed.email.sent
     assert mail.to == ADMIN_EMAIL
     assert mail.subject == f"Pengingat: batas waktu verifikasi laporan laporan {TRACKING_ID}"
@@ -107,7 +115,10 @@ def test_a_missed_response_deadline_is_escalated_to_the_koordinator_and_the_admi
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    remind(task(Topic.REMINDER, {"deadline": "opd-response", "kind": "escalation"}, responseDueAt=RESPONSE_DUE))
+    remind(
+        installed.deps,
+        task(Topic.REMINDER, {"deadline": "opd-response", "kind": "escalation"}, responseDueAt=RESPONSE_DUE),
+    )
     assert [m.to for m in installed.email.sent] == [KOORDINATOR_EMAIL, ADMIN_EMAIL]
     mail = installed.email.sent[0]
     assert mail.subject == f"Eskalasi: batas waktu tanggapan OPD laporan {TRACKING_ID} terlewati"
@@ -120,7 +131,10 @@ def test_a_response_reminder_reaches_the_opd_and_the_admin(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    remind(task(Topic.REMINDER, {"deadline": "opd-response", "kind": "reminder"}, responseDueAt=RESPONSE_DUE))
+    remind(
+        installed.deps,
+        task(Topic.REMINDER, {"deadline": "opd-response", "kind": "reminder"}, responseDueAt=RESPONSE_DUE),
+    )
     assert [m.to for m in installed.email.sent] == ["pupr@pontianak.go.id", ADMIN_EMAIL]
 
 
@@ -154,7 +168,7 @@ def test_what_the_handlers_do_not_know_is_a_model_error_and_nothing_is_sent(
     add_report(session_factory, opd_code="PUPR")
     handler = notify if topic is Topic.NOTIFY else remind
     with pytest.raises(ModelError, match=complaint):
-        handler(task(topic, properties, **variables))
+        handler(installed.deps, task(topic, properties, **variables))
     assert installed.email.sent == [] and installed.sms.sent == [] and events(session_factory) == []
 
 
@@ -164,7 +178,7 @@ def test_the_opd_learns_who_made_the_disposition_and_reads_the_staff_page(
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
     dispatch = {"template": "laporan-didisposisi", "recipient": "opd"}
     who = {"dispatchedByName": "Rina Kartika", "dispatchedByGroups": "camunda-admin,kepala-bidang"}
-    notify(task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, dispatchNote="Segera.", **who))
+    notify(installed.deps, task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, dispatchNote="Segera.", **who))
     [mail] = installed.email.sent
     assert "Disposisi oleh: Rina Kartika (Kepala Bidang Informasi dan Komunikasi Publik)" in mail.body
     assert "Catatan disposisi:\nSegera." in mail.body
@@ -177,8 +191,8 @@ def test_a_local_login_named_after_its_role_is_not_named_twice(
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
     who = {"dispatchedByName": "Analis Pengaduan Publik (lokal)", "dispatchedByGroups": "analis"}
-    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE,
-                **who))  # fmt: skip
+    dispatch = {"template": "laporan-didisposisi", "recipient": "opd"}
+    notify(installed.deps, task(Topic.NOTIFY, dispatch, responseDueAt=RESPONSE_DUE, **who))
     assert "Disposisi oleh: Analis Pengaduan Publik (lokal)\n" in installed.email.sent[0].body
 
 
@@ -186,7 +200,10 @@ def test_a_disposition_nobody_is_named_for_names_the_admin(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    notify(task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE))
+    notify(
+        installed.deps,
+        task(Topic.NOTIFY, {"template": "laporan-didisposisi", "recipient": "opd"}, responseDueAt=RESPONSE_DUE),
+    )
     assert "Disposisi oleh: Admin Pengaduan Daerah" in installed.email.sent[0].body
 
 
@@ -196,7 +213,38 @@ def test_reminders_of_admin_pengaduans_own_steps_go_to_the_admin_only(
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
     due = {"dispositionDueAt": RESPONSE_DUE, "documentationDueAt": RESPONSE_DUE}
-    remind(task(Topic.REMINDER, {"deadline": deadline, "kind": "reminder"}, **due))
+    remind(installed.deps, task(Topic.REMINDER, {"deadline": deadline, "kind": "reminder"}, **due))
     assert [m.to for m in installed.email.sent] == [ADMIN_EMAIL]
-    remind(task(Topic.REMINDER, {"deadline": deadline, "kind": "escalation"}, **due))
+    remind(installed.deps, task(Topic.REMINDER, {"deadline": deadline, "kind": "escalation"}, **due))
     assert [m.to for m in installed.email.sent[1:]] == [KOORDINATOR_EMAIL, ADMIN_EMAIL]
+
+
+def test_a_channel_added_in_one_line_gets_the_workers_notices(
+    installed: Installed,
+    db_engine: Engine,
+    session_factory: SessionFactory,
+    task: TaskFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    push = PushChannel()
+    monkeypatch.setattr(channels, "FACTORIES", (*channels.FACTORIES, lambda settings: push))  # the one line
+    report = add_report(session_factory)
+    with session_factory() as session:  # a reporter reached by phone only: no e-mail to send, no SMS gateway set
+        session.execute(update(Reporter).where(Reporter.id == report.reporter_id).values(email=None))
+    deps = Deps.from_settings(installed.settings.model_copy(update={"sms_gateway_url": None}))  # as the process does
+    deps.db.dispose()
+    deps.db = db_engine
+    handle = bind(deps)[str(Topic.NOTIFY)]
+    received = task(
+        Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, verificationDueAt=VERIFICATION_DUE
+    )
+    handle(received)
+    handle(received)  # retried: the ledger knows the push channel too
+    assert push.sent == [
+        (
+            REPORTER_PHONE,
+            f"LAPOR! Pontianak: laporan {TRACKING_ID} diterima, diverifikasi paling lambat 1 Des 2026 23.59 WIB.",
+        )
+    ]
+    with session_factory() as session:
+        assert [(n.channel, n.state) for n in session.scalars(select(Notification))] == [("push", "sent")]

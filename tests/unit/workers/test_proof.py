@@ -50,7 +50,7 @@ def test_a_photo_is_kept_as_the_reports_proof_and_the_engine_copy_is_deleted(
 ) -> None:
     report = add_report(session_factory, opd_code="PUPR")
     engine = with_engine(installed, jpeg())
-    result = store_proof_photo(task(Topic.PROOF))
+    result = store_proof_photo(installed.deps, task(Topic.PROOF))
     assert engine.deleted == [PROOF_UPLOAD_VARIABLE] and engine.asked_at_most == uploads.MAX_BYTES
     with session_factory() as session:
         photo = session.scalars(select(Photo)).one()
@@ -79,7 +79,7 @@ def test_a_missing_or_unreadable_photo_goes_back_to_the_opd_with_the_reason(
     add_report(session_factory, opd_code="PUPR")
     engine = with_engine(installed, data)
     with pytest.raises(BpmnError) as refused:
-        store_proof_photo(task(Topic.PROOF))
+        store_proof_photo(installed.deps, task(Topic.PROOF))
     assert refused.value.code == ErrorCode.PROOF_PHOTO_UNREADABLE
     assert reason in refused.value.message and refused.value.variables["proofPhotoRefusal"] == refused.value.message
     assert engine.deleted == [PROOF_UPLOAD_VARIABLE]  # the OPD attaches a new one
@@ -97,7 +97,7 @@ def test_the_reporters_own_photo_is_not_a_proof(
                           size_bytes=len(own.data), kind="report", created_at=ENGINE_NOW))  # fmt: skip
     with_engine(installed, jpeg((10, 200, 30)))
     with pytest.raises(BpmnError, match="foto kiriman pelapor"):
-        store_proof_photo(task(Topic.PROOF))
+        store_proof_photo(installed.deps, task(Topic.PROOF))
 
 
 def test_without_an_engine_login_the_model_cannot_work(
@@ -106,4 +106,4 @@ def test_without_an_engine_login_the_model_cannot_work(
     add_report(session_factory, opd_code="PUPR")
     installed.deps.engine = None
     with pytest.raises(ModelError, match=PROOF_UPLOAD_VARIABLE):
-        store_proof_photo(task(Topic.PROOF))
+        store_proof_photo(installed.deps, task(Topic.PROOF))

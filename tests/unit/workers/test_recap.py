@@ -41,7 +41,7 @@ def test_the_recap_of_november_is_written_and_linked(
     add_november_report(session_factory, 1)
     add_november_report(session_factory, 2)
     # The recap process has no report: only the engine's clock.
-    result = make_recap(task(Topic.RECAP, trackingId=None, engineNow=RECAP_TIME))
+    result = make_recap(installed.deps, task(Topic.RECAP, trackingId=None, engineNow=RECAP_TIME))
 
     assert result["recapPeriod"] == "2026-11"
     assert isinstance(result["recapDocumentId"], int)
@@ -55,4 +55,4 @@ def test_the_recap_of_november_is_written_and_linked(
 
 def test_the_recap_needs_the_engines_clock(installed: Installed, task: TaskFactory) -> None:
     with pytest.raises(ModelError, match="no variable 'engineNow'"):
-        make_recap(task(Topic.RECAP, engineNow=None))
+        make_recap(installed.deps, task(Topic.RECAP, engineNow=None))

@@ -38,7 +38,9 @@ def test_verified_report_shows_the_admin_and_the_dispatched_opd(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    record_status(task(Topic.STATUS, {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}, opdCode="PUPR"))
+    record_status(
+        installed.deps, task(Topic.STATUS, {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}, opdCode="PUPR")
+    )
     assert timeline(session_factory) == [("Terverifikasi (belum ditindaklanjuti)", "Admin Pengaduan Daerah", None)]
     with session_factory() as session:
         report = reports.get_by_tracking_id(session, TRACKING_ID)
@@ -51,7 +53,7 @@ def test_a_type_corrected_at_verification_reaches_the_report_and_its_timeline(
 ) -> None:
     add_report(session_factory)
     verified = {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}
-    record_status(task(Topic.STATUS, verified, opdCode="PUPR", reportType="aspirasi"))
+    record_status(installed.deps, task(Topic.STATUS, verified, opdCode="PUPR", reportType="aspirasi"))
     note = "Jenis laporan dikoreksi: Pengaduan menjadi Aspirasi."
     assert timeline(session_factory) == [("Terverifikasi (belum ditindaklanjuti)", "Admin Pengaduan Daerah", note)]
     with session_factory() as session:
@@ -64,7 +66,7 @@ def test_an_unknown_report_type_is_an_incident_not_a_silent_complaint(
     add_report(session_factory)
     verified = {"status": "TERVERIFIKASI", "actor": "admin-pengaduan"}
     with pytest.raises(ModelError, match="reportType='keluhan'"):
-        record_status(task(Topic.STATUS, verified, opdCode="PUPR", reportType="keluhan"))
+        record_status(installed.deps, task(Topic.STATUS, verified, opdCode="PUPR", reportType="keluhan"))
     assert timeline(session_factory) == []
     with session_factory() as session:
         assert reports.get_by_tracking_id(session, TRACKING_ID).report_type == "pengaduan"
@@ -76,12 +78,12 @@ def test_a_retried_task_writes_the_timeline_once(
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
     properties = {"status": "PROSES", "actor": "opd"}
     first = task(Topic.STATUS, properties, responseText="Tim akan menambal jalan minggu ini.")
-    record_status(first)
-    record_status(first)  # the engine handed the same task out again (lock expired, answer lost)
+    record_status(installed.deps, first)
+    record_status(installed.deps, first)  # the engine handed the same task out again (lock expired, answer lost)
     assert timeline(session_factory) == [("Proses", "OPD / Pejabat Penghubung", None)]
     assert opd_messages(session_factory) == [("opd_response", "Tim akan menambal jalan minggu ini.")]
     # The same step reached again (the reporter rejected the result) is another task, so another entry.
-    record_status(task(Topic.STATUS, {"status": "PROSES", "actor": "pelapor"}, responseText="(lama)"))
+    record_status(installed.deps, task(Topic.STATUS, {"status": "PROSES", "actor": "pelapor"}, responseText="(lama)"))
     assert timeline(session_factory)[-1] == ("Proses", "Pelapor", None)
     assert len(opd_messages(session_factory)) == 1  # the OPD's old words are not stored again as new
 
@@ -91,12 +93,13 @@ def test_the_opd_completion_text_is_kept_for_the_reporter(
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
     record_status(
+        installed.deps,
         task(
             Topic.STATUS,
             {"status": "MENUNGGU_KONFIRMASI", "actor": "admin-pengaduan"},
             completionText="Lubang sudah ditambal dengan aspal.",
             responseText="Tim akan menambal jalan minggu ini.",
-        )
+        ),
     )
     assert timeline(session_factory) == [("Menunggu Konfirmasi Pelapor", "Admin Pengaduan Daerah", None)]
     assert opd_messages(session_factory) == [("opd_completion", "Lubang sudah ditambal dengan aspal.")]
@@ -106,7 +109,7 @@ def test_auto_complete_closes_the_report_in_the_name_of_the_system(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.MENUNGGU_KONFIRMASI)
-    assert auto_complete(task(Topic.AUTO_COMPLETE)) == {"autoCompleted": True}
+    assert auto_complete(installed.deps, task(Topic.AUTO_COMPLETE)) == {"autoCompleted": True}
     assert timeline(session_factory) == [
         (
             "Selesai",
@@ -137,7 +140,7 @@ def test_an_unknown_status_or_actor_is_a_model_error_and_writes_nothing(
 ) -> None:
     add_report(session_factory)
     with pytest.raises(ModelError, match=complaint):
-        record_status(task(Topic.STATUS, properties))
+        record_status(installed.deps, task(Topic.STATUS, properties))
     assert timeline(session_factory) == []
 
 
@@ -150,8 +153,8 @@ def test_admin_pengaduans_note_is_kept_for_the_reporter_once(
         {"status": "DIKEMBALIKAN", "actor": "admin-pengaduan"},
         verificationNote="Mohon lampirkan foto lubang dari dekat.",
     )
-    record_status(returned)
-    record_status(returned)  # a retried task
+    record_status(installed.deps, returned)
+    record_status(installed.deps, returned)  # a retried task
     assert opd_messages(session_factory) == [("return_note", "Mohon lampirkan foto lubang dari dekat.")]
 
 
@@ -160,8 +163,10 @@ def test_the_documentation_note_stays_with_staff_and_an_empty_one_is_not_kept(
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.PROSES)
     documented = {"status": "MENUNGGU_KONFIRMASI", "actor": "admin-pengaduan"}
-    record_status(task(Topic.STATUS, documented, completionText="Selesai.", documentationNote="Foto cocok."))
-    record_status(task(Topic.STATUS, documented, completionText="Selesai lagi.", documentationNote=""))
+    record_status(
+        installed.deps, task(Topic.STATUS, documented, completionText="Selesai.", documentationNote="Foto cocok.")
+    )
+    record_status(installed.deps, task(Topic.STATUS, documented, completionText="Selesai lagi.", documentationNote=""))
     assert opd_messages(session_factory) == [
         ("opd_completion", "Selesai."),
         ("documentation_note", "Foto cocok."),
@@ -182,7 +187,7 @@ def test_a_rejection_hands_the_opd_the_reporters_reason_without_contact_details_
                                   accepted=False, created_at=ENGINE_NOW))  # fmt: skip
         session.add(ReportMessage(report_id=report.id, author="pelapor", kind="confirmation", text=reason,
                                   accepted=False, created_at=ENGINE_NOW + timedelta(days=3)))  # fmt: skip
-    result = record_status(task(Topic.STATUS, {"status": "PROSES", "actor": "pelapor"}))
+    result = record_status(installed.deps, task(Topic.STATUS, {"status": "PROSES", "actor": "pelapor"}))
     assert result == {
         "rejectionReason": "Lubang masih ada. Saya [disamarkan], telepon [disamarkan] atau [disamarkan], "
         "surel [disamarkan]."
@@ -195,4 +200,7 @@ def test_other_statuses_set_no_rejection_reason(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.TERVERIFIKASI)
-    assert record_status(task(Topic.STATUS, {"status": "PROSES", "actor": "opd"}, responseText="Segera.")) is None
+    assert (
+        record_status(installed.deps, task(Topic.STATUS, {"status": "PROSES", "actor": "opd"}, responseText="Segera."))
+        is None
+    )

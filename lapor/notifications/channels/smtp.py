@@ -1,4 +1,4 @@
-"""Delivery channels: e-mail over SMTP and SMS through an HTTP gateway."""
+"""The e-mail channel: plain-text UTF-8 mail over SMTP."""
 
 import smtplib
 import ssl
@@ -6,22 +6,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import httpx
+from lapor.notifications.channels.base import Contact, NotificationDeliveryError
+from lapor.notifications.templates import RenderedMessage
+from lapor.settings import Settings
 
-__all__ = ["EmailChannel", "NotificationDeliveryError", "SmsGatewayChannel"]
-
-
-class NotificationDeliveryError(RuntimeError):
-    """A message could not be handed over; technical, so the job is retried.
-
-    The text never contains the recipient's address or number: it ends up in logs and Operate incidents.
-    `permanent` is True when the other side refused the message itself (SMTP 5xx, HTTP 4xx), where a retry
-    is unlikely to help.
-    """
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+__all__ = ["EmailChannel", "from_settings"]
 
 
 def _sender_domain(sender: str) -> str | None:
@@ -35,7 +24,11 @@ def _sender_domain(sender: str) -> str | None:
 
 
 class EmailChannel:
-    """Sends plain-text UTF-8 e-mail through one SMTP server."""
+    """Sends plain-text UTF-8 e-mail through one SMTP server: the message's subject and long body."""
+
+    name = "email"
+    label = "surel"
+    contact = Contact.EMAIL
 
     def __init__(
         self,
@@ -67,8 +60,12 @@ class EmailChannel:
         message.set_content(body, charset="utf-8", cte="quoted-printable")
         return message
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, message: RenderedMessage) -> None:
         """Deliver one message; NotificationDeliveryError if the server cannot be reached or refuses it."""
+        self.send_mail(to, message.subject, message.body)
+
+    def send_mail(self, to: str, subject: str, body: str) -> None:
+        """Deliver one e-mail with this subject and body (what `send` does with a rendered template)."""
         message = self._message(to, subject, body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self._timeout) as smtp:
@@ -95,26 +92,13 @@ class EmailChannel:
             ) from None
 
 
-class SmsGatewayChannel:
-    """Sends SMS by POSTing {"to": ..., "message": ...} as JSON to an HTTP gateway."""
-
-    def __init__(self, url: str, token: str | None, timeout: float = 10) -> None:
-        self.url = url
-        self._token = token
-        self._timeout = timeout
-
-    def send(self, to: str, text: str) -> None:
-        """Deliver one SMS; NotificationDeliveryError on connection errors or a non-2xx answer."""
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        try:
-            response = httpx.post(self.url, json={"to": to, "message": text}, headers=headers, timeout=self._timeout)
-        except httpx.HTTPError as exc:
-            # httpx errors name the URL, never the request body, so they are safe to keep.
-            raise NotificationDeliveryError(f"SMS gateway unreachable: {type(exc).__name__}: {exc}") from None
-        if not response.is_success:
-            # The answer body may echo the phone number, so only the status goes into the error.
-            status = response.status_code
-            raise NotificationDeliveryError(
-                f"SMS gateway answered HTTP {status}",
-                permanent=400 <= status < 500 and status not in (408, 429),
-            )
+def from_settings(settings: Settings) -> EmailChannel:
+    """E-mail is always on: every office and staff notice goes by e-mail."""
+    return EmailChannel(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
