@@ -262,6 +262,16 @@ async def require_national(
 
 NationalDep = Annotated[str, Depends(require_national)]
 
+
+async def staff_before_body(request: Request) -> None:
+    """`require_staff` from the headers alone, for `api.forms.before_body`: no token, no body read."""
+    await require_staff(await get_context(request), await _staff_bearer(request))
+
+
+async def national_before_body(request: Request) -> None:
+    await require_national(await get_context(request), await _national_bearer(request))
+
+
 _sla_bearer = StrictBearer(
     auto_error=False, scheme_name="SlaToken", description="Token tampilan SLA (Cockpit di mesin proses)."
 )
@@ -282,7 +292,8 @@ SlaReaderDep = Annotated[str, Depends(require_sla_reader)]
 # -- rate limits ---------------------------------------------------------------------------------------------------
 @dataclass
 class RateLimiter:
-    """Limits checked and counted in the request's own session: a refused or failed request counts nothing."""
+    """Limits checked and counted in the request's own session (`spend` commits the count at once, so a request
+    refused later, for its location or a broken photo, still counts: refused work is not free)."""
 
     context: AppContext
     session: Session
@@ -306,6 +317,14 @@ class RateLimiter:
     def hit(self, bucket: str, subject: str) -> None:
         self.check(bucket, subject)
         self.record(bucket, subject)
+
+    def spend(self, *hits: tuple[str, str]) -> None:
+        """Check and count each (bucket, subject) and commit: 429 before any work, and counted whatever follows."""
+        for bucket, subject in hits:
+            self.check(bucket, subject)
+        for bucket, subject in hits:
+            self.record(bucket, subject)
+        self.session.commit()
 
 
 async def get_rate_limiter(context: ContextDep, session: SessionDep, now: NowDep) -> RateLimiter:

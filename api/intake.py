@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,9 +13,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.deps import AppContext, ContextDep, NationalDep, NowDep, SessionDep, StaffDep
+from api.deps import (
+    AppContext,
+    ContextDep,
+    NationalDep,
+    NowDep,
+    SessionDep,
+    StaffDep,
+    national_before_body,
+    staff_before_body,
+)
 from api.errors import IdentityConflict, InvalidSignature, documented
-from api.forms import TextRoute
+from api.forms import TextRoute, before_body
 from api.schemas import (
     EMAIL_PATTERN,
     PHONE_PATTERN,
@@ -27,7 +37,7 @@ from api.schemas import (
     StatusView,
     StorableText,
 )
-from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
+from api.submission import Origin, check_fields, create_report, create_unlocated_report, read_photos, reports_by_ref
 from api.views import status_view
 from lapor import masterdata, reporters, uploads
 from lapor.links import tracking_page_url
@@ -114,6 +124,17 @@ async def verify_sms_signature(
     expected = hmac.new(secret.encode(), await request.body(), hashlib.sha256).hexdigest()
     given = x_signature.removeprefix("sha256=").strip().lower()
     if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
+        raise InvalidSignature()
+
+
+_SIGNATURE = re.compile(r"^(?:sha256=)?[0-9A-Fa-f]{64}$")
+
+
+async def sms_signature_present(request: Request) -> None:
+    """Before the body is read: a secret configured and a signature of the right shape (the HMAC itself needs
+    the body, `verify_sms_signature`)."""
+    context: AppContext = request.app.state.context
+    if context.sms_webhook_secret is None or not _SIGNATURE.match(request.headers.get("X-Signature", "").strip()):
         raise InvalidSignature()
 
 
@@ -230,6 +251,7 @@ def _commit_once(session: Session, reference: str) -> Report | None:
     responses={200: {"model": SmsAccepted, "description": "Pesan ini sudah diterima sebelumnya (duplicate: true)"}},
     dependencies=[Depends(verify_sms_signature)],
 )
+@before_body(sms_signature_present)
 def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
     """Webhook of the SMS 1708 gateway, signed with HMAC-SHA256; idempotent on the gateway's message id."""
     reference = f"sms:{message.message_id}"
@@ -297,6 +319,7 @@ def file_staff_report(
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+@before_body(staff_before_body)
 def staff(
     fields: Annotated[StaffReportFields, Form()],
     _staff: StaffDep,
@@ -306,6 +329,7 @@ def staff(
     photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
 ) -> IntakeAccepted:
     """A report staff received by social media, complaint box, face to face, e-mail or phone."""
+    check_fields(fields, now)  # before any photo is decoded
     images = read_photos(context, photos, required=False)
     report = file_staff_report(session, context, fields=fields, images=images, now=now, filed_by=None)
     return _accepted(report, duplicate=False)
@@ -317,6 +341,7 @@ def staff(
     response_model=IntakeAccepted,
     responses={200: {"model": IntakeAccepted, "description": "Sudah diterima sebelumnya (duplicate: true)"}},
 )
+@before_body(national_before_body)
 def national(
     body: NationalReport,
     _national: NationalDep,

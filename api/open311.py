@@ -43,7 +43,7 @@ from api.schemas import (
     ReportTypeCode,
     Storable,
 )
-from api.submission import create_report, read_photos
+from api.submission import check_fields, create_report, read_photos
 from api.views import CLOSED_STATUSES, category_of, last_activity, opd_of, photo_urls, public_reports, status_view
 from lapor import masterdata
 from lapor.models import MessageAuthor, Report, Reporter, ReportMessage
@@ -413,8 +413,7 @@ def create_request(
     ] = "pengaduan",
 ) -> list[ServiceRequestCreated] | Response:
     """Create a service request as the reporter who owns the token."""
-    limiter.check("submission:ip", ip)
-    limiter.check("submission:reporter", str(reporter.id))
+    limiter.spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))  # a refused request counts
     wanted = kelurahan.replace(" ", "").lower()
     place = next(
         (k for k in masterdata.kelurahan_list() if wanted in (k.code.lower(), k.name.replace(" ", "").lower())), None
@@ -438,10 +437,9 @@ def create_request(
         )
     except ValidationError as err:
         raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None
+    check_fields(fields, now)  # master data and date before any photo is decoded
     session.commit()  # no connection held while the photos are decoded
     images = read_photos(context, media, required=False)
-    limiter.record("submission:ip", ip)
-    limiter.record("submission:reporter", str(reporter.id))
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     report.source = "open311"
     report.media_url = media_url

@@ -64,6 +64,11 @@ def _clean(context: AppContext, index: int, data: bytes) -> uploads.CleanImage:
             f"atau {max_pixels // 1_000_000} megapiksel.",
             details={"file_index": index, "max_bytes": uploads.MAX_BYTES, "max_pixels": max_pixels},
         ) from None
+    except uploads.IncompleteImage:
+        raise UnsupportedMediaType(
+            f"Foto ke-{index + 1} rusak atau terpotong: isi gambarnya tidak selengkap ukuran yang tertulis.",
+            details={"file_index": index, "reason": "incomplete_image"},
+        ) from None
     except uploads.UnsupportedImage:
         raise UnsupportedMediaType(
             f"Foto ke-{index + 1} bukan gambar JPEG, PNG, atau WebP yang valid.", details={"file_index": index}
@@ -160,6 +165,12 @@ def _start_process(
     )
 
 
+def check_fields(fields: ReportFields, now: datetime) -> None:
+    """Everything about a report that costs no photo decoding; every channel runs it before it decodes a photo."""
+    check_master_data(category=fields.category, kecamatan=fields.kecamatan, kelurahan=fields.kelurahan)
+    check_incident_date(fields.incident_date, now)
+
+
 def create_report(
     session: Session,
     context: AppContext,
@@ -172,8 +183,7 @@ def create_report(
     origin: Origin = Origin(),
 ) -> Report:
     """Report, photos and the start command in the caller's transaction; the caller commits."""
-    check_master_data(category=fields.category, kecamatan=fields.kecamatan, kelurahan=fields.kelurahan)
-    check_incident_date(fields.incident_date, now)
+    check_fields(fields, now)
     report = reports.create(
         session,
         data=reports.NewReport(
