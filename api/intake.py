@@ -10,7 +10,6 @@ import structlog
 from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError, field_validator
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -37,7 +36,7 @@ from api.schemas import (
     StatusView,
     StorableText,
 )
-from api.submission import Origin, check_fields, create_report, create_unlocated_report, read_photos, reports_by_ref
+from api.submission import Origin, check_fields, commit_once, create_report, create_unlocated_report, read_photos
 from api.views import status_view
 from lapor import masterdata, reporters, uploads
 from lapor.links import tracking_page_url
@@ -231,19 +230,6 @@ def _report_from_sms(
     )
 
 
-def _commit_once(session: Session, reference: str) -> Report | None:
-    """Commit; None if it went in, else the report an identical concurrent request committed first."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = reports_by_ref(session, reference)
-        if existing is None:
-            raise
-        return existing
-    return None
-
-
 @router.post(
     "/sms",
     status_code=status.HTTP_201_CREATED,
@@ -255,14 +241,11 @@ def _commit_once(session: Session, reference: str) -> Report | None:
 def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
     """Webhook of the SMS 1708 gateway, signed with HMAC-SHA256; idempotent on the gateway's message id."""
     reference = f"sms:{message.message_id}"
-    report = reports_by_ref(session, reference)
-    duplicate = report is not None
-    if report is None:
-        report = _report_from_sms(session, context, message, reference, now)
-        if (earlier := _commit_once(session, reference)) is not None:
-            report, duplicate = earlier, True
-        else:
-            _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
+    report, duplicate = commit_once(
+        session, lambda: _report_from_sms(session, context, message, reference, now), reference=reference
+    )
+    if not duplicate:
+        _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
     if duplicate:
         response.status_code = status.HTTP_200_OK
     return SmsAccepted(
@@ -300,20 +283,17 @@ def file_staff_report(
     `filed_by` is the engine user id of the staff member who filed it (None for a bearer token, which names nobody);
     it is logged here (never the reporter's data) and named in the report's audit trail.
     """
-    reporter = _contact_reporter(
-        session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
-    )
-    report = create_report(
-        session,
-        context,
-        fields=fields,
-        reporter=reporter,
-        channel="staff",
-        images=images,
-        now=now,
-        origin=Origin(source=fields.source, filed_by=filed_by),
-    )
-    session.commit()
+
+    def create() -> Report:
+        reporter = _contact_reporter(
+            session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
+        )
+        origin = Origin(source=fields.source, filed_by=filed_by)
+        return create_report(
+            session, context, fields=fields, reporter=reporter, channel="staff", images=images, now=now, origin=origin
+        )
+
+    report, _ = commit_once(session, create)  # the same new reporter filed twice at once is found, not a 500
     _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images), filed_by=filed_by)
     return report
 
@@ -352,22 +332,16 @@ def national(
 ) -> IntakeAccepted:
     """A report forwarded by Admin Pusat SP4N-LAPOR! (no reporter of ours); idempotent on national_id."""
     reference = f"national:{body.national_id}"
-    existing = reports_by_ref(session, reference)
-    if existing is not None:
-        response.status_code = status.HTTP_200_OK
-        return _accepted(existing, duplicate=True)
-    report = create_report(
+    origin = Origin(source="sp4n-lapor", external_ref=reference)
+    report, duplicate = commit_once(
         session,
-        context,
-        fields=body,
-        reporter=None,
-        channel="national",
-        images=[],
-        now=now,
-        origin=Origin(source="sp4n-lapor", external_ref=reference),
+        lambda: create_report(
+            session, context, fields=body, reporter=None, channel="national", images=[], now=now, origin=origin
+        ),
+        reference=reference,
     )
-    if (earlier := _commit_once(session, reference)) is not None:  # the same national id twice at once
+    if duplicate:  # sent before, or the same national id twice at once
         response.status_code = status.HTTP_200_OK
-        return _accepted(earlier, duplicate=True)
-    _log.info("intake.national", report_id=report.id)
-    return _accepted(report, duplicate=False)
+    else:
+        _log.info("intake.national", report_id=report.id)
+    return _accepted(report, duplicate=duplicate)

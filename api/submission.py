@@ -1,5 +1,6 @@
 """Taking a report in, for every channel: checks, photos, the report row and its start command, one transaction."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -8,6 +9,7 @@ import anyio.to_thread
 import structlog
 from fastapi import UploadFile
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext
@@ -259,3 +261,31 @@ def create_unlocated_report(
 def reports_by_ref(session: Session, external_ref: str) -> Report | None:
     """The report an external system sent before under this reference (intake is idempotent on it)."""
     return session.scalar(select(Report).where(Report.external_ref == external_ref))
+
+
+_ATTEMPTS = 3
+
+
+def commit_once(session: Session, create: Callable[[], Report], *, reference: str | None = None) -> tuple[Report, bool]:
+    """Create a report and commit, safe against a concurrent request: (the report, whether it was there before).
+
+    Two requests at once that insert the same unique value (the same external reference, a new reporter's
+    e-mail or phone) both pass their lookups; PostgreSQL makes the second insert wait for the first commit and then
+    refuses it. That transaction is rolled back whole and tried again, and the retry finds what the first one
+    wrote: the report under the same reference (answered as a duplicate) or the reporter (reused). No 500, and no
+    message is lost.
+    """
+    for attempt in range(_ATTEMPTS):
+        if reference is not None and (earlier := reports_by_ref(session, reference)) is not None:
+            return earlier, True
+        try:
+            report = create()
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+            _log.info("intake.retry_after_conflict", attempt=attempt + 1)
+            continue
+        return report, False
+    raise AssertionError("unreachable")  # the last attempt returns or raises

@@ -105,13 +105,12 @@ async def _supplement_form(
         return to_sign_in()
     values = text_fields(form, ("text",))
     checked = validate(SupplementForm, non_empty(values))
-    errors = checked if isinstance(checked, dict) else {}
-    images: list[uploads.CleanImage] = []
+    if isinstance(checked, dict):  # the text is refused before any photo is decoded
+        return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, checked, values)
     try:
         images = await decode_photos(context, files(form, "photos"), required=False)
     except ApiError as refused:
-        errors["photos"] = refused.message
-    if errors or isinstance(checked, dict):
+        errors = {"photos": refused.message}
         return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, errors, values)
     await run_in_threadpool(_store_supplement, context, web.reporter.id, tracking_id, checked.text, images, now)
     return _done(tracking_id, "dilengkapi")
