@@ -222,3 +222,19 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(
         status, read = _raw_upload(app, path, headers, size)
     assert status == 401
     assert read == 0, f"{read // (1024 * 1024)} MB of an unauthenticated body were read"
+
+
+def test_the_enforced_limits_are_in_the_openapi_document(client: TestClient, settings: Any) -> None:
+    document = client.get("/openapi.json").json()
+    submit_op = document["paths"]["/reports"]["post"]
+    assert submit_op["requestBody"]["x-max-body-bytes"] == settings.max_body_bytes
+    assert str(settings.max_body_bytes) in submit_op["responses"]["413"]["description"]
+    assert {"413", "415", "422", "429"} <= set(submit_op["responses"])
+    photos = document["components"]["schemas"]["Body_submit_reports_post"]["properties"]["photos"]
+    assert photos["maxItems"] == uploads.MAX_FILES and photos["items"]["x-max-bytes"] == uploads.MAX_BYTES
+    title = document["components"]["schemas"]["ReportFields"]["properties"]["title"]
+    assert title["maxLength"] == 200 and "\\u202e" in title["pattern"]
+    listing = document["paths"]["/open311/v2/requests.json"]["get"]
+    assert "429" in listing["responses"]
+    page_size = next(p for p in listing["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"]["maximum"] == 100
