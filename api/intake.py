@@ -22,7 +22,7 @@ from api.deps import (
     national_before_body,
     staff_before_body,
 )
-from api.errors import IdentityConflict, InvalidSignature, documented
+from api.errors import IdentityConflict, InvalidSignature, PayloadTooLarge, documented
 from api.forms import TextRoute, before_body
 from api.schemas import (
     EMAIL_PATTERN,
@@ -129,12 +129,18 @@ async def verify_sms_signature(
 _SIGNATURE = re.compile(r"^(?:sha256=)?[0-9A-Fa-f]{64}$")
 
 
+SMS_MAX_BODY_BYTES = 16 * 1024  # a message of 2000 characters, each up to 4 bytes as JSON escapes, and its fields
+
+
 async def sms_signature_present(request: Request) -> None:
-    """Before the body is read: a secret configured and a signature of the right shape (the HMAC itself needs
-    the body, `verify_sms_signature`)."""
+    """Before the body is read: a secret configured, a signature of the right shape (the HMAC itself needs the
+    body, `verify_sms_signature`), and a declared length an SMS can have (anyone can forge the shape)."""
     context: AppContext = request.app.state.context
     if context.sms_webhook_secret is None or not _SIGNATURE.match(request.headers.get("X-Signature", "").strip()):
         raise InvalidSignature()
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > SMS_MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Pesan SMS paling besar {SMS_MAX_BODY_BYTES} byte.")
 
 
 def _accepted(report: Report, *, duplicate: bool) -> IntakeAccepted:

@@ -83,6 +83,30 @@ class TestRefusedWorkIsCheapAndCounted:
         limited = client.post("/lapor", data={**FORM, "csrf": csrf}, files=photo_files(1))
         assert limited.status_code == 429
 
+    def test_refused_staff_and_open311_submissions_cost_no_decoding(
+        self, client: TestClient, citizen: Person, large_pngs: list[Any]
+    ) -> None:
+        staff = {**REPORT_FIELDS, "source": "tatap_muka", "kelurahan": "61.71.99.9999"}
+        open311 = {"service_code": "TIDAK_ADA", "description": "Jalan berlubang di depan pasar.", "lat": "-0.03"}
+        open311 |= {"long": "109.34", "attribute[kelurahan]": "61.71.01.1002"}
+        media = [("media", file) for _, file in large_pngs]
+        for path, data, files, headers, status in (
+            ("/intake/staff", staff, large_pngs, {"Authorization": f"Bearer {STAFF_TOKEN}"}, 422),
+            ("/open311/v2/requests.json", open311, media, citizen.auth, 400),
+        ):
+            client.post(path, data=data, files=photo_files(1), headers=headers)  # warm the path
+            started = time.process_time()
+            refused = client.post(path, data=data, files=files, headers=headers)
+            spent = time.process_time() - started
+            assert refused.status_code == status, refused.text
+            assert spent < 0.05, f"a refused {path} cost {spent * 1000:.0f} ms of CPU"
+        # Open311 counted both refused requests (the warm-up too): one of the reporter's three is left.
+        assert (
+            client.post("/reports", data=REPORT_FIELDS, files=photo_files(1), headers=citizen.auth).status_code == 201
+        )
+        limited = client.post("/reports", data=REPORT_FIELDS, files=photo_files(1), headers=citizen.auth)
+        assert limited.status_code == 429
+
 
 def _lying_jpeg() -> bytes:
     """A 16x16 JPEG whose frame header is rewritten to claim 5000x5000: some 600 bytes."""
@@ -238,3 +262,10 @@ def test_the_enforced_limits_are_in_the_openapi_document(client: TestClient, set
     assert "429" in listing["responses"]
     page_size = next(p for p in listing["parameters"] if p["name"] == "page_size")
     assert page_size["schema"]["maximum"] == 100
+
+
+def test_a_signed_looking_sms_of_26_mb_is_refused_before_its_body_is_read(app: FastAPI) -> None:
+    forged = [(b"x-signature", b"sha256=" + b"0" * 64)]
+    with TestClient(app):
+        status, read = _raw_upload(app, "/intake/sms", forged, 26 * 1024 * 1024)
+    assert (status, read) == (413, 0)
