@@ -55,15 +55,18 @@ class IncompleteImage(UnsupportedImage):
 
 
 def _jpeg_scan_bytes(data: bytes) -> int:
-    """The bytes of a JPEG's entropy-coded scans (its pixels), markers, headers, comments and trailing data not
-    counted; 0 for a file whose segments do not parse."""
+    """The bytes of a JPEG's entropy-coded scans (its pixels); markers, headers, comments and trailing data are
+    not counted."""
     position, scanned = 2, 0
-    while position + 4 <= len(data) and data[position] == 0xFF:
+    while position + 4 <= len(data):
         marker = data[position + 1]
+        if data[position] != 0xFF or marker == 0xFF:  # a stray byte (libjpeg skips it) or a fill byte
+            position += 1
+            continue
         if marker == 0xD9:  # EOI
             break
-        if marker == 0xFF:  # fill byte
-            position += 1
+        if marker in _STANDALONE:
+            position += 2
             continue
         position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
         if marker != 0xDA:  # not a scan: the segment's length is all there is
@@ -75,6 +78,7 @@ def _jpeg_scan_bytes(data: bytes) -> int:
     return scanned
 
 
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RSTn, SOI: markers without a length
 _IN_SCAN = frozenset({0x00, *range(0xD0, 0xD8)})  # a stuffed 0xFF and the restart markers belong to the scan
 
 

@@ -141,6 +141,23 @@ def test_a_jpeg_whose_header_lies_about_its_size_is_refused(
     assert uploads.clean_image(out.getvalue()).content_type == "image/jpeg"
 
 
+@pytest.mark.parametrize(
+    ("size", "flat", "options"),
+    [
+        ((800, 600), False, {}),
+        ((800, 600), False, {"progressive": True}),
+        ((800, 600), False, {"restart_marker_blocks": 4}),
+        ((800, 600), False, {"quality": 5}),
+        ((4000, 3000), True, {"progressive": True, "optimize": True}),  # the least data a real 12 MP JPEG has
+    ],
+)
+def test_real_jpegs_of_every_coding_are_kept(size: tuple[int, int], flat: bool, options: dict[str, Any]) -> None:
+    image = Image.new("RGB", size, (128, 128, 128)) if flat else Image.effect_noise(size, 40).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", **options)
+    assert uploads.clean_image(out.getvalue()).content_type == "image/jpeg"
+
+
 def test_the_format_characters_are_unicodes_cf_category() -> None:
     refused = re.compile(f"[{FORMAT_CHARACTERS}]")
     cf = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
