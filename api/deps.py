@@ -233,6 +233,19 @@ async def get_reporter(reporter: OptionalReporterDep) -> Reporter:
 ReporterDep = Annotated[Reporter, Depends(get_reporter)]
 
 
+async def reporter_before_body(request: Request) -> None:
+    """For `api.forms.before_body` on a reporter's upload: without a bearer token of a reporter's shape the body is
+    not read. (The token itself is looked up by `ReporterDep`, after the body: no database work here.)"""
+    context = await get_context(request)
+    credentials = await reporter_bearer(request)
+    if credentials is None:
+        raise Unauthorized("Masuk sebagai pelapor terdaftar untuk melakukan tindakan ini.")
+    if _matches(credentials.credentials, context.staff_tokens + context.national_tokens):
+        raise Unauthorized("Token petugas tidak dapat dipakai pada layanan pelapor.", details={"kind": "staff"})
+    if not credentials.credentials.startswith(reporters.TOKEN_PREFIX):
+        raise Unauthorized()
+
+
 async def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporter_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized()

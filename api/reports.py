@@ -18,9 +18,10 @@ from api.deps import (
     ReporterDep,
     SessionDep,
     read_only,
+    reporter_before_body,
 )
 from api.errors import documented
-from api.forms import TextRoute
+from api.forms import TextRoute, before_body
 from api.replies import find_own, find_tracked
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
 from api.submission import check_fields, create_report, decode_photos, read_photos
@@ -112,6 +113,7 @@ async def checked_submission(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
+@before_body(reporter_before_body)
 def submit(
     submission: Annotated[Submission, Depends(checked_submission)],
     reporter: ReporterDep,
@@ -143,6 +145,7 @@ def track(
 
 
 @router.post("/{tracking_id}/supplement", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)
+@before_body(reporter_before_body)
 def supplement(
     tracking_id: TrackingId,
     text: Annotated[ReplyText, Form(description="Keterangan yang melengkapi laporan")],
