@@ -131,16 +131,17 @@ def _create(
 async def submit(request: Request, context: ContextDep, ip: ClientIpDep) -> Response:
     """Submit a report with 1 to 5 photos; on success the reporter lands on its tracking page."""
     now = context.clock()
-    async with request.form() as form:
-        return await _submit(request, context, ip, now, form)
-
-
-async def _submit(request: Request, context: AppContext, ip: str, now: datetime, form: FormData) -> Response:
     web = await run_in_threadpool(_web_session, context, dict(request.cookies), now)
-    web.check_csrf(form.get("csrf"))
     if web.reporter is None:
-        return to_sign_in()
-    reporter = web.reporter
+        return to_sign_in()  # from the cookie alone: a visitor who is not signed in costs no body
+    async with request.form() as form:
+        return await _submit(web, web.reporter, context, ip, now, form)
+
+
+async def _submit(
+    web: WebSession, reporter: Reporter, context: AppContext, ip: str, now: datetime, form: FormData
+) -> Response:
+    web.check_csrf(form.get("csrf"))
     values = text_fields(form, FIELDS)
     try:
         await run_in_threadpool(_spend_limits, context, reporter, ip, now)
