@@ -57,8 +57,10 @@ def _done(tracking_id: str, notice: str) -> Response:
 
 
 @router.post("/lacak/{tracking_id}/lengkapi")
-async def supplement(tracking_id: TrackingId, request: Request, context: ContextDep) -> Response:
+async def supplement(tracking_id: TrackingId, request: Request, context: ContextDep, web: WebSessionDep) -> Response:
     """Supplement a returned report (DIKEMBALIKAN) with text and 0 to 5 photos."""
+    if web.reporter is None:
+        return to_sign_in()  # from the cookie alone: a visitor who is not signed in costs no body
     now = context.clock()
     async with request.form() as form:
         return await _supplement_form(tracking_id.upper(), request, context, now, form)

@@ -294,5 +294,6 @@ def test_a_signed_looking_sms_of_26_mb_is_refused_before_its_body_is_read(app: F
 
 def test_a_web_submission_of_a_visitor_not_signed_in_costs_no_body(app: FastAPI) -> None:
     with TestClient(app):
-        status, read = _raw_upload(app, "/lapor", [], 26 * 1024 * 1024)
-    assert (status, read) == (303, 0)  # to the sign-in page
+        for path in ("/lapor", "/lacak/PTK-2611-AAAAAA/lengkapi"):
+            status, read = _raw_upload(app, path, [], 26 * 1024 * 1024)
+            assert (status, read) == (303, 0), path  # to the sign-in page
