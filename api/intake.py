@@ -127,8 +127,6 @@ async def verify_sms_signature(
 
 
 _SIGNATURE = re.compile(r"^(?:sha256=)?[0-9A-Fa-f]{64}$")
-
-
 SMS_MAX_BODY_BYTES = 16 * 1024  # a message of 2000 characters, each up to 4 bytes as JSON escapes, and its fields
 
 
@@ -250,10 +248,10 @@ def sms(message: SmsMessage, response: Response, session: SessionDep, context: C
     report, duplicate = commit_once(
         session, lambda: _report_from_sms(session, context, message, reference, now), reference=reference
     )
-    if not duplicate:
-        _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
-    if duplicate:
+    if duplicate:  # sent before, or the same message id twice at once
         response.status_code = status.HTTP_200_OK
+    else:
+        _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
     return SmsAccepted(
         **_accepted(report, duplicate=duplicate).model_dump(),
         parsed=report.kelurahan_code != "",
