@@ -232,6 +232,19 @@ async def get_reporter(reporter: OptionalReporterDep) -> Reporter:
 ReporterDep = Annotated[Reporter, Depends(get_reporter)]
 
 
+async def reporter_before_body(request: Request) -> None:
+    """For `api.forms.before_body` on a reporter's upload: without a bearer token of a reporter's shape the body is
+    not read. (The token itself is looked up by `ReporterDep`, after the body: no database work here.)"""
+    context = await get_context(request)
+    credentials = await reporter_bearer(request)
+    if credentials is None:
+        raise Unauthorized("Masuk sebagai pelapor terdaftar untuk melakukan tindakan ini.")
+    if _matches(credentials.credentials, context.staff_tokens + context.national_tokens):
+        raise Unauthorized("Token petugas tidak dapat dipakai pada layanan pelapor.", details={"kind": "staff"})
+    if not credentials.credentials.startswith(reporters.TOKEN_PREFIX):
+        raise Unauthorized()
+
+
 async def get_reporter_token(credentials: Annotated[BearerCredentials, Depends(reporter_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized()
@@ -261,6 +274,16 @@ async def require_national(
 
 NationalDep = Annotated[str, Depends(require_national)]
 
+
+async def staff_before_body(request: Request) -> None:
+    """`require_staff` from the headers alone, for `api.forms.before_body`: no token, no body read."""
+    await require_staff(await get_context(request), await _staff_bearer(request))
+
+
+async def national_before_body(request: Request) -> None:
+    await require_national(await get_context(request), await _national_bearer(request))
+
+
 _sla_bearer = StrictBearer(
     auto_error=False, scheme_name="SlaToken", description="Token tampilan SLA (Cockpit di mesin proses)."
 )
@@ -281,7 +304,8 @@ SlaReaderDep = Annotated[str, Depends(require_sla_reader)]
 # -- rate limits ---------------------------------------------------------------------------------------------------
 @dataclass
 class RateLimiter:
-    """Limits checked and counted in the request's own session: a refused or failed request counts nothing."""
+    """Limits checked and counted in the request's own session (`spend` commits the count at once, so a request
+    refused later, for its location or a broken photo, still counts: refused work is not free)."""
 
     context: AppContext
     session: Session
@@ -305,6 +329,14 @@ class RateLimiter:
     def hit(self, bucket: str, subject: str) -> None:
         self.check(bucket, subject)
         self.record(bucket, subject)
+
+    def spend(self, *hits: tuple[str, str]) -> None:
+        """Check and count each (bucket, subject) and commit: 429 before any work, and counted whatever follows."""
+        for bucket, subject in hits:
+            self.check(bucket, subject)
+        for bucket, subject in hits:
+            self.record(bucket, subject)
+        self.session.commit()
 
 
 async def get_rate_limiter(context: ContextDep, session: SessionDep, now: NowDep) -> RateLimiter:

@@ -5,9 +5,9 @@ naming the field, in the API's validation error shape (api/errors.py renders `In
 file part sent with an empty file name (Starlette would take it for a text field).
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import HTTPException, Request, Response
@@ -101,13 +101,32 @@ class TextRequest(Request):
         return form
 
 
+Guard = Callable[[Request], Awaitable[None]]
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+_GUARD = "__before_body__"
+
+
+def before_body(guard: Guard) -> Callable[[_Endpoint], _Endpoint]:
+    """Mark a route's endpoint with a check of the request's headers that runs before its body is read (FastAPI
+    reads and spools a form body before any dependency runs): a request without credentials costs no body."""
+
+    def mark(endpoint: _Endpoint) -> _Endpoint:
+        setattr(endpoint, _GUARD, guard)
+        return endpoint
+
+    return mark
+
+
 class TextRoute(APIRoute):
-    """The API's route: form bodies through TextRequest."""
+    """The API's route: form bodies through TextRequest, after the endpoint's `before_body` guard if it has one."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        guard: Guard | None = getattr(self.endpoint, _GUARD, None)
 
         async def text_handler(request: Request) -> Response:
+            if guard is not None:
+                await guard(request)  # raises an ApiError, answered by the app's handlers; no body read
             return await handler(TextRequest(request.scope, request.receive))
 
         return text_handler

@@ -19,7 +19,7 @@ from api.errors import ApiError, IdentityConflict, ReportNotFound, UnknownCatego
 from api.intake import StaffReportFields, file_staff_report
 from api.schemas import CODE_PATTERN
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
-from api.submission import InvalidIncidentDate, decode_photos
+from api.submission import InvalidIncidentDate, check_fields, decode_photos
 from api.web.fields import files, non_empty, text_fields, validate
 from api.web.render import REPORT_TYPE_LABELS, categories, locations
 from lapor import reports, uploads
@@ -114,14 +114,17 @@ async def _file_form(
     staff.check_csrf(form.get("csrf"))
     values = text_fields(form, FIELDS)
     checked = _check(values)
-    errors = dict(checked) if isinstance(checked, dict) else {}
-    images: list[uploads.CleanImage] = []
+    if isinstance(checked, dict):  # refused before any photo is decoded
+        return form_page(staff, status_code=422, form=values, errors=checked)
     try:
+        check_fields(checked, now)
         images = await decode_photos(context, files(form, "photos"), required=False)
+    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
+        return form_page(
+            staff, status_code=refused.status_code, form=values, errors={_FIELD_OF[type(refused)]: refused.message}
+        )
     except ApiError as refused:
-        errors["photos"] = refused.message
-    if errors or isinstance(checked, dict):
-        return form_page(staff, status_code=422, form=values, errors=errors)
+        return form_page(staff, status_code=422, form=values, errors={"photos": refused.message})
     try:
         tracking_id = await run_in_threadpool(partial(_file, context, checked, images, now, filer.user_id))
     except (UnknownCategory, UnknownLocation, InvalidIncidentDate, IdentityConflict) as refused:

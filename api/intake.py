@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -9,12 +10,20 @@ import structlog
 from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError, field_validator
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.deps import AppContext, ContextDep, NationalDep, NowDep, SessionDep, StaffDep
-from api.errors import IdentityConflict, InvalidSignature, documented
-from api.forms import TextRoute
+from api.deps import (
+    AppContext,
+    ContextDep,
+    NationalDep,
+    NowDep,
+    SessionDep,
+    StaffDep,
+    national_before_body,
+    staff_before_body,
+)
+from api.errors import IdentityConflict, InvalidSignature, PayloadTooLarge, documented
+from api.forms import TextRoute, before_body
 from api.schemas import (
     EMAIL_PATTERN,
     PHONE_PATTERN,
@@ -27,7 +36,7 @@ from api.schemas import (
     StatusView,
     StorableText,
 )
-from api.submission import Origin, create_report, create_unlocated_report, read_photos, reports_by_ref
+from api.submission import Origin, check_fields, commit_once, create_report, create_unlocated_report, read_photos
 from api.views import status_view
 from lapor import masterdata, reporters, uploads
 from lapor.links import tracking_page_url
@@ -115,6 +124,21 @@ async def verify_sms_signature(
     given = x_signature.removeprefix("sha256=").strip().lower()
     if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         raise InvalidSignature()
+
+
+_SIGNATURE = re.compile(r"^(?:sha256=)?[0-9A-Fa-f]{64}$")
+SMS_MAX_BODY_BYTES = 16 * 1024  # a message of 2000 characters, each up to 4 bytes as JSON escapes, and its fields
+
+
+async def sms_signature_present(request: Request) -> None:
+    """Before the body is read: a secret configured, a signature of the right shape (the HMAC itself needs the
+    body, `verify_sms_signature`), and a declared length an SMS can have (anyone can forge the shape)."""
+    context: AppContext = request.app.state.context
+    if context.sms_webhook_secret is None or not _SIGNATURE.match(request.headers.get("X-Signature", "").strip()):
+        raise InvalidSignature()
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > SMS_MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Pesan SMS paling besar {SMS_MAX_BODY_BYTES} byte.")
 
 
 def _accepted(report: Report, *, duplicate: bool) -> IntakeAccepted:
@@ -210,19 +234,6 @@ def _report_from_sms(
     )
 
 
-def _commit_once(session: Session, reference: str) -> Report | None:
-    """Commit; None if it went in, else the report an identical concurrent request committed first."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = reports_by_ref(session, reference)
-        if existing is None:
-            raise
-        return existing
-    return None
-
-
 @router.post(
     "/sms",
     status_code=status.HTTP_201_CREATED,
@@ -230,19 +241,17 @@ def _commit_once(session: Session, reference: str) -> Report | None:
     responses={200: {"model": SmsAccepted, "description": "Pesan ini sudah diterima sebelumnya (duplicate: true)"}},
     dependencies=[Depends(verify_sms_signature)],
 )
+@before_body(sms_signature_present)
 def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
     """Webhook of the SMS 1708 gateway, signed with HMAC-SHA256; idempotent on the gateway's message id."""
     reference = f"sms:{message.message_id}"
-    report = reports_by_ref(session, reference)
-    duplicate = report is not None
-    if report is None:
-        report = _report_from_sms(session, context, message, reference, now)
-        if (earlier := _commit_once(session, reference)) is not None:
-            report, duplicate = earlier, True
-        else:
-            _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
-    if duplicate:
+    report, duplicate = commit_once(
+        session, lambda: _report_from_sms(session, context, message, reference, now), reference=reference
+    )
+    if duplicate:  # sent before, or the same message id twice at once
         response.status_code = status.HTTP_200_OK
+    else:
+        _log.info("intake.sms", report_id=report.id, located=report.kelurahan_code != "")
     return SmsAccepted(
         **_accepted(report, duplicate=duplicate).model_dump(),
         parsed=report.kelurahan_code != "",
@@ -278,25 +287,23 @@ def file_staff_report(
     `filed_by` is the engine user id of the staff member who filed it (None for a bearer token, which names nobody);
     it is logged here (never the reporter's data) and named in the report's audit trail.
     """
-    reporter = _contact_reporter(
-        session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
-    )
-    report = create_report(
-        session,
-        context,
-        fields=fields,
-        reporter=reporter,
-        channel="staff",
-        images=images,
-        now=now,
-        origin=Origin(source=fields.source, filed_by=filed_by),
-    )
-    session.commit()
+
+    def create() -> Report:
+        reporter = _contact_reporter(
+            session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
+        )
+        origin = Origin(source=fields.source, filed_by=filed_by)
+        return create_report(
+            session, context, fields=fields, reporter=reporter, channel="staff", images=images, now=now, origin=origin
+        )
+
+    report, _ = commit_once(session, create)  # the same new reporter filed twice at once is found, not a 500
     _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images), filed_by=filed_by)
     return report
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, response_model=IntakeAccepted)
+@before_body(staff_before_body)
 def staff(
     fields: Annotated[StaffReportFields, Form()],
     _staff: StaffDep,
@@ -306,6 +313,7 @@ def staff(
     photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
 ) -> IntakeAccepted:
     """A report staff received by social media, complaint box, face to face, e-mail or phone."""
+    check_fields(fields, now)  # before any photo is decoded
     images = read_photos(context, photos, required=False)
     report = file_staff_report(session, context, fields=fields, images=images, now=now, filed_by=None)
     return _accepted(report, duplicate=False)
@@ -317,6 +325,7 @@ def staff(
     response_model=IntakeAccepted,
     responses={200: {"model": IntakeAccepted, "description": "Sudah diterima sebelumnya (duplicate: true)"}},
 )
+@before_body(national_before_body)
 def national(
     body: NationalReport,
     _national: NationalDep,
@@ -327,22 +336,16 @@ def national(
 ) -> IntakeAccepted:
     """A report forwarded by Admin Pusat SP4N-LAPOR! (no reporter of ours); idempotent on national_id."""
     reference = f"national:{body.national_id}"
-    existing = reports_by_ref(session, reference)
-    if existing is not None:
-        response.status_code = status.HTTP_200_OK
-        return _accepted(existing, duplicate=True)
-    report = create_report(
+    origin = Origin(source="sp4n-lapor", external_ref=reference)
+    report, duplicate = commit_once(
         session,
-        context,
-        fields=body,
-        reporter=None,
-        channel="national",
-        images=[],
-        now=now,
-        origin=Origin(source="sp4n-lapor", external_ref=reference),
+        lambda: create_report(
+            session, context, fields=body, reporter=None, channel="national", images=[], now=now, origin=origin
+        ),
+        reference=reference,
     )
-    if (earlier := _commit_once(session, reference)) is not None:  # the same national id twice at once
+    if duplicate:  # sent before, or the same national id twice at once
         response.status_code = status.HTTP_200_OK
-        return _accepted(earlier, duplicate=True)
-    _log.info("intake.national", report_id=report.id)
-    return _accepted(report, duplicate=False)
+    else:
+        _log.info("intake.national", report_id=report.id)
+    return _accepted(report, duplicate=duplicate)

@@ -181,11 +181,32 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _document_errors(schema: dict[str, Any]) -> None:
-    """What FastAPI cannot say itself: errors are JSON on HTML routes too, Open311 has no 422, required photos."""
+def _limits_text(settings: Settings) -> str:
+    return (
+        f"Badan permintaan paling besar {settings.max_body_bytes} byte (dihitung saat diterima); "
+        f"paling banyak {uploads.MAX_FILES} foto, masing-masing paling besar {uploads.MAX_BYTES} byte "
+        f"dan {settings.max_image_pixels} piksel."
+    )
+
+
+def _document_limits(operation: dict[str, Any], settings: Settings) -> None:
+    """The body cap on every operation's 413 and on every request body (the middleware enforces it for all)."""
+    too_large = operation["responses"].get("413")
+    if too_large is not None:
+        too_large["description"] = f"Permintaan atau berkas terlalu besar. {_limits_text(settings)}"
+    body = operation.get("requestBody")
+    if body is not None:
+        body["description"] = _limits_text(settings)
+        body["x-max-body-bytes"] = settings.max_body_bytes
+
+
+def _document_errors(schema: dict[str, Any], settings: Settings) -> None:
+    """What FastAPI cannot say itself: errors are JSON on HTML routes too, Open311 has no 422, required photos,
+    the limits every request meets."""
     components = schema.get("components", {}).get("schemas", {})
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
+            _document_limits(operation, settings)
             for code, response in operation["responses"].items():
                 content = response.get("content", {})
                 if code.isdigit() and int(code) >= 400 and "text/html" in content:
@@ -200,6 +221,7 @@ def _document_errors(schema: dict[str, Any]) -> None:
             for prop in target.get("properties", {}).values():
                 if prop.get("type") == "array" and prop.get("items", {}).get("format") in ("binary", None):
                     prop["maxItems"] = uploads.MAX_FILES
+                    prop["items"]["x-max-bytes"] = uploads.MAX_BYTES
             for part in [target, *(components[p["$ref"].rsplit("/", 1)[1]] for p in target.get("allOf", []))]:
                 required = set(part.get("required", []))
                 for name, prop in part.get("properties", {}).items():
@@ -289,7 +311,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _document_errors(FastAPI.openapi(app))
+            _document_errors(FastAPI.openapi(app), settings)
         return app.openapi_schema or FastAPI.openapi(app)
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -9,13 +9,14 @@ ignored, the identity is the token's. `attribute[kelurahan]` (code or name) is r
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile, status
 from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -25,6 +26,7 @@ from api.deps import (
     NowDep,
     RateLimiterDep,
     SessionDep,
+    read_only,
     reporter_from_token,
 )
 from api.errors import XML_MEDIA_TYPE, ApiError, NotFound, Unauthorized, documented_open311, xml_text
@@ -43,10 +45,18 @@ from api.schemas import (
     ReportTypeCode,
     Storable,
 )
-from api.submission import create_report, read_photos
-from api.views import CLOSED_STATUSES, category_of, last_activity, opd_of, photo_urls, public_reports, status_view
+from api.submission import check_fields, create_report, read_photos
+from api.views import (
+    CLOSED_STATUSES,
+    category_of,
+    last_activity,
+    opd_of,
+    public_reports,
+    signed_photo_urls,
+    status_view,
+)
 from lapor import masterdata
-from lapor.models import MessageAuthor, Report, Reporter, ReportMessage
+from lapor.models import MessageAuthor, Photo, PhotoKind, Report, Reporter, ReportMessage
 from lapor.vocabulary import ReportType
 
 JURISDICTION_ID = "pontianak.go.id"
@@ -72,7 +82,11 @@ router = APIRouter(
 _log = structlog.stdlib.get_logger(__name__)
 
 DEFAULT_WINDOW = timedelta(days=90)  # GeoReport v2: without dates, the last 90 days
-MAX_RESULTS = 1000
+# GeoReport v2 allows "the first 1000"; a page of 50 (at most 100) keeps one anonymous request cheap, and the
+# paging extension (page, page_size) reaches the rest.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1000
 
 
 def _reasonable(moment: datetime) -> datetime:
@@ -172,6 +186,26 @@ class ServiceRequestCreated(BaseModel):
     account_id: str | None
 
 
+class DiscoveryEndpoint(BaseModel):
+    specification: str
+    url: str
+    changeset: datetime
+    type: Literal["production", "test"]
+    formats: list[str]
+
+
+class Discovery(BaseModel):
+    changeset: datetime
+    contact: str
+    key_service: str
+    endpoints: list[DiscoveryEndpoint]
+
+
+class ServiceRequestToken(BaseModel):
+    service_request_id: str
+    token: str
+
+
 def _wants_xml(request: Request) -> bool:
     return request.url.path.endswith(".xml")
 
@@ -179,7 +213,14 @@ def _wants_xml(request: Request) -> bool:
 WantsXmlDep = Annotated[bool, Depends(_wants_xml)]
 
 # GeoReport v2's element names: the document's root, then the element of each item of a list.
-_ITEM_TAGS = {"services": "service", "service_requests": "request", "attributes": "attribute", "values": "value"}
+_ITEM_TAGS = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
 
 
 def _fill(element: ET.Element, data: object) -> None:
@@ -216,6 +257,46 @@ def _service(code: str, name: str) -> Service:
         keywords=code.lower().replace("_", ","),
         group="LAPOR! Kota Pontianak",
     )
+
+
+GEOREPORT_V2 = "http://wiki.open311.org/GeoReport_v2"
+
+
+@router.get("/discovery.json", response_model=Discovery)
+@router.get("/discovery.xml", response_model=Discovery, include_in_schema=False)
+def discovery(context: ContextDep, wants_xml: WantsXmlDep) -> Discovery | Response:
+    """Service discovery (Open311): this GeoReport v2 endpoint, its formats, and where a client gets an api_key."""
+    changed = masterdata.categories_changed_at()  # the service list changes with the category list
+    document = Discovery(
+        changeset=changed,
+        contact=f"LAPOR! Kota Pontianak, Diskominfo Kota Pontianak: {context.base_url}/",
+        key_service=f"{context.base_url}/daftar (api_key = token pelapor terdaftar)",
+        endpoints=[
+            DiscoveryEndpoint(
+                specification=GEOREPORT_V2,
+                url=f"{context.base_url}/open311/v2",
+                changeset=changed,
+                type="production" if context.settings.environment == "production" else "test",
+                formats=[XML_MEDIA_TYPE.split(";")[0], "application/json"],
+            )
+        ],
+    )
+    return _xml("discovery", document) if wants_xml else document
+
+
+@router.get("/tokens/{token_id}.json", response_model=list[ServiceRequestToken])
+@router.get("/tokens/{token_id}.xml", response_model=list[ServiceRequestToken], include_in_schema=False)
+def token(
+    token_id: Annotated[str, Path(max_length=32, pattern=CODE_PATTERN)], session: SessionDep, wants_xml: WantsXmlDep
+) -> list[ServiceRequestToken] | Response:
+    """GeoReport's token lookup. A request is created at once, so its token is its service_request_id (the
+    tracking id): a public request answers with itself, anything else is 404 as the specification says."""
+    read_only(session)
+    report = session.scalar(public_reports().where(Report.tracking_id == token_id))
+    if report is None:
+        raise NotFound("token tidak ditemukan (atau laporannya belum publik).")
+    found = [ServiceRequestToken(service_request_id=report.tracking_id, token=token_id)]
+    return _xml("service_requests", found) if wants_xml else found
 
 
 @router.get("/services.json", response_model=list[Service])
@@ -265,18 +346,41 @@ def service_definition(
     return _xml("service_definition", definition) if wants_xml else definition
 
 
-def _request_view(
-    session: Session, report: Report, updated_at: datetime, context: AppContext, now: datetime
-) -> ServiceRequest:
-    latest_response = session.scalar(
-        select(ReportMessage.text)
-        .where(ReportMessage.report_id == report.id, ReportMessage.author == MessageAuthor.OPD.value)
-        .order_by(ReportMessage.created_at.desc(), ReportMessage.id.desc())
-        .limit(1)
-    )
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a request view needs beyond its report row, read for a whole page in a fixed number of statements."""
+
+    updated: dict[int, datetime]
+    latest_response: dict[int, str]
+    first_photo: dict[int, int]
+
+
+def _extras(session: Session, rows: Sequence[Report]) -> _Extras:
+    ids = [r.id for r in rows]
+    responses: dict[int, str] = {}
+    photos: dict[int, int] = {}
+    if ids:
+        newest_first = (
+            select(ReportMessage.report_id, ReportMessage.text)
+            .where(ReportMessage.report_id.in_(ids), ReportMessage.author == MessageAuthor.OPD.value)
+            .order_by(ReportMessage.created_at.desc(), ReportMessage.id.desc())
+        )
+        for report_id, text in session.execute(newest_first):
+            responses.setdefault(report_id, text)
+        first = (
+            select(Photo.report_id, func.min(Photo.id))
+            .where(Photo.report_id.in_(ids), Photo.kind == PhotoKind.REPORT.value)
+            .group_by(Photo.report_id)
+        )
+        photos = {report_id: photo_id for report_id, photo_id in session.execute(first)}
+    return _Extras(last_activity(session, rows), responses, photos)
+
+
+def _request_view(report: Report, extras: _Extras, context: AppContext, now: datetime) -> ServiceRequest:
+    latest_response = extras.latest_response.get(report.id)
     label = status_view(report.status).label
     opd = opd_of(report.opd_code)
-    media = photo_urls(session, report, context, now)
+    photo = extras.first_photo.get(report.id)
     return ServiceRequest(
         service_request_id=report.tracking_id,
         status="closed" if report.status in CLOSED_STATUSES else "open",
@@ -287,15 +391,22 @@ def _request_view(
         agency_responsible=opd.name if opd else None,
         service_notice=None,
         requested_datetime=report.created_at,
-        updated_datetime=updated_at,
+        updated_datetime=extras.updated[report.id],
         expected_datetime=None,
         address=report.address,
         address_id=None,
         zipcode=None,
         lat=report.latitude,
         long=report.longitude,
-        media_url=media[0] if media else report.media_url,
+        media_url=signed_photo_urls([photo], context, now)[0] if photo is not None else report.media_url,
     )
+
+
+def _request_views(
+    session: Session, rows: Sequence[Report], context: AppContext, now: datetime
+) -> list[ServiceRequest]:
+    extras = _extras(session, rows)
+    return [_request_view(report, extras, context, now) for report in rows]
 
 
 @router.get("/requests.json", response_model=list[ServiceRequest])
@@ -305,6 +416,8 @@ def requests(
     context: ContextDep,
     now: NowDep,
     wants_xml: WantsXmlDep,
+    limiter: RateLimiterDep,
+    ip: ClientIpDep,
     service_request_id: Annotated[
         str | None, Query(max_length=2000, pattern=r"^[A-Za-z0-9_.,\- ]*$", description="Nomor dipisah koma")
     ] = None,
@@ -314,8 +427,13 @@ def requests(
     status: Annotated[
         str | None, Query(pattern=r"^(open|closed)(,(open|closed))*$", description="open, closed, atau open,closed")
     ] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Halaman, mulai dari 1 (ekstensi paging GeoReport)")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Permintaan per halaman, bawaan {DEFAULT_PAGE_SIZE}")
+    ] = DEFAULT_PAGE_SIZE,
 ) -> list[ServiceRequest] | Response:
-    """Public service requests (verified, non-confidential reports), newest first."""
+    """Public service requests (verified, non-confidential reports), newest first, one page at a time."""
+    limiter.spend(("open311_list:ip", ip))
     query = public_reports()
     if service_request_id:
         query = query.where(Report.tracking_id.in_([i.strip() for i in service_request_id.split(",") if i.strip()]))
@@ -331,9 +449,9 @@ def requests(
         query = query.where(Report.status.in_(CLOSED_STATUSES))
     elif wanted == {"open"}:
         query = query.where(Report.status.not_in(CLOSED_STATUSES))
-    rows = list(session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)))
-    updated = last_activity(session, rows)
-    views = [_request_view(session, r, updated[r.id], context, now) for r in rows]
+    newest_first = query.order_by(Report.created_at.desc(), Report.id.desc())
+    rows = list(session.scalars(newest_first.offset((page - 1) * page_size).limit(page_size)))
+    views = _request_views(session, rows, context, now)
     return _xml("service_requests", views) if wants_xml else views
 
 
@@ -350,8 +468,8 @@ def request_by_id(
     report = session.scalar(public_reports().where(Report.tracking_id == service_request_id))
     if report is None:
         raise NotFound("service_request_id tidak ditemukan.")
-    view = _request_view(session, report, last_activity(session, [report])[report.id], context, now)
-    return _xml("service_requests", [view]) if wants_xml else [view]
+    views = _request_views(session, [report], context, now)
+    return _xml("service_requests", views) if wants_xml else views
 
 
 def open311_reporter(
@@ -413,8 +531,7 @@ def create_request(
     ] = "pengaduan",
 ) -> list[ServiceRequestCreated] | Response:
     """Create a service request as the reporter who owns the token."""
-    limiter.check("submission:ip", ip)
-    limiter.check("submission:reporter", str(reporter.id))
+    limiter.spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))  # a refused request counts
     wanted = kelurahan.replace(" ", "").lower()
     place = next(
         (k for k in masterdata.kelurahan_list() if wanted in (k.code.lower(), k.name.replace(" ", "").lower())), None
@@ -438,10 +555,9 @@ def create_request(
         )
     except ValidationError as err:
         raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None
+    check_fields(fields, now)  # master data and date before any photo is decoded
     session.commit()  # no connection held while the photos are decoded
     images = read_photos(context, media, required=False)
-    limiter.record("submission:ip", ip)
-    limiter.record("submission:reporter", str(reporter.id))
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     report.source = "open311"
     report.media_url = media_url

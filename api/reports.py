@@ -1,5 +1,6 @@
 """Reports of registered citizens: submission, tracking, and the replies that drive the process."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -17,12 +18,13 @@ from api.deps import (
     ReporterDep,
     SessionDep,
     read_only,
+    reporter_before_body,
 )
 from api.errors import documented
-from api.forms import TextRoute
+from api.forms import TextRoute, before_body
 from api.replies import find_own, find_tracked
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
-from api.submission import create_report, decode_photos, read_photos
+from api.submission import check_fields, create_report, decode_photos, read_photos
 from api.views import report_view, status_view
 from lapor import uploads
 from lapor.models import ReportStatus
@@ -81,36 +83,46 @@ def _reply_accepted(reply: replies.Reply) -> ReplyAccepted:
     )
 
 
-def submission_allowed(reporter: ReporterDep, limiter: RateLimiterDep, ip: ClientIpDep, session: SessionDep) -> None:
-    """429 before any photo is decoded; the connection is given back before the photos are."""
-    limiter.check("submission:ip", ip)
-    limiter.check("submission:reporter", str(reporter.id))
-    session.commit()
+def submission_allowed(reporter: ReporterDep, limiter: RateLimiterDep, ip: ClientIpDep) -> None:
+    """429 before anything else; counted and committed now, so a submission refused later still counts, and the
+    connection is given back before the photos are decoded."""
+    limiter.spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))
 
 
-async def submitted_photos(
+async def checked_fields(
+    _allowed: Annotated[None, Depends(submission_allowed)], fields: Annotated[ReportFields, Form()], now: NowDep
+) -> ReportFields:
+    """The report's text, master data and date, checked after the limits and before any photo is decoded."""
+    check_fields(fields, now)
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    fields: ReportFields
+    images: list[uploads.CleanImage]
+
+
+async def checked_submission(
     context: ContextDep,
-    _allowed: Annotated[None, Depends(submission_allowed)],
+    fields: Annotated[ReportFields, Depends(checked_fields)],
     photos: Photos = [],  # noqa: B006 - FastAPI copies defaults; empty is refused with photos_required
-) -> list[uploads.CleanImage]:
-    """The photos of a submission, decoded after the credential and limit checks, off the event loop."""
-    return await decode_photos(context, photos, required=True)
+) -> Submission:
+    """The photos of a submission decoded last (after credentials, limits and fields), off the event loop."""
+    return Submission(fields, await decode_photos(context, photos, required=True))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
+@before_body(reporter_before_body)
 def submit(
-    fields: Annotated[ReportFields, Form()],
+    submission: Annotated[Submission, Depends(checked_submission)],
     reporter: ReporterDep,
-    images: Annotated[list[uploads.CleanImage], Depends(submitted_photos)],
     session: SessionDep,
     context: ContextDep,
-    limiter: RateLimiterDep,
-    ip: ClientIpDep,
     now: NowDep,
 ) -> ReportAccepted:
     """Submit a report with 1 to 5 photos; the answer carries its tracking id."""
-    limiter.record("submission:ip", ip)
-    limiter.record("submission:reporter", str(reporter.id))
+    fields, images = submission.fields, submission.images
     report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
     session.commit()
     _log.info("report.submitted", report_id=report.id, tracking_id=report.tracking_id, photos=len(images))
@@ -133,6 +145,7 @@ def track(
 
 
 @router.post("/{tracking_id}/supplement", status_code=status.HTTP_202_ACCEPTED, response_model=ReplyAccepted)
+@before_body(reporter_before_body)
 def supplement(
     tracking_id: TrackingId,
     text: Annotated[ReplyText, Form(description="Keterangan yang melengkapi laporan")],

@@ -1,5 +1,6 @@
 """Taking a report in, for every channel: checks, photos, the report row and its start command, one transaction."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -8,6 +9,7 @@ import anyio.to_thread
 import structlog
 from fastapi import UploadFile
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext
@@ -63,6 +65,11 @@ def _clean(context: AppContext, index: int, data: bytes) -> uploads.CleanImage:
             f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB "
             f"atau {max_pixels // 1_000_000} megapiksel.",
             details={"file_index": index, "max_bytes": uploads.MAX_BYTES, "max_pixels": max_pixels},
+        ) from None
+    except uploads.IncompleteImage:
+        raise UnsupportedMediaType(
+            f"Foto ke-{index + 1} rusak atau terpotong: isi gambarnya tidak selengkap ukuran yang tertulis.",
+            details={"file_index": index, "reason": "incomplete_image"},
         ) from None
     except uploads.UnsupportedImage:
         raise UnsupportedMediaType(
@@ -160,6 +167,12 @@ def _start_process(
     )
 
 
+def check_fields(fields: ReportFields, now: datetime) -> None:
+    """Everything about a report that costs no photo decoding; every channel runs it before it decodes a photo."""
+    check_master_data(category=fields.category, kecamatan=fields.kecamatan, kelurahan=fields.kelurahan)
+    check_incident_date(fields.incident_date, now)
+
+
 def create_report(
     session: Session,
     context: AppContext,
@@ -172,8 +185,7 @@ def create_report(
     origin: Origin = Origin(),
 ) -> Report:
     """Report, photos and the start command in the caller's transaction; the caller commits."""
-    check_master_data(category=fields.category, kecamatan=fields.kecamatan, kelurahan=fields.kelurahan)
-    check_incident_date(fields.incident_date, now)
+    check_fields(fields, now)
     report = reports.create(
         session,
         data=reports.NewReport(
@@ -249,3 +261,31 @@ def create_unlocated_report(
 def reports_by_ref(session: Session, external_ref: str) -> Report | None:
     """The report an external system sent before under this reference (intake is idempotent on it)."""
     return session.scalar(select(Report).where(Report.external_ref == external_ref))
+
+
+_ATTEMPTS = 3
+
+
+def commit_once(session: Session, create: Callable[[], Report], *, reference: str | None = None) -> tuple[Report, bool]:
+    """Create a report and commit, safe against a concurrent request: (the report, whether it was there before).
+
+    Two requests at once that insert the same unique value (the same external reference, a new reporter's
+    e-mail or phone) both pass their lookups; PostgreSQL makes the second insert wait for the first commit and then
+    refuses it. That transaction is rolled back whole and tried again, and the retry finds what the first one
+    wrote: the report under the same reference (answered as a duplicate) or the reporter (reused). No 500, and no
+    message is lost.
+    """
+    for attempt in range(_ATTEMPTS):
+        if reference is not None and (earlier := reports_by_ref(session, reference)) is not None:
+            return earlier, True
+        try:
+            report = create()
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+            _log.info("intake.retry_after_conflict", attempt=attempt + 1)
+            continue
+        return report, False
+    raise AssertionError("unreachable")  # the last attempt returns or raises

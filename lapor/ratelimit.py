@@ -1,7 +1,8 @@
 """Sliding-window rate limits kept in the database, so every API process counts the same requests.
 
-A request is checked first (`check`, which also forgets hits that left the window) and counted only when its
-work is kept (`record` in the same transaction): refused or failed work never counts against anyone.
+A request is checked first (`check`, which also forgets hits that left the window) and counted (`record`) in the
+caller's transaction. Intake counts before its work (api.deps.RateLimiter.spend), so a refused submission counts
+as an accepted one does; staff sign-in counts only its refusals.
 """
 
 import hashlib
@@ -39,6 +40,7 @@ BUCKETS = (
     "submission:reporter",
     "staff_login:ip",
     "staff_login:user",
+    "open311_list:ip",
 )
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}

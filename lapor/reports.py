@@ -82,8 +82,10 @@ def insert_with_tracking_id(session: Session, now: datetime, build: Callable[[st
         try:
             with session.begin_nested():
                 session.add(report)
-        except IntegrityError:  # tracking id collision: draw again
-            continue
+        except IntegrityError:
+            if session.scalar(select(Report.id).where(Report.tracking_id == report.tracking_id)) is None:
+                raise  # another unique value (an external reference sent twice at once): the caller's to answer
+            continue  # tracking id collision: draw again
         return report
     raise RuntimeError("could not draw a unique tracking id")
 

@@ -106,7 +106,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed"
     )
-    # Rate limits as "<count>/<window>" (window in s, m or h), or "off"; only accepted work counts.
+    # Rate limits as "<count>/<window>" (window in s, m or h), or "off". A submission counts when it is checked,
+    # before its photos are decoded, so a refused one counts too (refused work is not free).
     rate_limit_registration_ip: str = "20/1h"
     rate_limit_registration_identity: str = "5/1h"
     rate_limit_verification_ip: str = "30/10m"
@@ -117,6 +118,8 @@ class Settings(BaseSettings):
     # The engine's own throttling applies as well: loginMaxAttempts (10 in a row) locks a login until Admin unlocks it.
     rate_limit_staff_login_ip: str = "20/15m"
     rate_limit_staff_login_user: str = "5/15m"
+    # Anonymous reads of the Open311 list (GET /open311/v2/requests.json), by client address.
+    rate_limit_open311_list_ip: str = "60/10m"
     staff_session_hours: float = Field(4.0, description="how long a staff sign-in on the API's staff pages lasts")
     max_body_bytes: int = Field(27 * 1024 * 1024, description="largest request body, counted while it streams in")
     max_image_pixels: int = Field(25_000_000, description="largest photo in pixels (a 24 MP phone photo fits)")

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_PIXELS",
     "CleanImage",
     "FileTooLarge",
+    "IncompleteImage",
     "UnsupportedImage",
     "UploadError",
     "clean_image",
@@ -49,6 +50,47 @@ class UnsupportedImage(UploadError):
     """Not a JPEG, PNG or WebP image, or a broken one."""
 
 
+class IncompleteImage(UnsupportedImage):
+    """Its header promises more pixels than its data holds (a truncated file, or a header that lies)."""
+
+
+def _jpeg_scan_bytes(data: bytes) -> int:
+    """The bytes of a JPEG's entropy-coded scans (its pixels); markers, headers, comments and trailing data are
+    not counted."""
+    position, scanned = 2, 0
+    while position + 4 <= len(data):
+        marker = data[position + 1]
+        if data[position] != 0xFF or marker == 0xFF:  # a stray byte (libjpeg skips it) or a fill byte
+            position += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        if marker in _STANDALONE:
+            position += 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker != 0xDA:  # not a scan: the segment's length is all there is
+            continue
+        start = position
+        while position + 1 < len(data) and not (data[position] == 0xFF and data[position + 1] not in _IN_SCAN):
+            position += 1
+        scanned += position - start
+    return scanned
+
+
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RSTn, SOI: markers without a length
+_IN_SCAN = frozenset({0x00, *range(0xD0, 0xD8)})  # a stuffed 0xFF and the restart markers belong to the scan
+
+
+def _check_complete(data: bytes, width: int, height: int) -> None:
+    """A JPEG's scans code at least one bit for every 8x8 block of its luma (the DC value), so a file with fewer
+    scan bytes than blocks / 8 holds fewer pixels than its header claims. libjpeg fills the rest with grey and
+    only warns, so Pillow's load() keeps it: a 600-byte file would be stored as a 25 MP image."""
+    blocks = -(-width // 8) * -(-height // 8)
+    if _jpeg_scan_bytes(data) * 8 < blocks:
+        raise IncompleteImage(f"image of {width}x{height} pixels has too little data for its size")
+
+
 @dataclass(frozen=True, slots=True)
 class CleanImage:
     """A re-encoded image: only the pixels survive (no EXIF, GPS, comments or colour profiles)."""
@@ -79,7 +121,9 @@ def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
                 probe.verify()
             # verify() leaves the image unusable: open again to decode the pixels.
             with Image.open(io.BytesIO(data)) as image:
-                image.load()
+                image.load()  # with ImageFile.LOAD_TRUNCATED_IMAGES at its default (False): a short file raises
+                if image_format == "JPEG":
+                    _check_complete(data, width, height)
                 pixels = ImageOps.exif_transpose(image)  # keep the orientation the EXIF tag gave it
         except UploadError:
             raise

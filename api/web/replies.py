@@ -57,8 +57,10 @@ def _done(tracking_id: str, notice: str) -> Response:
 
 
 @router.post("/lacak/{tracking_id}/lengkapi")
-async def supplement(tracking_id: TrackingId, request: Request, context: ContextDep) -> Response:
+async def supplement(tracking_id: TrackingId, request: Request, context: ContextDep, web: WebSessionDep) -> Response:
     """Supplement a returned report (DIKEMBALIKAN) with text and 0 to 5 photos."""
+    if web.reporter is None:
+        return to_sign_in()  # from the cookie alone: a visitor who is not signed in costs no body
     now = context.clock()
     async with request.form() as form:
         return await _supplement_form(tracking_id.upper(), request, context, now, form)
@@ -105,13 +107,12 @@ async def _supplement_form(
         return to_sign_in()
     values = text_fields(form, ("text",))
     checked = validate(SupplementForm, non_empty(values))
-    errors = checked if isinstance(checked, dict) else {}
-    images: list[uploads.CleanImage] = []
+    if isinstance(checked, dict):  # the text is refused before any photo is decoded
+        return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, checked, values)
     try:
         images = await decode_photos(context, files(form, "photos"), required=False)
     except ApiError as refused:
-        errors["photos"] = refused.message
-    if errors or isinstance(checked, dict):
+        errors = {"photos": refused.message}
         return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, errors, values)
     await run_in_threadpool(_store_supplement, context, web.reporter.id, tracking_id, checked.text, images, now)
     return _done(tracking_id, "dilengkapi")

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
 from api.errors import ApiError, TooManyRequests, UnknownCategory, UnknownLocation
 from api.schemas import ReportFields
-from api.submission import InvalidIncidentDate, create_report, decode_photos
+from api.submission import InvalidIncidentDate, check_fields, create_report, decode_photos
 from api.web.fields import GENERAL, files, non_empty, text_fields, validate
 from api.web.pages import to_sign_in
 from api.web.render import categories, locations, page
@@ -84,8 +84,8 @@ def _report_values(values: dict[str, str]) -> dict[str, str]:
     return fields
 
 
-def _check(values: dict[str, str]) -> ReportFields | dict[str, str]:
-    """The API's ReportFields on the form, its refusals by form field."""
+def _check(values: dict[str, str], now: datetime) -> ReportFields | dict[str, str]:
+    """The API's ReportFields, master data and date on the form, its refusals by form field."""
     rename = {"kecamatan": "lokasi", "kelurahan": "lokasi", "latitude": "koordinat", "longitude": "koordinat"}
     checked = validate(ReportFields, _report_values(values), rename=rename)
     errors = checked if isinstance(checked, dict) else {}
@@ -93,7 +93,13 @@ def _check(values: dict[str, str]) -> ReportFields | dict[str, str]:
         errors["koordinat"] = OUTSIDE_THE_CITY
     if values.get("koordinat", "").strip() and coordinates(values["koordinat"]) is None:
         errors["koordinat"] = COORDINATES_FORMAT
-    return errors or checked
+    if errors or isinstance(checked, dict):
+        return errors
+    try:
+        check_fields(checked, now)
+    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
+        return {_FIELD_OF[type(refused)]: refused.message}
+    return checked
 
 
 def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) -> WebSession:
@@ -101,29 +107,19 @@ def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) ->
         return load(session, context, cookies, now)
 
 
-def _check_limits(context: AppContext, reporter: Reporter, ip: str, now: datetime) -> None:
-    """The API's submission buckets, checked before any photo is decoded."""
+def _spend_limits(context: AppContext, reporter: Reporter, ip: str, now: datetime) -> None:
+    """The API's submission buckets, checked and counted before anything else (a refused submission counts)."""
     with Session(context.db) as session:
-        limiter = RateLimiter(context, session, now)
-        limiter.check("submission:ip", ip)
-        limiter.check("submission:reporter", str(reporter.id))
+        RateLimiter(context, session, now).spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))
 
 
 def _create(
-    context: AppContext,
-    reporter_id: int,
-    ip: str,
-    fields: ReportFields,
-    images: list[uploads.CleanImage],
-    now: datetime,
+    context: AppContext, reporter_id: int, fields: ReportFields, images: list[uploads.CleanImage], now: datetime
 ) -> str:
-    """The report, its photos, its start command and the limit counts, in one transaction (as the API does)."""
+    """The report, its photos and its start command in one transaction (as the API does)."""
     with Session(context.db, expire_on_commit=False) as session:
         reporter = session.get(Reporter, reporter_id)
         assert reporter is not None  # the token was valid a moment ago; reporters are never deleted
-        limiter = RateLimiter(context, session, now)
-        limiter.hit("submission:ip", ip)
-        limiter.hit("submission:reporter", str(reporter.id))
         report = create_report(
             session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now
         )
@@ -135,35 +131,28 @@ def _create(
 async def submit(request: Request, context: ContextDep, ip: ClientIpDep) -> Response:
     """Submit a report with 1 to 5 photos; on success the reporter lands on its tracking page."""
     now = context.clock()
-    async with request.form() as form:
-        return await _submit(request, context, ip, now, form)
-
-
-async def _submit(request: Request, context: AppContext, ip: str, now: datetime, form: FormData) -> Response:
     web = await run_in_threadpool(_web_session, context, dict(request.cookies), now)
-    web.check_csrf(form.get("csrf"))
     if web.reporter is None:
-        return to_sign_in()
-    reporter = web.reporter
+        return to_sign_in()  # from the cookie alone: a visitor who is not signed in costs no body
+    async with request.form() as form:
+        return await _submit(web, web.reporter, context, ip, now, form)
+
+
+async def _submit(
+    web: WebSession, reporter: Reporter, context: AppContext, ip: str, now: datetime, form: FormData
+) -> Response:
+    web.check_csrf(form.get("csrf"))
     values = text_fields(form, FIELDS)
     try:
-        await run_in_threadpool(_check_limits, context, reporter, ip, now)
+        await run_in_threadpool(_spend_limits, context, reporter, ip, now)
     except TooManyRequests as limited:
         return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
-    checked = _check(values)
-    errors = dict(checked) if isinstance(checked, dict) else {}
-    images: list[uploads.CleanImage] = []
+    checked = _check(values, now)
+    if isinstance(checked, dict):  # refused before any photo is decoded
+        return form_page(web, status_code=422, form=values, errors=checked)
     try:
         images = await decode_photos(context, files(form, "photos"), required=True)
     except ApiError as refused:
-        errors["photos"] = refused.message
-    if errors or isinstance(checked, dict):
-        return form_page(web, status_code=422, form=values, errors=errors)
-    try:
-        tracking_id = await run_in_threadpool(partial(_create, context, reporter.id, ip, checked, images, now))
-    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
-        field = _FIELD_OF[type(refused)]
-        return form_page(web, status_code=refused.status_code, form=values, errors={field: refused.message})
-    except TooManyRequests as limited:
-        return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
+        return form_page(web, status_code=422, form=values, errors={"photos": refused.message})
+    tracking_id = await run_in_threadpool(partial(_create, context, reporter.id, checked, images, now))
     return RedirectResponse(f"/lacak/{tracking_id}?pesan=terkirim", status_code=status.HTTP_303_SEE_OTHER)

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Protocol, TypeVar
 
@@ -18,6 +19,7 @@ __all__ = [
     "MasterDataError",
     "Opd",
     "OpdKind",
+    "categories_changed_at",
     "category_list",
     "check_location",
     "get_category",
@@ -184,6 +186,12 @@ def _categories() -> dict[str, Category]:
         category = Category(code=row["code"], name=row["name"], default_opd=row["default_opd"])
         _put_unique(result, category.code, category, filename)
     return result
+
+
+def categories_changed_at() -> datetime:
+    """When this installation's categories.csv last changed: Open311's changeset for its service list."""
+    with resources.as_file(resources.files(__package__) / "categories.csv") as path:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def kecamatan_list() -> tuple[Kecamatan, ...]:

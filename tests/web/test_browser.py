@@ -107,6 +107,27 @@ def test_a_refused_photo_is_explained_in_indonesian_and_the_typed_fields_stay(
     browser.shot("foto-ditolak", full_page=True)
 
 
+def test_a_hidden_direction_override_in_the_title_is_refused_next_to_the_field(
+    browser: Browser, mailbox: Mailbox, tmp_path: Path, live: LiveServer
+) -> None:
+    register_in_browser(browser, mailbox, "Siti Rahmawati", "siti.bidi@example.id")
+    photo = tmp_path / "jalan.jpg"
+    photo.write_bytes(image_bytes(size=(640, 480), color="gray"))
+    fill_report(browser, photo)
+    title = browser.driver.find_element(By.NAME, "title")
+    # As pasted: "Jalan rusak " then U+202E, which shows the rest reversed.
+    browser.driver.execute_script("arguments[0].value = arguments[1]", title, "Jalan rusak \u202egnaduP")
+    browser.submit("Kirim laporan")
+    browser.wait_text("tak terlihat atau pengatur arah tulisan (U+202E)")
+    message = browser.driver.find_element(By.ID, "galat-title")
+    assert "hapus karakter itu" in message.text and message.is_displayed()
+    browser.shot("judul-berkarakter-tersembunyi", full_page=True)
+    with Session(live.app.state.context.db) as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
+    browser.open("/laporan")
+    assert "gnaduP" not in browser.text()
+
+
 def test_an_empty_form_is_stopped_in_the_browser_in_indonesian_and_sends_nothing(
     browser: Browser, mailbox: Mailbox, live: LiveServer
 ) -> None:

@@ -181,17 +181,13 @@ def test_refusals_are_indonesian_next_to_the_field_and_keep_the_input(
     web_register(client, mailbox, "Siti Rahmawati", "siti.galat@example.id")
     csrf = csrf_of(client.get("/lapor").text)
     text_as_photo = [("photos", ("foto.jpg", b"bukan gambar, hanya teks", "image/jpeg"))]
-    refused = client.post(
-        "/lapor",
-        data={**FORM, "csrf": csrf, "lokasi": "61.71.01/61.71.02.1001", "title": "Lampu jalan mati total"},
-        files=text_as_photo,
-    )
+    refused = client.post("/lapor", data={**FORM, "csrf": csrf, "title": "Lampu jalan mati total"}, files=text_as_photo)
     assert refused.status_code == 422
     assert 'id="galat-photos">Foto ke-1 bukan gambar JPEG, PNG, atau WebP yang valid.' in refused.text
     assert 'value="Lampu jalan mati total"' in refused.text and REPORT_FIELDS["description"] in refused.text
-    # The pair is checked as the API checks it (this kelurahan is not in that kecamatan).
+    # The pair is checked as the API checks it (this kelurahan is not in that kecamatan), before any photo.
     wrong_pair = client.post(
-        "/lapor", data={**FORM, "csrf": csrf, "lokasi": "61.71.01/61.71.02.1001"}, files=photo_files(1)
+        "/lapor", data={**FORM, "csrf": csrf, "lokasi": "61.71.01/61.71.02.1001"}, files=text_as_photo
     )
     assert wrong_pair.status_code == 422 and 'id="galat-lokasi">' in wrong_pair.text
     no_photo = client.post("/lapor", data={**FORM, "csrf": csrf})
