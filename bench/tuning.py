@@ -12,6 +12,7 @@ import httpx
 from bench.loads import Figure, engine_alone, noop_workers, percentile, process_variables
 from faults.scenarios import REMINDER_TIMER
 from faults.stack import Stack, wait_for
+from lapor.process import EngineClient, Job
 from lapor.roles import API_ACCOUNT
 from lapor.vocabulary import PROCESS_ID
 
@@ -41,32 +42,35 @@ def worker_knobs(stack: Stack, *, instances: int) -> list[Figure]:
 
 
 def basic_auth_cost(stack: Stack, *, requests: int = 400) -> list[Figure]:
-    """Sequential GET /engine-rest/version with HTTP Basic (svc-api: user, groups and password checked on every
-    call) against the same Tomcat serving a static page without login; the difference bounds what a login costs."""
-    figures = []
-    base = stack.rest_url(0).removesuffix("/engine-rest")
-    targets = {
-        "REST /version with Basic auth": ("/engine-rest/version", (API_ACCOUNT, API_ACCOUNT)),
-        "static page, no login": ("/operaton/app/welcome/default/", None),
-    }
+    """Sequential engine version calls with HTTP Basic (svc-api: user, groups and password checked on every call)
+    against the same Tomcat serving a static page without login; the difference bounds what a login costs."""
+    static_page = stack.rest_url(0).removesuffix("/engine-rest") + "/operaton/app/welcome/default/"
 
-    def run(name: str, path: str, auth: tuple[str, str] | None) -> Callable[[], Figure]:
+    def rest_version() -> Callable[[], object]:
+        client = EngineClient(stack.rest_url(0), user=API_ACCOUNT, password=API_ACCOUNT, timeout=30)
+        return client.version
+
+    def static() -> Callable[[], object]:
+        client = httpx.Client(timeout=30)
+        return lambda: client.get(static_page).raise_for_status()
+
+    def run(name: str, make: Callable[[], Callable[[], object]]) -> Callable[[], Figure]:
         def measure() -> Figure:
-            with httpx.Client(base_url=base, auth=auth, timeout=30) as client:
-                for _ in range(20):
-                    client.get(path)
-                latencies = []
-                for _ in range(requests):
-                    sent = time.perf_counter()
-                    client.get(path).raise_for_status()
-                    latencies.append(time.perf_counter() - sent)
+            call = make()
+            for _ in range(20):
+                call()
+            latencies = []
+            for _ in range(requests):
+                sent = time.perf_counter()
+                call()
+                latencies.append(time.perf_counter() - sent)
             note = f"{requests} sequential requests, keep-alive"
             return Figure(f"{name} p50", percentile(latencies, 0.5) * 1000, "ms", note=note)
 
         return measure
 
-    figures += alternating([(name, run(name, path, auth)) for name, (path, auth) in targets.items()], rounds=3)
-    return figures
+    targets = {"REST /version with Basic auth": rest_version, "static page, no login": static}
+    return alternating([(name, run(name, make)) for name, make in targets.items()], rounds=3)
 
 
 def timer_throughput(stack: Stack, *, timers: int) -> Figure:
@@ -75,21 +79,24 @@ def timer_throughput(stack: Stack, *, timers: int) -> Figure:
     admin = stack.admin
     prefix = f"TIMERS-{time.monotonic_ns()}-"
     with noop_workers(stack.rest_url(0)):
-        for key in [f"{prefix}{i}" for i in range(timers)]:
+        instances = {
             admin.start(PROCESS_ID, business_key=key, variables=process_variables(key))
+            for key in [f"{prefix}{i}" for i in range(timers)]
+        }
 
-        def all_timers() -> list[dict[str, Any]] | None:
-            found = admin.jobs(activityId=REMINDER_TIMER, processInstanceBusinessKeyLike=f"{prefix}%")
+        def all_timers() -> list[Job] | None:
+            # The job query has no business-key filter: this run's timers are those of its instances.
+            found = [j for j in admin.jobs(activity_id=REMINDER_TIMER) if j.process_instance_id in instances]
             return found if len(found) >= timers else None
 
         jobs = wait_for(all_timers, within=300, interval=0.5, what="reminder timers")
         due = datetime.now(UTC) - timedelta(seconds=1)
         started = time.perf_counter()
         for job in jobs:
-            admin.set_job_due_date(job["id"], due)
-        ids = {job["id"] for job in jobs}
+            admin.set_job_due_date(job.id, due)
+        ids = {job.id for job in jobs}
         wait_for(
-            lambda: not ids & {j["id"] for j in admin.jobs(activityId=REMINDER_TIMER)},
+            lambda: not ids & {j.id for j in admin.jobs(activity_id=REMINDER_TIMER)},
             within=300,
             interval=0.2,
             what="every reminder fired",

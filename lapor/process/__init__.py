@@ -6,18 +6,24 @@ exception into a failure with no retries and unlocks every task of a worker id s
 `operaton-external-task-client-python3` 1.0.4 is synchronous and its async path imports httpx without declaring it.
 """
 
-from lapor.process.client import (
+from lapor.process.client import EngineAuthError, EngineClient, EngineError, EngineUnavailable, NotFound
+from lapor.process.records import (
+    ActivityInstance,
     Deployment,
-    EngineAuthError,
-    EngineClient,
-    EngineError,
-    EngineUnavailable,
-    NotFound,
+    ExternalTaskState,
+    HistoricInstance,
+    Incident,
+    Job,
+    JobRun,
+    ProcessInstance,
+    Task,
+    TimerJob,
 )
 from lapor.process.tasks import BpmnError, ExternalTask, Handler, ModelError
 from lapor.process.worker import ExternalTaskWorker, WorkerConfig, unique_worker_id
 
 __all__ = [
+    "ActivityInstance",
     "BpmnError",
     "Deployment",
     "EngineAuthError",
@@ -25,10 +31,18 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "ExternalTask",
+    "ExternalTaskState",
     "ExternalTaskWorker",
     "Handler",
+    "HistoricInstance",
+    "Incident",
+    "Job",
+    "JobRun",
     "ModelError",
     "NotFound",
+    "ProcessInstance",
+    "Task",
+    "TimerJob",
     "WorkerConfig",
     "unique_worker_id",
 ]
