@@ -79,5 +79,5 @@ def encode_all(variables: Mapping[str, object]) -> dict[str, TypedValue]:
     return {name: encode(value) for name, value in variables.items()}
 
 
-def decode_all(variables: Mapping[str, Mapping[str, object]]) -> dict[str, Any]:
+def decode_all(variables: Mapping[str, Mapping[str, object]]) -> dict[str, object]:
     return {name: decode(typed) for name, typed in variables.items()}
