@@ -355,8 +355,10 @@ async def test_the_reporter_reads_the_admins_note_and_the_supplement_deadline(
 ) -> None:
     note = "Mohon lampirkan foto lubang dari dekat dan patokan terdekat."
     await staff.verify("tidak_lengkap", note)
-    returned = await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
-    due = operaton.variables(report.process_instance_id)["supplementDueAt"]
+    await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
+    # The status is recorded before the supplement deadline is computed (RecordReturnedStatusTask comes first).
+    due = await eventually(lambda: operaton.variables(report.process_instance_id).get("supplementDueAt"))
+    returned = report_row(worker_deps, report)
     assert returned.supplement_due_at == due  # what tracking shows
     with session_scope(worker_deps.db) as session:
         notes = session.scalars(select(ReportMessage).where(ReportMessage.kind == "return_note")).all()
