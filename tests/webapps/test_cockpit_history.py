@@ -13,7 +13,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine import LocalEngine
-from lapor.notifications.templates import format_due_date
+from lapor.notifications.templates import format_due_date, parse_moment
 from lapor.process import EngineClient
 from tests.e2e.conftest import Submitted, complete_task, email_channel_to, open_task, submit, walk_to_the_end
 from tests.e2e.test_process_operations import skip_backoff_until_incident
@@ -126,7 +126,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
     for task in tasks:  # who completed each task, when, and by when it was due, in words
         row = shown[task["taskDefinitionKey"]]
         assert task["name"] in row and task["assignee"] in row, row
-        assert in_words(task["endTime"]) in row and in_words(task["due"]) in row, row
+        assert in_words(parse_moment(task["endTime"])) in row and in_words(parse_moment(task["due"])) in row, row
     assert "Selesai terlambat" in shown["VerifyReportTask"], shown  # done after its due date (moved to yesterday)
     assert "Selesai tepat waktu" in shown["OpdResponseTask"], shown
     assert "opd-pupr" in shown["OpdCompletionTask"] and "admin-pengaduan" in shown["DocumentCompletionTask"]
