@@ -4,6 +4,7 @@ acquisition."""
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,24 +47,25 @@ def basic_auth_cost(stack: Stack, *, requests: int = 400) -> list[Figure]:
     against the same Tomcat serving a static page without login; the difference bounds what a login costs."""
     static_page = stack.rest_url(0).removesuffix("/engine-rest") + "/operaton/app/welcome/default/"
 
-    def rest_version() -> Callable[[], object]:
-        client = EngineClient(stack.rest_url(0), user=API_ACCOUNT, password=API_ACCOUNT, timeout=30)
+    def rest_version(scope: ExitStack) -> Callable[[], object]:
+        client = scope.enter_context(EngineClient(stack.rest_url(0), user=API_ACCOUNT, password=API_ACCOUNT))
         return client.version
 
-    def static() -> Callable[[], object]:
-        client = httpx.Client(timeout=30)
+    def static(scope: ExitStack) -> Callable[[], object]:
+        client = scope.enter_context(httpx.Client(timeout=30))
         return lambda: client.get(static_page).raise_for_status()
 
-    def run(name: str, make: Callable[[], Callable[[], object]]) -> Callable[[], Figure]:
+    def run(name: str, make: Callable[[ExitStack], Callable[[], object]]) -> Callable[[], Figure]:
         def measure() -> Figure:
-            call = make()
-            for _ in range(20):
-                call()
-            latencies = []
-            for _ in range(requests):
-                sent = time.perf_counter()
-                call()
-                latencies.append(time.perf_counter() - sent)
+            with ExitStack() as scope:
+                call = make(scope)
+                for _ in range(20):
+                    call()
+                latencies = []
+                for _ in range(requests):
+                    sent = time.perf_counter()
+                    call()
+                    latencies.append(time.perf_counter() - sent)
             note = f"{requests} sequential requests, keep-alive"
             return Figure(f"{name} p50", percentile(latencies, 0.5) * 1000, "ms", note=note)
 

@@ -96,7 +96,8 @@ class EngineClient:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call; the decoded JSON answer (None for 204)."""
+        """One call; the decoded JSON answer (None for 204). For this package's modules, and for tests whose point is
+        the REST call itself; everyone else calls the typed methods below."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as err:
