@@ -80,30 +80,35 @@ def timer_throughput(stack: Stack, *, timers: int) -> Figure:
     assert stack.admin is not None
     admin = stack.admin
     prefix = f"TIMERS-{time.monotonic_ns()}-"
-    with noop_workers(stack.rest_url(0)):
-        instances = {
-            admin.start(PROCESS_ID, business_key=key, variables=process_variables(key))
-            for key in [f"{prefix}{i}" for i in range(timers)]
-        }
+    # The service's workers would fail these reports (no row in the application database): no-op workers only.
+    stack.pause_workers()
+    try:
+        with noop_workers(stack.rest_url(0)):
+            instances = {
+                admin.start(PROCESS_ID, business_key=key, variables=process_variables(key))
+                for key in [f"{prefix}{i}" for i in range(timers)]
+            }
 
-        def all_timers() -> list[Job] | None:
-            # The job query has no business-key filter: this run's timers are those of its instances.
-            found = [j for j in admin.jobs(activity_id=REMINDER_TIMER) if j.process_instance_id in instances]
-            return found if len(found) >= timers else None
+            def all_timers() -> list[Job] | None:
+                # The job query has no business-key filter: this run's timers are those of its instances.
+                found = [j for j in admin.jobs(activity_id=REMINDER_TIMER) if j.process_instance_id in instances]
+                return found if len(found) >= timers else None
 
-        jobs = wait_for(all_timers, within=300, interval=0.5, what="reminder timers")
-        due = datetime.now(UTC) - timedelta(seconds=1)
-        started = time.perf_counter()
-        for job in jobs:
-            admin.set_job_due_date(job.id, due)
-        ids = {job.id for job in jobs}
-        wait_for(
-            lambda: not ids & {j.id for j in admin.jobs(activity_id=REMINDER_TIMER)},
-            within=300,
-            interval=0.2,
-            what="every reminder fired",
-        )
-        seconds = time.perf_counter() - started
+            jobs = wait_for(all_timers, within=300, interval=0.5, what="reminder timers")
+            due = datetime.now(UTC) - timedelta(seconds=1)
+            started = time.perf_counter()
+            for job in jobs:
+                admin.set_job_due_date(job.id, due)
+            ids = {job.id for job in jobs}
+            wait_for(
+                lambda: not ids & {j.id for j in admin.jobs(activity_id=REMINDER_TIMER)},
+                within=300,
+                interval=0.2,
+                what="every reminder fired",
+            )
+            seconds = time.perf_counter() - started
+    finally:
+        stack.resume_workers()
     return Figure("timers fired by the job executor", timers / seconds, "timers/s", note=f"{timers} due at once")
 
 
