@@ -93,8 +93,8 @@ def noop_workers(rest_url: str, *, loops: int = 1, max_tasks: int = 10) -> Itera
         time.sleep(NOOP_LONG_POLL_MS / 1000 + 0.5)
         with EngineClient(rest_url, user=WORKERS_ACCOUNT, password=WORKERS_ACCOUNT) as engine:
             for worker in workers:
-                for task in engine.external_tasks(workerId=worker.worker_id, locked="true"):
-                    engine.unlock_external_task(str(task["id"]))
+                for task in engine.external_tasks(worker_id=worker.worker_id, locked=True):
+                    engine.unlock_external_task(task.id)
 
 
 def process_variables(key: str) -> dict[str, Any]:
@@ -113,12 +113,7 @@ def process_variables(key: str) -> dict[str, Any]:
 
 
 def verification_tasks(admin: EngineClient, key_prefix: str) -> int:
-    answer = admin.request(
-        "GET",
-        "/task/count",
-        params={"taskDefinitionKey": VERIFY_TASK, "processInstanceBusinessKeyLike": f"{key_prefix}%"},
-    )
-    return int(answer["count"])
+    return admin.count_tasks(definition_key=VERIFY_TASK, business_key_like=f"{key_prefix}%")
 
 
 def engine_alone(
@@ -210,10 +205,10 @@ def intake(stack: Stack, *, reports: int, concurrency: int = 8, first_number: in
                 ).all()
             ids = {str(pid): str(tid) for tid, pid in rows if pid}
             for chunk in [list(ids)[i : i + 100] for i in range(0, len(ids), 100)]:
-                tasks = admin.tasks(processInstanceIdIn=",".join(chunk), taskDefinitionKey=VERIFY_TASK)
+                tasks = admin.tasks(process_instance_ids=chunk, definition_key=VERIFY_TASK)
                 now = time.perf_counter()
                 for task in tasks:
-                    seen.setdefault(ids[str(task["processInstanceId"])], now)
+                    seen.setdefault(ids[str(task.process_instance_id)], now)
             if len(submitted) == reports and len(seen) >= reports:
                 done.set()
             time.sleep(0.2)

@@ -127,14 +127,14 @@ def _step(admin: EngineClient, instance: str, step: Step) -> None:
     if kind == "task":
         for attempt in range(5):  # as a person would: reload Tasklist and complete the task shown now
             task = wait_for(
-                lambda: next(iter(admin.tasks(processInstanceId=instance, taskDefinitionKey=element)), None),
+                lambda: next(iter(admin.tasks(process_instance_id=instance, definition_key=element)), None),
                 within=120,
                 interval=0.2,
                 what=element,
             )
             try:
                 variables = step[2]() if callable(step[2]) else step[2]
-                _retrying(functools.partial(admin.complete_task, task["id"], variables))
+                _retrying(functools.partial(admin.complete_task, task.id, variables))
                 return
             except EngineError as err:  # the task's execution was replaced by a worker's transaction meanwhile
                 if attempt == 4 or not (isinstance(err, NotFound) or "perhaps it was deleted" in str(err)):
@@ -142,22 +142,22 @@ def _step(admin: EngineClient, instance: str, step: Step) -> None:
     elif kind == "timer":
         for attempt in range(5):
             job = wait_for(
-                lambda: next(iter(admin.jobs(processInstanceId=instance, activityId=element)), None),
+                lambda: next(iter(admin.jobs(process_instance_id=instance, activity_id=element)), None),
                 within=120,
                 interval=0.2,
                 what=element,
             )
             try:
-                _retrying(functools.partial(admin.execute_job, job["id"]))
+                _retrying(functools.partial(admin.execute_job, job.id))
                 return
             except NotFound:  # the job was replaced (its execution moved on) or has just fired: look again
                 if attempt == 4:
                     raise
-                if any(a.get("endTime") for a in admin.activities(instance, activity_id=element)):
+                if any(a.ended for a in admin.activities(instance, activity_id=element)):
                     return
     else:
         wait_for(
-            lambda: any(a.get("endTime") for a in admin.activities(instance, activity_id=element)),
+            lambda: any(a.ended for a in admin.activities(instance, activity_id=element)),
             within=120,
             interval=0.3,
             what=element,
@@ -172,7 +172,7 @@ def simulate(stack: Stack, *, reports: int, concurrency: int = 8, first_number: 
     for share, _name, steps in PATHS:
         plan += [steps] * round(reports * share / 100)
     plan = (plan + [PATHS[0][2]] * reports)[:reports]
-    tasks_before = int(admin.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
+    tasks_before = admin.count_external_task_runs()
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
 
@@ -194,7 +194,7 @@ def simulate(stack: Stack, *, reports: int, concurrency: int = 8, first_number: 
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(len(plan))))
     seconds = time.perf_counter() - started
-    tasks_after = int(admin.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
+    tasks_after = admin.count_external_task_runs()
     external = tasks_after - tasks_before
     failed = "; ".join(f"{count}x {what}" for what, count in outcomes.items() if what != "finished")
     note = f"{outcomes['finished']}/{reports} reports finished their path, {concurrency} at a time" + (

@@ -4,6 +4,7 @@ acquisition."""
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from bench.loads import Figure, engine_alone, noop_workers, percentile, process_variables
 from faults.scenarios import REMINDER_TIMER
 from faults.stack import Stack, wait_for
+from lapor.process import EngineClient, Job
 from lapor.roles import API_ACCOUNT
 from lapor.vocabulary import PROCESS_ID
 
@@ -41,32 +43,36 @@ def worker_knobs(stack: Stack, *, instances: int) -> list[Figure]:
 
 
 def basic_auth_cost(stack: Stack, *, requests: int = 400) -> list[Figure]:
-    """Sequential GET /engine-rest/version with HTTP Basic (svc-api: user, groups and password checked on every
-    call) against the same Tomcat serving a static page without login; the difference bounds what a login costs."""
-    figures = []
-    base = stack.rest_url(0).removesuffix("/engine-rest")
-    targets = {
-        "REST /version with Basic auth": ("/engine-rest/version", (API_ACCOUNT, API_ACCOUNT)),
-        "static page, no login": ("/operaton/app/welcome/default/", None),
-    }
+    """Sequential engine version calls with HTTP Basic (svc-api: user, groups and password checked on every call)
+    against the same Tomcat serving a static page without login; the difference bounds what a login costs."""
+    static_page = stack.rest_url(0).removesuffix("/engine-rest") + "/operaton/app/welcome/default/"
 
-    def run(name: str, path: str, auth: tuple[str, str] | None) -> Callable[[], Figure]:
+    def rest_version(scope: ExitStack) -> Callable[[], object]:
+        client = scope.enter_context(EngineClient(stack.rest_url(0), user=API_ACCOUNT, password=API_ACCOUNT))
+        return client.version
+
+    def static(scope: ExitStack) -> Callable[[], object]:
+        client = scope.enter_context(httpx.Client(timeout=30))
+        return lambda: client.get(static_page).raise_for_status()
+
+    def run(name: str, make: Callable[[ExitStack], Callable[[], object]]) -> Callable[[], Figure]:
         def measure() -> Figure:
-            with httpx.Client(base_url=base, auth=auth, timeout=30) as client:
+            with ExitStack() as scope:
+                call = make(scope)
                 for _ in range(20):
-                    client.get(path)
+                    call()
                 latencies = []
                 for _ in range(requests):
                     sent = time.perf_counter()
-                    client.get(path).raise_for_status()
+                    call()
                     latencies.append(time.perf_counter() - sent)
             note = f"{requests} sequential requests, keep-alive"
             return Figure(f"{name} p50", percentile(latencies, 0.5) * 1000, "ms", note=note)
 
         return measure
 
-    figures += alternating([(name, run(name, path, auth)) for name, (path, auth) in targets.items()], rounds=3)
-    return figures
+    targets = {"REST /version with Basic auth": rest_version, "static page, no login": static}
+    return alternating([(name, run(name, make)) for name, make in targets.items()], rounds=3)
 
 
 def timer_throughput(stack: Stack, *, timers: int) -> Figure:
@@ -74,27 +80,35 @@ def timer_throughput(stack: Stack, *, timers: int) -> Figure:
     assert stack.admin is not None
     admin = stack.admin
     prefix = f"TIMERS-{time.monotonic_ns()}-"
-    with noop_workers(stack.rest_url(0)):
-        for key in [f"{prefix}{i}" for i in range(timers)]:
-            admin.start(PROCESS_ID, business_key=key, variables=process_variables(key))
+    # The service's workers would fail these reports (no row in the application database): no-op workers only.
+    stack.pause_workers()
+    try:
+        with noop_workers(stack.rest_url(0)):
+            instances = {
+                admin.start(PROCESS_ID, business_key=key, variables=process_variables(key))
+                for key in [f"{prefix}{i}" for i in range(timers)]
+            }
 
-        def all_timers() -> list[dict[str, Any]] | None:
-            found = admin.jobs(activityId=REMINDER_TIMER, processInstanceBusinessKeyLike=f"{prefix}%")
-            return found if len(found) >= timers else None
+            def all_timers() -> list[Job] | None:
+                # The job query has no business-key filter: this run's timers are those of its instances.
+                found = [j for j in admin.jobs(activity_id=REMINDER_TIMER) if j.process_instance_id in instances]
+                return found if len(found) >= timers else None
 
-        jobs = wait_for(all_timers, within=300, interval=0.5, what="reminder timers")
-        due = datetime.now(UTC) - timedelta(seconds=1)
-        started = time.perf_counter()
-        for job in jobs:
-            admin.set_job_due_date(job["id"], due)
-        ids = {job["id"] for job in jobs}
-        wait_for(
-            lambda: not ids & {j["id"] for j in admin.jobs(activityId=REMINDER_TIMER)},
-            within=300,
-            interval=0.2,
-            what="every reminder fired",
-        )
-        seconds = time.perf_counter() - started
+            jobs = wait_for(all_timers, within=300, interval=0.5, what="reminder timers")
+            due = datetime.now(UTC) - timedelta(seconds=1)
+            started = time.perf_counter()
+            for job in jobs:
+                admin.set_job_due_date(job.id, due)
+            ids = {job.id for job in jobs}
+            wait_for(
+                lambda: not ids & {j.id for j in admin.jobs(activity_id=REMINDER_TIMER)},
+                within=300,
+                interval=0.2,
+                what="every reminder fired",
+            )
+            seconds = time.perf_counter() - started
+    finally:
+        stack.resume_workers()
     return Figure("timers fired by the job executor", timers / seconds, "timers/s", note=f"{timers} due at once")
 
 

@@ -64,28 +64,23 @@ def submit(client: httpx.Client, number: int) -> Answer:
 
 def instances_per_key(admin: EngineClient) -> Counter[str]:
     """Instances (running or ended) of lapor-pengaduan per business key, from the engine's history."""
-    found = admin.request("GET", "/history/process-instance", params={"processDefinitionKey": PROCESS_ID})
-    return Counter(str(i["businessKey"]) for i in found)
+    return Counter(str(i.business_key) for i in admin.historic_instances(PROCESS_ID))
 
 
 def waiting_at(admin: EngineClient, element_id: str = VERIFY_TASK) -> Counter[str]:
     """Open user tasks of an element, per business key (process instance id mapped through history)."""
-    tasks = admin.tasks(processDefinitionKey=PROCESS_ID, taskDefinitionKey=element_id)
-    keys = {
-        str(i["id"]): str(i["businessKey"])
-        for i in admin.request("GET", "/history/process-instance", params={"processDefinitionKey": PROCESS_ID})
-    }
-    return Counter(keys.get(str(t["processInstanceId"]), "?") for t in tasks)
+    tasks = admin.tasks(process_key=PROCESS_ID, definition_key=element_id)
+    keys = {i.id: str(i.business_key) for i in admin.historic_instances(PROCESS_ID)}
+    return Counter(keys.get(str(t.process_instance_id), "?") for t in tasks)
 
 
 def finished(admin: EngineClient, element_id: str) -> Counter[str]:
     """How often each instance passed an element (history), per process instance id."""
-    done = admin.request("GET", "/history/activity-instance", params={"activityId": element_id, "finished": "true"})
-    return Counter(str(a["processInstanceId"]) for a in done)
+    return Counter(str(a.process_instance_id) for a in admin.finished_activities(element_id))
 
 
 def incidents(admin: EngineClient) -> int:
-    return int(admin.request("GET", "/incident/count")["count"])
+    return admin.count_incidents()
 
 
 @dataclass

@@ -24,7 +24,7 @@ from faults.probes import (
     waiting_at,
 )
 from faults.stack import Stack, load_average, wait_for
-from lapor.process import EngineClient
+from lapor.process import EngineClient, Job, JobRun
 
 REMINDER_TIMER = "VerificationReminderTimer"
 REMINDER_SENT = "VerificationReminderSentEndEvent"
@@ -211,16 +211,15 @@ def db_restart(stack: Stack, numbers: Numbers, *, submissions: int, down: float)
     return Verdict("db-restart", passed, figures, time.monotonic() - started, load_average())
 
 
-def _make_due(admin: EngineClient, jobs: list[dict[str, Any]]) -> None:
+def _make_due(admin: EngineClient, jobs: list[Job]) -> None:
     due = datetime.now(UTC) - timedelta(seconds=1)
     for job in jobs:
-        admin.set_job_due_date(job["id"], due)
+        admin.set_job_due_date(job.id, due)
 
 
-def _timer_runs(admin: EngineClient, instances: set[str]) -> list[dict[str, Any]]:
+def _timer_runs(admin: EngineClient, instances: set[str]) -> list[JobRun]:
     """Successful runs of reminder timer jobs of these instances, each with the node (hostname) that ran it."""
-    log = admin.request("GET", "/history/job-log", params={"activityIdIn": REMINDER_TIMER, "successLog": "true"})
-    return [entry for entry in log if entry["processInstanceId"] in instances]
+    return [run for run in admin.timer_runs(REMINDER_TIMER) if run.process_instance_id in instances]
 
 
 def _lock_owners(connection: psycopg.Connection[Any], job_ids: set[str]) -> int:
@@ -245,18 +244,18 @@ def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
     answers = _submit_spread(stack, submissions, submissions / 20, numbers.take(submissions))
     tracking_ids = {a.tracking_id for a in answers if a.tracking_id}
     _settle(stack, sorted(tracking_ids), within=120)
-    keys = {str(i["id"]): str(i["businessKey"]) for i in admin.request("GET", "/history/process-instance")}
+    keys = {i.id: str(i.business_key) for i in admin.historic_instances()}
     mine = {instance for instance, key in keys.items() if key in tracking_ids}
-    jobs = [j for j in admin.jobs(activityId=REMINDER_TIMER) if j["processInstanceId"] in mine]
+    jobs = [j for j in admin.jobs(activity_id=REMINDER_TIMER) if j.process_instance_id in mine]
     shared, orphaned = jobs[: len(jobs) // 2], jobs[len(jobs) // 2 :]
 
     _make_due(admin, shared)
-    shared_ids = {j["id"] for j in shared}
-    wait_for(lambda: shared_ids <= {e["jobId"] for e in _timer_runs(admin, mine)}, within=90, what="the shared half")
-    both_up = Counter(str(e["hostname"]) for e in _timer_runs(admin, mine))
+    shared_ids = {j.id for j in shared}
+    wait_for(lambda: shared_ids <= {e.job_id for e in _timer_runs(admin, mine)}, within=90, what="the shared half")
+    both_up = Counter(str(e.hostname) for e in _timer_runs(admin, mine))
 
-    orphaned_ids = {str(j["id"]) for j in orphaned}
-    orphaned_instances = sorted({str(j["processInstanceId"]) for j in orphaned})
+    orphaned_ids = {j.id for j in orphaned}
+    orphaned_instances = sorted({str(j.process_instance_id) for j in orphaned})
     held_by_victim = 0
     first_node.pause()
     try:
@@ -294,8 +293,8 @@ def node_kill(stack: Stack, numbers: Numbers, *, submissions: int) -> Verdict:
         pass
     done = finished(admin, REMINDER_SENT)
     runs = _timer_runs(admin, mine)
-    per_job = Counter(str(e["jobId"]) for e in runs)
-    after_kill = Counter(str(e["hostname"]) for e in runs if e["jobId"] in orphaned_ids)
+    per_job = Counter(e.job_id for e in runs)
+    after_kill = Counter(str(e.hostname) for e in runs if e.job_id in orphaned_ids)
     figures = {
         "reminders": len(jobs),
         "held_by_killed_node": held_by_victim,

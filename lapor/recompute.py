@@ -10,9 +10,10 @@ column that tracking shows. Nothing differs on a second run, so nothing moves.
 import argparse
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import structlog
 from sqlalchemy import Engine, select
@@ -24,12 +25,12 @@ from lapor.deadlines import Sla, compute_sla, default_calendar
 from lapor.logging import configure_logging
 from lapor.models import DeadlineStart, Report
 from lapor.notifications.templates import format_due_date
-from lapor.process import EngineClient, EngineError, NotFound
-from lapor.process.codec import parse_date
+from lapor.process import EngineClient, EngineError, NotFound, Task, TimerJob
 from lapor.settings import get_settings
 from lapor.vocabulary import PROCESS_ID, Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
+_Live = TypeVar("_Live", TimerJob, Task)  # what a running report's live deadline is held by
 RECOMPUTER = "python -m lapor.recompute"  # who moved the deadlines, in the audit trail
 log = structlog.stdlib.get_logger(__name__)
 
@@ -109,10 +110,10 @@ def _same_moment(a: datetime | None, b: datetime) -> bool:
     return a is not None and abs((a - b).total_seconds()) < 0.001
 
 
-def _by_instance(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _by_instance(rows: Sequence[_Live]) -> dict[str, list[_Live]]:
+    grouped: dict[str, list[_Live]] = defaultdict(list)
     for row in rows:
-        grouped[str(row.get("processInstanceId"))].append(row)
+        grouped[str(row.process_instance_id)].append(row)
     return grouped
 
 
@@ -122,12 +123,12 @@ class _Instance:
 
     id: str
     tracking_id: str
-    jobs: list[dict[str, Any]]
-    tasks: list[dict[str, Any]]
+    jobs: list[TimerJob]  # each of an element in TIMER_VARIABLES
+    tasks: list[Task]  # each of an element in TASK_DUE_VARIABLES
 
     def live_deadlines(self) -> list[Deadline]:
-        names = [TIMER_VARIABLES[j["activityId"]] for j in self.jobs]
-        names += [TASK_DUE_VARIABLES[t["taskDefinitionKey"]] for t in self.tasks]
+        names = [TIMER_VARIABLES[str(j.element_id)] for j in self.jobs]
+        names += [TASK_DUE_VARIABLES[t.definition_key] for t in self.tasks]
         live = {_DEADLINE_OF_VARIABLE[name] for name in names}
         return [deadline for deadline in Deadline if deadline in live]
 
@@ -159,25 +160,26 @@ def _move_report(
             moves.append(Move(instance.tracking_id, d, target, name, before, after))
 
         for name, value in wanted.items():
-            before = current.get(name)
-            if not _same_moment(before if isinstance(before, datetime) else None, value):
+            held = current.get(name)
+            before = held if isinstance(held, datetime) else None
+            if not _same_moment(before, value):
                 variables[name] = value
-                moved("variable", name, before if isinstance(before, datetime) else None, value)
+                moved("variable", name, before, value)
                 if name == deadline.due_variable:  # the forms show the due date in words
                     variables_text[deadline.due_text_variable] = format_due_date(value)
         for job in instance.jobs:
-            name = TIMER_VARIABLES[job["activityId"]]
-            if name in wanted and not _same_moment(before := parse_date(job["dueDate"]), wanted[name]):
+            element = str(job.element_id)
+            name = TIMER_VARIABLES[element]
+            if name in wanted and not _same_moment(job.due_date, wanted[name]):
                 if apply:
-                    engine.set_job_due_date(job["id"], wanted[name])
-                moved("timer", job["activityId"], before, wanted[name])
+                    engine.set_job_due_date(job.id, wanted[name])
+                moved("timer", element, job.due_date, wanted[name])
         for task in instance.tasks:
-            name = TASK_DUE_VARIABLES[task["taskDefinitionKey"]]
-            due = parse_date(task["due"]) if task.get("due") else None
-            if name in wanted and not _same_moment(due, wanted[name]):
+            name = TASK_DUE_VARIABLES[task.definition_key]
+            if name in wanted and not _same_moment(task.due, wanted[name]):
                 if apply:
-                    engine.set_task_due_date(task["id"], wanted[name])
-                moved("task", task["taskDefinitionKey"], due, wanted[name])
+                    engine.set_task_due_date(task.id, wanted[name])
+                moved("task", task.definition_key, task.due, wanted[name])
         if deadline.column is not None:
             shown: datetime | None = getattr(report, deadline.column)
             if not _same_moment(shown, wanted[deadline.due_variable]):
@@ -209,12 +211,10 @@ def _move_report(
 def recompute(*, engine: EngineClient, db: Engine, calendar: WorkingCalendar, apply: bool = True) -> Outcome:
     """Recompute every live deadline of every running report with `calendar`; move what differs unless a dry run."""
     outcome = Outcome(applied=apply)
-    jobs = _by_instance([j for j in engine.timer_jobs(PROCESS_ID) if j.get("activityId") in TIMER_VARIABLES])
-    tasks = _by_instance(
-        [t for t in engine.tasks(processDefinitionKey=PROCESS_ID) if t.get("taskDefinitionKey") in TASK_DUE_VARIABLES]
-    )
+    jobs = _by_instance([j for j in engine.timer_jobs(PROCESS_ID) if j.element_id in TIMER_VARIABLES])
+    tasks = _by_instance([t for t in engine.tasks(process_key=PROCESS_ID) if t.definition_key in TASK_DUE_VARIABLES])
     for running in engine.running_instances(PROCESS_ID):
-        instance = _Instance(running["id"], str(running.get("businessKey")), jobs[running["id"]], tasks[running["id"]])
+        instance = _Instance(running.id, str(running.business_key), jobs[running.id], tasks[running.id])
         if not instance.jobs and not instance.tasks:
             continue  # nothing of it waits on a deadline now (a service step, a message without timer)
         outcome.reports += 1

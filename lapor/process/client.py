@@ -3,8 +3,7 @@
 Every call logs in with HTTP Basic. Errors become `EngineError` subclasses that say what went wrong in a line.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,18 @@ from typing import Any
 import httpx
 
 from lapor.process.codec import decode_all, encode_all, format_date
+from lapor.process.records import (
+    ActivityInstance,
+    Deployment,
+    ExternalTaskState,
+    HistoricInstance,
+    Incident,
+    Job,
+    JobRun,
+    ProcessInstance,
+    Task,
+    TimerJob,
+)
 
 
 class EngineError(RuntimeError):
@@ -35,11 +46,9 @@ class NotFound(EngineError):
     """404: no such task, instance or definition."""
 
 
-@dataclass(frozen=True)
-class Deployment:
-    id: str
-    name: str
-    resources: list[str]  # what the engine stored anew; empty when nothing changed (duplicate filtering)
+def _query(**params: str | None) -> dict[str, str]:
+    """The query parameters given; a filter left as None is not sent."""
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def _raise_for(response: httpx.Response) -> None:
@@ -87,7 +96,8 @@ class EngineClient:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call; the decoded JSON answer (None for 204)."""
+        """One call; the decoded JSON answer (None for 204). For this package's modules, and for tests whose point is
+        the REST call itself; everyone else calls the typed methods below."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as err:
@@ -121,7 +131,7 @@ class EngineClient:
         return self.deploy(name, {p.name: p.read_bytes() for p in paths})
 
     # -- process instances (the business key is the tracking id) --------------------------------------------------
-    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str:
+    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, object]) -> str:
         """Start the latest version; the instance id."""
         body = {"businessKey": business_key, "variables": encode_all(variables)}
         answer = self.request("POST", f"/process-definition/key/{process_key}/start", json=body)
@@ -129,26 +139,32 @@ class EngineClient:
 
     def find_instance(self, process_key: str, *, business_key: str) -> str | None:
         """The running or finished instance of this report (history), oldest first; None when there is none."""
-        found = self.request(
-            "GET",
-            "/history/process-instance",
-            params={
-                "processDefinitionKey": process_key,
-                "processInstanceBusinessKey": business_key,
-                "sortBy": "startTime",
-                "sortOrder": "asc",
-            },
+        found = self.historic_instances(process_key, business_key=business_key)
+        return found[0].id if found else None
+
+    def historic_instances(
+        self, process_key: str | None = None, *, business_key: str | None = None
+    ) -> list[HistoricInstance]:
+        """Instances running or ended (history), oldest first: of a process, of one report, or all."""
+        params = _query(processDefinitionKey=process_key, processInstanceBusinessKey=business_key)
+        rows = self.request(
+            "GET", "/history/process-instance", params={**params, "sortBy": "startTime", "sortOrder": "asc"}
         )
-        return str(found[0]["id"]) if found else None
+        return [HistoricInstance._from_row(row) for row in rows]
 
-    def running_instances(self, process_key: str, *, business_key: str | None = None) -> list[dict[str, Any]]:
-        params = {"processDefinitionKey": process_key}
-        if business_key is not None:
-            params["businessKey"] = business_key
-        result: list[dict[str, Any]] = self.request("GET", "/process-instance", params=params)
-        return result
+    def running_instances(self, process_key: str, *, business_key: str | None = None) -> list[ProcessInstance]:
+        params = _query(processDefinitionKey=process_key, businessKey=business_key)
+        return [ProcessInstance._from_row(row) for row in self.request("GET", "/process-instance", params=params)]
 
-    def correlate(self, message: str, *, business_key: str, variables: Mapping[str, Any] | None = None) -> bool:
+    def instance(self, instance_id: str) -> ProcessInstance:
+        """One running instance (NotFound once it has ended)."""
+        return ProcessInstance._from_row(self.request("GET", f"/process-instance/{instance_id}"))
+
+    def set_suspended(self, instance_id: str, suspended: bool) -> None:
+        """Suspend a running instance (nothing of it moves: no task completes, no job runs) or activate it again."""
+        self.request("PUT", f"/process-instance/{instance_id}/suspended", json={"suspended": suspended})
+
+    def correlate(self, message: str, *, business_key: str, variables: Mapping[str, object] | None = None) -> bool:
         """Deliver a message to the instance waiting for it; False when nobody waits (Operaton buffers nothing)."""
         body = {
             "messageName": message,
@@ -167,65 +183,141 @@ class EngineClient:
     def cancel(self, instance_id: str, *, reason: str = "") -> None:
         self.request("DELETE", f"/process-instance/{instance_id}", params={"skipCustomListeners": "true"})
 
-    def variables(self, instance_id: str) -> dict[str, Any]:
+    def variables(self, instance_id: str) -> dict[str, object]:
         """The process-level variables of a running instance, decoded."""
         return decode_all(self.request("GET", f"/process-instance/{instance_id}/variables"))
 
-    def historic_variables(self, instance_id: str) -> dict[str, Any]:
+    def historic_variables(self, instance_id: str) -> dict[str, object]:
         """Every variable of an instance (all scopes, running or finished), decoded; the latest value per name."""
         rows = self.request(
             "GET", "/history/variable-instance", params={"processInstanceId": instance_id, "deserializeValues": "false"}
         )
         return decode_all({r["name"]: {"type": r["type"], "value": r["value"]} for r in rows})
 
-    def historic_instance(self, instance_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/history/process-instance/{instance_id}")
-        return result
+    def historic_instance(self, instance_id: str) -> HistoricInstance:
+        return HistoricInstance._from_row(self.request("GET", f"/history/process-instance/{instance_id}"))
 
-    def activities(self, instance_id: str, *, activity_id: str | None = None) -> list[dict[str, Any]]:
+    def activities(self, instance_id: str, *, activity_id: str | None = None) -> list[ActivityInstance]:
         """Activity instances (history) of an instance, in order: what the token passed through."""
-        params = {"processInstanceId": instance_id, "sortBy": "startTime", "sortOrder": "asc"}
-        if activity_id:
-            params["activityId"] = activity_id
-        result: list[dict[str, Any]] = self.request("GET", "/history/activity-instance", params=params)
-        return result
+        params = _query(processInstanceId=instance_id, activityId=activity_id)
+        rows = self.request(
+            "GET", "/history/activity-instance", params={**params, "sortBy": "startTime", "sortOrder": "asc"}
+        )
+        return [ActivityInstance._from_row(row) for row in rows]
+
+    def finished_activities(self, activity_id: str) -> list[ActivityInstance]:
+        """Every ended passage through one element, of every instance (history)."""
+        params = {"activityId": activity_id, "finished": "true"}
+        return [
+            ActivityInstance._from_row(row) for row in self.request("GET", "/history/activity-instance", params=params)
+        ]
 
     # -- user tasks -------------------------------------------------------------------------------------------
-    def tasks(self, **filters: Any) -> list[dict[str, Any]]:
-        """Open user tasks, e.g. tasks(processInstanceId=..., taskDefinitionKey=...), as this login may see them."""
-        result: list[dict[str, Any]] = self.request("GET", "/task", params=filters)
-        return result
+    def tasks(
+        self,
+        *,
+        process_instance_id: str | None = None,
+        process_instance_ids: Sequence[str] | None = None,
+        definition_key: str | None = None,
+        process_key: str | None = None,
+        business_key: str | None = None,
+        candidate_group: str | None = None,
+        assignee: str | None = None,
+        task_id: str | None = None,
+    ) -> list[Task]:
+        """Open user tasks, as this login may see them; each filter given narrows the list."""
+        params = _query(
+            processInstanceId=process_instance_id,
+            processInstanceIdIn=",".join(process_instance_ids) if process_instance_ids is not None else None,
+            taskDefinitionKey=definition_key,
+            processDefinitionKey=process_key,
+            processInstanceBusinessKey=business_key,
+            candidateGroup=candidate_group,
+            assignee=assignee,
+            taskId=task_id,
+        )
+        return [Task._from_row(row) for row in self.request("GET", "/task", params=params)]
 
-    def task(self, task_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/task/{task_id}")
-        return result
+    def count_tasks(self, *, definition_key: str, business_key_like: str) -> int:
+        """How many open tasks of an element belong to reports whose tracking id matches (`%` as wildcard)."""
+        params = {"taskDefinitionKey": definition_key, "processInstanceBusinessKeyLike": business_key_like}
+        return int(self.request("GET", "/task/count", params=params)["count"])
+
+    def task(self, task_id: str) -> Task:
+        return Task._from_row(self.request("GET", f"/task/{task_id}"))
 
     def candidate_groups(self, task_id: str) -> list[str]:
         links = self.request("GET", f"/task/{task_id}/identity-links", params={"type": "candidate"})
         return sorted(str(link["groupId"]) for link in links if link.get("groupId"))
 
+    def form_variables(self, task_id: str) -> dict[str, object]:
+        """What the task's form sees: its local variables over the instance's, decoded."""
+        return decode_all(self.request("GET", f"/task/{task_id}/form-variables"))
+
     def claim(self, task_id: str, user_id: str) -> None:
         self.request("POST", f"/task/{task_id}/claim", json={"userId": user_id})
 
-    def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> None:
+    def complete_task(self, task_id: str, variables: Mapping[str, object] | None = None) -> None:
         self.request("POST", f"/task/{task_id}/complete", json={"variables": encode_all(variables or {})})
 
     # -- jobs and incidents (timers, failed tasks) -----------------------------------------------------------------
-    def jobs(self, **filters: Any) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/job", params=filters)
-        return result
+    def jobs(
+        self,
+        *,
+        process_instance_id: str | None = None,
+        process_key: str | None = None,
+        activity_id: str | None = None,
+        job_id: str | None = None,
+        timers: bool = False,
+    ) -> list[Job]:
+        """Jobs waiting for the job executor; `activity_id` is the element (a timer event's id)."""
+        params = _query(
+            processInstanceId=process_instance_id,
+            processDefinitionKey=process_key,
+            activityId=activity_id,
+            jobId=job_id,
+            timers="true" if timers else None,
+        )
+        return [Job._from_row(row) for row in self.request("GET", "/job", params=params)]
 
     def execute_job(self, job_id: str) -> None:
         """Run a job now (a timer fires); synchronous."""
         self.request("POST", f"/job/{job_id}/execute")
 
-    def incidents(self, **filters: Any) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/incident", params=filters)
-        return result
+    def set_job_retries(self, job_id: str, retries: int) -> None:
+        """Retries left; 0 makes a failed job an incident, more lets the job executor try it again."""
+        self.request("PUT", f"/job/{job_id}/retries", json={"retries": retries})
 
-    def external_tasks(self, **filters: Any) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/external-task", params=filters)
-        return result
+    def timer_runs(self, activity_id: str) -> list[JobRun]:
+        """Every successful run of the timers of one element (history's job log), with the node that ran it."""
+        rows = self.request("GET", "/history/job-log", params={"activityIdIn": activity_id, "successLog": "true"})
+        return [JobRun._from_row(row) for row in rows]
+
+    def incidents(self, *, process_instance_id: str | None = None) -> list[Incident]:
+        params = _query(processInstanceId=process_instance_id)
+        return [Incident._from_row(row) for row in self.request("GET", "/incident", params=params)]
+
+    def count_incidents(self) -> int:
+        return int(self.request("GET", "/incident/count")["count"])
+
+    def external_tasks(
+        self, *, process_instance_id: str | None = None, worker_id: str | None = None, locked: bool | None = None
+    ) -> list[ExternalTaskState]:
+        params = _query(
+            processInstanceId=process_instance_id,
+            workerId=worker_id,
+            locked="true" if locked else None,
+            notLocked="true" if locked is False else None,
+        )
+        return [ExternalTaskState._from_row(row) for row in self.request("GET", "/external-task", params=params)]
+
+    def external_task_error_details(self, task_id: str) -> str:
+        """What the worker sent as the details of the task's last failure (e.g. a traceback)."""
+        return str(self.request("GET", f"/external-task/{task_id}/errorDetails") or "")
+
+    def count_external_task_runs(self) -> int:
+        """External tasks completed so far (history's external task log, successes only)."""
+        return int(self.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
 
     def unlock_external_task(self, task_id: str) -> None:
         """Release a task's lock (or its retry backoff) so a worker fetches it now."""
@@ -235,13 +327,15 @@ class EngineClient:
         self.request("PUT", f"/external-task/{task_id}/retries", json={"retries": retries})
 
     # -- moving deadlines (lapor.recompute) ------------------------------------------------------------------------
-    def timer_jobs(self, process_key: str) -> list[dict[str, Any]]:
-        """Every pending timer job of a process's instances, with `activityId`: the timer's element id."""
+    def timer_jobs(self, process_key: str) -> list[TimerJob]:
+        """Every pending timer job of a process's instances, each with the element id of its timer."""
         # A job does not name its element; its job definition does.
         definitions = self.request("GET", "/job-definition", params={"processDefinitionKey": process_key})
         element_of = {str(d["id"]): d.get("activityId") for d in definitions}
-        jobs = self.jobs(processDefinitionKey=process_key, timers="true")
-        return [{**job, "activityId": element_of.get(str(job.get("jobDefinitionId")))} for job in jobs]
+        return [
+            TimerJob(job, element_of.get(str(job.job_definition_id)))
+            for job in self.jobs(process_key=process_key, timers=True)
+        ]
 
     def set_job_due_date(self, job_id: str, due: datetime) -> None:
         """When a timer fires; a due date in the past makes it fire at the next job acquisition."""
@@ -251,7 +345,7 @@ class EngineClient:
         """The due date Tasklist shows. `PUT /task/{id}` replaces every field, so the current ones are sent back."""
         # Every field the update sets; a field left out would be cleared.
         fields = "name description priority assignee owner delegationState due followUp parentTaskId caseInstanceId"
-        current = self.task(task_id)
+        current = self.request("GET", f"/task/{task_id}")
         body = {name: current.get(name) for name in [*fields.split(), "tenantId"]}
         body["due"] = format_date(due)
         self.request("PUT", f"/task/{task_id}", json=body)
@@ -279,7 +373,7 @@ class EngineClient:
         """Remove a process-level variable of a running instance (nothing happens when it is not set)."""
         self.request("DELETE", f"/process-instance/{instance_id}/variables/{name}")
 
-    def set_variables(self, instance_id: str, variables: Mapping[str, Any]) -> None:
+    def set_variables(self, instance_id: str, variables: Mapping[str, object]) -> None:
         """Set process-level variables of a running instance (typed by the codec)."""
         body = {"modifications": encode_all(variables)}
         self.request("POST", f"/process-instance/{instance_id}/variables", json=body)

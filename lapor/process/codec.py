@@ -14,7 +14,7 @@ from typing import Any
 _INT32 = range(-(2**31), 2**31)
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # what the REST API reads and writes: 2026-12-02T23:59:59.000+0700
 
-TypedValue = dict[str, Any]
+TypedValue = dict[str, object]  # {"value": ..., "type": ..., "valueInfo": ...}
 
 
 class UnsupportedVariable(TypeError):
@@ -40,7 +40,7 @@ class File:
     mime_type: str
 
 
-def encode(value: Any) -> TypedValue:
+def encode(value: object) -> TypedValue:
     """One typed variable, as the REST API wants it: {"value": ..., "type": ...}."""
     if isinstance(value, File):
         return {
@@ -65,7 +65,7 @@ def encode(value: Any) -> TypedValue:
     )
 
 
-def decode(typed: Mapping[str, Any]) -> Any:
+def decode(typed: Mapping[str, object]) -> Any:
     """The Python value of one typed variable; unknown types come back as their raw value."""
     kind, value = typed.get("type"), typed.get("value")
     if value is None:
@@ -75,9 +75,9 @@ def decode(typed: Mapping[str, Any]) -> Any:
     return value
 
 
-def encode_all(variables: Mapping[str, Any]) -> dict[str, TypedValue]:
+def encode_all(variables: Mapping[str, object]) -> dict[str, TypedValue]:
     return {name: encode(value) for name, value in variables.items()}
 
 
-def decode_all(variables: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def decode_all(variables: Mapping[str, Mapping[str, object]]) -> dict[str, object]:
     return {name: decode(typed) for name, typed in variables.items()}

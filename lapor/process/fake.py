@@ -4,7 +4,6 @@ feature works on the engine: tests/e2e and tests/api/test_engine.py do that on t
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from lapor.process.client import EngineError, EngineUnavailable
 
@@ -14,7 +13,7 @@ class FakeInstance:
     id: str
     process_key: str
     business_key: str
-    variables: dict[str, Any]
+    variables: dict[str, object]
     waiting_for: set[str] = field(default_factory=set)  # message names a catch event waits for
 
 
@@ -37,7 +36,7 @@ class FakeEngine:
             self.lose_next_answer = False
             raise EngineUnavailable("fake engine: the answer was lost")
 
-    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str:
+    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, object]) -> str:
         self._call()
         instance = FakeInstance(next(self._ids), process_key, business_key, dict(variables))
         self.instances.append(instance)
@@ -49,7 +48,7 @@ class FakeEngine:
         found = [i for i in self.instances if i.process_key == process_key and i.business_key == business_key]
         return found[0].id if found else None
 
-    def correlate(self, message: str, *, business_key: str, variables: Mapping[str, Any] | None = None) -> bool:
+    def correlate(self, message: str, *, business_key: str, variables: Mapping[str, object] | None = None) -> bool:
         self._call()
         waiting = [i for i in self.instances if i.business_key == business_key and message in i.waiting_for]
         if not waiting:
@@ -62,7 +61,7 @@ class FakeEngine:
         self._answered()
         return True
 
-    def variables(self, instance_id: str) -> dict[str, Any]:
+    def variables(self, instance_id: str) -> dict[str, object]:
         self._call()
         for instance in self.instances:
             if instance.id == instance_id:

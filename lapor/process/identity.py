@@ -9,7 +9,6 @@ no longer needs; the engine's own authorizations (a group reading itself, candid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
 
 import structlog
 
@@ -93,7 +92,7 @@ class TaskFilter:
     """A named task query shown in Tasklist's left column; `query` is a REST task query (expressions allowed)."""
 
     name: str
-    query: dict[str, Any]
+    query: dict[str, object]
     groups: tuple[str, ...]
     description: str = ""
     priority: int = 0
@@ -236,7 +235,7 @@ def ensure_grant(
 ) -> int:
     """One GRANT authorization with these permissions (merged into an existing one, or replacing its permissions
     when `exact`); 1 when written."""
-    query: dict[str, Any] = {"type": 1, "resourceType": int(grant.resource), "resourceId": grant.resource_id}
+    query: dict[str, object] = {"type": 1, "resourceType": int(grant.resource), "resourceId": grant.resource_id}
     if group_id:
         query["groupIdIn"] = group_id
     else:

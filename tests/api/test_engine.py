@@ -5,7 +5,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +19,7 @@ from lapor.national import adapter_from
 from lapor.notifications.channels import EmailChannel
 from lapor.notifications.service import Notifier
 from lapor.outbox import OutboxDispatcher
-from lapor.process import EngineClient
+from lapor.process import EngineClient, Task
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID
@@ -93,12 +92,7 @@ async def lapor_workers(
 
 def instances_of(operaton: EngineClient, tracking_id: str) -> list[str]:
     """Every instance (running or ended) with this tracking id as business key."""
-    found = operaton.request(
-        "GET",
-        "/history/process-instance",
-        params={"processDefinitionKey": PROCESS_ID, "processInstanceBusinessKey": tracking_id},
-    )
-    return sorted(i["id"] for i in found)
+    return sorted(i.id for i in operaton.historic_instances(PROCESS_ID, business_key=tracking_id))
 
 
 def instance_id(db: Engine, tracking_id: str) -> str | None:
@@ -145,9 +139,9 @@ async def test_a_start_whose_answer_was_lost_is_adopted_not_repeated(
     assert instances_of(operaton, tracking_id) == [created]  # no second instance, at once: no index to wait for
 
 
-def _open_task(operaton: EngineClient, instance: str, element_id: str, skip: set[str]) -> dict[str, Any] | None:
-    tasks = operaton.tasks(processInstanceId=instance, taskDefinitionKey=element_id)
-    return next((t for t in tasks if t["id"] not in skip), None)
+def _open_task(operaton: EngineClient, instance: str, element_id: str, skip: set[str]) -> Task | None:
+    tasks = operaton.tasks(process_instance_id=instance, definition_key=element_id)
+    return next((t for t in tasks if t.id not in skip), None)
 
 
 @pytest.mark.usefixtures("cancel_afterwards", "lapor_workers")
@@ -177,8 +171,8 @@ async def test_report_from_the_api_reaches_verification_and_a_supplement_brings_
 
     # Returned as incomplete by Admin Pengaduan; the reporter's supplement (an outbox message) brings it back.
     with login(engine, "admin-pengaduan") as admin_pengaduan:
-        admin_pengaduan.claim(task["id"], "admin-pengaduan")
-        admin_pengaduan.complete_task(task["id"], {"verificationResult": "tidak_lengkap", "verificationNote": "Buram"})
+        admin_pengaduan.claim(task.id, "admin-pengaduan")
+        admin_pengaduan.complete_task(task.id, {"verificationResult": "tidak_lengkap", "verificationNote": "Buram"})
 
     def returned() -> bool:
         return bool(
@@ -191,8 +185,8 @@ async def test_report_from_the_api_reaches_verification_and_a_supplement_brings_
     )
     assert answer.status_code == 202
     assert await eventually(lambda: _dispatch_blocking(dispatcher)) == 1  # waits until the receive task is reached
-    second = await eventually(lambda: _open_task(operaton, instance, "VerifyReportTask", {task["id"]}))
-    assert second["id"] != task["id"]
+    second = await eventually(lambda: _open_task(operaton, instance, "VerifyReportTask", {task.id}))
+    assert second.id != task.id
 
 
 def _dispatch_blocking(dispatcher: OutboxDispatcher) -> int | None:

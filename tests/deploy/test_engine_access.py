@@ -49,17 +49,17 @@ async def test_an_opd_sees_and_acts_on_its_own_tasks_only(
 ) -> None:
     instance_id = operaton.start("deploy-opd-task", business_key="LPR-AKSES-1", variables=OPD_TASK_VARIABLES)
     task = await open_task(operaton, Submitted("LPR-AKSES-1", instance_id), "OpdTask")
-    assert task["candidateGroups"] == ["opd-pupr"]
+    assert operaton.candidate_groups(task.id) == ["opd-pupr"]
     with login(engine, "opd-dlh") as dlh, login(engine, "opd-pupr") as pupr:
-        assert [t["id"] for t in dlh.tasks(processInstanceId=instance_id)] == []
-        assert [t["id"] for t in pupr.tasks(processInstanceId=instance_id)] == [task["id"]]
-        for attempt in (lambda: dlh.claim(task["id"], "opd-dlh"), lambda: dlh.complete_task(task["id"], {})):
+        assert [t.id for t in dlh.tasks(process_instance_id=instance_id)] == []
+        assert [t.id for t in pupr.tasks(process_instance_id=instance_id)] == [task.id]
+        for attempt in (lambda: dlh.claim(task.id, "opd-dlh"), lambda: dlh.complete_task(task.id, {})):
             with pytest.raises(EngineAuthError) as refused:
                 attempt()
             assert refused.value.status_code == 403
-        pupr.claim(task["id"], "opd-pupr")
-        pupr.complete_task(task["id"], {"responseText": "Ditangani"})
-    assert operaton.historic_instance(instance_id)["state"] == "COMPLETED"
+        pupr.claim(task.id, "opd-pupr")
+        pupr.complete_task(task.id, {"responseText": "Ditangani"})
+    assert operaton.historic_instance(instance_id).state == "COMPLETED"
 
 
 def test_service_accounts_have_least_privilege(engine: LocalEngine, provisioned: Settings) -> None:
@@ -80,7 +80,7 @@ def test_a_supervisor_cannot_cancel_a_report(
     instance_id = operaton.start(PROCESS_ID, business_key="LPR-AKSES-3", variables={"trackingId": "LPR-AKSES-3"})
     try:
         with login(engine, "koordinator") as koordinator:
-            assert [i["id"] for i in koordinator.running_instances(PROCESS_ID, business_key="LPR-AKSES-3")] == [
+            assert [i.id for i in koordinator.running_instances(PROCESS_ID, business_key="LPR-AKSES-3")] == [
                 instance_id
             ]
             with pytest.raises(EngineAuthError):

@@ -12,7 +12,7 @@ from lapor import audit, reports
 from lapor.db import session_scope
 from lapor.models import Report, Reporter, ReportEvent
 from lapor.notifications.channels import EmailChannel
-from lapor.process import EngineClient, EngineError
+from lapor.process import EngineClient, EngineError, HistoricInstance, Job, Task
 from lapor.vocabulary import PROCESS_ID, Message
 from tests.conftest import Mailbox, NationalInbox, body_of, eventually, login, proof_photo  # noqa: F401 - re-exported for the e2e tests
 from workers.deps import Deps
@@ -73,22 +73,19 @@ async def submit(
 
 def where_is(operaton: EngineClient, instance: Submitted) -> str:
     """Open activities and incidents of an instance, for failure messages."""
-    active = [a["activityId"] for a in operaton.activities(instance.process_instance_id) if not a.get("endTime")]
+    active = [a.activity_id for a in operaton.activities(instance.process_instance_id) if not a.ended]
     incidents = [
-        f"{i['activityId']}: {i['incidentMessage']}"
-        for i in operaton.incidents(processInstanceId=instance.process_instance_id)
+        f"{i.activity_id}: {i.message}" for i in operaton.incidents(process_instance_id=instance.process_instance_id)
     ]
     return f"active: {active}, incidents: {incidents}"
 
 
-async def open_task(operaton: EngineClient, instance: Submitted, element_id: str) -> dict[str, Any]:
-    """The open user task of this element, as Tasklist lists it, with its candidate groups."""
+async def open_task(operaton: EngineClient, instance: Submitted, element_id: str) -> Task:
+    """The open user task of this element, as Tasklist lists it."""
 
-    def probe() -> dict[str, Any] | None:
-        tasks = operaton.tasks(processInstanceId=instance.process_instance_id, taskDefinitionKey=element_id)
-        if not tasks:
-            return None
-        return {**tasks[0], "candidateGroups": operaton.candidate_groups(tasks[0]["id"])}
+    def probe() -> Task | None:
+        tasks = operaton.tasks(process_instance_id=instance.process_instance_id, definition_key=element_id)
+        return tasks[0] if tasks else None
 
     try:
         return await eventually(probe)
@@ -102,13 +99,13 @@ async def complete_task(
     instance: Submitted,
     element_id: str,
     variables: dict[str, Any],
-) -> dict[str, Any]:
+) -> Task:
     """A member of the task's first candidate group claims and completes it over REST (as Tasklist does)."""
     task = await open_task(operaton, instance, element_id)
-    user = task["candidateGroups"][0]  # the local login of a group has the group's id
+    user = operaton.candidate_groups(task.id)[0]  # the local login of a group has the group's id
     with login(engine, user) as member:
-        await asyncio.to_thread(member.claim, task["id"], user)
-        await asyncio.to_thread(member.complete_task, task["id"], variables)
+        await asyncio.to_thread(member.claim, task.id, user)
+        await asyncio.to_thread(member.complete_task, task.id, variables)
     return task
 
 
@@ -120,12 +117,12 @@ async def correlate(api: EngineClient, instance: Submitted, message: str, variab
     assert delivered
 
 
-def timer_job(operaton: EngineClient, instance: Submitted, timer_id: str) -> dict[str, Any] | None:
-    jobs = operaton.jobs(processInstanceId=instance.process_instance_id, activityId=timer_id)
+def timer_job(operaton: EngineClient, instance: Submitted, timer_id: str) -> Job | None:
+    jobs = operaton.jobs(process_instance_id=instance.process_instance_id, activity_id=timer_id)
     return jobs[0] if jobs else None
 
 
-async def fire_timer(operaton: EngineClient, instance: Submitted, timer_id: str) -> dict[str, Any]:
+async def fire_timer(operaton: EngineClient, instance: Submitted, timer_id: str) -> Job:
     """The engine clock cannot be moved from outside, so a test fires a timer through the job API; the job (with
     its due date) is returned for the test to check when it would have fired."""
     try:
@@ -134,7 +131,7 @@ async def fire_timer(operaton: EngineClient, instance: Submitted, timer_id: str)
         raise AssertionError(f"no timer {timer_id}; {where_is(operaton, instance)}") from err
     for attempt in range(10):
         try:
-            await asyncio.to_thread(operaton.execute_job, job["id"])
+            await asyncio.to_thread(operaton.execute_job, job.id)
             return job
         except EngineError as err:  # a worker completed a task of the same instance at that moment: run it again
             if "concurrently" not in str(err) or attempt == 9:
@@ -148,7 +145,7 @@ async def reached(operaton: EngineClient, instance: Submitted, element_id: str) 
 
     def probe() -> bool:
         done = operaton.activities(instance.process_instance_id, activity_id=element_id)
-        return any(a.get("endTime") for a in done)
+        return any(a.ended for a in done)
 
     try:
         await eventually(probe)
@@ -177,7 +174,7 @@ async def status_becomes(deps: Deps, instance: Submitted, status: str) -> Report
 
 async def walk_to_the_end(
     api: EngineClient, operaton: EngineClient, engine: LocalEngine, instance: Submitted
-) -> dict[str, Any]:
+) -> HistoricInstance:
     """A complaint worked by every role to its end, as the SOP's main path goes: verified, dispatched to PUPR,
     answered and completed with a proof photo, documented, accepted by the reporter. The finished instance's history."""
     steps: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -191,7 +188,7 @@ async def walk_to_the_end(
         await complete_task(operaton, engine, instance, element_id, variables)
     await correlate(api, instance, Message.CITIZEN_RESPONSE, {"citizenAccepted": True})
     return await eventually(
-        lambda: (h := operaton.historic_instance(instance.process_instance_id))["state"] == "COMPLETED" and h
+        lambda: (h := operaton.historic_instance(instance.process_instance_id)).state == "COMPLETED" and h
     )
 
 

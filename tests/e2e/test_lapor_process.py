@@ -17,8 +17,8 @@ from lapor import reports
 from lapor.db import session_scope
 from lapor.models import EventKind, Photo, ReportMessage, ReportStatus
 from lapor.notifications.templates import format_due_date
-from lapor.process import EngineClient, EngineError
-from lapor.process.codec import File, parse_date
+from lapor.process import EngineClient, EngineError, Task
+from lapor.process.codec import File
 from lapor.vocabulary import Message
 from tests.conftest import eventually, login, proof_photo
 from tests.e2e.conftest import (
@@ -63,7 +63,7 @@ class Staff:
     def __init__(self, operaton: EngineClient, engine: LocalEngine, instance: Submitted) -> None:
         self.operaton, self.engine, self.instance = operaton, engine, instance
 
-    async def complete(self, element_id: str, **variables: object) -> dict[str, object]:
+    async def complete(self, element_id: str, **variables: object) -> Task:
         return await complete_task(self.operaton, self.engine, self.instance, element_id, dict(variables))
 
     async def verify(self, result: str, note: str = "") -> None:
@@ -96,9 +96,9 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
     report: Submitted, staff: Staff, operaton: EngineClient, worker_deps: Deps, mailbox: Mailbox
 ) -> None:
     verification = await open_task(operaton, report, "VerifyReportTask")
-    assert verification["candidateGroups"] == ["admin-pengaduan"]
-    assert verification["name"] == f"Verifikasi laporan {report.tracking_id}"  # the card says which report
-    due = parse_date(verification["due"])
+    assert operaton.candidate_groups(verification.id) == ["admin-pengaduan"]
+    assert verification.name == f"Verifikasi laporan {report.tracking_id}"  # the card says which report
+    due = verification.due
     row = report_row(worker_deps, report)
     assert row.verification_due_at is not None and row.verification_due_at == due  # Tasklist == tracking
     assert (wib(due).hour, wib(due).minute) == (23, 59)
@@ -106,11 +106,11 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
 
     dispatch = await open_task(operaton, report, "DispatchReportTask")
     assert operaton.variables(report.process_instance_id)["proposedOpdCode"] == "PUPR"  # the DMN's proposal
-    assert set(dispatch["candidateGroups"]) == {"admin-pengaduan", "analis", "kepala-bidang"}
+    assert set(operaton.candidate_groups(dispatch.id)) == {"admin-pengaduan", "analis", "kepala-bidang"}
     await staff.complete("DispatchReportTask", opdCode="PUPR", dispatchNote="")
 
     response = await open_task(operaton, report, "OpdResponseTask")
-    assert response["candidateGroups"] == ["opd-pupr"]
+    assert operaton.candidate_groups(response.id) == ["opd-pupr"]
     assert (await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI)).opd_code == "PUPR"
     await staff.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Segera.")
     await status_becomes(worker_deps, report, ReportStatus.PROSES)
@@ -126,7 +126,7 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
     # No answer from the reporter: the timer waits until the end of the 10th day, then the report completes.
     timer = await fire_timer(operaton, report, "ConfirmationDeadlineTimer")
     confirmation_due = operaton.historic_variables(report.process_instance_id)["confirmationDueAt"]
-    assert parse_date(timer["dueDate"]) == confirmation_due
+    assert timer.due_date == confirmation_due
     assert (confirmation_due - datetime.now(PONTIANAK)) > timedelta(days=9)
     await reached(operaton, report, "FollowUpAutoCompletedEndEvent")
     done = await status_becomes(worker_deps, report, ReportStatus.SELESAI)
@@ -138,7 +138,7 @@ async def test_complete_report_is_routed_answered_done_and_auto_completed(
         ("MENUNGGU_KONFIRMASI", "admin-pengaduan"),
         ("SELESAI", "sistem"),
     ]
-    assert await eventually(lambda: operaton.historic_instance(report.process_instance_id)["state"] == "COMPLETED")
+    assert await eventually(lambda: operaton.historic_instance(report.process_instance_id).state == "COMPLETED")
     reporter_mail = await eventually(lambda: len(m := mailbox.to(REPORTER["email"], report.tracking_id)) >= 5 and m)
     assert len(reporter_mail) == 5  # received, forwarded to the OPD, OPD responded, result to confirm, completed
     opd_mail = mailbox.to(OPD_PUPR_EMAIL, report.tracking_id)
@@ -177,7 +177,7 @@ async def test_incomplete_report_never_supplemented_is_closed(
     await staff.verify("tidak_lengkap", "Alamat tidak lengkap")
     await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
     timer = await fire_timer(operaton, report, "SupplementDeadlineTimer")
-    assert parse_date(timer["dueDate"]) - datetime.now(PONTIANAK) > timedelta(days=9)  # 10 days to supplement
+    assert timer.due_date - datetime.now(PONTIANAK) > timedelta(days=9)  # 10 days to supplement
     await reached(operaton, report, "ReportClosedEndEvent")
     closed = await status_becomes(worker_deps, report, ReportStatus.DITUTUP)
     assert closed.closed_at is not None
@@ -204,8 +204,8 @@ async def test_admin_pusat_refusing_the_return_sends_the_report_back_to_verifica
     await staff.verify("bukan_kewenangan", "Menurut kami kewenangan pusat")
     await reached(operaton, report, "NationalReturnRefusedEvent")  # the BPMN error, caught by the model
     again = await open_task(operaton, report, "VerifyReportTask")
-    assert again["id"] != first["id"]
-    assert not operaton.incidents(processInstanceId=report.process_instance_id)  # a business outcome, no incident
+    assert again.id != first.id
+    assert not operaton.incidents(process_instance_id=report.process_instance_id)  # a business outcome, no incident
     assert report_row(worker_deps, report).status == ReportStatus.BELUM_TERVERIFIKASI
 
 
@@ -217,7 +217,7 @@ async def test_opd_declines_and_the_report_is_rerouted(
     await staff.complete("OpdResponseTask", opdDecision="bukan_kewenangan_opd", responseText="Ini sampah.")
     await staff.complete("DispatchReportTask", opdCode="DLH", dispatchNote="Ke DLH")
     rerouted = await open_task(operaton, report, "OpdResponseTask")
-    assert rerouted["candidateGroups"] == ["opd-dlh"]
+    assert operaton.candidate_groups(rerouted.id) == ["opd-dlh"]
     assert (await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI)).opd_code == "DLH"
 
 
@@ -241,7 +241,7 @@ async def awaiting_the_reporter(operaton: EngineClient, instance: Submitted) -> 
 
     def waiting() -> bool:
         gateways = operaton.activities(instance.process_instance_id, activity_id="CitizenConfirmationGateway")
-        return any(not g.get("endTime") for g in gateways)
+        return any(not g.end_time for g in gateways)
 
     assert await eventually(waiting)
 
@@ -267,10 +267,10 @@ async def test_an_aspiration_ends_with_the_opds_answer_which_the_reporter_confir
     # Rejected: the OPD answers again (not a completion report), then the reporter accepts.
     await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": False})
     again = await open_task(operaton, aspiration, "OpdResponseTask")
-    form = operaton.request("GET", f"/task/{again['id']}/form-variables")
-    assert (form["responseText"]["value"], form["opdDecision"]["value"]) == ("", "")  # the form starts empty
-    assert form["previousResponseText"]["value"] == "Usulan taman masuk rencana 2027."  # shown for reference
-    assert form["rejectionReason"]["value"]  # and why the reporter rejected it
+    form = operaton.form_variables(again.id)
+    assert (form["responseText"], form["opdDecision"]) == ("", "")  # the form starts empty
+    assert form["previousResponseText"] == "Usulan taman masuk rencana 2027."  # shown for reference
+    assert form["rejectionReason"]  # and why the reporter rejected it
     await staff.complete("OpdResponseTask", opdDecision="tanggapi", responseText="Lokasi taman sudah ditetapkan.")
     await awaiting_the_reporter(operaton, aspiration)
     await correlate(lapor_process, aspiration, Message.CITIZEN_RESPONSE, {"citizenAccepted": True})
@@ -310,8 +310,8 @@ async def test_verification_deadline_passed_escalates_and_report_stays_open(
     task = await open_task(operaton, report, "VerifyReportTask")
     reminder = await fire_timer(operaton, report, "VerificationReminderTimer")
     deadline = await fire_timer(operaton, report, "VerificationDeadlineTimer")
-    assert parse_date(deadline["dueDate"]) == parse_date(task["due"])  # escalation exactly at the due date
-    assert parse_date(reminder["dueDate"]) < parse_date(deadline["dueDate"])
+    assert deadline.due_date == task.due  # escalation exactly at the due date
+    assert reminder.due_date < deadline.due_date
 
     def kinds() -> set[str] | None:
         found = {e.kind for e in timeline(worker_deps, report)}
@@ -321,7 +321,7 @@ async def test_verification_deadline_passed_escalates_and_report_stays_open(
     coordinator = worker_deps.settings.koordinator_email
     assert await eventually(lambda: mailbox.to(coordinator, report.tracking_id))
     still = await open_task(operaton, report, "VerifyReportTask")  # still waiting for the admin
-    assert still["id"] == task["id"]
+    assert still.id == task.id
     assert report_row(worker_deps, report).status == ReportStatus.BELUM_TERVERIFIKASI
 
 
@@ -332,10 +332,10 @@ async def test_sixty_day_deadline_passed_escalates(
     await staff.dispatch_and_respond()
     task = await open_task(operaton, report, "OpdCompletionTask")
     due = report_row(worker_deps, report).completion_due_at
-    assert due is not None and parse_date(task["due"]) == due
+    assert due is not None and task.due == due
     assert due - datetime.now(PONTIANAK) > timedelta(days=60 * 7 // 5 - 1)  # 60 working days is ~12 weeks
     timer = await fire_timer(operaton, report, "CompletionDeadlineTimer")
-    assert parse_date(timer["dueDate"]) == due
+    assert timer.due_date == due
 
     def completion_escalated() -> bool:
         return any(
@@ -356,7 +356,7 @@ async def test_the_reporter_reads_the_admins_note_and_the_supplement_deadline(
     note = "Mohon lampirkan foto lubang dari dekat dan patokan terdekat."
     await staff.verify("tidak_lengkap", note)
     await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
-    # The model records the status before it computes the supplement deadline: wait for the deadline too.
+    # The status is recorded before the supplement deadline is computed (RecordReturnedStatusTask comes first).
     due = await eventually(lambda: operaton.variables(report.process_instance_id).get("supplementDueAt"))
     returned = report_row(worker_deps, report)
     assert returned.supplement_due_at == due  # what tracking shows
@@ -376,9 +376,9 @@ async def test_disposition_tells_the_reporter_and_the_opd_who_and_by_when(
 ) -> None:
     await staff.verify("lengkap")
     dispatch = await open_task(operaton, report, "DispatchReportTask")
-    assert dispatch["name"] == f"Analisis dan disposisi ke OPD {report.tracking_id}"
-    assert dispatch["due"] is not None  # SOP step 3: 3 working days
-    assert parse_date(dispatch["due"]) == report_row(worker_deps, report).disposition_due_at
+    assert dispatch.name == f"Analisis dan disposisi ke OPD {report.tracking_id}"
+    assert dispatch.due is not None  # SOP step 3: 3 working days
+    assert dispatch.due == report_row(worker_deps, report).disposition_due_at
     await staff.complete("DispatchReportTask", opdCode="PUPR", dispatchNote="Prioritas: dekat sekolah.")
     await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI)
     variables = operaton.variables(report.process_instance_id)
@@ -409,15 +409,15 @@ async def test_a_completion_without_a_proof_photo_is_refused_and_nothing_is_reco
     await staff.dispatch_and_respond()
     task = await open_task(operaton, report, "OpdCompletionTask")
     with login(engine, "opd-pupr") as liaison:
-        liaison.claim(task["id"], "opd-pupr")
+        liaison.claim(task.id, "opd-pupr")
         for variables in (
             {"completionText": "Selesai."},  # no photo: one click used to resubmit "999"
             {"completionText": "Selesai.", "proofPhotoId": "999"},
             {"completionText": "Selesai.", "proofPhotoUpload": File(b"%PDF-1.4 bukan foto", "bukti.pdf", "image/jpeg")},
         ):
             with pytest.raises(EngineError, match=r"Foto bukti|bukan foto"):
-                liaison.complete_task(task["id"], variables)
-    assert (await open_task(operaton, report, "OpdCompletionTask"))["id"] == task["id"]  # still open
+                liaison.complete_task(task.id, variables)
+    assert (await open_task(operaton, report, "OpdCompletionTask")).id == task.id  # still open
     assert "completionText" not in operaton.variables(report.process_instance_id)  # nothing recorded
 
 
@@ -428,7 +428,7 @@ async def test_the_proof_photo_is_kept_with_the_report_and_shown_to_the_admin(
     await staff.dispatch_and_respond()
     await staff.complete("OpdCompletionTask", completionText="Ditambal.", proofPhotoUpload=proof_photo())
     document = await open_task(operaton, report, "DocumentCompletionTask")
-    assert parse_date(document["due"]) == report_row(worker_deps, report).documentation_due_at  # the same day
+    assert document.due == report_row(worker_deps, report).documentation_due_at  # the same day
     variables = operaton.variables(report.process_instance_id)
     assert "proofPhotoUpload" not in variables  # the engine keeps no runtime copy
     with session_scope(worker_deps.db) as session:
@@ -459,7 +459,7 @@ async def test_a_photo_of_another_report_is_sent_back_to_the_opd_with_the_reason
         == "Foto ini sudah dipakai pada laporan lain; unggah foto dari lokasi laporan ini."
     )
     assert "proofPhotoUpload" not in variables
-    assert again["name"] == f"Laporkan penyelesaian {second.tracking_id}"
+    assert again.name == f"Laporkan penyelesaian {second.tracking_id}"
     await Staff(operaton, engine, second).complete(
         "OpdCompletionTask", completionText="Selesai.", proofPhotoUpload=proof_photo()
     )
@@ -494,10 +494,10 @@ async def test_a_rejection_reaches_the_opd_with_the_reason_and_the_forms_start_e
         )
     await correlate(lapor_process, report, Message.CITIZEN_RESPONSE, {"citizenAccepted": False})
     reopened = await open_task(operaton, report, "OpdCompletionTask")
-    local = operaton.request("GET", f"/task/{reopened['id']}/form-variables")
-    assert local["completionText"]["value"] == ""  # starts empty
-    assert local["previousCompletionText"]["value"] == "Jalan sudah ditambal."  # last round, for reference
-    shown = local["rejectionReason"]["value"]
+    local = operaton.form_variables(reopened.id)
+    assert local["completionText"] == ""  # starts empty
+    assert local["previousCompletionText"] == "Jalan sudah ditambal."  # last round, for reference
+    shown = local["rejectionReason"]
     assert shown == "Lubang masih ada. Hubungi saya di [disamarkan] atau [disamarkan]."
     for personal in REPORTER.values():
         assert personal not in shown
@@ -508,8 +508,8 @@ async def test_a_rejection_reaches_the_opd_with_the_reason_and_the_forms_start_e
 
     await staff.complete("OpdCompletionTask", completionText="Ditambal ulang.", proofPhotoUpload=proof_photo())
     document = await open_task(operaton, report, "DocumentCompletionTask")
-    form = operaton.request("GET", f"/task/{document['id']}/form-variables")
-    assert form["documented"]["value"] is False  # not ticked from the last round
+    form = operaton.form_variables(document.id)
+    assert form["documented"] is False  # not ticked from the last round
 
 
 async def overdue_in_tasklist(engine: LocalEngine, operaton: EngineClient, group: str, task_id: str) -> bool:
@@ -544,13 +544,13 @@ async def test_disposition_and_documentation_have_deadlines_reminders_and_escala
         await staff.complete("OpdCompletionTask", completionText="Ditambal.", proofPhotoUpload=proof_photo())
     task = await open_task(operaton, report, element)
     row = report_row(worker_deps, report)
-    due = parse_date(task["due"])
+    due = task.due
     assert due == getattr(row, f"{prefix.lower()}_due_at")  # Tasklist == what the staff page shows
-    assert not await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task["id"])
+    assert not await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task.id)
 
     reminder = await fire_timer(operaton, report, f"{prefix}ReminderTimer")
     deadline = await fire_timer(operaton, report, f"{prefix}DeadlineTimer")
-    assert parse_date(deadline["dueDate"]) == due and parse_date(reminder["dueDate"]) < due
+    assert deadline.due_date == due and reminder.due_date < due
 
     def reminded_and_escalated() -> bool:
         kinds = {(e.kind, e.detail) for e in timeline(worker_deps, report)}
@@ -562,9 +562,9 @@ async def test_disposition_and_documentation_have_deadlines_reminders_and_escala
     assert await eventually(
         lambda: [m for m in mailbox.to(coordinator, report.tracking_id) if "Eskalasi" in m["Subject"]]
     )
-    assert (await open_task(operaton, report, element))["id"] == task["id"]  # the task stays with its people
+    assert (await open_task(operaton, report, element)).id == task.id  # the task stays with its people
 
     # Once its due date has passed, the task is in "Lewat tenggat" (the engine's clock cannot be moved: the due
     # date is moved back instead, as the recompute command would after a calendar change).
-    operaton.set_task_due_date(task["id"], datetime.now(PONTIANAK) - timedelta(minutes=1))
-    assert await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task["id"])
+    operaton.set_task_due_date(task.id, datetime.now(PONTIANAK) - timedelta(minutes=1))
+    assert await overdue_in_tasklist(engine, operaton, "admin-pengaduan", task.id)

@@ -14,8 +14,7 @@ import openpyxl
 import pytest
 
 from lapor.notifications.channels import SmsGatewayChannel
-from lapor.process import EngineClient
-from lapor.process.codec import parse_date
+from lapor.process import EngineClient, Incident, Task
 from lapor.vocabulary import RECAP_PROCESS_ID
 from lapor.workdays import WorkingCalendar
 from tests.conftest import eventually
@@ -26,16 +25,16 @@ pytestmark = pytest.mark.engine
 PONTIANAK = ZoneInfo("Asia/Pontianak")
 
 
-async def skip_backoff_until_incident(operaton: EngineClient, instance: Submitted) -> dict[str, Any]:
+async def skip_backoff_until_incident(operaton: EngineClient, instance: Submitted) -> Incident:
     """Each failure waits 5 s, 10 s, 20 s... on the engine; a test lets the retries run at once instead."""
 
-    def incident_or_retry() -> dict[str, Any] | None:
-        found = operaton.incidents(processInstanceId=instance.process_instance_id)
+    def incident_or_retry() -> Incident | None:
+        found = operaton.incidents(process_instance_id=instance.process_instance_id)
         if found:
             return found[0]
-        for task in operaton.external_tasks(processInstanceId=instance.process_instance_id, locked="true"):
-            if task.get("retries") and task.get("errorMessage"):  # waiting out its backoff, not being worked on
-                operaton.unlock_external_task(task["id"])
+        for task in operaton.external_tasks(process_instance_id=instance.process_instance_id, locked=True):
+            if task.retries and task.error_message:  # waiting out its backoff, not being worked on
+                operaton.unlock_external_task(task.id)
         return None
 
     return await eventually(incident_or_retry, within=60, interval=0.5)
@@ -45,26 +44,26 @@ async def test_monthly_recap_reaches_the_analis_and_kepala_bidang(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     await submit(lapor_process, worker_deps)
-    [timer] = operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)
-    fires_at = parse_date(timer["dueDate"]).astimezone(PONTIANAK)
+    [timer] = operaton.jobs(process_key=RECAP_PROCESS_ID)
+    fires_at = timer.due_date.astimezone(PONTIANAK)
     assert (fires_at.day, fires_at.hour, fires_at.minute) == (1, 8, 0)  # 08:00 WIB on the 1st of next month
-    operaton.execute_job(timer["id"])
+    operaton.execute_job(timer.id)
     period = f"{(datetime.now(PONTIANAK).replace(day=1) - timedelta(days=1)):%Y-%m}"  # the month before
 
-    def review_task() -> dict[str, Any] | None:
-        for task in operaton.tasks(processDefinitionKey=RECAP_PROCESS_ID, taskDefinitionKey="ReviewRecapTask"):
-            variables = operaton.variables(task["processInstanceId"])
+    def review_task() -> tuple[Task, dict[str, object]] | None:
+        for task in operaton.tasks(process_key=RECAP_PROCESS_ID, definition_key="ReviewRecapTask"):
+            variables = operaton.variables(str(task.process_instance_id))
             if variables.get("recapPeriod") == period:
-                return {**task, "variables": variables, "candidateGroups": operaton.candidate_groups(task["id"])}
+                return task, variables
         return None
 
-    task = await eventually(review_task)
-    assert task["candidateGroups"] == ["analis", "kepala-bidang"]
-    assert task["variables"]["recapUrl"].endswith(f"{period}.xlsx")
+    task, variables = await eventually(review_task)
+    assert operaton.candidate_groups(task.id) == ["analis", "kepala-bidang"]
+    assert str(variables["recapUrl"]).endswith(f"{period}.xlsx")
     workbook = openpyxl.load_workbook(worker_deps.settings.data_dir / "recaps" / f"rekap-{period}.xlsx")
     assert {"Ringkasan", "Per OPD", "Per Status"} <= set(workbook.sheetnames)
     assert any(sheet._charts for sheet in workbook.worksheets)
-    assert len(operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)) == 1  # the cycle waits for the next month
+    assert len(operaton.jobs(process_key=RECAP_PROCESS_ID)) == 1  # the cycle waits for the next month
 
 
 async def test_failing_task_is_retried_with_backoff_then_shows_as_incident(
@@ -78,13 +77,13 @@ async def test_failing_task_is_retried_with_backoff_then_shows_as_incident(
         incident = await skip_backoff_until_incident(operaton, instance)
     finally:
         worker_deps.notifier = healthy
-    assert incident["incidentType"] == "failedExternalTask"
-    assert incident["activityId"] == "NotifyReportReceivedTask"  # Cockpit shows it on the notification task
-    assert "NotificationDeliveryError" in incident["incidentMessage"]
+    assert incident.incident_type == "failedExternalTask"
+    assert incident.activity_id == "NotifyReportReceivedTask"  # Cockpit shows it on the notification task
+    assert "NotificationDeliveryError" in incident.message
     # A supervisor's retry in Cockpit (retries back to 1) delivers it once the mail server is back.
-    operaton.set_external_task_retries(incident["configuration"], 1)
+    operaton.set_external_task_retries(incident.configuration, 1)
     await open_task(operaton, instance, "VerifyReportTask")
-    assert not operaton.incidents(processInstanceId=instance.process_instance_id)
+    assert not operaton.incidents(process_instance_id=instance.process_instance_id)
 
 
 @pytest.fixture
@@ -143,7 +142,7 @@ async def test_days_off_in_the_calendar_move_the_due_date_tasklist_shows(
         task = await open_task(operaton, instance, "VerifyReportTask")
     finally:
         worker_deps.calendar = usual
-    due = parse_date(task["due"]).astimezone(PONTIANAK)
+    due = task.due.astimezone(PONTIANAK)
     assert due.date() > max(days_off)  # three working days, all after the days off
     assert due == WorkingCalendar(days_off).add_working_days(now, 3)
     assert due.weekday() < 5 and (due.hour, due.minute) == (23, 59)

@@ -1,7 +1,12 @@
 """A calendar change on the real engine: a new day off moves a running report's timers, Tasklist due date, process
-variables and tracking deadline; a second run moves nothing; staff can do the same over the API."""
+variables and tracking deadline; a second run moves nothing; the operator's command does it with the administrator's
+login, which the API never holds."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +21,7 @@ from lapor.deadlines import compute_sla, sla_from
 from lapor.models import DeadlineStart
 from lapor.notifications.templates import format_due_date
 from lapor.process import EngineClient
-from lapor.process.codec import parse_date
+from lapor.settings import ROOT, Settings
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 from tests.conftest import ADMIN, eventually, login
@@ -40,9 +45,9 @@ def where_deadlines_are(operaton: EngineClient, instance: Submitted, task_id: st
     escalation = timer_job(operaton, instance, "VerificationDeadlineTimer")
     variables = operaton.variables(instance.process_instance_id)
     return {
-        "reminder_timer": parse_date(reminder["dueDate"]) if reminder else None,
-        "deadline_timer": parse_date(escalation["dueDate"]) if escalation else None,
-        "task_due": parse_date(operaton.task(task_id)["due"]),
+        "reminder_timer": reminder.due_date if reminder else None,
+        "deadline_timer": escalation.due_date if escalation else None,
+        "task_due": operaton.task(task_id).due,
         "verificationDueAt": variables["verificationDueAt"],
         "verificationReminderAt": variables["verificationReminderAt"],
     }
@@ -62,7 +67,7 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
         assert start is not None and start.days == worker_deps.settings.verification_working_days
         started_at = start.started_at
     usual = worker_deps.calendar
-    before = where_deadlines_are(operaton, instance, task["id"])
+    before = where_deadlines_are(operaton, instance, task.id)
     assert before["deadline_timer"] == before["task_due"] == before["verificationDueAt"] == report.verification_due_at
 
     # The government announces a cuti bersama on the first working day of the report's verification.
@@ -84,7 +89,7 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
             ("tracking", "verification_due_at"),
         }
         assert ours[("timer", "VerificationDeadlineTimer")].before == before["deadline_timer"]
-        after = where_deadlines_are(operaton, instance, task["id"])
+        after = where_deadlines_are(operaton, instance, task.id)
         assert after == {
             "reminder_timer": wanted["verificationReminderAt"],
             "deadline_timer": wanted["verificationDueAt"],
@@ -93,7 +98,7 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
             "verificationReminderAt": wanted["verificationReminderAt"],
         }
         assert report_row(worker_deps, instance).verification_due_at == wanted["verificationDueAt"]
-        assert operaton.task(task["id"])["name"] == task["name"]  # the rest of the task is as it was
+        assert operaton.task(task.id).name == task.name  # the rest of the task is as it was
 
         second = recompute.recompute(engine=operaton, db=worker_deps.db, calendar=changed)
         assert [m for m in second.moves if m.tracking_id == instance.tracking_id] == []
@@ -101,10 +106,22 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
     finally:
         # Back to the usual calendar, for the reports of the other tests.
         recompute.recompute(engine=operaton, db=worker_deps.db, calendar=usual)
-    assert where_deadlines_are(operaton, instance, task["id"]) == before
+    assert where_deadlines_are(operaton, instance, task.id) == before
 
 
-async def test_staff_recompute_over_the_api(
+def recompute_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m lapor.recompute` as an operator runs it, with the administrator's engine login in its environment."""
+    env = {
+        f"LAPOR_{name.upper()}": str(value)
+        for name, value in settings.model_dump().items()
+        if isinstance(value, str | int | float | bool | Path)
+    }
+    env.update({"PATH": os.environ.get("PATH", ""), "LAPOR_LOG_FORMAT": "json"})
+    command = [sys.executable, "-m", "lapor.recompute", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+
+
+async def test_the_recompute_command_moves_deadlines_and_the_api_offers_no_way_to(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     instance = await submit(lapor_process, worker_deps)
@@ -122,25 +139,22 @@ async def test_staff_recompute_over_the_api(
             "extra_days_off": ",".join(sorted({*worker_deps.settings.extra_days_off.split(","), day_off.isoformat()})),
         }
     )
+    # The API holds no engine administrator's login, so it has no recompute to offer, even to staff.
     app = create_app(settings, db=worker_deps.db, run_dispatcher=False)
+    with TestClient(app) as client:
+        refused = client.post("/staff/deadlines/recompute", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+        assert refused.status_code in (404, 405), refused.text
     try:
-        with TestClient(app) as client:
-            assert client.post("/staff/deadlines/recompute").status_code == 401
-            dry = client.post(
-                "/staff/deadlines/recompute",
-                params={"dry_run": "true"},
-                headers={"Authorization": f"Bearer {STAFF_TOKEN}"},
-            )
-            assert dry.status_code == 200, dry.text
-            assert dry.json()["applied"] is False
-            assert any(m["tracking_id"] == instance.tracking_id for m in dry.json()["moves"])
-            assert report_row(worker_deps, instance).verification_due_at == due  # a dry run moves nothing
+        dry = recompute_command(settings, "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert instance.tracking_id in dry.stdout and "would move (dry run)" in dry.stdout
+        assert report_row(worker_deps, instance).verification_due_at == due  # a dry run moves nothing
 
-            done = client.post("/staff/deadlines/recompute", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
-            assert done.status_code == 200, done.text
-            moved = [m for m in done.json()["moves"] if m["tracking_id"] == instance.tracking_id]
-            assert {m["target"] for m in moved} == {"variable", "timer", "task", "tracking"}
-            assert report_row(worker_deps, instance).verification_due_at > due
+        done = recompute_command(settings)
+        assert done.returncode == 0, done.stderr
+        ours = [line.split()[2] for line in done.stdout.splitlines() if line.startswith(instance.tracking_id)]
+        assert sorted(set(ours)) == ["task", "timer", "tracking", "variable"]
+        assert report_row(worker_deps, instance).verification_due_at > due
     finally:
         recompute.recompute(engine=operaton, db=worker_deps.db, calendar=worker_deps.calendar)
     assert report_row(worker_deps, instance).verification_due_at == due
@@ -153,11 +167,12 @@ async def test_the_disposition_deadline_moves_with_the_calendar_like_the_others(
     verify = await open_task(operaton, instance, "VerifyReportTask")
     user = "admin-pengaduan"
     with login(engine, user) as admin:
-        admin.claim(verify["id"], user)
-        admin.complete_task(verify["id"], {"verificationResult": "lengkap", "verificationNote": ""})
+        admin.claim(verify.id, user)
+        admin.complete_task(verify.id, {"verificationResult": "lengkap", "verificationNote": ""})
     task = await open_task(operaton, instance, "DispatchReportTask")
     await eventually(lambda: timer_job(operaton, instance, "DispositionReminderTimer"))
-    before = parse_date(task["due"])
+    before = task.due
+    assert before is not None
     with session_scope(worker_deps.db) as session:
         report = report_row(worker_deps, instance)
         start = session.scalar(
@@ -181,10 +196,10 @@ async def test_the_disposition_deadline_moves_with_the_calendar_like_the_others(
             ("task", "DispatchReportTask"),
             ("tracking", "disposition_due_at"),
         }
-        assert parse_date(operaton.task(task["id"])["due"]) == wanted["dispositionDueAt"]
+        assert operaton.task(task.id).due == wanted["dispositionDueAt"]
         shown = operaton.variables(instance.process_instance_id)["dispositionDueText"]
         assert shown == format_due_date(wanted["dispositionDueAt"])  # the form's words moved too
         assert report_row(worker_deps, instance).disposition_due_at == wanted["dispositionDueAt"]
     finally:
         recompute.recompute(engine=operaton, db=worker_deps.db, calendar=usual)
-    assert parse_date(operaton.task(task["id"])["due"]) == before
+    assert operaton.task(task.id).due == before

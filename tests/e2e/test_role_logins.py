@@ -10,6 +10,7 @@ import pytest
 
 from engine import LocalEngine
 from lapor.process import EngineClient
+from lapor.process.codec import parse_date
 from lapor.roles import local_logins
 from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID, RECAP_PROCESS_ID
@@ -69,7 +70,7 @@ async def failed_report(
     try:
         yield {
             "instance": report.process_instance_id,
-            "task": incident["configuration"],
+            "task": incident.configuration,
             "tracking_id": report.tracking_id,
         }
     finally:
@@ -88,7 +89,7 @@ def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
     engine: LocalEngine, operaton: EngineClient, failed_report: dict[str, str], supervisor: str
 ) -> None:
     instance, task = failed_report["instance"], failed_report["task"]
-    timer = operaton.jobs(processDefinitionKey=RECAP_PROCESS_ID)[0]  # the monthly recap's timer: a LAPOR! job
+    timer = operaton.jobs(process_key=RECAP_PROCESS_ID)[0]  # the monthly recap's timer: a LAPOR! job
     variable = f"/process-instance/{instance}/variables/trackingId"
     refused = {
         "set a variable": ("PUT", variable, {"value": "X", "type": "String"}),
@@ -115,14 +116,14 @@ def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
             "POST",
             "/modification/execute",
             {
-                "processDefinitionId": operaton.request("GET", f"/process-instance/{instance}")["definitionId"],
+                "processDefinitionId": operaton.instance(instance).definition_id,
                 "processInstanceIds": [instance],
                 "instructions": [{"type": "startBeforeActivity", "activityId": "VerifyReportTask"}],
             },
         ),
         "cancel the instance": ("DELETE", f"/process-instance/{instance}", None),
-        "move a job's due date": ("PUT", f"/job/{timer['id']}/duedate", {"duedate": "2030-01-01T08:00:00.000+0700"}),
-        "suspend a job": ("PUT", f"/job/{timer['id']}/suspended", {"suspended": True}),
+        "move a job's due date": ("PUT", f"/job/{timer.id}/duedate", {"duedate": "2030-01-01T08:00:00.000+0700"}),
+        "suspend a job": ("PUT", f"/job/{timer.id}/suspended", {"suspended": True}),
         "reprioritise an external task": ("PUT", f"/external-task/{task}/priority", {"priority": 99}),
         "retry as a batch": ("POST", "/external-task/retries-async", {"externalTaskIds": [task], "retries": 1}),
     }
@@ -135,8 +136,8 @@ def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
     fetched = as_user(engine, supervisor, "POST", "/external-task/fetchAndLock", {"workerId": "x", "topics": topics})
     assert fetched.status_code == 200 and fetched.json() == []
     assert operaton.variables(instance)["trackingId"] == failed_report["tracking_id"]
-    assert not operaton.request("GET", f"/process-instance/{instance}")["suspended"]
-    assert operaton.jobs(jobId=timer["id"])[0]["dueDate"] == timer["dueDate"]
+    assert not operaton.instance(instance).suspended
+    assert operaton.jobs(job_id=timer.id)[0].due_date == timer.due_date
 
     # What they may do: retry the failed external task (one, or a list) and a job whose retries ran out. The workers
     # run and the mail server is still down, so the task fails again: the engine's log shows who retried it.
@@ -145,21 +146,21 @@ def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
     listed = as_user(engine, supervisor, "PUT", "/external-task/retries", {"externalTaskIds": [task], "retries": 1})
     assert listed.status_code == 204
     assert retries_set_by(operaton, supervisor) >= before + 2
-    operaton.request("PUT", f"/job/{timer['id']}/retries", json={"retries": 0})
+    operaton.set_job_retries(timer.id, 0)
     try:
-        assert as_user(engine, supervisor, "PUT", f"/job/{timer['id']}/retries", {"retries": 1}).status_code == 204
-        assert operaton.jobs(jobId=timer["id"])[0]["retries"] == 1
+        assert as_user(engine, supervisor, "PUT", f"/job/{timer.id}/retries", {"retries": 1}).status_code == 204
+        assert operaton.jobs(job_id=timer.id)[0].retries == 1
     finally:
-        operaton.request("PUT", f"/job/{timer['id']}/retries", json={"retries": timer["retries"]})
+        operaton.set_job_retries(timer.id, timer.retries)
 
 
 def test_the_administrator_still_changes_instances(operaton: EngineClient, failed_report: dict[str, str]) -> None:
     """The engine plugin narrows nothing for the administrators (and the service accounts keep UPDATE_INSTANCE)."""
     instance = failed_report["instance"]
     operaton.set_variables(instance, {"catatanAdmin": "diperiksa"})
-    operaton.request("PUT", f"/process-instance/{instance}/suspended", json={"suspended": True})
-    assert operaton.request("GET", f"/process-instance/{instance}")["suspended"]
-    operaton.request("PUT", f"/process-instance/{instance}/suspended", json={"suspended": False})
+    operaton.set_suspended(instance, True)
+    assert operaton.instance(instance).suspended
+    operaton.set_suspended(instance, False)
     before = retries_set_by(operaton, "admin")
     operaton.set_external_task_retries(failed_report["task"], 1)
     assert retries_set_by(operaton, "admin") == before + 1
@@ -176,12 +177,12 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
     task = await open_task(operaton, report, "OpdResponseTask")
-    operaton.claim(task["id"], "opd-pupr")  # the PUPR liaison holds it
+    operaton.claim(task.id, "opd-pupr")  # the PUPR liaison holds it
 
     seen = as_user(engine, supervisor, "GET", f"/task?processInstanceId={report.process_instance_id}")
     assert seen.status_code == 200, seen.text
     [held] = seen.json()
-    assert (held["id"], held["assignee"], held["due"]) == (task["id"], "opd-pupr", task["due"])
+    assert (held["id"], held["assignee"], parse_date(held["due"])) == (task.id, "opd-pupr", task.due)
     for report_path in ("/task/report/candidate-group-count", "/task/count?assigned=true"):  # Cockpit's dashboard
         counts = as_user(engine, supervisor, "GET", report_path)
         assert counts.status_code == 200, counts.text
@@ -189,7 +190,7 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
     history = as_user(engine, supervisor, "GET", f"/history/task?processInstanceId={report.process_instance_id}")
     assert {t["taskDefinitionKey"] for t in history.json()} >= {"VerifyReportTask", "DispatchReportTask"}
 
-    path = f"/task/{task['id']}"
+    path = f"/task/{task.id}"
     fields = (
         "name description priority assignee owner delegationState due followUp parentTaskId caseInstanceId tenantId"
     )
@@ -209,10 +210,10 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
         answer = as_user(engine, supervisor, method, where, body)
         assert answer.status_code == 403, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
         assert answer.json()["type"] == "AuthorizationException", (what, answer.text)
-    after = operaton.task(task["id"])
-    assert (after["assignee"], after["due"]) == ("opd-pupr", task["due"])  # nothing moved
+    after = operaton.task(task.id)
+    assert (after.assignee, after.due) == ("opd-pupr", task.due)  # nothing moved
     assert "opdDecision" not in operaton.variables(report.process_instance_id)
-    assert operaton.candidate_groups(task["id"]) == ["opd-pupr"]
+    assert operaton.candidate_groups(task.id) == ["opd-pupr"]
     operaton.request("PUT", path, json=updatable)  # the same update is well-formed: the administrator's goes through
     operaton.cancel(report.process_instance_id)
 
@@ -227,13 +228,7 @@ def history_of(operaton: EngineClient, instance: str) -> dict[str, object]:
             (t["id"], t["assignee"], t["endTime"]) for t in operaton.request("GET", "/history/task", params=query)
         ),
         "variables": operaton.historic_variables(instance),
-        "runs": len(
-            operaton.request(
-                "GET",
-                "/history/process-instance",
-                params={"processInstanceBusinessKey": operaton.historic_instance(instance)["businessKey"]},
-            )
-        ),
+        "runs": len(operaton.historic_instances(business_key=operaton.historic_instance(instance).business_key)),
     }
 
 
@@ -247,7 +242,7 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
     ended = await walk_to_the_end(lapor_process, operaton, engine, finished)
     running = await submit(lapor_process, worker_deps)
     open_verification = await open_task(operaton, running, "VerifyReportTask")
-    done, definition = finished.process_instance_id, ended["processDefinitionId"]
+    done, definition = finished.process_instance_id, ended.definition_id
 
     # What the history view reads, each with the supervisor's own login.
     reads: dict[str, Callable[[Any], bool]] = {
@@ -317,7 +312,7 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
             {"processInstanceIds": [running.process_instance_id], "deleteReason": "dibatalkan"},
         ),
     }
-    before, still_open = history_of(operaton, done), operaton.task(open_verification["id"])
+    before, still_open = history_of(operaton, done), operaton.task(open_verification.id)
     for what, (method, path, body) in refused.items():
         answer = as_user(engine, supervisor, method, path, body)
         assert answer.status_code == 403, f"{supervisor} may {what}: {answer.status_code} {answer.text}"
@@ -340,6 +335,6 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
         seen = (answer.status_code, answer.json()["type"])
         assert seen == (administrators.status_code, administrators.json()["type"]), (what, answer.text)
     assert history_of(operaton, done) == before  # nothing erased, restarted or annotated
-    assert operaton.task(open_verification["id"]) == still_open
-    assert operaton.request("GET", f"/process-instance/{running.process_instance_id}")["definitionId"] == definition
+    assert operaton.task(open_verification.id) == still_open
+    assert operaton.instance(running.process_instance_id).definition_id == definition
     operaton.cancel(running.process_instance_id)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine import LocalEngine
-from lapor.process import BpmnError, EngineClient, ExternalTask, ExternalTaskWorker, WorkerConfig
+from lapor.process import BpmnError, EngineClient, ExternalTask, ExternalTaskWorker, Incident, WorkerConfig
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.settings import Settings
 from tests.conftest import eventually, login
@@ -42,7 +42,7 @@ async def run_worker(engine: LocalEngine, provisioned: Settings, handlers: Handl
 
 
 def state(operaton: EngineClient, instance_id: str) -> str:
-    return str(operaton.historic_instance(instance_id)["state"])
+    return str(operaton.historic_instance(instance_id).state)
 
 
 @pytest.mark.usefixtures("toolchain")
@@ -59,15 +59,15 @@ async def test_worker_user_task_timer_and_decision(
             variables={"word": "lapor", "category": "SAMPAH", "kecamatanCode": "61.71.02"},
         )
         assert operaton.find_instance("toolchain-check", business_key="LPR-ALAT-1") == instance_id
-        task = await eventually(lambda: operaton.tasks(processInstanceId=instance_id))
-        assert task[0]["taskDefinitionKey"] == "ApproveTask"
-        assert operaton.candidate_groups(task[0]["id"]) == ["admin-pengaduan"]
+        task = await eventually(lambda: operaton.tasks(process_instance_id=instance_id))
+        assert task[0].definition_key == "ApproveTask"
+        assert operaton.candidate_groups(task[0].id) == ["admin-pengaduan"]
         with login(engine, "admin-pengaduan") as admin_pengaduan:
-            admin_pengaduan.claim(task[0]["id"], "admin-pengaduan")
-            admin_pengaduan.complete_task(task[0]["id"], {"approved": True})
-        [timer] = operaton.jobs(processInstanceId=instance_id)  # waits an hour on the real clock
+            admin_pengaduan.claim(task[0].id, "admin-pengaduan")
+            admin_pengaduan.complete_task(task[0].id, {"approved": True})
+        [timer] = operaton.jobs(process_instance_id=instance_id)  # waits an hour on the real clock
         assert state(operaton, instance_id) == "ACTIVE"
-        operaton.execute_job(timer["id"])
+        operaton.execute_job(timer.id)
         assert state(operaton, instance_id) == "COMPLETED"
         variables = operaton.historic_variables(instance_id)
         assert variables["echoed"] == "LAPOR" and variables["sawBusinessKey"] == "LPR-ALAT-1"
@@ -105,37 +105,37 @@ async def test_each_worker_outcome_lands_where_cockpit_and_the_model_expect(
         await eventually(lambda: state(operaton, ok) == "COMPLETED" or None)
         assert "when" in operaton.historic_variables(ok)  # a Date from the engine, round-tripped
         await eventually(lambda: state(operaton, bpmn) == "COMPLETED" or None)
-        assert [a["activityId"] for a in operaton.activities(bpmn) if a["activityId"].endswith("EndEvent")] == [
+        assert [a.activity_id for a in operaton.activities(bpmn) if a.activity_id.endswith("EndEvent")] == [
             "OutcomeRefusedEndEvent"
         ]
         assert operaton.historic_variables(bpmn)["refusedBy"] == "uji"
         # A modelling error is an incident at once: retrying cannot fix a model.
-        [incident] = await eventually(lambda: operaton.incidents(processInstanceId=model))
-        assert incident["incidentType"] == "failedExternalTask" and "tidak-ada" in incident["incidentMessage"]
+        [incident] = await eventually(lambda: operaton.incidents(process_instance_id=model))
+        assert incident.incident_type == "failedExternalTask" and "tidak-ada" in incident.message
         assert attempts["model"] == 1
 
         # A technical failure is retried with backoff; the retry that succeeds completes the instance.
         flaky = await start_outcome(operaton, "LPR-HASIL-FLAKY", "flaky")
         [external] = await eventually(
-            lambda: [t for t in operaton.external_tasks(processInstanceId=flaky) if t.get("retries") == 2]
+            lambda: [t for t in operaton.external_tasks(process_instance_id=flaky) if t.retries == 2]
         )
-        assert external["errorMessage"] == "ConnectionError: once"
-        operaton.unlock_external_task(external["id"])  # skips the 5 s backoff
+        assert external.error_message == "ConnectionError: once"
+        operaton.unlock_external_task(external.id)  # skips the 5 s backoff
         await eventually(lambda: state(operaton, flaky) == "COMPLETED" or None)
 
         # Out of retries, a technical failure is an incident with the worker's message and stack trace.
         crash = await start_outcome(operaton, "LPR-HASIL-CRASH", "crash")
 
-        def incident_or_skip_backoff() -> list[dict[str, Any]] | None:
-            found = operaton.incidents(processInstanceId=crash)
-            for task in [] if found else operaton.external_tasks(processInstanceId=crash, locked="true"):
-                if task.get("errorMessage") and task.get("retries"):
-                    operaton.unlock_external_task(task["id"])
+        def incident_or_skip_backoff() -> list[Incident] | None:
+            found = operaton.incidents(process_instance_id=crash)
+            for task in [] if found else operaton.external_tasks(process_instance_id=crash, locked=True):
+                if task.error_message and task.retries:
+                    operaton.unlock_external_task(task.id)
             return found
 
         [incident] = await eventually(incident_or_skip_backoff)
-        assert incident["incidentMessage"] == "ConnectionError: database down"
+        assert incident.message == "ConnectionError: database down"
         assert attempts["crash"] == 3
-        details = operaton.request("GET", f"/external-task/{incident['configuration']}/errorDetails")
-        assert "database down" in str(details)
+        assert incident.configuration is not None
+        assert "database down" in operaton.external_task_error_details(incident.configuration)
     assert outcomes.count("incident") == 2 and "bpmn_error" in outcomes

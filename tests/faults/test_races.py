@@ -86,8 +86,8 @@ def _new_instance(engine: LocalEngine) -> tuple[str, str]:
     """A new instance of the model waiting at its first task: the instance's and the task's ids."""
     with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
         instance = client.start("Races", business_key=f"race-{time.monotonic_ns()}", variables={})
-        [task] = client.tasks(processInstanceId=instance)
-    return instance, str(task["id"])
+        [task] = client.tasks(process_instance_id=instance)
+    return instance, str(task.id)
 
 
 def _complete_aside(engine: LocalEngine, task_id: str, answers: list[httpx.Response]) -> threading.Thread:
@@ -133,9 +133,9 @@ def test_a_completion_that_loses_a_deadlock_is_run_again(on_postgres: tuple[Loca
     assert engine_lost, "the test's own transaction lost the deadlock three times: nothing was tried"
     assert answer.status_code == 204, answer.text  # not 500 "deadlock detected"
     with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
-        assert [t["taskDefinitionKey"] for t in client.tasks(processInstanceId=instance)] == ["Second"]
+        assert [t.definition_key for t in client.tasks(process_instance_id=instance)] == ["Second"]
         done = client.activities(instance, activity_id="First")
-        assert len(done) == 1 and done[0]["endTime"]  # completed once
+        assert len(done) == 1 and done[0].end_time  # completed once
     log = engine.log_file.read_text(errors="replace")
     assert "LAPOR-RETRY CompleteTaskCmd lost a race (code 10000), attempt 1 of 4" in log
 
@@ -155,6 +155,6 @@ def test_a_completion_that_loses_an_optimistic_lock_is_run_again(on_postgres: tu
     assert answers, "the engine did not answer the completion within 60 s"
     assert answers[0].status_code == 204, answers[0].text  # not 500 "updated by another transaction concurrently"
     with EngineClient(engine.rest_url, user=ADMIN[0], password=ADMIN[1]) as client:
-        assert [t["taskDefinitionKey"] for t in client.tasks(processInstanceId=instance)] == ["Second"]
+        assert [t.definition_key for t in client.tasks(process_instance_id=instance)] == ["Second"]
     log = engine.log_file.read_text(errors="replace")
     assert "LAPOR-RETRY CompleteTaskCmd lost a race (code 1), attempt 1 of 4" in log

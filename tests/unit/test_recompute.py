@@ -1,5 +1,6 @@
 """What lapor.recompute knows about the model, checked against bpmn/ without an engine, and where a start is kept."""
 
+import ast
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
@@ -11,7 +12,7 @@ from lapor import recompute
 from lapor.db import session_scope
 from lapor.deadlines import Sla, default_calendar, sla_from, warn_if_holidays_outdated
 from lapor.models import DeadlineStart, Report
-from lapor.settings import Settings
+from lapor.settings import ROOT, Settings
 from lapor.vocabulary import DUE_VARIABLES, Deadline
 from lapor.workdays import PONTIANAK_TZ
 
@@ -84,3 +85,15 @@ def test_a_new_round_replaces_the_recorded_start(db_engine: Engine) -> None:
             select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "verification")
         ).all()
         assert [(r.started_at, r.days, r.reminder_days_before) for r in rows] == [(later.started_at, 5, 1)]
+
+
+def test_the_api_never_reads_the_engine_administrators_login() -> None:
+    """Recompute is an operator's command (docs/operations.md): no module of the internet-facing API may reach for
+    the administrator's credentials, whatever route it would serve."""
+    readers = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "api").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in ("engine_admin_user", "engine_admin_password")
+    ]
+    assert readers == []

@@ -33,7 +33,7 @@ async def test_a_report_from_the_web_page_reaches_verification(
     instance = instance_id(db_engine, tracking_id)
     assert instance is not None
     task = await eventually(lambda: _open_task(operaton, instance, "VerifyReportTask", set()))
-    assert task["processInstanceId"] == instance
+    assert task.process_instance_id == instance
 
     def deadline_shown() -> str | None:
         page = text_of(client.get(f"/lacak/{tracking_id}").text)

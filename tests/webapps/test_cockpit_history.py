@@ -24,10 +24,9 @@ from workers.deps import Deps
 pytestmark = pytest.mark.engine
 
 
-def in_words(value: str) -> str:
+def in_words(moment: datetime | None) -> str:
     """An engine date as the history view writes it: "Senin, 21 Desember 2026 pukul 23.59 WIB"."""
-    moment = parse_moment(value)
-    assert moment is not None, value
+    assert moment is not None
     return format_due_date(moment)
 
 
@@ -43,9 +42,9 @@ async def a_report_with_an_incident_and_a_late_verification(
         incident = await skip_backoff_until_incident(operaton, report)
     finally:
         worker_deps.notifier = healthy
-    operaton.set_external_task_retries(incident["configuration"], 1)
+    operaton.set_external_task_retries(incident.configuration, 1)
     verification = await open_task(operaton, report, "VerifyReportTask")
-    operaton.set_task_due_date(verification["id"], datetime.now(UTC) - timedelta(days=1))
+    operaton.set_task_due_date(verification.id, datetime.now(UTC) - timedelta(days=1))
     return report
 
 
@@ -112,14 +111,14 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
 
     summary = " ".join(browser.wait_for("#lapor-history-summary").text.split())
     assert f"Nomor laporan {report.tracking_id}" in summary, summary
-    assert f"versi {ended['processDefinitionVersion']}" in summary, summary
-    assert "Status Selesai" in summary and f"Berakhir {in_words(ended['endTime'])}" in summary, summary
+    assert f"versi {ended.definition_version}" in summary, summary
+    assert "Status Selesai" in summary and f"Berakhir {in_words(ended.end_time)}" in summary, summary
     end_event = [
         a
         for a in operaton.activities(instance)
-        if a["activityType"] == "noneEndEvent" and a["parentActivityInstanceId"] == instance
+        if a.activity_type == "noneEndEvent" and a.parent_activity_instance_id == instance
     ][-1]
-    assert f"Berakhir di {end_event['activityName']}" in summary, summary
+    assert f"Berakhir di {end_event.activity_name}" in summary, summary
     assert read_only(browser), "the history page offers something to change"
     browser.shot("riwayat-ringkasan")
 
@@ -128,7 +127,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
     for task in tasks:  # who completed each task, when, and by when it was due, in words
         row = shown[task["taskDefinitionKey"]]
         assert task["name"] in row and task["assignee"] in row, row
-        assert in_words(task["endTime"]) in row and in_words(task["due"]) in row, row
+        assert in_words(parse_moment(task["endTime"])) in row and in_words(parse_moment(task["due"])) in row, row
     assert "Selesai terlambat" in shown["VerifyReportTask"], shown  # done after its due date (moved to yesterday)
     assert "Selesai tepat waktu" in shown["OpdResponseTask"], shown
     assert "opd-pupr" in shown["OpdCompletionTask"] and "admin-pengaduan" in shown["DocumentCompletionTask"]
@@ -139,11 +138,11 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
     assert "Tugas sistem gagal" in incidents and "Teratasi" in incidents, incidents
     path = browser.driver.find_elements(By.CSS_SELECTOR, "#lapor-history-path tbody tr")
     steps = [str(row.get_attribute("data-activity")) for row in path]
-    passed = {a["activityId"] for a in operaton.activities(instance) if a["activityName"]}
+    passed = {a.activity_id for a in operaton.activities(instance) if a.activity_name}
     assert passed <= set(steps), passed - set(steps)  # every named step, in the order taken
     order = ("ReportReceivedStartEvent", "VerifyReportTask", "OpdResponseTask", "DocumentCompletionTask")
-    assert [steps.index(step) for step in (*order, end_event["activityId"])] == sorted(
-        steps.index(step) for step in (*order, end_event["activityId"])
+    assert [steps.index(step) for step in (*order, end_event.activity_id)] == sorted(
+        steps.index(step) for step in (*order, end_event.activity_id)
     ), steps
     assert "Verifikasi laporan" in path[steps.index("VerifyReportTask")].text  # the BPMN's own name
     browser.driver.execute_script("document.getElementById('lapor-history-incidents').scrollIntoView()")
@@ -156,13 +155,13 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
         e.get_attribute("data-element-id")
         for e in browser.driver.find_elements(By.CSS_SELECTOR, "#lapor-history-diagram .djs-element.highlight")
     }
-    assert {"VerifyReportTask", "OpdResponseTask", end_event["activityId"]} <= marked, marked
+    assert {"VerifyReportTask", "OpdResponseTask", end_event.activity_id} <= marked, marked
     assert not marked & {"ReportClosedEndEvent", "WaitForSupplementTask", "OpdFollowUpSubProcess"}, marked
     browser.driver.execute_script("document.getElementById('lapor-history-diagram').scrollIntoView()")
     browser.shot("riwayat-diagram-dan-jalur")
 
     # The definition's tab lists finished reports; its search narrows them to this one.
-    tab = f"#/process-definition/{ended['processDefinitionId']}/runtime?detailsTab=lapor-finished-reports"
+    tab = f"#/process-definition/{ended.definition_id}/runtime?detailsTab=lapor-finished-reports"
     await asyncio.to_thread(browser.open, "cockpit", tab)
     box = await asyncio.to_thread(browser.wait_for, ".lapor-reports-search input[name=trackingId]", timeout=30)
     await asyncio.to_thread(browser.wait_text, "laporan", timeout=30)
@@ -171,7 +170,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
     await asyncio.to_thread(browser.wait_text, "1 laporan", timeout=30)
     rows = browser.driver.find_elements(By.CSS_SELECTOR, ".lapor-reports tbody tr")
     assert [r.get_attribute("data-instance") for r in rows] == [instance]
-    assert "Selesai" in rows[0].text and in_words(ended["endTime"]) in " ".join(rows[0].text.split())
+    assert "Selesai" in rows[0].text and in_words(ended.end_time) in " ".join(rows[0].text.split())
     browser.shot("tab-laporan-selesai-dicari")
     click_report(browser, report.tracking_id)
     await asyncio.to_thread(history_shown, browser, report.tracking_id)
@@ -194,7 +193,7 @@ async def test_an_open_report_has_its_history_beside_its_runtime_view_and_an_unk
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
     task = await open_task(operaton, report, "OpdResponseTask")
-    operaton.claim(task["id"], "opd-pupr")
+    operaton.claim(task.id, "opd-pupr")
 
     await asyncio.to_thread(browser.login, "cockpit", "koordinator")
     await asyncio.to_thread(browser.open, "cockpit", f"#/process-instance/{report.process_instance_id}/runtime")
@@ -204,7 +203,7 @@ async def test_an_open_report_has_its_history_beside_its_runtime_view_and_an_unk
     summary = " ".join(browser.wait_for("#lapor-history-summary").text.split())
     assert "Status Berjalan" in summary and "Berakhir belum" in summary, summary
     row = rows_by_task(browser)["OpdResponseTask"]
-    assert "opd-pupr" in row and in_words(task["due"]) in row and row.endswith("belum Terbuka"), row
+    assert "opd-pupr" in row and in_words(task.due) in row and row.endswith("belum Terbuka"), row
     assert read_only(browser), "the history page offers something to change"
     browser.shot("riwayat-laporan-berjalan")
     browser.click_text("Buka tampilan berjalan")

@@ -139,9 +139,9 @@ async def test_the_front_desk_files_a_face_to_face_report_that_reaches_verificat
     assert "Jalan dan Jembatan" in shown
     tasklist_screen(browser, "verifikasi-laporan-meja-depan")
     # The koordinator reads who did what with it: the clerk who filed it, and Admin Pengaduan taking the task.
-    task = operaton.tasks(taskDefinitionKey="VerifyReportTask", processInstanceBusinessKey=tracking_id)
+    task = operaton.tasks(definition_key="VerifyReportTask", business_key=tracking_id)
     with login(engine, "admin-pengaduan") as clerk:
-        await asyncio.to_thread(clerk.claim, task[0]["id"], "admin-pengaduan")
+        await asyncio.to_thread(clerk.claim, task[0].id, "admin-pengaduan")
     await asyncio.to_thread(read_the_trail, desk, tracking_id)
 
 

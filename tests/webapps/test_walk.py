@@ -24,7 +24,7 @@ from lapor import masterdata
 from lapor.db import session_scope
 from lapor.models import OutboxMessage
 from lapor.outbox import OutboxDispatcher
-from lapor.process import EngineClient
+from lapor.process import EngineClient, Task
 from lapor.settings import Settings
 from tests.api.conftest import ApiTestSettings, image_bytes
 from tests.api.test_engine import cancel_afterwards, svc_api, workers_on
@@ -138,11 +138,9 @@ async def dispatch_outbox(svc_api: EngineClient, db: Engine) -> None:
 
 async def open_in_tasklist(
     browser: Browser, operaton: EngineClient, user: str, filter_name: str, tracking_id: str, element: str
-) -> dict[str, object]:
+) -> Task:
     """Log in, open the filter, type the tracking number in the search box and open the report's task from its card."""
-    task = await eventually(
-        lambda: next(iter(operaton.tasks(processInstanceBusinessKey=tracking_id, taskDefinitionKey=element)), None)
-    )
+    task = await eventually(lambda: next(iter(operaton.tasks(business_key=tracking_id, definition_key=element)), None))
     browser.driver.delete_all_cookies()  # the last person logs out: one computer, several staff
     await asyncio.to_thread(browser.login, "tasklist", user)
     await asyncio.to_thread(browser.open, "tasklist", filter_fragment(operaton, filter_name))
@@ -222,7 +220,7 @@ async def test_one_report_walks_across_every_role(
     browser.click_text("Tidak lengkap", css="label")
     type_into(browser, "[cam-tasklist-form] textarea", RETURN_NOTE)
     tasklist_screen(browser, "verifikasi-dikembalikan")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     # -- the reporter reads what to add, and by when, and adds it ----------------------------------------------
     def returned_mail() -> list[object]:
@@ -246,7 +244,7 @@ async def test_one_report_walks_across_every_role(
     claim_if_needed(browser)
     browser.click_text("Lengkap dan kewenangan Pemkot", css="label")
     tasklist_screen(browser, "verifikasi-lengkap")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     # -- the kepala bidang forwards it to PUPR ---------------------------------------------------------------------
     task = await open_in_tasklist(browser, operaton, "kepala-bidang", "Disposisi", tracking_id, "DispatchReportTask")
@@ -255,7 +253,7 @@ async def test_one_report_walks_across_every_role(
     claim_if_needed(browser)
     type_into(browser, "[cam-tasklist-form] textarea", "Dekat sekolah: mohon didahulukan.")
     tasklist_screen(browser, "disposisi")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     def dispatch_mail() -> list[object]:
         return [m for m in mailbox.to(OPD_PUPR_EMAIL, tracking_id) if "Disposisi" in m["Subject"]]
@@ -271,24 +269,24 @@ async def test_one_report_walks_across_every_role(
     browser.click_text("Tanggapi dan tindak lanjuti", css="label")
     type_into(browser, "[cam-tasklist-form] textarea", "Tim PUPR menambal lubang minggu ini.")
     tasklist_screen(browser, "tanggapan-opd")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     task = await open_in_tasklist(browser, operaton, "opd-pupr", "Tugas OPD saya", tracking_id, "OpdCompletionTask")
     form_shows(browser, "Laporkan penyelesaian", "Batas waktu penyelesaian")
     browser.click_text("Ambil tugas", css="button")
-    await eventually(lambda: operaton.tasks(taskId=task["id"], assignee="opd-pupr"))
+    await eventually(lambda: operaton.tasks(task_id=task.id, assignee="opd-pupr"))
     type_into(browser, "#completionText", "Lubang sudah ditambal dengan aspal.")
     browser.click_text("Selesaikan", css="button")
     await asyncio.to_thread(browser.wait_text, "Foto bukti penyelesaian wajib dilampirkan")
     error = browser.wait_for("#proofPhotoError")
     assert error.is_displayed()  # next to the field
     tasklist_screen(browser, "penyelesaian-tanpa-foto-ditolak")
-    assert operaton.tasks(taskId=task["id"])  # nothing recorded: the task is still open
+    assert operaton.tasks(task_id=task.id)  # nothing recorded: the task is still open
     proof = tmp_path / "bukti.jpg"
     proof.write_bytes(image_bytes(size=(800, 600), color="darkgreen"))
     browser.driver.find_element(By.ID, "proofPhotoUpload").send_keys(str(proof))
     tasklist_screen(browser, "penyelesaian-dengan-foto")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     # -- Admin Pengaduan sees the proof photo itself, and documents it ------------------------------------------
     task = await open_in_tasklist(
@@ -303,7 +301,7 @@ async def test_one_report_walks_across_every_role(
     assert not box.is_selected()
     tasklist_screen(browser, "dokumentasi-foto-bukti")
     browser.click_text("Saya sudah memeriksa foto bukti", css="label")
-    await complete_in_tasklist(browser, operaton, str(task["id"]))
+    await complete_in_tasklist(browser, operaton, str(task.id))
 
     # -- the reporter sees the result with its photo, and rejects it -------------------------------------------
     await reload_until(phone, f"/lacak/{tracking_id}", "Konfirmasi hasil tindak lanjut")

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -21,7 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from engine import LocalEngine
 from lapor import masterdata
 from lapor.models import ReportStatus
-from lapor.notifications.templates import DAY_NAMES, format_date, parse_moment
+from lapor.notifications.templates import DAY_NAMES, format_date
 from lapor.process import EngineAuthError, EngineClient
 from lapor.process.identity import provision
 from lapor.roles import CARD_VARIABLES, STAFF_GROUPS, identity_plan, opd_groups
@@ -68,7 +69,7 @@ async def complete_in_tasklist(browser: Browser, operaton: EngineClient, task_id
     a claim."""
 
     def completed() -> bool:
-        return not operaton.tasks(taskId=task_id)
+        return not operaton.tasks(task_id=task_id)
 
     for _ in range(5):
         browser.click_text("Selesaikan", css="button")
@@ -104,7 +105,7 @@ async def test_the_pupr_liaison_completes_its_task_in_tasklist(
     browser.wait_text("Tugas OPD saya")
     browser.wait_text("Tanggapan OPD")
     browser.shot("tasklist-opd-pupr")
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)  # the form shows the report
     claim_if_needed(browser)
     browser.click_text("Tanggapi dan tindak lanjuti", css="label")
@@ -113,7 +114,7 @@ async def test_the_pupr_liaison_completes_its_task_in_tasklist(
         "Tim PUPR menambal jalan minggu ini.", Keys.TAB
     )
     browser.shot("tanggapan-opd-filled")
-    await complete_in_tasklist(browser, operaton, task["id"])
+    await complete_in_tasklist(browser, operaton, task.id)
 
     await status_becomes(worker_deps, report, ReportStatus.PROSES)
     assert ("tanggapan", "Tim PUPR menambal jalan minggu ini.") in [
@@ -129,8 +130,8 @@ async def test_another_opd_sees_no_task_and_cannot_open_puprs(
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
     task = await open_task(operaton, report, "OpdResponseTask")
-    for leftover in operaton.tasks(candidateGroup="opd-dlh"):  # DLH's own reports of earlier tests: a clean slate
-        operaton.cancel(leftover["processInstanceId"])
+    for leftover in operaton.tasks(candidate_group="opd-dlh"):  # DLH's own reports of earlier tests: a clean slate
+        operaton.cancel(leftover.process_instance_id)
 
     await asyncio.to_thread(browser.login, "tasklist", "opd-dlh")
     browser.wait_text("Tugas OPD saya")
@@ -138,7 +139,7 @@ async def test_another_opd_sees_no_task_and_cannot_open_puprs(
     browser.shot("tasklist-opd-dlh-empty")
     with login(engine, "opd-dlh") as dlh:
         assert dlh.tasks() == []
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     await asyncio.to_thread(browser.wait_text, "Tugas tidak ada atau Anda tidak berhak membukanya", timeout=30)
     assert report.tracking_id not in browser.text()
     browser.shot("tasklist-opd-dlh-pupr-task")
@@ -152,7 +153,7 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
 
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
     browser.wait_text("Verifikasi")
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     # The form's summary in words staff know, not master-data codes (the task's name and card name the report too).
     shown = await asyncio.to_thread(form_text, browser, report.tracking_id)
     for words in ("Kategori: " + masterdata.get_category("SAMPAH").name, "Kecamatan: Pontianak Selatan"):
@@ -180,12 +181,12 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
         lambda d: d.find_element(By.CSS_SELECTOR, ".fjs-select-display").text == "Aspirasi"
     )
     browser.shot("verifikasi-filled")
-    await complete_in_tasklist(browser, operaton, task["id"])
+    await complete_in_tasklist(browser, operaton, task.id)
 
     dispatch = await open_task(operaton, report, "DispatchReportTask")  # verified: on to disposition
     variables = operaton.variables(report.process_instance_id)
     assert (variables["verificationResult"], variables["reportType"]) == ("lengkap", "aspirasi")
-    assert dispatch["candidateGroups"] == ["admin-pengaduan", "analis", "kepala-bidang"]
+    assert operaton.candidate_groups(dispatch.id) == ["admin-pengaduan", "analis", "kepala-bidang"]
 
 
 async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
@@ -215,8 +216,8 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
     browser.wait_text("Jumlah percobaan ulang berhasil ditambah", timeout=30)
     browser.shot("cockpit-retried")
     await open_task(operaton, report, "VerifyReportTask")  # the notification went out on the retry
-    assert not operaton.incidents(processInstanceId=report.process_instance_id)
-    assert incident["incidentType"] == "failedExternalTask"
+    assert not operaton.incidents(process_instance_id=report.process_instance_id)
+    assert incident.incident_type == "failedExternalTask"
 
     # Read-only otherwise: suspending and adding a variable in Cockpit are refused, and nothing changes.
     suspend = browser.wait_for("a.btn-suspend-action")
@@ -233,8 +234,7 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
     browser.click_text("Tambah", css=".modal-footer button")
     await asyncio.to_thread(browser.wait_text, "tidak dapat ditambahkan ke instans proses", timeout=30)
     browser.shot("cockpit-add-variable-refused")
-    instance = operaton.request("GET", f"/process-instance/{report.process_instance_id}")
-    assert not instance["suspended"]
+    assert not operaton.instance(report.process_instance_id).suspended
     assert "catatanKoordinator" not in operaton.variables(report.process_instance_id)
 
     with login(engine, "koordinator") as koordinator:
@@ -253,9 +253,9 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "DLH", "dispatchNote": ""})
     task = await open_task(operaton, report, "OpdResponseTask")
-    for leftover in operaton.tasks(candidateGroup="opd-dlh"):  # DLH's reports of earlier tests: a clean slate
-        if leftover["id"] != task["id"]:
-            operaton.cancel(leftover["processInstanceId"])
+    for leftover in operaton.tasks(candidate_group="opd-dlh"):  # DLH's reports of earlier tests: a clean slate
+        if leftover.id != task.id:
+            operaton.cancel(leftover.process_instance_id)
     user, password = "dlh-rina", "Rahasia-DLH-2026"
     try:
         await asyncio.to_thread(browser.login, "admin", "admin")
@@ -301,7 +301,7 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
         await asyncio.to_thread(browser.wait_text, "Tanggapan OPD", timeout=30)
         browser.shot("tasklist-dlh-rina")
         with login(engine, user, renewed) as rina:
-            assert [t["id"] for t in rina.tasks()] == [task["id"]]
+            assert [t.id for t in rina.tasks()] == [task.id]
         with login(engine, user, password) as old, pytest.raises(EngineAuthError) as refused:
             old.tasks()  # the old password is gone
         assert refused.value.status_code == 401
@@ -324,10 +324,9 @@ def _group_row(browser: Browser, group: str) -> WebElement:
 CITY = "LAPOR! Kota Pontianak"
 
 
-def due_in_words(due: str) -> str:
+def due_in_words(moment: datetime | None) -> str:
     """A task's due date as Tasklist now writes it, e.g. "Jumat, 18 Desember 2026" (Pontianak time)."""
-    moment = parse_moment(due)
-    assert moment is not None, due
+    assert moment is not None
     local = moment.astimezone(PONTIANAK_TZ)
     return f"{DAY_NAMES[local.weekday()]}, {format_date(local.date())}"
 
@@ -367,7 +366,7 @@ async def test_task_cards_and_the_task_header_show_the_report_and_its_due_date_i
     read the whole instance) and when it is due, in words; so does the task's header."""
     report = await submit(lapor_process, worker_deps, category="SAMPAH")
     task = await open_task(operaton, report, "VerifyReportTask")
-    due = due_in_words(task["due"])
+    due = due_in_words(task.due)
 
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
     browser.wait_text("Verifikasi")
@@ -449,7 +448,7 @@ async def test_an_unclaimed_task_can_be_read_and_is_filled_in_once_claimed(
     task = await open_task(operaton, report, "VerifyReportTask")
 
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
     browser.wait_text("tekan “Ambil tugas”")  # what to do, above the form
     link = browser.wait_for("[cam-tasklist-form] a[href*='/files/reports/']")
@@ -468,7 +467,7 @@ async def test_an_unclaimed_task_can_be_read_and_is_filled_in_once_claimed(
     browser.shot("belum-diambil-terbaca")
 
     claim.click()
-    await eventually(lambda: operaton.tasks(taskId=task["id"], assignee="admin-pengaduan"))
+    await eventually(lambda: operaton.tasks(task_id=task.id, assignee="admin-pengaduan"))
     free = "return !document.querySelector('[cam-tasklist-form] [inert], .lapor-claim-hint')"
     WebDriverWait(browser.driver, 20).until(lambda d: d.execute_script(free))
     browser.shot("sudah-diambil")
@@ -482,7 +481,7 @@ async def test_links_in_a_task_form_open_in_a_new_tab(
     task = await open_task(operaton, report, "VerifyReportTask")
 
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
     link = browser.wait_for("[cam-tasklist-form] a[href*='/files/reports/']")
     WebDriverWait(browser.driver, 10).until(lambda d: link.get_attribute("target") == "_blank")
@@ -559,7 +558,7 @@ async def test_the_footer_covers_no_field_and_no_button_at_1366x768(
     browser.viewport(1366, 768)
 
     await asyncio.to_thread(browser.login, "tasklist", "admin-pengaduan")
-    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task['id']}")
+    await asyncio.to_thread(browser.open, "tasklist", f"#/?task={task.id}")
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
     claim_if_needed(browser)
     browser.wait_for("[cam-tasklist-form] .fjs-form-field")
@@ -590,7 +589,7 @@ async def test_the_koordinator_sees_who_holds_a_report_in_cockpit(
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
     task = await open_task(operaton, report, "OpdResponseTask")
-    operaton.claim(task["id"], "opd-pupr")
+    operaton.claim(task.id, "opd-pupr")
 
     await asyncio.to_thread(browser.login, "cockpit", "koordinator")
     browser.wait_text("Insiden terbuka")
@@ -599,8 +598,8 @@ async def test_the_koordinator_sees_who_holds_a_report_in_cockpit(
     await asyncio.to_thread(browser.wait_text, report.tracking_id, timeout=30)
     row = await asyncio.to_thread(browser.wait_for, "[process-instance-user-tasks] tbody tr, .user-tasks tbody tr")
     WebDriverWait(browser.driver, 30).until(lambda d: "opd-pupr" in row.text)  # the liaison who holds it
-    assert "Tanggapan OPD" in row.text and task["id"] in row.text, row.text
-    assert due_in_words(task["due"]) + " pukul 23.59" in row.text, row.text  # in words, not 2026-12-21T23:59:59
+    assert "Tanggapan OPD" in row.text and task.id in row.text, row.text
+    assert due_in_words(task.due) + " pukul 23.59" in row.text, row.text  # in words, not 2026-12-21T23:59:59
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", row.text), row.text
     assert "READ" not in browser.text() and "permission" not in browser.text()
     browser.shot("cockpit-tugas-pengguna")
