@@ -47,7 +47,6 @@ from api.schemas import (
 )
 from api.submission import check_fields, create_report, read_photos
 from api.views import (
-    CLOSED_STATUSES,
     category_of,
     last_activity,
     opd_of,
@@ -56,7 +55,7 @@ from api.views import (
     status_view,
 )
 from lapor import masterdata
-from lapor.models import MessageAuthor, Photo, PhotoKind, Report, Reporter, ReportMessage
+from lapor.models import CLOSED_STATUSES, MessageAuthor, Photo, PhotoKind, Report, Reporter, ReportMessage
 from lapor.vocabulary import ReportType
 
 JURISDICTION_ID = "pontianak.go.id"

@@ -60,7 +60,6 @@ PUBLIC_STATUSES = (
     ReportStatus.MENUNGGU_KONFIRMASI.value,
     ReportStatus.SELESAI.value,
 )
-CLOSED_STATUSES = (ReportStatus.SELESAI.value, ReportStatus.DITUTUP.value, ReportStatus.DIKEMBALIKAN_KE_PUSAT.value)
 PHOTO_LINK_LIFETIME = timedelta(hours=1)
 # Messages for staff only: never read for a tracking view, nor counted in a reporter's "last changed".
 STAFF_ONLY_MESSAGE = MessageKind.DOCUMENTATION_NOTE.value

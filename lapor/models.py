@@ -42,6 +42,9 @@ class ReportStatus(StrEnum):
         return STATUS_LABELS[self]
 
 
+# A report in one of these has left the city's hands: it counts as closed in tracking, Open311, the SLA view.
+CLOSED_STATUSES = frozenset({ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT})
+
 STATUS_LABELS: dict[ReportStatus, str] = {
     ReportStatus.BELUM_TERVERIFIKASI: "Belum Terverifikasi",
     ReportStatus.DIKEMBALIKAN: "Dikembalikan",

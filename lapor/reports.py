@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lapor import audit, masterdata
-from lapor.models import EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
+from lapor.models import CLOSED_STATUSES, EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType, channel_words
 
@@ -167,7 +167,7 @@ def record_event(
     )
     if status is not None:
         report.status = status.value
-        if status in (ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT):
+        if status in CLOSED_STATUSES:
             report.closed_at = at
     audit.record(
         session,

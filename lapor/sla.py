@@ -27,12 +27,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from lapor.masterdata import MasterDataError, get_opd, opd_list
-from lapor.models import DeadlineStart, EventKind, Report, ReportEvent, ReportStatus
+from lapor.models import CLOSED_STATUSES, DeadlineStart, EventKind, Report, ReportEvent, ReportStatus
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
 __all__ = [
-    "CLOSED_STATUSES",
     "NOT_DISPATCHED",
     "SLA_DEADLINES",
     "STAGE_NAMES",
@@ -69,7 +68,6 @@ STAGE_NAMES = {
     Deadline.OPD_COMPLETION: "Penyelesaian tindak lanjut oleh OPD",
     Deadline.DOCUMENTATION: "Dokumentasi penyelesaian oleh Admin Pengaduan",
 }
-CLOSED_STATUSES = frozenset({ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT})
 # Open, but the next move is the reporter's (supplement, confirmation): no staff deadline runs.
 _WITH_REPORTER = frozenset({ReportStatus.DIKEMBALIKAN, ReportStatus.MENUNGGU_KONFIRMASI})
 _DONE_STATUSES: dict[Deadline, frozenset[str]] = {
