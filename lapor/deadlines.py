@@ -47,21 +47,10 @@ class Sla:
 
 def length_in_days(deadline: Deadline, settings: Settings) -> int:
     """How many days the SOP gives for a deadline (working or calendar days, as `deadline.working_days` says)."""
-    match deadline:
-        case Deadline.VERIFICATION:
-            return settings.verification_working_days
-        case Deadline.SUPPLEMENT:
-            return settings.supplement_days
-        case Deadline.DISPOSITION:
-            return settings.disposition_working_days
-        case Deadline.DOCUMENTATION:
-            return settings.documentation_working_days
-        case Deadline.OPD_RESPONSE:
-            return settings.opd_response_working_days
-        case Deadline.OPD_COMPLETION:
-            return settings.opd_completion_working_days
-        case Deadline.CITIZEN_CONFIRMATION:
-            return settings.citizen_confirmation_days
+    length = getattr(settings, deadline.setting)
+    if not isinstance(length, int):
+        raise TypeError(f"settings.{deadline.setting} must be a number of days")
+    return length
 
 
 def sla_from(deadline: Deadline, now: datetime, settings: Settings) -> Sla:

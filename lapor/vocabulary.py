@@ -121,6 +121,11 @@ class Deadline(Enum):
         return self.value.code
 
     @property
+    def setting(self) -> str:
+        """The lapor.settings field holding its length, e.g. `opd_response_working_days` (LAPOR_OPD_RESPONSE_…)."""
+        return f"{self.value.code.replace('-', '_')}_{'working_days' if self.value.working_days else 'days'}"
+
+    @property
     def due_variable(self) -> str:
         return f"{self.value.prefix}DueAt"
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lapor.deadlines import compute, default_calendar
+from lapor.deadlines import compute, default_calendar, length_in_days
 from lapor.settings import Settings
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ
@@ -97,3 +97,12 @@ def test_disposition_is_due_three_working_days_after_verification() -> None:
 def test_lengths_come_from_the_settings() -> None:
     settings = Settings(opd_response_working_days=5, extra_days_off="")  # the national LAPOR! rule
     assert compute(Deadline.OPD_RESPONSE, NOW, settings, CALENDAR)["responseDueAt"] == wib(12, 3, 23, 59, 59)
+
+
+def test_every_deadline_reads_its_length_from_its_own_setting() -> None:
+    """One place names a deadline's setting (Deadline.setting); changing one length moves only that deadline."""
+    lengths = {deadline: length_in_days(deadline, Settings()) for deadline in Deadline}
+    assert lengths[Deadline.OPD_RESPONSE] == 10 and lengths[Deadline.CITIZEN_CONFIRMATION] == 10
+    for deadline in Deadline:
+        changed = Settings(**{deadline.setting: 17})
+        assert {d: length_in_days(d, changed) for d in Deadline} == {**lengths, deadline: 17}
