@@ -29,6 +29,7 @@ from lapor import reporters
 from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
 from lapor.notifications.service import Recipient, RecipientKind, within
+from lapor.vocabulary import Notice
 
 router = APIRouter(
     prefix="/reporters",
@@ -230,7 +231,7 @@ def _send_codes(
                     session_factory=within(session),
                     idempotency_key=f"registration:{new.registration.public_id}:{contact.value}",
                     report=None,
-                    template="kode-verifikasi",
+                    template=Notice.KODE_VERIFIKASI,
                     recipient_kind=RecipientKind.PELAPOR.value,
                     context={"code": code},
                     now=now,

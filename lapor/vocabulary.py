@@ -184,3 +184,69 @@ def channel_words(channel: str, source: str | None = None) -> str:
     if channel == "staff" and source in STAFF_SOURCE_NAMES:
         return f"Petugas, diterima melalui {STAFF_SOURCE_NAMES[source]}"
     return CHANNEL_NAMES.get(channel, channel)
+
+
+class FormField(StrEnum):
+    """Fields of the Tasklist forms (bpmn/*.form, bpmn/*.html) that the workers or the models' conditions read, as
+    the forms name them (tests/unit/test_bpmn_resources.py checks every one is on a form)."""
+
+    VERIFICATION_RESULT = "verificationResult"
+    VERIFICATION_NOTE = "verificationNote"  # Admin Pengaduan: what the reporter must add, or why it goes back
+    OPD_CODE = "opdCode"  # the disposition's OPD
+    DISPATCH_NOTE = "dispatchNote"
+    OPD_DECISION = "opdDecision"
+    RESPONSE_TEXT = "responseText"
+    COMPLETION_TEXT = "completionText"
+    DOCUMENTATION_NOTE = "documentationNote"
+    # Not typed by a person: the reporter's rejection with contact details and name hidden (workers.status).
+    REJECTION_REASON = "rejectionReason"
+
+
+class Notice(StrEnum):
+    """The notices the models send: the `template` property of notify tasks, worded in lapor.notifications.templates.
+
+    `deadline` is the deadline a notice names (its due date must be in scope: a deadline task runs before it), and
+    `note` the field whose text it quotes, so the next person reads what they need to act.
+    """
+
+    LAPORAN_DITERIMA = "laporan-diterima"
+    LAPORAN_DIKEMBALIKAN = "laporan-dikembalikan"
+    LAPORAN_DIKEMBALIKAN_PUSAT = "laporan-dikembalikan-pusat"
+    LAPORAN_DITUTUP = "laporan-ditutup"
+    LAPORAN_DIDISPOSISI = "laporan-didisposisi"
+    LAPORAN_DIDISPOSISI_PELAPOR = "laporan-didisposisi-pelapor"
+    HASIL_DITOLAK = "hasil-ditolak"
+    TANGGAPAN_OPD = "tanggapan-opd"
+    HASIL_TINDAK_LANJUT = "hasil-tindak-lanjut"
+    JAWABAN_OPD = "jawaban-opd"
+    LAPORAN_SELESAI = "laporan-selesai"
+    PENGINGAT = "pengingat"  # a reminder before a deadline (lapor-reminder)
+    ESKALASI = "eskalasi"  # an escalation after it
+    KODE_VERIFIKASI = "kode-verifikasi"  # a registration code (the API, not a model)
+
+    @property
+    def deadline(self) -> Deadline | None:
+        return _NOTICE_DEADLINES.get(self)
+
+    @property
+    def note(self) -> FormField | None:
+        return _NOTICE_NOTES.get(self)
+
+
+_NOTICE_DEADLINES = {
+    Notice.LAPORAN_DITERIMA: Deadline.VERIFICATION,
+    Notice.LAPORAN_DIKEMBALIKAN: Deadline.SUPPLEMENT,
+    Notice.LAPORAN_DIDISPOSISI: Deadline.OPD_RESPONSE,
+    Notice.LAPORAN_DIDISPOSISI_PELAPOR: Deadline.OPD_RESPONSE,
+    Notice.TANGGAPAN_OPD: Deadline.OPD_COMPLETION,
+    Notice.HASIL_TINDAK_LANJUT: Deadline.CITIZEN_CONFIRMATION,
+    Notice.JAWABAN_OPD: Deadline.CITIZEN_CONFIRMATION,
+}
+_NOTICE_NOTES = {
+    Notice.TANGGAPAN_OPD: FormField.RESPONSE_TEXT,
+    Notice.JAWABAN_OPD: FormField.RESPONSE_TEXT,
+    Notice.LAPORAN_DIKEMBALIKAN: FormField.VERIFICATION_NOTE,  # what the reporter must add
+    Notice.LAPORAN_DIKEMBALIKAN_PUSAT: FormField.VERIFICATION_NOTE,
+    Notice.LAPORAN_DIDISPOSISI: FormField.DISPATCH_NOTE,
+    Notice.HASIL_DITOLAK: FormField.REJECTION_REASON,  # the reporter's reason, contact details and name hidden
+}

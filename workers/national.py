@@ -6,7 +6,7 @@ from lapor import reports
 from lapor.models import EventKind
 from lapor.national import NationalRefusedError
 from lapor.process.tasks import BpmnError, ExternalTask
-from lapor.vocabulary import Actor, ErrorCode
+from lapor.vocabulary import Actor, ErrorCode, FormField
 from workers import inputs
 from workers.deps import Deps
 
@@ -19,7 +19,7 @@ def return_to_national(d: Deps, task: ExternalTask) -> dict[str, Any]:
     Returns `nationalReference`, the national system's reference of the return ("" when it gives none).
     """
     tracking_id = inputs.tracking_id(task)
-    reason = inputs.optional_text(task, "verificationNote") or DEFAULT_REASON
+    reason = inputs.optional_text(task, FormField.VERIFICATION_NOTE) or DEFAULT_REASON
     try:
         # The task id as idempotency key: a retried task is the same return to the national system.
         receipt = d.national.return_report(tracking_id=tracking_id, reason=reason, idempotency_key=task.id)

@@ -5,31 +5,11 @@ from datetime import datetime
 from lapor import reports, roles
 from lapor.models import EventKind
 from lapor.notifications.service import RecipientKind
-from lapor.notifications.templates import TEMPLATES
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.vocabulary import Actor, Deadline
+from lapor.vocabulary import Actor, Deadline, Notice
 from workers import inputs
 from workers.deps import Deps
 
-# The deadline each notice names: its due date must be in scope (a deadline task runs before the notice).
-NAMED_DEADLINE = {
-    "laporan-diterima": Deadline.VERIFICATION,
-    "laporan-dikembalikan": Deadline.SUPPLEMENT,
-    "laporan-didisposisi": Deadline.OPD_RESPONSE,
-    "laporan-didisposisi-pelapor": Deadline.OPD_RESPONSE,
-    "tanggapan-opd": Deadline.OPD_COMPLETION,
-    "hasil-tindak-lanjut": Deadline.CITIZEN_CONFIRMATION,
-    "jawaban-opd": Deadline.CITIZEN_CONFIRMATION,
-}
-# The variable whose text a notice quotes as its note: what the next person needs to act.
-_NOTE_VARIABLE = {
-    "tanggapan-opd": "responseText",
-    "jawaban-opd": "responseText",
-    "laporan-dikembalikan": "verificationNote",  # what the reporter must add
-    "laporan-dikembalikan-pusat": "verificationNote",
-    "laporan-didisposisi": "dispatchNote",
-    "hasil-ditolak": "rejectionReason",  # the reporter's reason, contact details and name hidden (workers.status)
-}
 DISPATCHED_BY_NAME_VARIABLE = "dispatchedByName"
 DISPATCHED_BY_GROUPS_VARIABLE = "dispatchedByGroups"
 DEFAULT_DISPATCHER = "Admin Pengaduan Daerah"
@@ -40,12 +20,10 @@ ADMIN_DEADLINES = (Deadline.VERIFICATION, Deadline.DISPOSITION, Deadline.DOCUMEN
 
 def notify(d: Deps, task: ExternalTask) -> None:
     """The `template` property to the `recipient` property, once per task and recipient."""
-    template = task.prop("template")
-    if template not in TEMPLATES:
-        raise ModelError(f"{task.activity_id}: unknown template {template!r}; known: {', '.join(TEMPLATES)}")
+    template = inputs.enum_prop(task, "template", Notice)
     recipient = inputs.enum_prop(task, "recipient", RecipientKind)
-    deadline = NAMED_DEADLINE.get(template)
-    note_variable = _NOTE_VARIABLE.get(template)
+    deadline = template.deadline
+    note_variable = template.note
     _send(
         d,
         task,
@@ -53,7 +31,7 @@ def notify(d: Deps, task: ExternalTask) -> None:
         recipient=recipient,
         due_at=inputs.due_at(task, deadline) if deadline else None,
         note=inputs.optional_text(task, note_variable) if note_variable else None,
-        dispatched_by=dispatcher(task) if template == "laporan-didisposisi" else "",
+        dispatched_by=dispatcher(task) if template is Notice.LAPORAN_DIDISPOSISI else "",
     )
 
 
@@ -76,10 +54,10 @@ def remind(d: Deps, task: ExternalTask) -> None:
     if kind not in REMINDER_KINDS:
         raise ModelError(f"{task.activity_id}: property kind={kind!r}; known: {', '.join(REMINDER_KINDS)}")
     if kind == "escalation":
-        template, event_kind = "eskalasi", EventKind.ESCALATION
+        template, event_kind = Notice.ESKALASI, EventKind.ESCALATION
         recipients = [RecipientKind.KOORDINATOR, RecipientKind.ADMIN_PENGADUAN]
     else:
-        template, event_kind = "pengingat", EventKind.REMINDER
+        template, event_kind = Notice.PENGINGAT, EventKind.REMINDER
         recipients = [RecipientKind.OPD, RecipientKind.ADMIN_PENGADUAN]
         if deadline in ADMIN_DEADLINES:  # Admin Pengaduan's own tasks: no OPD to remind
             recipients = [RecipientKind.ADMIN_PENGADUAN]

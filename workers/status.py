@@ -11,7 +11,7 @@ from lapor import audit, reports
 from lapor.models import EventKind, MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
 from lapor.process.tasks import ExternalTask
 from lapor.roles import WORKERS_ACCOUNT
-from lapor.vocabulary import Actor, ReportType
+from lapor.vocabulary import Actor, FormField, ReportType
 from workers import inputs
 from workers.deps import Deps
 
@@ -20,20 +20,20 @@ AUTO_COMPLETE_NOTE = "Selesai otomatis: pelapor tidak menanggapi hasil tindak la
 # Words written in a Tasklist form that the next person reads, stored with the status they come with:
 # (status, actor) -> (form field, who wrote it, kind). The OPD's answers and Admin Pengaduan's note for the reporter
 # reach tracking this way; the documentation note stays with staff.
-_FORM_MESSAGES: dict[tuple[ReportStatus, Actor], list[tuple[str, MessageAuthor, MessageKind]]] = {
-    (ReportStatus.PROSES, Actor.OPD): [("responseText", MessageAuthor.OPD, MessageKind.OPD_RESPONSE)],
+_FORM_MESSAGES: dict[tuple[ReportStatus, Actor], list[tuple[FormField, MessageAuthor, MessageKind]]] = {
+    (ReportStatus.PROSES, Actor.OPD): [(FormField.RESPONSE_TEXT, MessageAuthor.OPD, MessageKind.OPD_RESPONSE)],
     (ReportStatus.MENUNGGU_KONFIRMASI, Actor.ADMIN_PENGADUAN): [
-        ("completionText", MessageAuthor.OPD, MessageKind.OPD_COMPLETION),
-        ("documentationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.DOCUMENTATION_NOTE),
+        (FormField.COMPLETION_TEXT, MessageAuthor.OPD, MessageKind.OPD_COMPLETION),
+        (FormField.DOCUMENTATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.DOCUMENTATION_NOTE),
     ],
     (ReportStatus.DIKEMBALIKAN, Actor.ADMIN_PENGADUAN): [
-        ("verificationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+        (FormField.VERIFICATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
     ],
     (ReportStatus.DIKEMBALIKAN_KE_PUSAT, Actor.ADMIN_PENGADUAN): [
-        ("verificationNote", MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+        (FormField.VERIFICATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
     ],
 }
-REJECTION_REASON_VARIABLE = "rejectionReason"
+REJECTION_REASON_VARIABLE = FormField.REJECTION_REASON
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(\+?\d[\d\s.-]{7,}\d)")
 HIDDEN = "[disamarkan]"
@@ -56,7 +56,7 @@ def record_status(d: Deps, task: ExternalTask) -> dict[str, Any] | None:
         task,
         status=status,
         actor=actor,
-        opd_code=inputs.optional_text(task, "opdCode") if verified else None,
+        opd_code=inputs.optional_text(task, FormField.OPD_CODE) if verified else None,
         report_type=inputs.report_type(task) if verified else None,
         texts=texts,
         want_rejection=status is ReportStatus.PROSES and actor is Actor.PELAPOR,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lapor.vocabulary import Deadline
+from lapor.vocabulary import Deadline, Notice
 from lapor.workdays import PONTIANAK_TZ
 
 __all__ = [
@@ -144,8 +144,9 @@ def parse_moment(text: str) -> datetime | None:
     return moment
 
 
-TEMPLATES: dict[str, Template] = {
-    "laporan-diterima": Template(
+# One wording per notice the models and the API send (lapor.vocabulary.Notice names them).
+TEMPLATES: dict[Notice, Template] = {
+    Notice.LAPORAN_DITERIMA: Template(
         subject="Laporan {tracking_id} telah diterima",
         body=(
             "Yth. Pelapor,\n\n"
@@ -156,7 +157,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         sms="LAPOR! Pontianak: laporan {tracking_id} diterima, diverifikasi paling lambat {due_date_short}.",
     ),
-    "laporan-dikembalikan": Template(
+    Notice.LAPORAN_DIKEMBALIKAN: Template(
         subject="Laporan {tracking_id} perlu dilengkapi",
         body=(
             "Yth. Pelapor,\n\n"
@@ -170,7 +171,7 @@ TEMPLATES: dict[str, Template] = {
         sms="LAPOR! Pontianak: lengkapi laporan {tracking_id} paling lambat {due_date_short}{note_sms}",
         note_label="Yang perlu dilengkapi:",
     ),
-    "laporan-dikembalikan-pusat": Template(
+    Notice.LAPORAN_DIKEMBALIKAN_PUSAT: Template(
         subject="Laporan {tracking_id} dikembalikan ke Admin Pusat SP4N-LAPOR!",
         body=(
             "Yth. Pelapor,\n\n"
@@ -187,7 +188,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Alasan:",
     ),
-    "laporan-ditutup": Template(
+    Notice.LAPORAN_DITUTUP: Template(
         subject="Laporan {tracking_id} ditutup",
         body=(
             "Yth. Pelapor,\n\n"
@@ -201,7 +202,7 @@ TEMPLATES: dict[str, Template] = {
         note_label="Alasan:",
     ),
     # Goes to the OPD's Pejabat Penghubung: it must never carry the reporter's identity.
-    "laporan-didisposisi": Template(
+    Notice.LAPORAN_DIDISPOSISI: Template(
         subject="Disposisi laporan {tracking_id} untuk {opd_name}",
         body=(
             "Yth. Pejabat Penghubung {opd_name},\n\n"
@@ -220,7 +221,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Catatan disposisi:",
     ),
-    "laporan-didisposisi-pelapor": Template(
+    Notice.LAPORAN_DIDISPOSISI_PELAPOR: Template(
         subject="Laporan {tracking_id} diteruskan kepada {opd_name}",
         body=(
             "Yth. Pelapor,\n\n"
@@ -236,7 +237,7 @@ TEMPLATES: dict[str, Template] = {
         ),
     ),
     # Goes to the OPD's Pejabat Penghubung: the reporter's reason, with contact details and name hidden.
-    "hasil-ditolak": Template(
+    Notice.HASIL_DITOLAK: Template(
         subject="Hasil tindak lanjut laporan {tracking_id} ditolak pelapor",
         body=(
             "Yth. Pejabat Penghubung {opd_name},\n\n"
@@ -250,7 +251,7 @@ TEMPLATES: dict[str, Template] = {
         sms="LAPOR! Pontianak: hasil laporan {tracking_id} ditolak pelapor. Mohon tindak lanjuti kembali.",
         note_label="Alasan pelapor:",
     ),
-    "tanggapan-opd": Template(
+    Notice.TANGGAPAN_OPD: Template(
         subject="Laporan {tracking_id} sedang ditindaklanjuti",
         body=(
             "Yth. Pelapor,\n\n"
@@ -263,7 +264,7 @@ TEMPLATES: dict[str, Template] = {
         sms="LAPOR! Pontianak: laporan {tracking_id} ditanggapi {opd_short_name}, status {status_label}.",
         note_label="Tanggapan:",
     ),
-    "hasil-tindak-lanjut": Template(
+    Notice.HASIL_TINDAK_LANJUT: Template(
         subject="Mohon konfirmasi hasil tindak lanjut laporan {tracking_id}",
         body=(
             "Yth. Pelapor,\n\n"
@@ -281,7 +282,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Hasil tindak lanjut:",
     ),
-    "jawaban-opd": Template(
+    Notice.JAWABAN_OPD: Template(
         subject="Mohon konfirmasi jawaban atas laporan {tracking_id}",
         body=(
             "Yth. Pelapor,\n\n"
@@ -298,7 +299,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Jawaban:",
     ),
-    "laporan-selesai": Template(
+    Notice.LAPORAN_SELESAI: Template(
         subject="Laporan {tracking_id} selesai",
         body=(
             "Yth. Pelapor,\n\n"
@@ -311,7 +312,7 @@ TEMPLATES: dict[str, Template] = {
         sms="LAPOR! Pontianak: laporan {tracking_id} selesai. Terima kasih atas partisipasi Anda.",
         note_label="Catatan:",
     ),
-    "pengingat": Template(
+    Notice.PENGINGAT: Template(
         subject="Pengingat: batas waktu{deadline_part} laporan {tracking_id}",
         body=(
             "Yth. Petugas,\n\n"
@@ -327,7 +328,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Catatan:",
     ),
-    "eskalasi": Template(
+    Notice.ESKALASI: Template(
         subject="Eskalasi: batas waktu{deadline_part} laporan {tracking_id} terlewati",
         body=(
             "Yth. Koordinator Pengaduan,\n\n"
@@ -345,7 +346,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         note_label="Catatan:",
     ),
-    "kode-verifikasi": Template(
+    Notice.KODE_VERIFIKASI: Template(
         subject="Kode verifikasi LAPOR! Pontianak",
         body=(
             "Kode verifikasi Anda: {code}\n\n"
@@ -405,8 +406,8 @@ def deadline_label(text: str) -> str:
 def render(name: str, context: Mapping[str, str]) -> RenderedMessage:
     """Fill in a template; UnknownTemplate for an unknown name, TemplateContextError for missing values."""
     try:
-        template = TEMPLATES[name]
-    except KeyError:
+        template = TEMPLATES[Notice(name)]
+    except ValueError:
         raise UnknownTemplate(name) from None
     values = _values(template, context)
     missing = sorted(key for key in template.required_keys() if not values.get(key))

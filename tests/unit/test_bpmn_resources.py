@@ -13,6 +13,7 @@ import pytest
 
 from lapor import masterdata
 from lapor.models import ReportStatus
+from lapor.notifications.templates import TEMPLATES
 from lapor.vocabulary import (
     ENGINE_NOW_VARIABLE,
     PROCESS_ID,
@@ -21,7 +22,9 @@ from lapor.vocabulary import (
     Actor,
     Deadline,
     ErrorCode,
+    FormField,
     Message,
+    Notice,
     Topic,
 )
 
@@ -114,7 +117,7 @@ def test_every_topic_is_used_by_the_models() -> None:
 
 
 def test_task_properties_agree_with_the_vocabulary() -> None:
-    statuses, actors, deadlines = set(ReportStatus), set(Actor), set()
+    statuses, actors, deadlines, notices = set(ReportStatus), set(Actor), set(), set()
     for task in all_service_tasks():
         task_id, topic, props = task.get("id"), attr(task, "topic"), properties(task)
         if "status" in props or topic == Topic.STATUS:
@@ -130,8 +133,25 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
             assert deadline.reminder_variable, f"{task_id}: {deadline.code} has no reminder"
             assert props.get("kind") in {"reminder", "escalation"}, task_id
         if topic == Topic.NOTIFY:
-            assert props.get("template") and props.get("recipient"), task_id
+            assert props.get("template") in set(Notice), f"{task_id}: template {props.get('template')!r}"
+            assert props.get("recipient"), task_id
+            notices.add(props["template"])
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
+    # Every notice is sent by a model, but the reminders' (lapor-reminder picks them) and the API's registration code.
+    assert notices == set(Notice) - {Notice.PENGINGAT, Notice.ESKALASI, Notice.KODE_VERIFIKASI}
+
+
+def test_every_notice_has_its_wording_and_every_form_field_the_code_reads_is_on_a_form() -> None:
+    assert set(TEMPLATES) == set(Notice)
+    on_forms = {
+        name
+        for path in [*BPMN_DIR.glob("*.form"), *BPMN_DIR.glob("*.html")]
+        for name in re.findall(r'"key":\s*"(\w+)"|cam-variable-name="(\w+)"', path.read_text())
+        for name in name
+        if name
+    }
+    written_by_workers = {FormField.REJECTION_REASON}
+    assert set(FormField) - written_by_workers <= on_forms, set(FormField) - written_by_workers - on_forms
 
 
 DUE_DATE_VARIABLES = {d.due_variable for d in Deadline} | {"recapReviewDueAt"}

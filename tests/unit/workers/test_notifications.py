@@ -142,7 +142,12 @@ def test_a_response_reminder_reaches_the_opd_and_the_admin(
     ("topic", "properties", "variables", "complaint"),
     [
         (Topic.NOTIFY, {"template": "laporan-diterima", "recipient": "pelapor"}, {}, "'verificationDueAt'"),
-        (Topic.NOTIFY, {"template": "laporan-hilang", "recipient": "pelapor"}, {}, "unknown template"),
+        (
+            Topic.NOTIFY,
+            {"template": "laporan-hilang", "recipient": "pelapor"},
+            {},
+            "property template=.laporan-hilang.; known: laporan-diterima",
+        ),
         (Topic.NOTIFY, {"template": "laporan-selesai", "recipient": "walikota"}, {}, "recipient='walikota'"),
         (Topic.NOTIFY, {"recipient": "pelapor"}, {}, "no property 'template'"),
         (Topic.REMINDER, {"deadline": "supplement", "kind": "reminder"}, {}, "no reminders"),
