@@ -20,6 +20,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from lapor import masterdata
+from lapor.deadlines import WAITING_ON
 from lapor.vocabulary import ReportType
 
 # Kota Pontianak, roughly: a point outside this box is a typo or a report about somewhere else.
@@ -229,8 +230,13 @@ class TimelineEntry(BaseModel):
 
 
 class DeadlineView(BaseModel):
-    # lapor.vocabulary.Deadline codes
-    kind: Literal["verification", "supplement", "opd-response", "opd-completion", "citizen-confirmation"]
+    kind: Annotated[
+        str,
+        Field(
+            description="lapor.vocabulary.Deadline code of the deadline the report waits on",
+            json_schema_extra={"enum": sorted({d.code for d in WAITING_ON.values()})},
+        ),
+    ]
     label: str
     due_at: datetime
 

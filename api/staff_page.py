@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.views import actor_label, status_view
 from api.web.render import template_environment
 from lapor import files, masterdata, reports
+from lapor.deadlines import STILL_OPEN
 from lapor.models import (
     EventKind,
     MessageAuthor,
@@ -23,21 +24,12 @@ from lapor.models import (
     Report,
     ReportEvent,
     ReportMessage,
-    ReportStatus,
 )
 from lapor.notifications.templates import DAY_NAMES, format_date, format_due_date
 from lapor.vocabulary import CHANNEL_NAMES, Deadline, ReportType
 
 TEMPLATES = Path(__file__).parent / "staff_templates"
 
-# The deadlines that may still matter in each status; _deadlines drops those whose step the report has left.
-OPEN_DEADLINES: dict[str, tuple[Deadline, ...]] = {
-    ReportStatus.BELUM_TERVERIFIKASI.value: (Deadline.VERIFICATION, Deadline.DISPOSITION),
-    ReportStatus.DIKEMBALIKAN.value: (Deadline.SUPPLEMENT,),
-    ReportStatus.TERVERIFIKASI.value: (Deadline.DISPOSITION, Deadline.OPD_RESPONSE, Deadline.OPD_COMPLETION),
-    ReportStatus.PROSES.value: (Deadline.OPD_COMPLETION, Deadline.DOCUMENTATION),
-    ReportStatus.MENUNGGU_KONFIRMASI.value: (Deadline.CITIZEN_CONFIRMATION,),
-}
 UNKNOWN = "tidak tercantum di data induk"  # a code the master data no longer knows: never shown as a code
 EVENT_WHAT = {
     EventKind.REMINDER.value: "Pengingat batas waktu dikirim",
@@ -170,7 +162,7 @@ def _place(report: Report) -> Place:
 
 def _deadlines(report: Report, now: datetime, *, completion_reported: bool) -> list[ShownDeadline]:
     """The deadlines of the step the report is in (columns keep a finished step's date until its next round)."""
-    wanted = list(OPEN_DEADLINES.get(report.status, ()))
+    wanted = list(STILL_OPEN.get(report.status, ()))
     if report.disposition_due_at is not None:  # verified: the disposition runs (the status changes after it)
         wanted = [d for d in wanted if d is not Deadline.VERIFICATION]
     if report.response_due_at is not None:  # dispatched

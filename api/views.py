@@ -38,6 +38,7 @@ from api.schemas import (
 )
 from lapor import masterdata
 from lapor.db import UtcDateTime
+from lapor.deadlines import WAITING_ON
 from lapor.files import photo_path, sign
 from lapor.models import (
     EventKind,
@@ -63,14 +64,6 @@ PUBLIC_STATUSES = (
 PHOTO_LINK_LIFETIME = timedelta(hours=1)
 # Messages for staff only: never read for a tracking view, nor counted in a reporter's "last changed".
 STAFF_ONLY_MESSAGE = MessageKind.DOCUMENTATION_NOTE.value
-# The deadline a report is waiting on in each status, as tracking shows it.
-_CURRENT_DEADLINE = {
-    ReportStatus.BELUM_TERVERIFIKASI.value: Deadline.VERIFICATION,
-    ReportStatus.DIKEMBALIKAN.value: Deadline.SUPPLEMENT,
-    ReportStatus.TERVERIFIKASI.value: Deadline.OPD_RESPONSE,
-    ReportStatus.PROSES.value: Deadline.OPD_COMPLETION,
-    ReportStatus.MENUNGGU_KONFIRMASI.value: Deadline.CITIZEN_CONFIRMATION,
-}
 
 
 def status_view(code: str) -> StatusView:
@@ -134,7 +127,7 @@ class Due:
 
 
 def due_of(report: Report) -> Due | None:
-    deadline = _CURRENT_DEADLINE.get(report.status)
+    deadline = WAITING_ON.get(report.status)
     if deadline is None or deadline.column is None:
         return None
     at: datetime | None = getattr(report, deadline.column)

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 import structlog
 
+from lapor.models import ReportStatus
 from lapor.settings import Settings
 from lapor.vocabulary import Deadline
 from lapor.workdays import WorkingCalendar, holidays_coverage_warning, parse_days_off
@@ -43,6 +44,25 @@ class Sla:
     started_at: datetime
     days: int
     reminder_days_before: int | None  # None for deadlines without a reminder
+
+
+# The deadline a report waits on in each status, as its reporter's tracking page shows it.
+WAITING_ON: dict[str, Deadline] = {
+    ReportStatus.BELUM_TERVERIFIKASI.value: Deadline.VERIFICATION,
+    ReportStatus.DIKEMBALIKAN.value: Deadline.SUPPLEMENT,
+    ReportStatus.TERVERIFIKASI.value: Deadline.OPD_RESPONSE,
+    ReportStatus.PROSES.value: Deadline.OPD_COMPLETION,
+    ReportStatus.MENUNGGU_KONFIRMASI.value: Deadline.CITIZEN_CONFIRMATION,
+}
+# The deadlines that may still matter in each status, as the staff page lists them (it drops those whose step the
+# report has left).
+STILL_OPEN: dict[str, tuple[Deadline, ...]] = {
+    ReportStatus.BELUM_TERVERIFIKASI.value: (Deadline.VERIFICATION, Deadline.DISPOSITION),
+    ReportStatus.DIKEMBALIKAN.value: (Deadline.SUPPLEMENT,),
+    ReportStatus.TERVERIFIKASI.value: (Deadline.DISPOSITION, Deadline.OPD_RESPONSE, Deadline.OPD_COMPLETION),
+    ReportStatus.PROSES.value: (Deadline.OPD_COMPLETION, Deadline.DOCUMENTATION),
+    ReportStatus.MENUNGGU_KONFIRMASI.value: (Deadline.CITIZEN_CONFIRMATION,),
+}
 
 
 def length_in_days(deadline: Deadline, settings: Settings) -> int:
