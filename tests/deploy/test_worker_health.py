@@ -11,6 +11,7 @@ import pytest
 
 import workers.main
 from lapor.settings import Settings
+from workers.deps import Deps
 from workers.health import STALLED_EXIT_CODE, HealthConfig, HealthServer, PollWatch, StallGuard, WorkerMetrics
 
 TASK_TYPES = ("lapor-deadline", "lapor-notify")
@@ -148,12 +149,14 @@ def unreachable_engine(monkeypatch: pytest.MonkeyPatch) -> Settings:
 async def test_the_worker_process_exits_with_the_stall_code_when_polling_never_succeeds(
     unreachable_engine: Settings,
 ) -> None:
-    code = await asyncio.wait_for(workers.main.run(unreachable_engine), timeout=30)
+    code = await asyncio.wait_for(
+        workers.main.run(unreachable_engine, Deps.from_settings(unreachable_engine)), timeout=30
+    )
     assert code == STALLED_EXIT_CODE
 
 
 async def test_sigterm_stops_the_worker_process_cleanly(unreachable_engine: Settings) -> None:
-    running = asyncio.create_task(workers.main.run(unreachable_engine))
+    running = asyncio.create_task(workers.main.run(unreachable_engine, Deps.from_settings(unreachable_engine)))
     await asyncio.sleep(0.3)  # run() registers its signal handlers before its first await
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(running, timeout=30) == 0
