@@ -99,13 +99,8 @@ class SlaViewOut(BaseModel):
     stages: list[StageView]
 
 
-_FIELDS = {
-    Deadline.VERIFICATION: "verification",
-    Deadline.DISPOSITION: "disposition",
-    Deadline.OPD_RESPONSE: "opd_response",
-    Deadline.OPD_COMPLETION: "opd_completion",
-    Deadline.DOCUMENTATION: "documentation",
-}
+# A deadline's field in the JSON: its code with underscores (opd-response -> opd_response).
+_FIELDS = {deadline: deadline.code.replace("-", "_") for deadline in Deadline}
 
 
 def _count(count: sla.SlaCount) -> SlaCountView:
