@@ -241,7 +241,7 @@ def worker_deps(
     db_engine: Engine, mailbox: Mailbox, national_inbox: NationalInbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Deps:
     settings = Settings(
-        database_url=str(db_engine.url),
+        database_url=db_engine.url.render_as_string(hide_password=False),
         smtp_port=mailbox.port,
         national_lapor_url=national_inbox.url,
         data_dir=tmp_path_factory.mktemp("data"),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api.main import create_app
 from engine import LocalEngine
-from lapor import recompute
+from lapor import audit, recompute, reports
 from lapor.db import session_scope
 from lapor.deadlines import compute_sla, sla_from
 from lapor.models import DeadlineStart
@@ -109,6 +109,10 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
     assert where_deadlines_are(operaton, instance, task.id) == before
 
 
+def audit_key() -> str:
+    return audit._process_key().decode()
+
+
 def recompute_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m lapor.recompute` as an operator runs it, with the administrator's engine login in its environment."""
     env = {
@@ -116,7 +120,8 @@ def recompute_command(settings: Settings, *args: str) -> subprocess.CompletedPro
         for name, value in settings.model_dump().items()
         if isinstance(value, str | int | float | bool | Path)
     }
-    env.update({"PATH": os.environ.get("PATH", ""), "LAPOR_LOG_FORMAT": "json"})
+    # The audit trail's key of this test process, so the command's entries chain with the suite's.
+    env.update({"PATH": os.environ.get("PATH", ""), "LAPOR_LOG_FORMAT": "json", "LAPOR_AUDIT_KEY": audit_key()})
     command = [sys.executable, "-m", "lapor.recompute", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
 
@@ -155,6 +160,11 @@ async def test_the_recompute_command_moves_deadlines_and_the_api_offers_no_way_t
         ours = [line.split()[2] for line in done.stdout.splitlines() if line.startswith(instance.tracking_id)]
         assert sorted(set(ours)) == ["task", "timer", "tracking", "variable"]
         assert report_row(worker_deps, instance).verification_due_at > due
+        with session_scope(worker_deps.db) as session:  # the move is in the report's audit trail, chained
+            report = reports.get_by_tracking_id(session, instance.tracking_id)
+            moved = [line for line in audit.trail(session, report) if line.action == "deadline_recomputed"]
+            assert [line.actor for line in moved] == ["python -m lapor.recompute"]
+            assert audit.verify(session, tracking_id=instance.tracking_id).ok
     finally:
         recompute.recompute(engine=operaton, db=worker_deps.db, calendar=worker_deps.calendar)
     assert report_row(worker_deps, instance).verification_due_at == due
