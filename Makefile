@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 .PHONY: run test setup lint lock clean-engine
 
 run: setup
-	$(PY) -m engine run
+	$(PY) -m stack run
 
 test: setup lint
 	$(PY) -m engine build

@@ -10,19 +10,19 @@ from typing import Any
 
 from lapor.process.tasks import ExternalTask, Handler
 from lapor.vocabulary import Topic
-from workers import deadlines, national, notifications, proof, recap, status
+from workers import due_dates, monthly_recap, national_return, notifications, proof, status
 from workers.deps import Deps
 
 DepsHandler = Callable[[Deps, ExternalTask], Mapping[str, Any] | None]
 
 HANDLERS: dict[Topic, DepsHandler] = {
-    Topic.DEADLINE: deadlines.compute_deadline,
+    Topic.DEADLINE: due_dates.compute_deadline,
     Topic.STATUS: status.record_status,
     Topic.AUTO_COMPLETE: status.auto_complete,
     Topic.NOTIFY: notifications.notify,
     Topic.REMINDER: notifications.remind,
-    Topic.RETURN_NATIONAL: national.return_to_national,
-    Topic.RECAP: recap.make_recap,
+    Topic.RETURN_NATIONAL: national_return.return_to_national,
+    Topic.RECAP: monthly_recap.make_recap,
     Topic.PROOF: proof.store_proof_photo,
 }
 

@@ -186,7 +186,9 @@ def live(
 
 # -- the browser ---------------------------------------------------------------------------------------------------
 @dataclass
-class Browser:
+class PageBrowser:
+    """One browser on the API's own pages (the citizen page, the staff pages); `shot` saves a screenshot."""
+
     driver: WebDriver
     base_url: str
     folder: Path
@@ -255,12 +257,12 @@ def browser_width() -> int:
 
 
 @pytest.fixture
-def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[Browser]:
+def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[PageBrowser]:
     driver = chromium(max(browser_width, 800), 900)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    session = Browser(driver, live.url, folder, phone=browser_width <= PHONE_WIDTH)
+    session = PageBrowser(driver, live.url, folder, phone=browser_width <= PHONE_WIDTH)
     if session.phone:
         session.emulate_phone()
     try:

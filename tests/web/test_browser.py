@@ -18,8 +18,8 @@ from tests.api.conftest import REPORT_FIELDS, image_bytes
 from tests.conftest import Mailbox
 from tests.web.conftest import (
     PHONE_WIDTH,
-    Browser,
     LiveServer,
+    PageBrowser,
     assert_readable,
     await_confirmation,
     return_to_reporter,
@@ -30,7 +30,7 @@ SUPPLEMENT_DUE = datetime(2026, 12, 18, 16, 59, tzinfo=UTC)  # Jumat, 18 Desembe
 CONFIRMATION_DUE = datetime(2026, 12, 7, 16, 59, tzinfo=UTC)  # Senin, 7 Desember 2026 pukul 23.59 WIB
 
 
-def register_in_browser(browser: Browser, mailbox: Mailbox, name: str, email: str) -> None:
+def register_in_browser(browser: PageBrowser, mailbox: Mailbox, name: str, email: str) -> None:
     browser.open("/")
     browser.shot("beranda")
     browser.driver.find_element(By.LINK_TEXT, "Daftar sebagai pelapor").click()
@@ -47,7 +47,7 @@ def register_in_browser(browser: Browser, mailbox: Mailbox, name: str, email: st
     browser.wait_text(name)
 
 
-def fill_report(browser: Browser, photo: Path | None) -> None:
+def fill_report(browser: PageBrowser, photo: Path | None) -> None:
     browser.open("/lapor")
     browser.wait_text("Buat laporan")
     browser.driver.find_element(By.CSS_SELECTOR, "input[name=report_type][value=pengaduan]").click()
@@ -60,7 +60,7 @@ def fill_report(browser: Browser, photo: Path | None) -> None:
         browser.driver.find_element(By.NAME, "photos").send_keys(str(photo))
 
 
-def test_register_submit_with_a_photo_and_track_it(browser: Browser, mailbox: Mailbox, tmp_path: Path) -> None:
+def test_register_submit_with_a_photo_and_track_it(browser: PageBrowser, mailbox: Mailbox, tmp_path: Path) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", "siti.browser@example.id")
     browser.shot("laporan-saya-kosong")
     photo = tmp_path / "jalan.jpg"
@@ -91,7 +91,7 @@ def test_register_submit_with_a_photo_and_track_it(browser: Browser, mailbox: Ma
 
 
 def test_a_refused_photo_is_explained_in_indonesian_and_the_typed_fields_stay(
-    browser: Browser, mailbox: Mailbox, tmp_path: Path
+    browser: PageBrowser, mailbox: Mailbox, tmp_path: Path
 ) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", "siti.fotosalah@example.id")
     fake = tmp_path / "foto.jpg"
@@ -108,7 +108,7 @@ def test_a_refused_photo_is_explained_in_indonesian_and_the_typed_fields_stay(
 
 
 def test_a_hidden_direction_override_in_the_title_is_refused_next_to_the_field(
-    browser: Browser, mailbox: Mailbox, tmp_path: Path, live: LiveServer
+    browser: PageBrowser, mailbox: Mailbox, tmp_path: Path, live: LiveServer
 ) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", "siti.bidi@example.id")
     photo = tmp_path / "jalan.jpg"
@@ -129,7 +129,7 @@ def test_a_hidden_direction_override_in_the_title_is_refused_next_to_the_field(
 
 
 def test_an_empty_form_is_stopped_in_the_browser_in_indonesian_and_sends_nothing(
-    browser: Browser, mailbox: Mailbox, live: LiveServer
+    browser: PageBrowser, mailbox: Mailbox, live: LiveServer
 ) -> None:
     """The form's required fields are checked by the phone's own browser before anything is sent; on an Indonesian
     phone it speaks Indonesian (the browser's words, not ours: here from Debian's chromium-l10n)."""
@@ -154,7 +154,7 @@ def test_an_empty_form_is_stopped_in_the_browser_in_indonesian_and_sends_nothing
 
 
 @pytest.mark.parametrize("browser_width", [PHONE_WIDTH])
-def test_the_pages_fit_a_phone(browser: Browser, mailbox: Mailbox, tmp_path: Path) -> None:
+def test_the_pages_fit_a_phone(browser: PageBrowser, mailbox: Mailbox, tmp_path: Path) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", "siti.ponsel@example.id")
     photo = tmp_path / "jalan.jpg"
     photo.write_bytes(image_bytes(size=(800, 600), color="green"))
@@ -179,7 +179,7 @@ def test_the_pages_fit_a_phone(browser: Browser, mailbox: Mailbox, tmp_path: Pat
 
 
 # -- hand-offs (issue 18) ------------------------------------------------------------------------------------------
-def submit_in_browser(browser: Browser, tmp_path: Path) -> str:
+def submit_in_browser(browser: PageBrowser, tmp_path: Path) -> str:
     photo = tmp_path / "jalan.jpg"
     photo.write_bytes(image_bytes(size=(640, 480), color="gray"))
     fill_report(browser, photo)
@@ -188,7 +188,7 @@ def submit_in_browser(browser: Browser, tmp_path: Path) -> str:
     return str(browser.driver.current_url).rsplit("/lacak/", 1)[1].split("?")[0]
 
 
-def shoot_checked(browser: Browser, name: str) -> None:
+def shoot_checked(browser: PageBrowser, name: str) -> None:
     """A full-page screenshot of a state that fits the screen and shows no raw codes or ISO timestamps."""
     width = browser.driver.execute_script("return window.innerWidth")
     scroll = browser.driver.execute_script("return document.documentElement.scrollWidth")
@@ -199,7 +199,7 @@ def shoot_checked(browser: Browser, name: str) -> None:
 
 @pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
 def test_a_returned_report_is_supplemented_and_the_page_says_so_at_once(
-    browser: Browser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
+    browser: PageBrowser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
 ) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", f"siti.lengkapi{browser_width}@example.id")
     tracking_id = submit_in_browser(browser, tmp_path)
@@ -225,7 +225,7 @@ def test_a_returned_report_is_supplemented_and_the_page_says_so_at_once(
 
 @pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
 def test_a_result_is_rated_by_keyboard_and_accepted_and_another_rejected(
-    browser: Browser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
+    browser: PageBrowser, mailbox: Mailbox, live: LiveServer, tmp_path: Path, browser_width: int
 ) -> None:
     register_in_browser(browser, mailbox, "Siti Rahmawati", f"siti.konfirmasi{browser_width}@example.id")
     accepted, rejected = submit_in_browser(browser, tmp_path), submit_in_browser(browser, tmp_path)

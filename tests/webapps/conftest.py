@@ -22,7 +22,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 @dataclass
-class Browser:
+class WebappBrowser:
     """One logged-out browser on the engine's webapps; `shot` saves a screenshot of the current page."""
 
     driver: WebDriver
@@ -118,12 +118,12 @@ class Browser:
 
 
 @pytest.fixture
-def browser(engine: LocalEngine, request: pytest.FixtureRequest) -> Iterator[Browser]:
+def browser(engine: LocalEngine, request: pytest.FixtureRequest) -> Iterator[WebappBrowser]:
     driver = chromium(1400, 1000)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    session = Browser(driver, engine, folder)
+    session = WebappBrowser(driver, engine, folder)
     try:
         yield session
     finally:

@@ -18,7 +18,7 @@ from lapor.notifications.templates import format_due_date, parse_moment
 from lapor.process import EngineClient
 from tests.e2e.conftest import Submitted, complete_task, email_channel_to, open_task, submit, walk_to_the_end
 from tests.e2e.test_process_operations import skip_backoff_until_incident
-from tests.webapps.conftest import Browser
+from tests.webapps.conftest import WebappBrowser
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
@@ -48,13 +48,13 @@ async def a_report_with_an_incident_and_a_late_verification(
     return report
 
 
-def rows_by_task(browser: Browser) -> dict[str, str]:
+def rows_by_task(browser: WebappBrowser) -> dict[str, str]:
     """The history view's task table: each row's text by the task's element id."""
     rows = browser.driver.find_elements(By.CSS_SELECTOR, "#lapor-history-tasks tbody tr")
     return {str(row.get_attribute("data-task")): " ".join(row.text.split()) for row in rows}
 
 
-def history_shown(browser: Browser, tracking_id: str) -> None:
+def history_shown(browser: WebappBrowser, tracking_id: str) -> None:
     WebDriverWait(browser.driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda d: (
             f"Riwayat laporan {tracking_id}" in d.find_element(By.TAG_NAME, "body").text
@@ -63,7 +63,7 @@ def history_shown(browser: Browser, tracking_id: str) -> None:
     )
 
 
-def read_only(browser: Browser) -> bool:
+def read_only(browser: WebappBrowser) -> bool:
     """The history page has no field, form or button of its own (the diagram's zoom buttons aside)."""
     controls = "#lapor-history form, #lapor-history input, #lapor-history textarea, #lapor-history select"
     buttons = "#lapor-history button:not(#lapor-history-diagram button)"
@@ -75,7 +75,7 @@ def address(driver: WebDriver) -> str:
     return str(driver.current_url).split("?")[0]
 
 
-def click_report(browser: Browser, tracking_id: str) -> None:
+def click_report(browser: WebappBrowser, tracking_id: str) -> None:
     def link(d: WebDriver) -> Any:
         found = [a for a in d.find_elements(By.CSS_SELECTOR, ".lapor-reports tbody a") if a.text == tracking_id]
         return found[0] if found else False
@@ -84,7 +84,7 @@ def click_report(browser: Browser, tracking_id: str) -> None:
 
 
 async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_task_and_when(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await a_report_with_an_incident_and_a_late_verification(lapor_process, operaton, worker_deps)
     ended = await walk_to_the_end(lapor_process, operaton, engine, report)
@@ -186,7 +186,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
 
 
 async def test_an_open_report_has_its_history_beside_its_runtime_view_and_an_unknown_one_says_so(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """ "Riwayat" in the breadcrumb of a running report: the OPD's open task, who holds it and by when, still open."""
     report = await submit(lapor_process, worker_deps)

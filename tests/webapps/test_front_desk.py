@@ -20,8 +20,8 @@ from tests.api.test_engine import cancel_afterwards, svc_api
 from tests.chromium import chromium
 from tests.conftest import WEB_PORT, login
 from tests.web import conftest as web_fixtures
-from tests.web.conftest import Browser as PageBrowser
-from tests.webapps.conftest import Browser
+from tests.web.conftest import PageBrowser
+from tests.webapps.conftest import WebappBrowser
 from tests.webapps.test_walk import dispatch_outbox, form_shows, open_in_tasklist, tasklist_screen, walk_workers
 from workers.deps import Deps
 
@@ -99,7 +99,7 @@ def fill_face_to_face(desk: PageBrowser, scan: Path) -> None:
 
 async def test_the_front_desk_files_a_face_to_face_report_that_reaches_verification(
     desk: PageBrowser,
-    browser: Browser,
+    browser: WebappBrowser,
     live: web_fixtures.LiveServer,
     walk_workers: Deps,
     cancel_afterwards: None,

@@ -23,7 +23,7 @@ from tests.api.conftest import ApiTestSettings, Clock
 from tests.conftest import ADMIN, WEB_PORT, WEB_URL
 from tests.support.sla_seed import NOW, REPORTER_NAME, seed_reports
 from tests.web import conftest as web_fixtures
-from tests.webapps.conftest import Browser
+from tests.webapps.conftest import WebappBrowser
 
 pytestmark = pytest.mark.engine
 
@@ -101,7 +101,7 @@ def seeded(engine: LocalEngine, provisioned: Settings, db_engine: Engine, sla_ap
             rest.delete(f"/process-instance/{instance}", params={"skipCustomListeners": "true"})
 
 
-def cells(browser: Browser, css: str) -> list[list[str]]:
+def cells(browser: WebappBrowser, css: str) -> list[list[str]]:
     script = """
         return [...document.querySelectorAll(arguments[0])].map(
             row => [...row.querySelectorAll('td')].map(cell => cell.innerText.trim()));
@@ -110,7 +110,7 @@ def cells(browser: Browser, css: str) -> list[list[str]]:
     return rows
 
 
-def fetch(browser: Browser, path: str) -> dict[str, object]:
+def fetch(browser: WebappBrowser, path: str) -> dict[str, object]:
     """A GET from the page, with its session (what the plugin does)."""
     script = """
         const done = arguments[arguments.length - 1];
@@ -130,7 +130,7 @@ def fetch(browser: Browser, path: str) -> dict[str, object]:
     return result
 
 
-def test_sla_view_for_the_koordinator(browser: Browser, engine: LocalEngine, seeded: str) -> None:
+def test_sla_view_for_the_koordinator(browser: WebappBrowser, engine: LocalEngine, seeded: str) -> None:
     browser.login("cockpit", "koordinator")
     section = browser.wait_for(".lapor-sla .tiles", timeout=40)
     tiles = {
@@ -205,7 +205,7 @@ def test_sla_view_for_the_koordinator(browser: Browser, engine: LocalEngine, see
     browser.shot("sla-instans-proses")
 
 
-def test_sla_view_is_for_supervisors_only(browser: Browser, engine: LocalEngine, seeded: str) -> None:
+def test_sla_view_is_for_supervisors_only(browser: WebappBrowser, engine: LocalEngine, seeded: str) -> None:
     # No session: 401, for the JSON and the CSV alike.
     for path in ("/lapor/sla", "/lapor/sla.csv"):
         response = httpx.get(f"{engine.base_url}{path}", timeout=30)

@@ -31,9 +31,9 @@ from tests.api.test_engine import cancel_afterwards, svc_api, workers_on
 from tests.chromium import chromium
 from tests.conftest import WEB_PORT, Mailbox, body_of, eventually
 from tests.web import conftest as web_fixtures
-from tests.web.conftest import Browser as PhoneBrowser
+from tests.web.conftest import PageBrowser
 from tests.web.test_browser import fill_report, register_in_browser
-from tests.webapps.conftest import Browser
+from tests.webapps.conftest import WebappBrowser
 from tests.webapps.test_webapps import card_of, claim_if_needed, complete_in_tasklist, filter_fragment
 from workers.deps import Deps
 
@@ -80,13 +80,13 @@ async def walk_workers(
 
 
 @pytest.fixture
-def phone(request: pytest.FixtureRequest) -> Iterator[PhoneBrowser]:
+def phone(request: pytest.FixtureRequest) -> Iterator[PageBrowser]:
     """The reporter's phone: the citizen page at 390 px."""
     driver = chromium(800, 900)
     folder = web_fixtures.SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    session = PhoneBrowser(driver, f"http://127.0.0.1:{WEB_PORT}", folder, phone=True)
+    session = PageBrowser(driver, f"http://127.0.0.1:{WEB_PORT}", folder, phone=True)
     session.emulate_phone()
     try:
         yield session
@@ -102,7 +102,7 @@ def screen_is_for_people(text: str, where: str) -> None:
         assert found is None, f"{where}: {found.group(0)!r} on the screen:\n{text}"
 
 
-def tasklist_screen(browser: Browser, name: str) -> str:
+def tasklist_screen(browser: WebappBrowser, name: str) -> str:
     """Screenshot the Tasklist screen, check it speaks to people, and that the footer covers nothing at 1366x768."""
     boxes = browser.driver.execute_script(
         """
@@ -137,7 +137,7 @@ async def dispatch_outbox(svc_api: EngineClient, db: Engine) -> None:
 
 
 async def open_in_tasklist(
-    browser: Browser, operaton: EngineClient, user: str, filter_name: str, tracking_id: str, element: str
+    browser: WebappBrowser, operaton: EngineClient, user: str, filter_name: str, tracking_id: str, element: str
 ) -> Task:
     """Log in, open the filter, type the tracking number in the search box and open the report's task from its card."""
     task = await eventually(lambda: next(iter(operaton.tasks(business_key=tracking_id, definition_key=element)), None))
@@ -159,7 +159,7 @@ async def open_in_tasklist(
     return task
 
 
-async def reload_until(phone: PhoneBrowser, path: str, text: str) -> None:
+async def reload_until(phone: PageBrowser, path: str, text: str) -> None:
     """The reporter opens the tracking page again until it shows `text` (the workers record a step a moment later)."""
 
     def shown() -> bool:
@@ -169,7 +169,7 @@ async def reload_until(phone: PhoneBrowser, path: str, text: str) -> None:
     await eventually(lambda: shown() or None, within=60, interval=1.0)
 
 
-def form_shows(browser: Browser, *texts: str, css: str = "[cam-tasklist-form]") -> str:
+def form_shows(browser: WebappBrowser, *texts: str, css: str = "[cam-tasklist-form]") -> str:
     def shown(d: WebDriver) -> str | bool:
         forms = d.find_elements(By.CSS_SELECTOR, css)
         text = forms[0].text if forms else ""
@@ -180,7 +180,7 @@ def form_shows(browser: Browser, *texts: str, css: str = "[cam-tasklist-form]") 
     return text
 
 
-def type_into(browser: Browser, css: str, text: str) -> None:
+def type_into(browser: WebappBrowser, css: str, text: str) -> None:
     field = browser.wait_for(css)
     browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", field)
     field.click()
@@ -188,8 +188,8 @@ def type_into(browser: Browser, css: str, text: str) -> None:
 
 
 async def test_one_report_walks_across_every_role(
-    browser: Browser,
-    phone: PhoneBrowser,
+    browser: WebappBrowser,
+    phone: PageBrowser,
     live: web_fixtures.LiveServer,
     walk_workers: Deps,
     cancel_afterwards: None,

@@ -33,13 +33,13 @@ from tests.conftest import eventually, login
 from tests.e2e.conftest import complete_task, email_channel_to, open_task, status_becomes, submit
 from tests.e2e.test_lapor_process import opd_messages
 from tests.e2e.test_process_operations import skip_backoff_until_incident
-from tests.webapps.conftest import Browser
+from tests.webapps.conftest import WebappBrowser
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
 
 
-def claim_if_needed(browser: Browser) -> None:
+def claim_if_needed(browser: WebappBrowser) -> None:
     if "Ambil" in browser.text():  # a candidate claims the task before the form can be submitted
         form = browser.wait_for(".fjs-form")
         browser.click_text("Ambil")
@@ -52,7 +52,7 @@ def claim_if_needed(browser: Browser) -> None:
         browser.wait_for(".fjs-form")
 
 
-def form_text(browser: Browser, tracking_id: str) -> str:
+def form_text(browser: WebappBrowser, tracking_id: str) -> str:
     """The text of the open task's form, once it shows the report."""
 
     def shown(d: WebDriver) -> str | bool:
@@ -64,7 +64,7 @@ def form_text(browser: Browser, tracking_id: str) -> str:
     return text
 
 
-async def complete_in_tasklist(browser: Browser, operaton: EngineClient, task_id: str) -> None:
+async def complete_in_tasklist(browser: WebappBrowser, operaton: EngineClient, task_id: str) -> None:
     """Click "Selesaikan" until the engine has the task completed: Tasklist drops a click while the form reloads after
     a claim."""
 
@@ -81,7 +81,7 @@ async def complete_in_tasklist(browser: Browser, operaton: EngineClient, task_id
     raise AssertionError(f"Tasklist did not complete task {task_id}")
 
 
-def submit_until_refused(browser: Browser) -> None:
+def submit_until_refused(browser: WebappBrowser) -> None:
     """Complete an unfilled form until form-js shows its message (a click while the form still loads does nothing)."""
     for _ in range(5):
         browser.click_text("Selesaikan", css="button")
@@ -94,7 +94,7 @@ def submit_until_refused(browser: Browser) -> None:
 
 
 async def test_the_pupr_liaison_completes_its_task_in_tasklist(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await submit(lapor_process, worker_deps, category="JALAN")
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
@@ -124,7 +124,7 @@ async def test_the_pupr_liaison_completes_its_task_in_tasklist(
 
 
 async def test_another_opd_sees_no_task_and_cannot_open_puprs(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await submit(lapor_process, worker_deps, category="JALAN")
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
@@ -146,7 +146,7 @@ async def test_another_opd_sees_no_task_and_cannot_open_puprs(
 
 
 async def test_admin_pengaduan_verifies_a_report_in_tasklist(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await submit(lapor_process, worker_deps, category="SAMPAH")
     task = await open_task(operaton, report, "VerifyReportTask")
@@ -190,7 +190,7 @@ async def test_admin_pengaduan_verifies_a_report_in_tasklist(
 
 
 async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     healthy = worker_deps.notifier
     # Nothing listens on port 9: the notification fails
@@ -245,7 +245,7 @@ async def test_koordinator_sees_reports_and_retries_an_incident_in_cockpit(
 
 
 async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_admin_then_she_works_in_tasklist(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """docs/operations.md, "Adding a user" and "Resetting a password", done as written in Admin; the new liaison logs
     in to Tasklist and sees DLH's report, and only that."""
@@ -309,7 +309,7 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
         operaton.request("DELETE", f"/user/{user}")
 
 
-def _group_row(browser: Browser, group: str) -> WebElement:
+def _group_row(browser: WebappBrowser, group: str) -> WebElement:
     """The group's row in Admin's "add to a group" dialog, paging on when it is not on the first page."""
     for _ in range(5):
         for row in browser.driver.find_elements(By.CSS_SELECTOR, ".modal-body tr"):
@@ -341,7 +341,7 @@ def filter_fragment(operaton: EngineClient, name: str, tracking_id: str | None =
     return fragment
 
 
-def card_of(browser: Browser, tracking_id: str, *, showing: str = "Kelurahan:") -> WebElement:
+def card_of(browser: WebappBrowser, tracking_id: str, *, showing: str = "Kelurahan:") -> WebElement:
     """The task card of a report in the list, once it shows `showing` (the variables arrive after the card)."""
 
     def find(d: WebDriver) -> WebElement | bool:
@@ -355,12 +355,12 @@ def card_of(browser: Browser, tracking_id: str, *, showing: str = "Kelurahan:") 
     return card
 
 
-def displayed_texts(browser: Browser, css: str) -> list[str]:
+def displayed_texts(browser: WebappBrowser, css: str) -> list[str]:
     return [" ".join(e.text.split()) for e in browser.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
 
 
 async def test_task_cards_and_the_task_header_show_the_report_and_its_due_date_in_words(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """The card says which report it is (lapor/roles.py CARD_VARIABLES, read through the task for a role that may not
     read the whole instance) and when it is due, in words; so does the task's header."""
@@ -402,7 +402,7 @@ async def test_the_deploy_gives_filters_of_an_earlier_release_the_card_variables
 
 
 async def test_a_tracking_number_typed_in_the_search_box_finds_its_task(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """ "Nomor laporan" is the search's first and default type: typing a tracking number and Enter is enough."""
     other = await submit(lapor_process, worker_deps)
@@ -441,7 +441,7 @@ async def test_a_tracking_number_typed_in_the_search_box_finds_its_task(
 
 
 async def test_an_unclaimed_task_can_be_read_and_is_filled_in_once_claimed(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """No overlay over an unclaimed task's report: its text and links take the mouse; its fields wait for the claim."""
     report = await submit(lapor_process, worker_deps)
@@ -474,7 +474,7 @@ async def test_an_unclaimed_task_can_be_read_and_is_filled_in_once_claimed(
 
 
 async def test_links_in_a_task_form_open_in_a_new_tab(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """ "Buka detail laporan" opens the report's page beside Tasklist, which stays in its own tab."""
     report = await submit(lapor_process, worker_deps)
@@ -500,7 +500,7 @@ def text_at(css: str) -> Callable[[WebDriver], str]:
     return lambda d: str(d.find_element(By.CSS_SELECTOR, css).text)
 
 
-async def test_the_city_name_is_on_the_login_page_and_in_the_header_of_every_webapp(browser: Browser) -> None:
+async def test_the_city_name_is_on_the_login_page_and_in_the_header_of_every_webapp(browser: WebappBrowser) -> None:
     apps = ("tasklist", "cockpit", "admin", "welcome")
     login_brand, header_brand = text_at(".form-signin .lapor-brand"), text_at(".navbar-brand .brand-name")
     for app in apps:
@@ -520,7 +520,7 @@ async def test_the_city_name_is_on_the_login_page_and_in_the_header_of_every_web
 
 
 async def test_only_the_administrator_may_create_a_task_or_start_a_process(
-    browser: Browser, engine: LocalEngine, provisioned: Settings, operaton: EngineClient
+    browser: WebappBrowser, engine: LocalEngine, provisioned: Settings, operaton: EngineClient
 ) -> None:
     """Every role is refused by the engine (403) and sees neither button; the administrator sees both."""
     for user in (*STAFF_GROUPS, *opd_groups()):
@@ -551,7 +551,7 @@ async def test_only_the_administrator_may_create_a_task_or_start_a_process(
 
 
 async def test_the_footer_covers_no_field_and_no_button_at_1366x768(
-    browser: Browser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await submit(lapor_process, worker_deps)
     task = await open_task(operaton, report, "VerifyReportTask")
@@ -581,7 +581,7 @@ async def test_the_footer_covers_no_field_and_no_button_at_1366x768(
 
 
 async def test_the_koordinator_sees_who_holds_a_report_in_cockpit(
-    browser: Browser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+    browser: WebappBrowser, engine: LocalEngine, lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     """Issue 20, 1 (supervisors read every task): the OPD's open task, who holds it and by when, in the instance's
     user-task tab and on the human-task page, in Bahasa Indonesia; changing it stays refused (tests/e2e)."""

@@ -1,6 +1,6 @@
-"""The newcomer's command: `python -m engine run` brings up the engine, the API and the workers, prints where
-they are; a newcomer registers (the code from the local mail catcher), submits a report with a photo, tracks it and
-finds it in Tasklist; Ctrl-C stops every one of them."""
+"""The newcomer's command, `make run` (`python -m stack run`): it brings up the engine, the API and the workers and
+prints where they are; a newcomer registers (the code from the local mail catcher), submits a report with a photo,
+tracks it and finds it in Tasklist; Ctrl-C stops every one of them."""
 
 import html
 import os
@@ -41,7 +41,7 @@ def test_the_run_command_starts_everything_and_ctrl_c_stops_everything(tmp_path:
         "LAPOR_SMTP_PORT": str(smtp_port),  # the run's own mail catcher listens here
         "LAPOR_LOG_FORMAT": "json",
     }
-    command = [sys.executable, "-m", "engine", "run", "--data-dir", str(tmp_path / "engine")]
+    command = [sys.executable, "-m", "stack", "run", "--data-dir", str(tmp_path / "engine")]
     command += ["--port", str(engine_port), "--api-port", str(api_port)]
     output = tmp_path / "run.log"
     with output.open("wb") as log:

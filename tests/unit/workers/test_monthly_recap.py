@@ -10,7 +10,7 @@ from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import BASE_URL, Installed, TaskFactory, wib
-from workers.recap import make_recap
+from workers.monthly_recap import make_recap
 
 # 1 December 2026, 08:00 WIB (01:00 UTC): when the monthly timer fires.
 RECAP_TIME = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)

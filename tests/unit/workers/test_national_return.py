@@ -16,7 +16,7 @@ from lapor.process.tasks import BpmnError
 from lapor.vocabulary import ErrorCode, Topic
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import TRACKING_ID, Installed, TaskFactory, add_report
-from workers.national import return_to_national
+from workers.national_return import return_to_national
 
 NOTE = "Jalan nasional: kewenangan Balai Pelaksanaan Jalan Nasional."
 

@@ -13,7 +13,7 @@ from lapor.vocabulary import Topic
 from lapor.workdays import PONTIANAK_TZ
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import BASE_URL, TRACKING_ID, Installed, TaskFactory, add_report, wib
-from workers.deadlines import compute_deadline
+from workers.due_dates import compute_deadline
 
 
 def assert_link_opens(url: str, installed: Installed, *, path: str, valid_until: datetime) -> None:
