@@ -125,6 +125,8 @@ async def _file_form(
         tracking_id = await run_in_threadpool(partial(_file, context, checked, images, now, filer.user_id))
     except Refused as refused:
         field = _FIELD_OF.get(type(refused), "photos")
+        if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
+            field = refused.details["field"]
         status_code = 422 if field == "photos" else REFUSAL_STATUS[refused.kind]
         return form_page(staff, status_code=status_code, form=values, errors={field: refused.message})
     return RedirectResponse(f"{FORM_PATH}/{tracking_id}", status_code=status.HTTP_303_SEE_OTHER)

@@ -1,8 +1,8 @@
 """The one intake: every channel (web page, JSON API, SMS 1708, staff, national, Open311, the front desk) hands a
 typed request here, and gets the report back or a refusal (`lapor.refusals.Refused`).
 
-Order of work, cheapest first so refused work costs nothing: identity and limits (the photo count), master data,
-the incident date; then the photos are decoded under the limits; then the report (built once, every column at
+Order of work, cheapest first so refused work costs nothing: limits (the photo count), master data, the incident
+date, the text; then the photos are decoded under the limits; then the report (built once, every column at
 insert), its photos, the audit trail's first entry and the start command are written in one transaction, retried
 whole when a concurrent insert of the same unique value refused it (`commit_once`).
 """
@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import audit, masterdata, outbox, reports, uploads
+from lapor import audit, masterdata, outbox, reports, text, uploads
 from lapor.models import Photo, PhotoKind, Report, Reporter, ReportStatus
 from lapor.refusals import Kind, Refused
 from lapor.vocabulary import ReportType
@@ -53,6 +53,11 @@ class UnknownLocation(Refused):
 class InvalidIncidentDate(Refused):
     code = "invalid_incident_date"
     message = "Tanggal kejadian tidak boleh di masa depan."
+
+
+class InvalidText(Refused):
+    code = "invalid_text"
+    message = "Teks mengandung karakter kontrol atau karakter tak terlihat."
 
 
 class PhotoTooLarge(Refused):
@@ -180,6 +185,18 @@ def check_incident_date(incident_date: date | None, now: datetime) -> None:
         raise InvalidIncidentDate(details={"field": "incident_date"})
 
 
+def check_text(request: IntakeRequest) -> None:
+    """What a page will show, as lapor.text allows it (the API's schemas refuse the same earlier, field by field)."""
+    data, name = request.data, request.contact.name if request.contact else None
+    lines = {"title": data.title, "address": data.address, "reporter_name": name or ""}
+    for field_name, value in [*lines.items(), ("description", data.description)]:
+        rule = text.storable_text if field_name == "description" else text.storable
+        try:
+            rule(value)
+        except ValueError as err:
+            raise InvalidText(details={"field": field_name, "message": str(err)}) from None
+
+
 def check(request: IntakeRequest, now: datetime) -> None:
     """Everything that costs no photo decoding, in the order a refusal is reported; microseconds."""
     if request.channel not in reports.CHANNELS:
@@ -189,6 +206,7 @@ def check(request: IntakeRequest, now: datetime) -> None:
     check_photo_count(len(request.photos), required=request.photos_required)
     check_master_data(request.data)
     check_incident_date(request.data.incident_date, now)
+    check_text(request)
 
 
 # -- photos ------------------------------------------------------------------------------------------------------

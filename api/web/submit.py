@@ -102,6 +102,8 @@ def _fields(values: dict[str, str]) -> ReportFields | dict[str, str]:
 
 def refusal_errors(refused: Refused) -> dict[str, str]:
     """A refusal of the core next to the field it concerns; a photo's refusal next to the photos."""
+    if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
+        return {refused.details["field"]: refused.message}
     return {_FIELD_OF.get(type(refused), "photos"): refused.message}
 
 

@@ -103,6 +103,35 @@ def test_an_incident_date_in_the_future_is_refused_without_decoding_a_photo(
     intake.check(request(data=data(incident_date=date(2026, 11, 16))), NOW)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "Jalan \u202erusak"}, "title"),
+        ({"address": "Jl. Gajah Mada\nNo. 1"}, "address"),
+        ({"description": "Sampah menumpuk \u200b di sini"}, "description"),
+    ],
+)
+def test_invisible_or_control_characters_are_refused_without_decoding_a_photo(
+    session: Session, rules: intake.PhotoRules, changes: dict[str, str], field: str
+) -> None:
+    with pytest.raises(intake.InvalidText) as refused:
+        intake.accept(session, request(data=data(**changes), photos=(NOT_AN_IMAGE,)), rules=rules, now=NOW)
+    assert refused.value.details["field"] == field
+    assert count(session, Report) == 0
+
+
+def test_a_contact_name_with_a_direction_override_is_refused(session: Session, rules: intake.PhotoRules) -> None:
+    contact = intake.Contact(name="Budi \u202eoknoS", phone="+6281234567890")
+    with pytest.raises(intake.InvalidText):
+        intake.accept(session, request(channel="staff", contact=contact), rules=rules, now=NOW)
+
+
+def test_a_description_keeps_its_line_breaks(session: Session, rules: intake.PhotoRules) -> None:
+    description = "Baris pertama.\nBaris kedua,\tdengan tab."
+    accepted = intake.accept(session, request(data=data(description=description)), rules=rules, now=NOW)
+    assert accepted.report.description == description
+
+
 def test_a_photo_that_is_not_one_is_refused_after_the_cheap_checks_and_nothing_is_written(
     session: Session, rules: intake.PhotoRules
 ) -> None:
