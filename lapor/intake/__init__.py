@@ -8,10 +8,8 @@ whole when a concurrent insert of the same unique value refused it (`commit_once
 """
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import structlog
 from sqlalchemy import or_, select
@@ -19,7 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lapor import audit, masterdata, outbox, reports, text, uploads
-from lapor.models import Photo, PhotoKind, Report, Reporter, ReportStatus
+
+# The photo helpers are part of the intake's interface (api/ decodes an async route's photos with them).
+from lapor.intake.photos import PhotoRules as PhotoRules
+from lapor.intake.photos import PhotoTooLarge as PhotoTooLarge
+from lapor.intake.photos import PhotoUnsupported as PhotoUnsupported
+from lapor.intake.photos import add_photos as add_photos
+from lapor.intake.photos import decode_photo as decode_photo
+from lapor.intake.photos import decode_photos as decode_photos
+from lapor.intake.photos import unique as unique
+from lapor.models import Report, Reporter, ReportStatus
 from lapor.refusals import Kind, Refused
 from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
@@ -58,18 +65,6 @@ class InvalidIncidentDate(Refused):
 class InvalidText(Refused):
     code = "invalid_text"
     message = "Teks mengandung karakter kontrol atau karakter tak terlihat."
-
-
-class PhotoTooLarge(Refused):
-    kind = Kind.TOO_LARGE
-    code = "file_too_large"
-    message = "Berkas terlalu besar."
-
-
-class PhotoUnsupported(Refused):
-    kind = Kind.UNSUPPORTED
-    code = "unsupported_file_type"
-    message = "Jenis berkas tidak didukung; kirim foto JPEG, PNG, atau WebP."
 
 
 class IdentityConflict(Refused):
@@ -144,15 +139,6 @@ class IntakeRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PhotoRules:
-    """Where photos go and how much decoding one may cost."""
-
-    upload_dir: Path
-    max_pixels: int = uploads.MAX_PIXELS
-    slots: AbstractContextManager[object] = field(default_factory=nullcontext)  # photos decoded at once
-
-
-@dataclass(frozen=True, slots=True)
 class Accepted:
     report: Report
     duplicate: bool  # this external reference was received before; nothing new was written
@@ -207,67 +193,6 @@ def check(request: IntakeRequest, now: datetime) -> None:
     check_master_data(request.data)
     check_incident_date(request.data.incident_date, now)
     check_text(request)
-
-
-# -- photos ------------------------------------------------------------------------------------------------------
-def decode_photo(rules: PhotoRules, index: int, data: bytes) -> uploads.CleanImage:
-    """One photo decoded from its bytes and re-encoded without metadata, holding one of the decoding slots."""
-    try:
-        with rules.slots:
-            return uploads.clean_image(data, max_pixels=rules.max_pixels)
-    except uploads.FileTooLarge:
-        raise PhotoTooLarge(
-            f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB "
-            f"atau {rules.max_pixels // 1_000_000} megapiksel.",
-            details={"file_index": index, "max_bytes": uploads.MAX_BYTES, "max_pixels": rules.max_pixels},
-        ) from None
-    except uploads.IncompleteImage:
-        raise PhotoUnsupported(
-            f"Foto ke-{index + 1} rusak atau terpotong: isi gambarnya tidak selengkap ukuran yang tertulis.",
-            details={"file_index": index, "reason": "incomplete_image"},
-        ) from None
-    except uploads.UnsupportedImage:
-        raise PhotoUnsupported(
-            f"Foto ke-{index + 1} bukan gambar JPEG, PNG, atau WebP yang valid.", details={"file_index": index}
-        ) from None
-
-
-def unique(images: list[uploads.CleanImage]) -> list[uploads.CleanImage]:
-    """The same photo sent twice is kept once, in the order first sent."""
-    return list({image.sha256: image for image in reversed(images)}.values())[::-1]
-
-
-def decode_photos(rules: PhotoRules, photos: tuple[bytes | uploads.CleanImage, ...]) -> list[uploads.CleanImage]:
-    return unique([p if isinstance(p, uploads.CleanImage) else decode_photo(rules, i, p) for i, p in enumerate(photos)])
-
-
-def add_photos(
-    session: Session,
-    upload_dir: Path,
-    *,
-    report: Report,
-    images: list[uploads.CleanImage],
-    now: datetime,
-    kind: PhotoKind = PhotoKind.REPORT,
-    message_id: int | None = None,
-) -> list[Photo]:
-    """Files first, rows second: a committed row always has its file (a failed commit leaves an orphan file)."""
-    photos = []
-    for image in images:
-        uploads.store(upload_dir, image)
-        photo = Photo(
-            report_id=report.id,
-            message_id=message_id,
-            sha256=image.sha256,
-            content_type=image.content_type,
-            size_bytes=len(image.data),
-            kind=kind.value,
-            created_at=now,
-        )
-        session.add(photo)
-        photos.append(photo)
-    session.flush()
-    return photos
 
 
 # -- writing -----------------------------------------------------------------------------------------------------
