@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from api.forms import InvalidEncoding
+from lapor.refusals import Kind, Refused
 
 _log = structlog.stdlib.get_logger(__name__)
 
@@ -135,11 +136,6 @@ class IdentityConflict(Conflict):
     message = "Email dan nomor ponsel ini terdaftar atas dua pelapor berbeda."
 
 
-class InvalidState(Conflict):
-    code = "invalid_state"
-    message = "Tindakan ini tidak dapat dilakukan pada status laporan saat ini."
-
-
 class Gone(ApiError):
     status_code = 410
     code = "gone"
@@ -162,16 +158,6 @@ class Unprocessable(ApiError):
     status_code = 422
     code = "invalid_input"
     message = "Data yang dikirim tidak valid."
-
-
-class UnknownLocation(Unprocessable):
-    code = "unknown_location"
-    message = "Kecamatan atau kelurahan tidak dikenal di Kota Pontianak."
-
-
-class UnknownCategory(Unprocessable):
-    code = "unknown_category"
-    message = "Kategori laporan tidak dikenal."
 
 
 class TooManyRequests(ApiError):
@@ -272,7 +258,7 @@ _VALIDATION_MESSAGES = {
 }
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def validation_message(error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     if kind == "value_error":  # our own validators already speak Indonesian
         return str(error.get("msg", "")).removeprefix("Value error, ")
@@ -291,7 +277,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
         {
             "field": ".".join(str(part) for part in error.get("loc", ())),
             "type": error.get("type"),
-            "message": _message(error),
+            "message": validation_message(error),
         }
         for error in exc.errors()
     ]
@@ -306,12 +292,27 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+# The HTTP status of each kind of refusal of the core (lapor.refusals); code, message and details are the core's.
+REFUSAL_STATUS = {
+    Kind.INVALID: 422,
+    Kind.TOO_LARGE: 413,
+    Kind.UNSUPPORTED: 415,
+    Kind.CONFLICT: 409,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One rendering for typed errors, validation errors, framework HTTP errors and crashes."""
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
         return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return error_response(request, REFUSAL_STATUS[exc.kind], exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import AppContext, ContextDep, SessionDep
-from api.errors import ApiError, IdentityConflict, ReportNotFound, UnknownCategory, UnknownLocation
+from api.errors import REFUSAL_STATUS, ReportNotFound
 from api.intake import StaffReportFields, file_staff_report
 from api.schemas import CODE_PATTERN
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
-from api.submission import InvalidIncidentDate, check_fields, decode_photos
+from api.submission import decode_photos, receive_files, report_data
 from api.web.fields import files, non_empty, text_fields, validate
 from api.web.render import REPORT_TYPE_LABELS, categories, locations
-from lapor import reports, uploads
+from lapor import intake, reports, uploads
 from lapor.models import Report
+from lapor.refusals import Refused
 from lapor.roles import STAFF_GROUPS
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -56,11 +57,11 @@ FIELDS = (
     "lokasi",
     "address",
 )
-_FIELD_OF: dict[type[ApiError], str] = {
-    UnknownCategory: "category",
-    UnknownLocation: "lokasi",
-    InvalidIncidentDate: "incident_date",
-    IdentityConflict: "reporter_email",
+_FIELD_OF: dict[type[Refused], str] = {
+    intake.UnknownCategory: "category",
+    intake.UnknownLocation: "lokasi",
+    intake.InvalidIncidentDate: "incident_date",
+    intake.IdentityConflict: "reporter_email",
 }
 FilerDep = Annotated[StaffMember, Depends(require_groups(*FILER_GROUPS))]
 
@@ -96,7 +97,7 @@ def _file(
     context: AppContext, fields: StaffReportFields, images: list[uploads.CleanImage], now: datetime, filed_by: str
 ) -> str:
     with Session(context.db, expire_on_commit=False) as session:
-        report = file_staff_report(session, context, fields=fields, images=images, now=now, filed_by=filed_by)
+        report = file_staff_report(session, context, fields=fields, photos=tuple(images), now=now, filed_by=filed_by)
         return report.tracking_id
 
 
@@ -117,19 +118,17 @@ async def _file_form(
     if isinstance(checked, dict):  # refused before any photo is decoded
         return form_page(staff, status_code=422, form=values, errors=checked)
     try:
-        check_fields(checked, now)
-        images = await decode_photos(context, files(form, "photos"), required=False)
-    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
-        return form_page(
-            staff, status_code=refused.status_code, form=values, errors={_FIELD_OF[type(refused)]: refused.message}
-        )
-    except ApiError as refused:
-        return form_page(staff, status_code=422, form=values, errors={"photos": refused.message})
-    try:
+        # The core's cheap checks (master data, date, photo count) before any photo is decoded, as the API does.
+        photos = await receive_files(files(form, "photos"))
+        intake.check(intake.IntakeRequest(report_data(checked), channel="staff", photos=photos), now)
+        images = await decode_photos(context, photos)
         tracking_id = await run_in_threadpool(partial(_file, context, checked, images, now, filer.user_id))
-    except (UnknownCategory, UnknownLocation, InvalidIncidentDate, IdentityConflict) as refused:
-        field = _FIELD_OF[type(refused)]
-        return form_page(staff, status_code=refused.status_code, form=values, errors={field: refused.message})
+    except Refused as refused:
+        field = _FIELD_OF.get(type(refused), "photos")
+        if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
+            field = refused.details["field"]
+        status_code = 422 if field == "photos" else REFUSAL_STATUS[refused.kind]
+        return form_page(staff, status_code=status_code, form=values, errors={field: refused.message})
     return RedirectResponse(f"{FORM_PATH}/{tracking_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 

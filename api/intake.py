@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError, field_validator
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -22,7 +21,7 @@ from api.deps import (
     national_before_body,
     staff_before_body,
 )
-from api.errors import IdentityConflict, InvalidSignature, PayloadTooLarge, documented
+from api.errors import InvalidSignature, PayloadTooLarge, documented
 from api.forms import TextRoute, before_body
 from api.schemas import (
     EMAIL_PATTERN,
@@ -36,11 +35,11 @@ from api.schemas import (
     StatusView,
     StorableText,
 )
-from api.submission import Origin, check_fields, commit_once, create_report, create_unlocated_report, read_photos
+from api.submission import photo_rules, read_files, report_data
 from api.views import status_view
-from lapor import masterdata, reporters, uploads
+from lapor import intake, masterdata, reporters, uploads
 from lapor.links import tracking_page_url
-from lapor.models import Report, Reporter
+from lapor.models import Report
 from lapor.vocabulary import ReportType
 
 router = APIRouter(
@@ -150,28 +149,6 @@ def _accepted(report: Report, *, duplicate: bool) -> IntakeAccepted:
     )
 
 
-def _contact_reporter(
-    session: Session, *, name: str | None, email: str | None, phone: str | None, now: datetime
-) -> Reporter | None:
-    """The reporter a channel names: found by e-mail or phone, or created unverified (no token, no login)."""
-    if not (name or email or phone):
-        return None
-    clauses = [
-        c
-        for c in (Reporter.email == email if email else None, Reporter.phone == phone if phone else None)
-        if c is not None
-    ]
-    found = list(session.scalars(select(Reporter).where(or_(*clauses)))) if clauses else []
-    if len(found) > 1:
-        raise IdentityConflict()
-    if found:
-        return found[0]
-    reporter = Reporter(name=name or "Pelapor", email=email, phone=phone, verified_at=None, created_at=now)
-    session.add(reporter)
-    session.flush()
-    return reporter
-
-
 def _sms_type(text: str) -> tuple[ReportType, str]:
     """The report type an SMS names in front (`ASPIRASI#...`, `INFO#...`), and the text after it."""
     keyword, separator, rest = text.partition("#")
@@ -179,7 +156,7 @@ def _sms_type(text: str) -> tuple[ReportType, str]:
     return (kind, rest) if separator and kind is not None else (ReportType.PENGADUAN, text)
 
 
-def _parse_sms(text: str, report_type: ReportType) -> ReportFields | None:
+def _parse_sms(text: str, report_type: ReportType) -> intake.ReportData | None:
     """KATEGORI#KELURAHAN#ALAMAT#ISI, category by code and kelurahan by name or code; None if it does not fit."""
     parts = [part.strip() for part in text.split("#", 3)]
     if len(parts) != 4:
@@ -193,7 +170,7 @@ def _parse_sms(text: str, report_type: ReportType) -> ReportFields | None:
         return None
     try:
         masterdata.get_category(category.upper())
-        return ReportFields(
+        fields = ReportFields(
             title=" ".join(body.split())[:60],
             description=body,
             category=category.upper(),
@@ -204,33 +181,24 @@ def _parse_sms(text: str, report_type: ReportType) -> ReportFields | None:
         )
     except (ValidationError, masterdata.MasterDataError):
         return None
+    return report_data(fields)
 
 
-def _report_from_sms(
-    session: Session, context: AppContext, message: SmsMessage, reference: str, now: datetime
-) -> Report:
+def _sms_request(message: SmsMessage, reference: str) -> intake.IntakeRequest:
+    """The report an SMS is: located when its text follows the format, else unplaced for staff to complete."""
     try:
         phone = reporters.normalize_phone(message.sender)
     except ValueError:
         phone = message.sender  # a landline or short code: kept as the gateway gave it
-    reporter = _contact_reporter(session, name=SMS_PLACEHOLDER_NAME, email=None, phone=phone, now=now)
-    origin = Origin(source="sms1708", external_ref=reference)
     report_type, text = _sms_type(message.text)
-    parsed = _parse_sms(text, report_type)
-    if parsed is not None:
-        return create_report(
-            session, context, fields=parsed, reporter=reporter, channel="sms1708", images=[], now=now, origin=origin
-        )
-    return create_unlocated_report(
-        session,
-        context,
-        title=" ".join(message.text.split())[:60],
-        description=message.text,
-        report_type=report_type,
-        reporter=reporter,
+    data = _parse_sms(text, report_type) or intake.ReportData.unplaced(
+        title=" ".join(message.text.split())[:60], description=message.text, report_type=report_type
+    )
+    return intake.IntakeRequest(
+        data,
         channel="sms1708",
-        now=now,
-        origin=origin,
+        contact=intake.Contact(name=SMS_PLACEHOLDER_NAME, phone=phone),
+        origin=intake.Origin(source="sms1708", external_ref=reference),
     )
 
 
@@ -244,10 +212,10 @@ def _report_from_sms(
 @before_body(sms_signature_present)
 def sms(message: SmsMessage, response: Response, session: SessionDep, context: ContextDep, now: NowDep) -> SmsAccepted:
     """Webhook of the SMS 1708 gateway, signed with HMAC-SHA256; idempotent on the gateway's message id."""
-    reference = f"sms:{message.message_id}"
-    report, duplicate = commit_once(
-        session, lambda: _report_from_sms(session, context, message, reference, now), reference=reference
+    accepted = intake.accept(
+        session, _sms_request(message, f"sms:{message.message_id}"), rules=photo_rules(context), now=now
     )
+    report, duplicate = accepted.report, accepted.duplicate
     if duplicate:  # sent before, or the same message id twice at once
         response.status_code = status.HTTP_200_OK
     else:
@@ -277,28 +245,26 @@ def file_staff_report(
     context: AppContext,
     *,
     fields: StaffReportFields,
-    images: list[uploads.CleanImage],
+    photos: tuple[bytes | uploads.CleanImage, ...],
     now: datetime,
     filed_by: str | None,
 ) -> Report:
-    """A report staff received offline, with its reporter when they left contact details, committed: the one staff
-    intake of `POST /intake/staff` and the front desk page (api/front_desk.py).
+    """A report staff received offline, with its reporter when they left contact details, committed: the staff
+    intake of `POST /intake/staff` and the front desk page (api/front_desk.py), through `lapor.intake`.
 
     `filed_by` is the engine user id of the staff member who filed it (None for a bearer token, which names nobody);
     it is logged here (never the reporter's data) and named in the report's audit trail.
     """
-
-    def create() -> Report:
-        reporter = _contact_reporter(
-            session, name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone, now=now
-        )
-        origin = Origin(source=fields.source, filed_by=filed_by)
-        return create_report(
-            session, context, fields=fields, reporter=reporter, channel="staff", images=images, now=now, origin=origin
-        )
-
-    report, _ = commit_once(session, create)  # the same new reporter filed twice at once is found, not a 500
-    _log.info("intake.staff", report_id=report.id, source=fields.source, photos=len(images), filed_by=filed_by)
+    request = intake.IntakeRequest(
+        report_data(fields),
+        channel="staff",
+        contact=intake.Contact(name=fields.reporter_name, email=fields.reporter_email, phone=fields.reporter_phone),
+        origin=intake.Origin(source=fields.source, filed_by=filed_by),
+        photos=photos,
+    )
+    accepted = intake.accept(session, request, rules=photo_rules(context), now=now)
+    report = accepted.report
+    _log.info("intake.staff", report_id=report.id, source=fields.source, photos=accepted.photos, filed_by=filed_by)
     return report
 
 
@@ -313,9 +279,8 @@ def staff(
     photos: Annotated[list[UploadFile], File(description="0 sampai 5 foto")] = [],  # noqa: B006
 ) -> IntakeAccepted:
     """A report staff received by social media, complaint box, face to face, e-mail or phone."""
-    check_fields(fields, now)  # before any photo is decoded
-    images = read_photos(context, photos, required=False)
-    report = file_staff_report(session, context, fields=fields, images=images, now=now, filed_by=None)
+    photo_bytes = read_files(photos)  # decoded by the core after its cheap checks
+    report = file_staff_report(session, context, fields=fields, photos=photo_bytes, now=now, filed_by=None)
     return _accepted(report, duplicate=False)
 
 
@@ -335,15 +300,10 @@ def national(
     now: NowDep,
 ) -> IntakeAccepted:
     """A report forwarded by Admin Pusat SP4N-LAPOR! (no reporter of ours); idempotent on national_id."""
-    reference = f"national:{body.national_id}"
-    origin = Origin(source="sp4n-lapor", external_ref=reference)
-    report, duplicate = commit_once(
-        session,
-        lambda: create_report(
-            session, context, fields=body, reporter=None, channel="national", images=[], now=now, origin=origin
-        ),
-        reference=reference,
-    )
+    origin = intake.Origin(source="sp4n-lapor", external_ref=f"national:{body.national_id}")
+    request = intake.IntakeRequest(report_data(body), channel="national", origin=origin)
+    accepted = intake.accept(session, request, rules=photo_rules(context), now=now)
+    report, duplicate = accepted.report, accepted.duplicate
     if duplicate:  # sent before, or the same national id twice at once
         response.status_code = status.HTTP_200_OK
     else:

@@ -45,7 +45,7 @@ from api.schemas import (
     ReportTypeCode,
     Storable,
 )
-from api.submission import check_fields, create_report, read_photos
+from api.submission import photo_rules, read_files, report_data
 from api.views import (
     category_of,
     last_activity,
@@ -54,7 +54,7 @@ from api.views import (
     signed_photo_urls,
     status_view,
 )
-from lapor import masterdata
+from lapor import intake, masterdata
 from lapor.models import CLOSED_STATUSES, MessageAuthor, Photo, PhotoKind, Report, Reporter, ReportMessage
 from lapor.vocabulary import ReportType
 
@@ -554,13 +554,16 @@ def create_request(
         )
     except ValidationError as err:
         raise Open311BadRequest("; ".join(str(e["msg"]) for e in err.errors())) from None
-    check_fields(fields, now)  # master data and date before any photo is decoded
-    session.commit()  # no connection held while the photos are decoded
-    images = read_photos(context, media, required=False)
-    report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
-    report.source = "open311"
-    report.media_url = media_url
-    session.commit()
+    request = intake.IntakeRequest(
+        report_data(fields),
+        channel="web",
+        reporter_id=reporter.id,
+        origin=intake.Origin(source="open311"),
+        photos=read_files(media),
+        media_url=media_url,
+    )
+    session.commit()  # no connection held while the core decodes the photos (after its cheap checks)
+    report = intake.accept(session, request, rules=photo_rules(context), now=now).report
     _log.info("open311.request_created", report_id=report.id)
     created = ServiceRequestCreated(
         service_request_id=report.tracking_id,

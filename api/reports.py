@@ -1,6 +1,5 @@
 """Reports of registered citizens: submission, tracking, and the replies that drive the process."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -8,7 +7,6 @@ import structlog
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
-from api import replies
 from api.deps import (
     ClientIpDep,
     ContextDep,
@@ -24,10 +22,9 @@ from api.errors import documented
 from api.forms import TextRoute, before_body
 from api.replies import find_own, find_tracked
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
-from api.submission import check_fields, create_report, decode_photos, read_photos
+from api.submission import decoded, photo_rules, read_files, receive_files, report_data
 from api.views import report_view, status_view
-from lapor import uploads
-from lapor.models import ReportStatus
+from lapor import intake, replies
 
 router = APIRouter(
     prefix="/reports",
@@ -89,43 +86,39 @@ def submission_allowed(reporter: ReporterDep, limiter: RateLimiterDep, ip: Clien
     limiter.spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))
 
 
-async def checked_fields(
-    _allowed: Annotated[None, Depends(submission_allowed)], fields: Annotated[ReportFields, Form()], now: NowDep
-) -> ReportFields:
-    """The report's text, master data and date, checked after the limits and before any photo is decoded."""
-    check_fields(fields, now)
-    return fields
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    fields: ReportFields
-    images: list[uploads.CleanImage]
-
-
-async def checked_submission(
+async def checked_request(
+    _allowed: Annotated[None, Depends(submission_allowed)],
+    fields: Annotated[ReportFields, Form()],
+    reporter: ReporterDep,
     context: ContextDep,
-    fields: Annotated[ReportFields, Depends(checked_fields)],
+    now: NowDep,
     photos: Photos = [],  # noqa: B006 - FastAPI copies defaults; empty is refused with photos_required
-) -> Submission:
-    """The photos of a submission decoded last (after credentials, limits and fields), off the event loop."""
-    return Submission(fields, await decode_photos(context, photos, required=True))
+) -> intake.IntakeRequest:
+    """The submission checked after the limits (text, master data, date, photo count) and its photos decoded last,
+    off the event loop."""
+    request = intake.IntakeRequest(
+        report_data(fields),
+        channel="web",
+        reporter_id=reporter.id,
+        photos=await receive_files(photos),
+        photos_required=True,
+    )
+    intake.check(request, now)
+    return await decoded(context, request)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
 @before_body(reporter_before_body)
 def submit(
-    submission: Annotated[Submission, Depends(checked_submission)],
-    reporter: ReporterDep,
+    request: Annotated[intake.IntakeRequest, Depends(checked_request)],
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
 ) -> ReportAccepted:
     """Submit a report with 1 to 5 photos; the answer carries its tracking id."""
-    fields, images = submission.fields, submission.images
-    report = create_report(session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now)
-    session.commit()
-    _log.info("report.submitted", report_id=report.id, tracking_id=report.tracking_id, photos=len(images))
+    accepted = intake.accept(session, request, rules=photo_rules(context), now=now)
+    report = accepted.report
+    _log.info("report.submitted", report_id=report.id, tracking_id=report.tracking_id, photos=accepted.photos)
     return ReportAccepted(
         tracking_id=report.tracking_id,
         status=status_view(report.status),
@@ -157,11 +150,10 @@ def supplement(
 ) -> ReplyAccepted:
     """Supplement a report returned as incomplete (status DIKEMBALIKAN)."""
     report = find_own(session, tracking_id, reporter)
-    replies.require_status(report, ReportStatus.DIKEMBALIKAN)
-    images = read_photos(context, photos, required=False)
-    reply = replies.supplement(session, context, report=report, text=text, images=images, now=now)
+    rules = photo_rules(context)
+    reply = replies.supplement(session, report=report, text=text, photos=read_files(photos), rules=rules, now=now)
     session.commit()
-    _log.info("report.supplemented", report_id=report.id, photos=len(images))
+    _log.info("report.supplemented", report_id=report.id, photos=reply.photos)
     return _reply_accepted(reply)
 
 

@@ -1,6 +1,5 @@
 """Pydantic schemas shared by several domains: report input fields and the views of a report."""
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal, get_args
@@ -21,6 +20,7 @@ from pydantic_core import CoreSchema
 
 from lapor import masterdata
 from lapor.deadlines import WAITING_ON
+from lapor.text import FORMAT_CHARACTERS, storable, storable_text
 from lapor.vocabulary import ReportType
 
 # Kota Pontianak, roughly: a point outside this box is a typo or a report about somewhere else.
@@ -45,17 +45,8 @@ class JsonPattern:
         return json_schema
 
 
-# Unicode's format characters (Cf): bidi embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069),
-# zero-width spaces and joiners (U+200B..U+200F), the BOM, the soft hyphen, tags. Invisible, they make a public
-# text read other than it is (a reversed title, a name that looks like another), so no public field takes them.
-# The astral ones are the characters themselves: a pattern has no portable escape beyond U+FFFF.
-FORMAT_CHARACTERS = (
-    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    r"\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f"
-)
-# (Lone surrogates are refused too, by `_utf8`; a pattern cannot name them: regex engines refuse the range.)
+# lapor.text holds the rules; these patterns state them in the OpenAPI document.
+# (Lone surrogates are refused too, by `lapor.text`; a pattern cannot name them: regex engines refuse the range.)
 _NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + FORMAT_CHARACTERS
 _NOT_IN_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + FORMAT_CHARACTERS
 # Starts and ends with a visible character (whitespace is trimmed before the length is checked).
@@ -65,44 +56,6 @@ EMAIL_PATTERN = JsonPattern(
     r"^[A-Za-z0-9!#$%&*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 PHONE_PATTERN = JsonPattern(r"^(?:\+62|62|0)8[0-9]{7,12}$")  # separators (spaces, dashes) are accepted too
-
-# Control characters (C0, DEL, C1): a title or a name is one line; a text may keep its line breaks and tabs.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
-
-
-def _utf8(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("teks bukan UTF-8 yang valid") from None
-    return value
-
-
-def _visible(value: str) -> str:
-    if (found := _FORMAT.search(value)) is not None:
-        raise ValueError(
-            f"teks mengandung karakter tak terlihat atau pengatur arah tulisan (U+{ord(found.group()):04X}); "
-            "hapus karakter itu"
-        )
-    return value
-
-
-def storable(value: str) -> str:
-    """One line a database can keep and a page can show as it is: UTF-8 (no lone surrogates), no control or
-    invisible format characters, no line breaks."""
-    if _CONTROL.search(_utf8(value)):
-        raise ValueError("teks mengandung karakter kontrol atau baris baru")
-    return _visible(value)
-
-
-def storable_text(value: str) -> str:
-    """Text of several lines: as `storable`, but line breaks and tabs are kept."""
-    if _CONTROL_IN_TEXT.search(_utf8(value)):
-        raise ValueError("teks mengandung karakter kontrol")
-    return _visible(value)
-
 
 Storable = AfterValidator(storable)
 StorableText = AfterValidator(storable_text)

@@ -1,8 +1,7 @@
-"""Reports: creation, tracking ids, the process variables of a report, and its timeline."""
+"""Reports: tracking ids, the process variables of a report, and its timeline."""
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lapor import audit, masterdata
-from lapor.models import CLOSED_STATUSES, EventKind, Photo, PhotoKind, Report, Reporter, ReportEvent, ReportStatus
+from lapor.models import CLOSED_STATUSES, EventKind, Photo, PhotoKind, Report, ReportEvent, ReportStatus
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import CHANNEL_NAMES, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Actor, ReportType, channel_words
 
@@ -24,55 +23,10 @@ class ReportNotFound(LookupError):
     """No report with that tracking id."""
 
 
-@dataclass(frozen=True)
-class NewReport:
-    title: str
-    description: str
-    category: str
-    kecamatan_code: str
-    kelurahan_code: str
-    address: str
-    report_type: str = "pengaduan"
-    anonymous: bool = False
-    confidential: bool = False
-    show_reporter_name: bool = False  # the reporter's own choice; anonymous wins over it
-
-
 def new_tracking_id(now: datetime) -> str:
     """LAPOR!-style public tracking id, e.g. PTK-2611-7KQ3MX: city, year+month, six unguessable characters."""
     suffix = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
     return f"PTK-{now:%y%m}-{suffix}"
-
-
-def create(session: Session, *, data: NewReport, reporter: Reporter | None, channel: str, now: datetime) -> Report:
-    """Validate against the master data and insert; the caller's transaction commits it."""
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if data.report_type not in REPORT_TYPES:
-        raise ValueError(f"unknown report type {data.report_type!r}")
-    masterdata.get_category(data.category)
-    masterdata.check_location(data.kecamatan_code, data.kelurahan_code)
-    return insert_with_tracking_id(
-        session,
-        now,
-        lambda tracking_id: Report(
-            tracking_id=tracking_id,
-            reporter_id=reporter.id if reporter else None,
-            channel=channel,
-            report_type=data.report_type,
-            title=data.title,
-            description=data.description,
-            category=data.category,
-            kecamatan_code=data.kecamatan_code,
-            kelurahan_code=data.kelurahan_code,
-            address=data.address,
-            anonymous=data.anonymous,
-            confidential=data.confidential,
-            show_reporter_name=data.show_reporter_name and not data.anonymous,
-            status=ReportStatus.BELUM_TERVERIFIKASI.value,
-            created_at=now,
-        ),
-    )
 
 
 def insert_with_tracking_id(session: Session, now: datetime, build: Callable[[str], Report]) -> Report:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as FormFile
 
-from api.errors import _message as validation_message
+from api.errors import validation_message
 
 M = TypeVar("M", bound=BaseModel)
 GENERAL = "_"  # the key of a message about the whole form

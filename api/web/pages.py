@@ -12,7 +12,7 @@ from api import public
 from api import reporters as accounts
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import ReportNotFound
-from api.replies import find_visible, sent_reply
+from api.replies import find_visible
 from api.schemas import CODE_PATTERN, MessageView, ReportView
 from api.views import PUBLIC_STATUSES, ShownMessage, due_of, is_owner, load_shown, report_view, return_note
 from api.web.render import page
@@ -21,6 +21,7 @@ from api.web.session import WebSession, WebSessionDep
 from api.web.timeline import event_lines
 from lapor import masterdata
 from lapor.models import MessageAuthor, MessageKind, Report, ReportStatus
+from lapor.replies import sent_reply
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -1,5 +1,5 @@
 """The reporter's replies on the tracking page: supplement a returned report, accept or reject a result with an
-optional rating. The services are api/replies.py's, shared with the JSON API; this module only reads the forms."""
+optional rating. The services are lapor/replies.py's, shared with the JSON API; this module only reads the forms."""
 
 from datetime import datetime
 from typing import Annotated
@@ -11,17 +11,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api import replies
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
-from api.errors import ApiError
+from api.replies import find_own, find_visible
 from api.schemas import CODE_PATTERN, ReplyText
-from api.submission import decode_photos
+from api.submission import decode_photos, photo_rules, receive_files
 from api.web.fields import GENERAL, files, non_empty, text_fields, validate
 from api.web.pages import to_sign_in, tracking_page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
-from lapor import uploads
+from lapor import intake, replies, uploads
 from lapor.models import Report, Reporter, ReportStatus
+from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -49,7 +49,7 @@ def _own_report(web: WebSession, session: Session, tracking_id: str, csrf: str) 
     web.check_csrf(csrf)
     if web.reporter is None:
         return None
-    return replies.find_own(session, tracking_id.upper(), web.reporter)
+    return find_own(session, tracking_id.upper(), web.reporter)
 
 
 def _done(tracking_id: str, notice: str) -> Response:
@@ -74,7 +74,7 @@ def _owner_check(
         web = load(session, context, cookies, now)
         web.check_csrf(csrf)
         if web.reporter is not None:
-            report = replies.find_own(session, tracking_id, web.reporter)
+            report = find_own(session, tracking_id, web.reporter)
             replies.require_status(report, ReportStatus.DIKEMBALIKAN)
         return web
 
@@ -85,8 +85,9 @@ def _store_supplement(
     with Session(context.db, expire_on_commit=False) as session:
         reporter = session.get(Reporter, reporter_id)
         assert reporter is not None
-        report = replies.find_own(session, tracking_id, reporter)
-        replies.supplement(session, context, report=report, text=text, images=images, now=now)
+        report = find_own(session, tracking_id, reporter)
+        rules = photo_rules(context)
+        replies.supplement(session, report=report, text=text, photos=tuple(images), rules=rules, now=now)
         session.commit()
 
 
@@ -95,7 +96,7 @@ def _show_refusal(
 ) -> Response:
     """The tracking page again, with the refusal next to the form and the typed text kept."""
     with Session(context.db, expire_on_commit=False) as session:
-        report = replies.find_visible(session, tracking_id, web.reporter)
+        report = find_visible(session, tracking_id, web.reporter)
         return tracking_page(web, session, context, now, report, status_code=422, errors=errors, form=form)
 
 
@@ -110,8 +111,10 @@ async def _supplement_form(
     if isinstance(checked, dict):  # the text is refused before any photo is decoded
         return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, checked, values)
     try:
-        images = await decode_photos(context, files(form, "photos"), required=False)
-    except ApiError as refused:
+        photos = await receive_files(files(form, "photos"))
+        intake.check_photo_count(len(photos), required=False)
+        images = await decode_photos(context, photos)
+    except Refused as refused:
         errors = {"photos": refused.message}
         return await run_in_threadpool(_show_refusal, context, web, tracking_id, now, errors, values)
     await run_in_threadpool(_store_supplement, context, web.reporter.id, tracking_id, checked.text, images, now)

@@ -1,5 +1,6 @@
-"""Submitting a report on the web page: the API's checks, limits, photo decoding and `create_report`, refusals
-shown next to the field they concern with everything typed kept (only the files must be chosen again)."""
+"""Submitting a report on the web page: the API's limits and `lapor.intake` (its checks, photo decoding and
+writing), refusals shown next to the field they concern with everything typed kept (only the files must be chosen
+again)."""
 
 import re
 from datetime import datetime
@@ -13,16 +14,17 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
-from api.errors import ApiError, TooManyRequests, UnknownCategory, UnknownLocation
+from api.errors import TooManyRequests
 from api.schemas import ReportFields
-from api.submission import InvalidIncidentDate, check_fields, create_report, decode_photos
+from api.submission import decoded, photo_rules, receive_files, report_data
 from api.web.fields import GENERAL, files, non_empty, text_fields, validate
 from api.web.pages import to_sign_in
 from api.web.render import categories, locations, page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
-from lapor import uploads
+from lapor import intake
 from lapor.models import Reporter
+from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -40,10 +42,10 @@ FIELDS = (
     "show_name",
 )
 # Where a refusal of the API's services is shown on the form.
-_FIELD_OF = {
-    UnknownCategory: "category",
-    UnknownLocation: "lokasi",
-    InvalidIncidentDate: "incident_date",
+_FIELD_OF: dict[type[Refused], str] = {
+    intake.UnknownCategory: "category",
+    intake.UnknownLocation: "lokasi",
+    intake.InvalidIncidentDate: "incident_date",
 }
 
 
@@ -84,8 +86,8 @@ def _report_values(values: dict[str, str]) -> dict[str, str]:
     return fields
 
 
-def _check(values: dict[str, str], now: datetime) -> ReportFields | dict[str, str]:
-    """The API's ReportFields, master data and date on the form, its refusals by form field."""
+def _fields(values: dict[str, str]) -> ReportFields | dict[str, str]:
+    """The API's ReportFields on the form, its refusals by form field."""
     rename = {"kecamatan": "lokasi", "kelurahan": "lokasi", "latitude": "koordinat", "longitude": "koordinat"}
     checked = validate(ReportFields, _report_values(values), rename=rename)
     errors = checked if isinstance(checked, dict) else {}
@@ -95,11 +97,14 @@ def _check(values: dict[str, str], now: datetime) -> ReportFields | dict[str, st
         errors["koordinat"] = COORDINATES_FORMAT
     if errors or isinstance(checked, dict):
         return errors
-    try:
-        check_fields(checked, now)
-    except (UnknownCategory, UnknownLocation, InvalidIncidentDate) as refused:
-        return {_FIELD_OF[type(refused)]: refused.message}
     return checked
+
+
+def refusal_errors(refused: Refused) -> dict[str, str]:
+    """A refusal of the core next to the field it concerns; a photo's refusal next to the photos."""
+    if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
+        return {refused.details["field"]: refused.message}
+    return {_FIELD_OF.get(type(refused), "photos"): refused.message}
 
 
 def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) -> WebSession:
@@ -113,18 +118,10 @@ def _spend_limits(context: AppContext, reporter: Reporter, ip: str, now: datetim
         RateLimiter(context, session, now).spend(("submission:ip", ip), ("submission:reporter", str(reporter.id)))
 
 
-def _create(
-    context: AppContext, reporter_id: int, fields: ReportFields, images: list[uploads.CleanImage], now: datetime
-) -> str:
+def _create(context: AppContext, request: intake.IntakeRequest, now: datetime) -> str:
     """The report, its photos and its start command in one transaction (as the API does)."""
     with Session(context.db, expire_on_commit=False) as session:
-        reporter = session.get(Reporter, reporter_id)
-        assert reporter is not None  # the token was valid a moment ago; reporters are never deleted
-        report = create_report(
-            session, context, fields=fields, reporter=reporter, channel="web", images=images, now=now
-        )
-        session.commit()
-        return report.tracking_id
+        return intake.accept(session, request, rules=photo_rules(context), now=now).report.tracking_id
 
 
 @router.post("/lapor")
@@ -147,12 +144,20 @@ async def _submit(
         await run_in_threadpool(_spend_limits, context, reporter, ip, now)
     except TooManyRequests as limited:
         return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
-    checked = _check(values, now)
-    if isinstance(checked, dict):  # refused before any photo is decoded
-        return form_page(web, status_code=422, form=values, errors=checked)
+    fields = _fields(values)
+    if isinstance(fields, dict):  # refused before any photo is decoded
+        return form_page(web, status_code=422, form=values, errors=fields)
+    request = intake.IntakeRequest(
+        report_data(fields),
+        channel="web",
+        reporter_id=reporter.id,
+        photos=await receive_files(files(form, "photos")),
+        photos_required=True,
+    )
     try:
-        images = await decode_photos(context, files(form, "photos"), required=True)
-    except ApiError as refused:
-        return form_page(web, status_code=422, form=values, errors={"photos": refused.message})
-    tracking_id = await run_in_threadpool(partial(_create, context, reporter.id, checked, images, now))
+        intake.check(request, now)  # master data, date, photo count: before any photo is decoded
+        request = await decoded(context, request)
+    except Refused as refused:
+        return form_page(web, status_code=422, form=values, errors=refusal_errors(refused))
+    tracking_id = await run_in_threadpool(partial(_create, context, request, now))
     return RedirectResponse(f"/lacak/{tracking_id}?pesan=terkirim", status_code=status.HTTP_303_SEE_OTHER)

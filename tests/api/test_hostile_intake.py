@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, func, select
 
-from api.schemas import FORMAT_CHARACTERS
 from lapor import uploads
 from lapor.db import session_scope
 from lapor.models import Report
 from lapor.ratelimit import Limit
+from lapor.text import FORMAT_CHARACTERS
 from tests.api.conftest import REPORT_FIELDS, STAFF_TOKEN, Person, photo_files
 from tests.web.conftest import csrf_of, web_register
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine import LocalEngine
-from lapor import audit, reports
+from lapor import audit, intake, reports
 from lapor.db import session_scope
 from lapor.models import Report, Reporter, ReportEvent
 from lapor.notifications.channels import EmailChannel
@@ -47,22 +47,17 @@ async def submit(
             reporter = Reporter(**REPORTER, verified_at=now, created_at=now)
             session.add(reporter)
             session.flush()
-        report = reports.create(
-            session,
-            data=reports.NewReport(
-                title="Jalan berlubang",
-                description="Lubang besar di depan sekolah, membahayakan pengendara motor.",
-                category=category,
-                kecamatan_code=kecamatan,
-                kelurahan_code=kelurahan,
-                address="Jl. Tanjungpura No. 1",
-                anonymous=anonymous,
-                report_type=report_type,
-            ),
-            reporter=reporter,
-            channel="web",
-            now=now,
+        data = intake.ReportData(
+            title="Jalan berlubang",
+            description="Lubang besar di depan sekolah, membahayakan pengendara motor.",
+            category=category,
+            kecamatan=kecamatan,
+            kelurahan=kelurahan,
+            address="Jl. Tanjungpura No. 1",
+            anonymous=anonymous,
+            report_type=report_type,
         )
+        report = intake.insert_report(session, data, channel="web", reporter_id=reporter.id, now=now)
         audit.record_received(session, report, photos=1, at=now)
         variables = reports.process_variables(report, photo_count=1)
     instance_id = await asyncio.to_thread(api.start, PROCESS_ID, business_key=report.tracking_id, variables=variables)

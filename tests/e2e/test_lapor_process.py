@@ -156,7 +156,7 @@ async def test_incomplete_report_supplemented_goes_back_to_verification(
     await staff.verify("tidak_lengkap", "Foto lokasi belum jelas")
     returned = await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN)
     assert operaton.variables(report.process_instance_id)["photoCount"] == 0
-    with session_scope(worker_deps.db) as session:  # the supplement brought a photo (api/replies.supplement)
+    with session_scope(worker_deps.db) as session:  # the supplement brought a photo (lapor/replies.supplement)
         session.add(Photo(report_id=returned.id, sha256="ab" * 32, content_type="image/jpeg", size_bytes=1,
                           kind="report", created_at=datetime.now(PONTIANAK)))  # fmt: skip
     await correlate(lapor_process, report, Message.SUPPLEMENTED, {})
@@ -480,7 +480,7 @@ async def test_a_rejection_reaches_the_opd_with_the_reason_and_the_forms_start_e
     await staff.finish_work()
     await status_becomes(worker_deps, report, ReportStatus.MENUNGGU_KONFIRMASI)
     reason = f"Lubang masih ada. Hubungi saya di 0812-3456-7890 atau {REPORTER['email']}."
-    with session_scope(worker_deps.db) as session:  # what the API stores with the reply (api/replies.confirm)
+    with session_scope(worker_deps.db) as session:  # what the API stores with the reply (lapor/replies.confirm)
         row = reports.get_by_tracking_id(session, report.tracking_id)
         session.add(
             ReportMessage(

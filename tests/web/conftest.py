@@ -24,8 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine
 
 from api.main import create_app
-from api.submission import add_photos
-from lapor import reports, uploads
+from lapor import intake, reports, uploads
 from lapor.db import session_scope
 from lapor.models import MessageAuthor, MessageKind, PhotoKind, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
@@ -126,7 +125,9 @@ def await_confirmation(app: FastAPI, tracking_id: str, *, completion: str | None
         report = reports.get_by_tracking_id(session, tracking_id)
         report.opd_code = "PUPR"
         image = uploads.clean_image(image_bytes(size=(640, 480), color="green"))
-        add_photos(session, app.state.context, report=report, images=[image], now=at, kind=PhotoKind.PROOF)
+        intake.add_photos(
+            session, app.state.context.upload_dir, report=report, images=[image], now=at, kind=PhotoKind.PROOF
+        )
     if completion is not None:
         kind = MessageKind.OPD_COMPLETION
         add_message(db, tracking_id, author=MessageAuthor.OPD, kind=kind, text=completion, at=at)

@@ -1,0 +1,32 @@
+"""Refusals of the core: a request refused on purpose, with a code and a message in Bahasa Indonesia.
+
+The core says what was refused and why (`kind`); `api/` turns the kind into an HTTP status and the refusal into its
+error body, the pages into a message next to a field.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """What sort of refusal it is; the API answers each with one HTTP status."""
+
+    INVALID = "invalid"  # 422
+    TOO_LARGE = "too_large"  # 413
+    UNSUPPORTED = "unsupported"  # 415
+    CONFLICT = "conflict"  # 409
+    FORBIDDEN = "forbidden"  # 403
+    NOT_FOUND = "not_found"  # 404
+
+
+class Refused(Exception):
+    """Base of every refusal of the core; subclasses fix kind, code and default message."""
+
+    kind = Kind.INVALID
+    code = "invalid_input"
+    message = "Data yang dikirim tidak valid."
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
