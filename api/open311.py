@@ -55,8 +55,8 @@ from api.views import (
     status_view,
 )
 from lapor import intake, masterdata
-from lapor.models import CLOSED_STATUSES, MessageAuthor, Photo, PhotoKind, Report, Reporter, ReportMessage
-from lapor.vocabulary import ReportType
+from lapor.models import CLOSED_STATUSES, Photo, PhotoKind, Report, Reporter, ReportMessage
+from lapor.vocabulary import Actor, ReportType
 
 JURISDICTION_ID = "pontianak.go.id"
 
@@ -361,7 +361,7 @@ def _extras(session: Session, rows: Sequence[Report]) -> _Extras:
     if ids:
         newest_first = (
             select(ReportMessage.report_id, ReportMessage.text)
-            .where(ReportMessage.report_id.in_(ids), ReportMessage.author == MessageAuthor.OPD.value)
+            .where(ReportMessage.report_id.in_(ids), ReportMessage.author == Actor.OPD.value)
             .order_by(ReportMessage.created_at.desc(), ReportMessage.id.desc())
         )
         for report_id, text in session.execute(newest_first):

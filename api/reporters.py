@@ -28,8 +28,8 @@ from api.views import last_activity, summary
 from lapor import reporters
 from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
-from lapor.notifications.service import Recipient, RecipientKind, within
-from lapor.vocabulary import Notice
+from lapor.notifications.service import Recipient, within
+from lapor.vocabulary import Actor, Notice
 
 router = APIRouter(
     prefix="/reporters",
@@ -220,8 +220,8 @@ def _send_codes(
     message (one key per registration and contact), in the registration's transaction: a registration that fails
     keeps neither its counts nor its ledger rows. The answer names the contacts: "email", and "sms" for a phone."""
     codes = (
-        (Recipient(kind=RecipientKind.PELAPOR, email=email, phone=None), Contact.EMAIL, new.email_code),
-        (Recipient(kind=RecipientKind.PELAPOR, email=None, phone=phone), Contact.PHONE, new.sms_code),
+        (Recipient(kind=Actor.PELAPOR, email=email, phone=None), Contact.EMAIL, new.email_code),
+        (Recipient(kind=Actor.PELAPOR, email=None, phone=phone), Contact.PHONE, new.sms_code),
     )
     channels: list[Literal["email", "sms"]] = []
     try:
@@ -232,7 +232,7 @@ def _send_codes(
                     idempotency_key=f"registration:{new.registration.public_id}:{contact.value}",
                     report=None,
                     template=Notice.KODE_VERIFIKASI,
-                    recipient_kind=RecipientKind.PELAPOR.value,
+                    recipient_kind=Actor.PELAPOR.value,
                     context={"code": code},
                     now=now,
                     recipients=[recipient],

@@ -16,17 +16,9 @@ from api.views import actor_label, status_view
 from api.web.render import template_environment
 from lapor import files, masterdata, reports
 from lapor.deadlines import STILL_OPEN
-from lapor.models import (
-    EventKind,
-    MessageAuthor,
-    MessageKind,
-    PhotoKind,
-    Report,
-    ReportEvent,
-    ReportMessage,
-)
+from lapor.models import EventKind, MessageKind, PhotoKind, Report, ReportEvent, ReportMessage
 from lapor.notifications.templates import DAY_NAMES, format_date, format_due_date
-from lapor.vocabulary import CHANNEL_NAMES, Deadline, ReportType
+from lapor.vocabulary import CHANNEL_NAMES, Actor, Deadline, ReportType
 
 TEMPLATES = Path(__file__).parent / "staff_templates"
 
@@ -193,9 +185,7 @@ def _message_label(message: ReportMessage) -> tuple[str, str]:
         label = MessageKind(message.kind).label
     except ValueError:
         label = "Pesan"
-    return label, {MessageAuthor.OPD.value: "opd", MessageAuthor.ADMIN_PENGADUAN.value: "admin"}.get(
-        message.author, "pelapor"
-    )
+    return label, {Actor.OPD.value: "opd", Actor.ADMIN_PENGADUAN.value: "admin"}.get(message.author, "pelapor")
 
 
 def _messages(rows: list[ReportMessage], photos: list[files.SignedPhoto]) -> list[ShownMessage]:

@@ -42,7 +42,6 @@ from lapor.deadlines import WAITING_ON
 from lapor.files import photo_path, sign
 from lapor.models import (
     EventKind,
-    MessageAuthor,
     MessageKind,
     Photo,
     PhotoKind,
@@ -165,7 +164,7 @@ def last_activity(session: Session, reports: Sequence[Report], *, for_owner: boo
     if for_owner:
         messages = messages.where(ReportMessage.kind != STAFF_ONLY_MESSAGE)
     else:
-        messages = messages.where(ReportMessage.author == MessageAuthor.OPD.value)
+        messages = messages.where(ReportMessage.author == Actor.OPD.value)
     for query in (events.group_by(ReportEvent.report_id), messages.group_by(ReportMessage.report_id)):
         for report_id, at in session.execute(query):
             if at is not None:
@@ -383,7 +382,7 @@ def report_view(
         [
             report.created_at,
             *(entry.at for entry in timeline),
-            *(m.at for m in messages if owner or m.author == MessageAuthor.OPD),
+            *(m.at for m in messages if owner or m.author == Actor.OPD),
         ]
     )
     result = ReportView(
@@ -409,9 +408,7 @@ def report_view(
         longitude=report.longitude,
     )
     result.opd = opd_of(report.opd_code)
-    result.responses = [
-        OpdResponseView(kind=m.kind, text=m.text, at=m.at) for m in messages if m.author == MessageAuthor.OPD
-    ]
+    result.responses = [OpdResponseView(kind=m.kind, text=m.text, at=m.at) for m in messages if m.author == Actor.OPD]
     result.photo_urls = signed_photo_urls(shown.photos.get(PhotoKind.REPORT.value, []), context, now)
     if _completion_reported(shown):
         result.proof_photo_urls = signed_photo_urls(shown.photos.get(PhotoKind.PROOF.value, []), context, now)

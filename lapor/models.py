@@ -22,7 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lapor.db import Base, UtcDateTime
-from lapor.vocabulary import Actor
 
 
 class ReportStatus(StrEnum):
@@ -179,12 +178,6 @@ class RecapDocument(Base):
 class PhotoKind(StrEnum):
     REPORT = "report"  # sent by the reporter (with the report or a supplement)
     PROOF = "proof"  # uploaded by the OPD as proof of completion
-
-
-class MessageAuthor(StrEnum):
-    PELAPOR = Actor.PELAPOR.value
-    OPD = Actor.OPD.value
-    ADMIN_PENGADUAN = Actor.ADMIN_PENGADUAN.value
 
 
 class MessageKind(StrEnum):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from lapor import audit, intake, outbox, uploads
 from lapor.models import (
     EventKind,
-    MessageAuthor,
     MessageKind,
     OutboxKind,
     OutboxMessage,
@@ -21,7 +20,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.refusals import Kind, Refused
-from lapor.vocabulary import Message
+from lapor.vocabulary import Actor, Message
 
 RATING_MIN, RATING_MAX = 1, 5
 # The reply a status waits for from the reporter: the message that moves the process on.
@@ -164,7 +163,7 @@ def confirm(
         raise AlreadyAnswered()
     message = ReportMessage(
         report_id=report.id,
-        author=MessageAuthor.PELAPOR.value,
+        author=Actor.PELAPOR.value,
         kind=MessageKind.CONFIRMATION.value,
         text=comment or ("Hasil tindak lanjut diterima." if accepted else "Hasil tindak lanjut ditolak."),
         accepted=accepted,
@@ -186,9 +185,7 @@ def comment(session: Session, *, report: Report, text: str, now: datetime) -> Re
 def _reporter_message(
     session: Session, report: Report, kind: MessageKind, text: str, now: datetime, *, photos: int = 0
 ) -> ReportMessage:
-    message = ReportMessage(
-        report_id=report.id, author=MessageAuthor.PELAPOR.value, kind=kind.value, text=text, created_at=now
-    )
+    message = ReportMessage(report_id=report.id, author=Actor.PELAPOR.value, kind=kind.value, text=text, created_at=now)
     session.add(message)
     audit.record_message(session, report, message, actor_kind=audit.AuditActor.PELAPOR, actor="pelapor", photos=photos)
     return message

@@ -71,12 +71,14 @@ PROOF_UPLOAD_VARIABLE = "proofPhotoUpload"
 
 
 class Actor(StrEnum):
-    """Who did a step, as the timeline records it (the `actor` property of status tasks)."""
+    """The SOP's actors, one list: who did a step in the timeline (the `actor` property of status tasks), who wrote
+    a message on a report, and who receives a notice (the `recipient` property of notify tasks: `RECIPIENTS`)."""
 
     ADMIN_PENGADUAN = "admin-pengaduan"
     OPD = "opd"
     PELAPOR = "pelapor"
     SISTEM = "sistem"
+    KOORDINATOR = "koordinator"
 
     @property
     def label(self) -> str:
@@ -88,7 +90,10 @@ _ACTOR_LABELS = {
     Actor.OPD: "OPD / Pejabat Penghubung",
     Actor.PELAPOR: "Pelapor",
     Actor.SISTEM: "Sistem",
+    Actor.KOORDINATOR: "Koordinator Pengaduan Masyarakat",
 }
+# Who receives notices: the system sends them and receives none.
+RECIPIENTS = (Actor.PELAPOR, Actor.OPD, Actor.ADMIN_PENGADUAN, Actor.KOORDINATOR)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ from datetime import datetime
 
 from lapor import reports, roles
 from lapor.models import EventKind
-from lapor.notifications.service import RecipientKind
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.vocabulary import Actor, Deadline, Notice
+from lapor.vocabulary import RECIPIENTS, Actor, Deadline, Notice
 from workers import inputs
 from workers.deps import Deps
 
@@ -21,7 +20,9 @@ ADMIN_DEADLINES = (Deadline.VERIFICATION, Deadline.DISPOSITION, Deadline.DOCUMEN
 def notify(d: Deps, task: ExternalTask) -> None:
     """The `template` property to the `recipient` property, once per task and recipient."""
     template = inputs.enum_prop(task, "template", Notice)
-    recipient = inputs.enum_prop(task, "recipient", RecipientKind)
+    recipient = inputs.enum_prop(task, "recipient", Actor)
+    if recipient not in RECIPIENTS:
+        raise ModelError(f"{task.activity_id}: recipient {recipient.value!r}; known: {', '.join(RECIPIENTS)}")
     deadline = template.deadline
     note_variable = template.note
     _send(
@@ -55,12 +56,12 @@ def remind(d: Deps, task: ExternalTask) -> None:
         raise ModelError(f"{task.activity_id}: property kind={kind!r}; known: {', '.join(REMINDER_KINDS)}")
     if kind == "escalation":
         template, event_kind = Notice.ESKALASI, EventKind.ESCALATION
-        recipients = [RecipientKind.KOORDINATOR, RecipientKind.ADMIN_PENGADUAN]
+        recipients = [Actor.KOORDINATOR, Actor.ADMIN_PENGADUAN]
     else:
         template, event_kind = Notice.PENGINGAT, EventKind.REMINDER
-        recipients = [RecipientKind.OPD, RecipientKind.ADMIN_PENGADUAN]
+        recipients = [Actor.OPD, Actor.ADMIN_PENGADUAN]
         if deadline in ADMIN_DEADLINES:  # Admin Pengaduan's own tasks: no OPD to remind
-            recipients = [RecipientKind.ADMIN_PENGADUAN]
+            recipients = [Actor.ADMIN_PENGADUAN]
     due = inputs.due_at(task, deadline)
     for index, recipient in enumerate(recipients):
         _send(
@@ -80,7 +81,7 @@ def _send(
     task: ExternalTask,
     *,
     template: str,
-    recipient: RecipientKind,
+    recipient: Actor,
     due_at: datetime | None,
     note: str | None,
     deadline: Deadline | None = None,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lapor import audit, reports
-from lapor.models import EventKind, MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
+from lapor.models import EventKind, MessageKind, Report, ReportMessage, ReportStatus
 from lapor.process.tasks import ExternalTask
 from lapor.roles import WORKERS_ACCOUNT
 from lapor.vocabulary import Actor, FormField, ReportType
@@ -20,17 +20,17 @@ AUTO_COMPLETE_NOTE = "Selesai otomatis: pelapor tidak menanggapi hasil tindak la
 # Words written in a Tasklist form that the next person reads, stored with the status they come with:
 # (status, actor) -> (form field, who wrote it, kind). The OPD's answers and Admin Pengaduan's note for the reporter
 # reach tracking this way; the documentation note stays with staff.
-_FORM_MESSAGES: dict[tuple[ReportStatus, Actor], list[tuple[FormField, MessageAuthor, MessageKind]]] = {
-    (ReportStatus.PROSES, Actor.OPD): [(FormField.RESPONSE_TEXT, MessageAuthor.OPD, MessageKind.OPD_RESPONSE)],
+_FORM_MESSAGES: dict[tuple[ReportStatus, Actor], list[tuple[FormField, Actor, MessageKind]]] = {
+    (ReportStatus.PROSES, Actor.OPD): [(FormField.RESPONSE_TEXT, Actor.OPD, MessageKind.OPD_RESPONSE)],
     (ReportStatus.MENUNGGU_KONFIRMASI, Actor.ADMIN_PENGADUAN): [
-        (FormField.COMPLETION_TEXT, MessageAuthor.OPD, MessageKind.OPD_COMPLETION),
-        (FormField.DOCUMENTATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.DOCUMENTATION_NOTE),
+        (FormField.COMPLETION_TEXT, Actor.OPD, MessageKind.OPD_COMPLETION),
+        (FormField.DOCUMENTATION_NOTE, Actor.ADMIN_PENGADUAN, MessageKind.DOCUMENTATION_NOTE),
     ],
     (ReportStatus.DIKEMBALIKAN, Actor.ADMIN_PENGADUAN): [
-        (FormField.VERIFICATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+        (FormField.VERIFICATION_NOTE, Actor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
     ],
     (ReportStatus.DIKEMBALIKAN_KE_PUSAT, Actor.ADMIN_PENGADUAN): [
-        (FormField.VERIFICATION_NOTE, MessageAuthor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
+        (FormField.VERIFICATION_NOTE, Actor.ADMIN_PENGADUAN, MessageKind.RETURN_NOTE)
     ],
 }
 REJECTION_REASON_VARIABLE = FormField.REJECTION_REASON
@@ -98,7 +98,7 @@ def _record(
     actor: Actor,
     opd_code: str | None = None,
     report_type: ReportType | None = None,
-    texts: list[tuple[MessageAuthor, MessageKind, str]] | None = None,
+    texts: list[tuple[Actor, MessageKind, str]] | None = None,
     note: str | None = None,
     want_rejection: bool = False,
 ) -> str | None:

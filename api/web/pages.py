@@ -20,8 +20,9 @@ from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep
 from api.web.timeline import event_lines
 from lapor import masterdata
-from lapor.models import MessageAuthor, MessageKind, Report, ReportStatus
+from lapor.models import MessageKind, Report, ReportStatus
 from lapor.replies import sent_reply
+from lapor.vocabulary import Actor
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -152,7 +153,7 @@ def _messages(view: ReportView, *, shown_note: ShownMessage | None) -> tuple[lis
     notes = [m for m in view.messages if m.kind == MessageKind.RETURN_NOTE]
     if shown_note is not None:
         notes = [m for m in notes if (m.at, m.text) != (shown_note.at, shown_note.text)]
-    own = [m for m in view.messages if m.author == MessageAuthor.PELAPOR]
+    own = [m for m in view.messages if m.author == Actor.PELAPOR]
     return own, notes, completions[-1] if completions else -1
 
 

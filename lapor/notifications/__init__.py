@@ -8,7 +8,7 @@ from lapor.notifications.channels import (
     SmsGatewayChannel,
     build_channels,
 )
-from lapor.notifications.service import Notifier, Recipient, RecipientKind, resolve_recipients
+from lapor.notifications.service import Notifier, Recipient, resolve_recipients
 from lapor.notifications.templates import TEMPLATES, UnknownTemplate, format_due_date, render
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "NotificationDeliveryError",
     "Notifier",
     "Recipient",
-    "RecipientKind",
     "SmsGatewayChannel",
     "UnknownTemplate",
     "build_channels",

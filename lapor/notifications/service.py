@@ -26,14 +26,14 @@ from lapor.notifications.channels import (
 )
 from lapor.notifications.templates import RenderedMessage, render
 from lapor.settings import Settings
-from lapor.vocabulary import Actor
+from lapor.vocabulary import RECIPIENTS, Actor
 
 __all__ = [
     "CLAIM_LEASE",
+    "Actor",
     "NotificationState",
     "Notifier",
     "Recipient",
-    "RecipientKind",
     "SessionFactory",
     "build_channels",
     "report_context",
@@ -49,15 +49,6 @@ _log = structlog.stdlib.get_logger(__name__)
 CLAIM_LEASE = timedelta(minutes=2)
 NOTIFIER = "layanan notifikasi"  # who sends, in the audit trail (the workers, or the API for its own notices)
 _KEY_LENGTH = 64  # Notification.idempotency_key
-
-
-class RecipientKind(StrEnum):
-    """The `recipient` property of notify tasks: the actors who read messages, and the koordinator."""
-
-    PELAPOR = Actor.PELAPOR.value
-    OPD = Actor.OPD.value
-    ADMIN_PENGADUAN = Actor.ADMIN_PENGADUAN.value
-    KOORDINATOR = "koordinator"
 
 
 class NotificationState(StrEnum):
@@ -97,8 +88,8 @@ def resolve_recipients(
     session: Session, report: Report | None, recipient_kind: str, settings: Settings
 ) -> list[Recipient]:
     """The recipients of one kind for a report; [] for a report without a reachable reporter."""
-    kind = RecipientKind(recipient_kind)
-    if kind is RecipientKind.PELAPOR:
+    kind = Actor(recipient_kind)
+    if kind is Actor.PELAPOR:
         if report is None:
             raise ValueError("recipient kind 'pelapor' needs a report (or explicit recipients)")
         # Reports forwarded by Admin Pusat carry no reporter of ours.
@@ -106,11 +97,13 @@ def resolve_recipients(
         if reporter is None or not (reporter.email or reporter.phone):
             return []
         return [Recipient(kind=kind, email=reporter.email, phone=reporter.phone)]
-    if kind is RecipientKind.OPD:
+    if kind is Actor.OPD:
         if report is None or report.opd_code is None:
             raise ValueError("recipient kind 'opd' needs a report that has been routed to an OPD")
         return [Recipient(kind=kind, email=get_opd(report.opd_code).email, phone=None)]
-    setting = settings.admin_email if kind is RecipientKind.ADMIN_PENGADUAN else settings.koordinator_email
+    if kind not in RECIPIENTS:
+        raise ValueError(f"{kind.value!r} receives no notices; recipients: {', '.join(RECIPIENTS)}")
+    setting = settings.admin_email if kind is Actor.ADMIN_PENGADUAN else settings.koordinator_email
     return [Recipient(kind=kind, email=address, phone=None) for address in _addresses(setting)]
 
 
@@ -146,7 +139,7 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
     """
     if report is None:
         return {}
-    if recipient_kind == RecipientKind.PELAPOR.value:
+    if recipient_kind == Actor.PELAPOR.value:
         return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
     expires = now + STAFF_LINK_LIFETIME
     return {"report_url": files.report_summary_url(report, expires, settings.public_base_url, settings=settings)}

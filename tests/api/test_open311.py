@@ -12,7 +12,8 @@ from sqlalchemy import Engine, func, select
 
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import MessageAuthor, MessageKind, Report, ReportMessage, ReportStatus
+from lapor.models import MessageKind, Report, ReportMessage, ReportStatus
+from lapor.vocabulary import Actor
 from tests.api.conftest import STAFF_TOKEN, START, Person, image_bytes, set_status, submit
 
 V2 = "/open311/v2"
@@ -52,7 +53,7 @@ def test_requests_map_public_reports_to_georeport_fields(
         session.add(
             ReportMessage(
                 report_id=report.id,
-                author=MessageAuthor.OPD.value,
+                author=Actor.OPD.value,
                 kind=MessageKind.OPD_RESPONSE.value,
                 text="Sedang ditambal.",
                 created_at=START + timedelta(hours=2),

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, event
 
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import MessageAuthor, MessageKind, Photo, PhotoKind, Report, ReportMessage, ReportStatus
+from lapor.models import MessageKind, Photo, PhotoKind, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
+from lapor.vocabulary import Actor
 from tests.api.conftest import START, Person, submit
 
 V2 = "/open311/v2"
@@ -58,7 +59,7 @@ def _public_reports(db: Engine, count: int) -> list[str]:
             session.add(
                 ReportMessage(
                     report_id=report.id,
-                    author=MessageAuthor.OPD.value,
+                    author=Actor.OPD.value,
                     kind=MessageKind.OPD_RESPONSE.value,
                     text=f"Ditangani, jawaban {n}.",
                     created_at=at + timedelta(hours=1),

@@ -14,15 +14,7 @@ from sqlalchemy import Connection, Engine, event, func, select
 
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import (
-    MessageAuthor,
-    MessageKind,
-    OutboxMessage,
-    Photo,
-    Report,
-    ReportMessage,
-    ReportStatus,
-)
+from lapor.models import MessageKind, OutboxMessage, Photo, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
 from lapor.vocabulary import Actor
 from tests.api.conftest import (
@@ -270,7 +262,7 @@ def test_verified_report_public_view_with_opd_responses(client: TestClient, citi
         session.add(
             ReportMessage(
                 report_id=report.id,
-                author=MessageAuthor.OPD.value,
+                author=Actor.OPD.value,
                 kind=MessageKind.OPD_RESPONSE.value,
                 text="Tim akan menambal jalan minggu ini.",
                 created_at=START + timedelta(days=1),
@@ -332,7 +324,7 @@ def test_a_tracking_read_is_one_statement_outside_a_transaction(
             session.add(
                 ReportMessage(
                     report_id=report.id,
-                    author=MessageAuthor.OPD.value,
+                    author=Actor.OPD.value,
                     kind=kind.value,
                     text=kind.label,
                     created_at=START + timedelta(days=days),
@@ -472,7 +464,7 @@ def test_notes_for_staff_never_reach_the_reporter_and_return_notes_only_the_repo
             session.add(
                 ReportMessage(
                     report_id=report.id,
-                    author=MessageAuthor.ADMIN_PENGADUAN.value,
+                    author=Actor.ADMIN_PENGADUAN.value,
                     kind=kind.value,
                     text=text,
                     created_at=START + timedelta(days=days),
@@ -500,7 +492,7 @@ def test_a_returned_report_tells_its_reporter_the_note_and_the_supplement_deadli
         session.add(
             ReportMessage(
                 report_id=report.id,
-                author=MessageAuthor.ADMIN_PENGADUAN.value,
+                author=Actor.ADMIN_PENGADUAN.value,
                 kind=MessageKind.RETURN_NOTE.value,
                 text="Kirim foto dari dekat.",
                 created_at=START,

@@ -23,16 +23,7 @@ from sqlalchemy import Engine
 
 from lapor import files, masterdata, reports, uploads
 from lapor.db import session_scope
-from lapor.models import (
-    EventKind,
-    MessageAuthor,
-    MessageKind,
-    Photo,
-    PhotoKind,
-    Reporter,
-    ReportMessage,
-    ReportStatus,
-)
+from lapor.models import EventKind, MessageKind, Photo, PhotoKind, Reporter, ReportMessage, ReportStatus
 from lapor.vocabulary import Actor
 from tests.api.conftest import (
     STAFF_TOKEN,
@@ -95,7 +86,7 @@ def add_message(
     db: Engine,
     tracking_id: str,
     *,
-    author: MessageAuthor,
+    author: Actor,
     kind: MessageKind,
     text: str,
     when: datetime,
@@ -158,7 +149,7 @@ def whole_story(client: TestClient, db: Engine, clock: Clock, citizen: Person, s
     set_status(db, tracking_id, ReportStatus.BELUM_TERVERIFIKASI, at=at(0, 0.01))
     add_event(db, tracking_id, EventKind.REMINDER, "Batas waktu verifikasi laporan", at(1))
     set_status(db, tracking_id, ReportStatus.DIKEMBALIKAN, at=at(1, 1), actor=Actor.ADMIN_PENGADUAN)
-    admin, opd = MessageAuthor.ADMIN_PENGADUAN, MessageAuthor.OPD
+    admin, opd = Actor.ADMIN_PENGADUAN, Actor.OPD
     add_message(db, tracking_id, author=admin, kind=MessageKind.RETURN_NOTE, text=RETURN_NOTE, when=at(1, 1))
     clock.now = at(1, 5)
     supplemented = client.post(
@@ -418,7 +409,7 @@ def test_the_deadlines_that_still_matter_in_words(
             add_message(
                 db_engine,
                 tracking_id,
-                author=MessageAuthor.OPD,
+                author=Actor.OPD,
                 kind=MessageKind.OPD_COMPLETION,
                 text=COMPLETION,
                 when=at(0, hour),

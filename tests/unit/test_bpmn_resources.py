@@ -18,6 +18,7 @@ from lapor.vocabulary import (
     ENGINE_NOW_VARIABLE,
     PROCESS_ID,
     RECAP_PROCESS_ID,
+    RECIPIENTS,
     ROUTING_DECISION_ID,
     Actor,
     Deadline,
@@ -134,7 +135,7 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
             assert props.get("kind") in {"reminder", "escalation"}, task_id
         if topic == Topic.NOTIFY:
             assert props.get("template") in set(Notice), f"{task_id}: template {props.get('template')!r}"
-            assert props.get("recipient"), task_id
+            assert props.get("recipient") in RECIPIENTS, f"{task_id}: recipient {props.get('recipient')!r}"
             notices.add(props["template"])
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
     # Every notice is sent by a model, but the reminders' (lapor-reminder picks them) and the API's registration code.

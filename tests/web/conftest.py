@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from api.main import create_app
 from lapor import intake, reports, uploads
 from lapor.db import session_scope
-from lapor.models import MessageAuthor, MessageKind, PhotoKind, ReportMessage, ReportStatus
+from lapor.models import MessageKind, PhotoKind, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
 from lapor.vocabulary import Actor
 from tests.api import conftest as api_fixtures
@@ -98,9 +98,7 @@ def assert_readable(page: str) -> None:
 
 
 # -- reports in the states the reporter acts on, as the engine's workers leave them ------------------------------
-def add_message(
-    db: Engine, tracking_id: str, *, author: MessageAuthor, kind: MessageKind, text: str, at: datetime
-) -> None:
+def add_message(db: Engine, tracking_id: str, *, author: Actor, kind: MessageKind, text: str, at: datetime) -> None:
     with session_scope(db) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
         session.add(ReportMessage(report_id=report.id, author=author.value, kind=kind.value, text=text, created_at=at))
@@ -112,9 +110,7 @@ def return_to_reporter(db: Engine, tracking_id: str, *, note: str | None, due: d
     with session_scope(db) as session:
         reports.get_by_tracking_id(session, tracking_id).supplement_due_at = due
     if note is not None:
-        add_message(
-            db, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=MessageKind.RETURN_NOTE, text=note, at=at
-        )
+        add_message(db, tracking_id, author=Actor.ADMIN_PENGADUAN, kind=MessageKind.RETURN_NOTE, text=note, at=at)
 
 
 def await_confirmation(app: FastAPI, tracking_id: str, *, completion: str | None, due: datetime, at: datetime) -> None:
@@ -130,7 +126,7 @@ def await_confirmation(app: FastAPI, tracking_id: str, *, completion: str | None
         )
     if completion is not None:
         kind = MessageKind.OPD_COMPLETION
-        add_message(db, tracking_id, author=MessageAuthor.OPD, kind=kind, text=completion, at=at)
+        add_message(db, tracking_id, author=Actor.OPD, kind=kind, text=completion, at=at)
     set_status(db, tracking_id, ReportStatus.MENUNGGU_KONFIRMASI, at=at, actor=Actor.ADMIN_PENGADUAN)
     with session_scope(db) as session:
         reports.get_by_tracking_id(session, tracking_id).confirmation_due_at = due

@@ -14,7 +14,7 @@ from api.main import create_app
 from api.web.render import PAGE_POLICY
 from lapor import files, reports
 from lapor.db import session_scope
-from lapor.models import MessageAuthor, MessageKind, RegistrationCode, Report, ReportMessage, ReportStatus
+from lapor.models import MessageKind, RegistrationCode, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
 from lapor.vocabulary import Actor
 from tests.api.conftest import (
@@ -374,7 +374,7 @@ def test_a_returned_report_shows_this_rounds_note_and_the_supplement_deadline_to
     return_to_reporter(db_engine, tracking_id, note=note, due=SUPPLEMENT_DUE, at=RETURNED_AT)
     internal = "Catatan internal petugas: cek ulang nomor rumah."
     kind = MessageKind.DOCUMENTATION_NOTE
-    add_message(db_engine, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=kind, text=internal, at=RETURNED_AT)
+    add_message(db_engine, tracking_id, author=Actor.ADMIN_PENGADUAN, kind=kind, text=internal, at=RETURNED_AT)
 
     page = client.get(f"/lacak/{tracking_id}").text
     due = "Jumat, 18 Desember 2026 pukul 23.59 WIB"
@@ -540,10 +540,10 @@ def test_messages_are_grouped_by_who_wrote_them(
     client.post(f"/lacak/{tracking_id}/lengkapi", data={"csrf": csrf_of(page), "text": "Di depan SDN 12."})
     for status, actor in ((ReportStatus.BELUM_TERVERIFIKASI, Actor.SISTEM), (ReportStatus.PROSES, Actor.OPD)):
         set_status(db_engine, tracking_id, status, at=START + timedelta(days=3), actor=actor)
-    opd, internal = MessageAuthor.OPD, MessageKind.DOCUMENTATION_NOTE
+    opd, internal = Actor.OPD, MessageKind.DOCUMENTATION_NOTE
     at = START + timedelta(days=3)
     add_message(db_engine, tracking_id, author=opd, kind=MessageKind.OPD_RESPONSE, text="Tim menambal Senin.", at=at)
-    add_message(db_engine, tracking_id, author=MessageAuthor.ADMIN_PENGADUAN, kind=internal, text="Internal.", at=at)
+    add_message(db_engine, tracking_id, author=Actor.ADMIN_PENGADUAN, kind=internal, text="Internal.", at=at)
     client.post(f"/lacak/{tracking_id}/komentar", data={"csrf": csrf_of(page), "text": "Terima kasih."})
 
     page = client.get(f"/lacak/{tracking_id}").text
