@@ -22,7 +22,7 @@ CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries
 BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END
 """
 _POSTGRES_FUNCTION = """
-CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$
 """
 _POSTGRES_TRIGGER = """

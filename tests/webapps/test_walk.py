@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -295,7 +296,13 @@ async def test_one_report_walks_across_every_role(
     form_shows(browser, "Lubang sudah ditambal dengan aspal.", "Foto bukti penyelesaian dari OPD")
     image = browser.wait_for("[cam-tasklist-form] .fjs-form img")
     loaded = "return arguments[0].complete && arguments[0].naturalWidth"
-    WebDriverWait(browser.driver, 20).until(lambda d: d.execute_script(loaded, image) == 800)
+    try:
+        WebDriverWait(browser.driver, 60).until(lambda d: d.execute_script(loaded, image) == 800)
+    except TimeoutException:  # say why: what the photo's address answers outside the browser
+        source = str(image.get_attribute("src"))
+        answer = await asyncio.to_thread(httpx.get, source, timeout=10)
+        shown = f"{answer.status_code} {answer.text[:300]}"
+        raise AssertionError(f"proof photo not shown: {source} answers {shown}") from None
     claim_if_needed(browser)
     box = browser.wait_for("[cam-tasklist-form] input[type=checkbox]")
     assert not box.is_selected()
