@@ -42,6 +42,8 @@ configure_logging(log_format="console", level=os.environ.get("LAPOR_LOG_LEVEL", 
 
 T = TypeVar("T")
 ADMIN = ("admin", "admin")
+# The dependencies of workers that poll the test engine for the whole session (`lapor_process`).
+SESSION_WORKER_DEPS: list[Deps] = []
 
 
 @pytest.fixture(scope="session")
@@ -267,8 +269,10 @@ async def lapor_process(engine: LocalEngine, provisioned: Settings, worker_deps:
     worker_deps.engine = login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password)
     stop = asyncio.Event()
     work = asyncio.create_task(worker.run(stop))
+    SESSION_WORKER_DEPS.append(worker_deps)  # tests/api/test_engine.py workers_on points them at a test's stack
     api = login(engine, API_ACCOUNT, provisioned.api_engine_password)
     yield api
+    SESSION_WORKER_DEPS.remove(worker_deps)
     stop.set()
     await work
     api.close()

@@ -25,7 +25,7 @@ from lapor.settings import Settings
 from lapor.vocabulary import PROCESS_ID
 from tests.api.conftest import ApiTestSettings, Clock, Mailbox, Person, submit
 from tests.api.test_outbox import engine_down
-from tests.conftest import eventually, login
+from tests.conftest import SESSION_WORKER_DEPS, eventually, login
 from workers.deps import Deps
 from workers.main import build_worker
 
@@ -56,8 +56,14 @@ def cancel_afterwards(db_engine: Engine, operaton: EngineClient) -> Iterator[Non
 async def workers_on(
     engine: LocalEngine, provisioned: Settings, db: Engine, mailbox: Mailbox, settings: Settings
 ) -> AsyncIterator[Deps]:
-    """The workers in this process on a test's database, files and public address (as tests/e2e does)."""
-    deps = Deps(
+    """The workers in this process on a test's database, files and public address (as tests/e2e does).
+
+    The e2e tests' workers (tests/conftest.py `lapor_process`) keep polling the same engine for the whole session,
+    bound to the session's `worker_deps` (listed in SESSION_WORKER_DEPS). Those take this test's database, files and
+    address for the test's duration, so whichever worker fetches a task (a proof photo, a notice) acts as this
+    test's would.
+    """
+    shared = Deps(
         settings=settings,
         db=db,
         calendar=default_calendar(settings),
@@ -65,6 +71,11 @@ async def workers_on(
         national=adapter_from(settings),
         engine=login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password),
     )
+    fields = ("settings", "db", "calendar", "notifier", "national", "engine")
+    saved = [(other, {name: getattr(other, name) for name in fields}) for other in SESSION_WORKER_DEPS]
+    for other, _ in saved:
+        for name in fields:
+            setattr(other, name, getattr(shared, name))
     worker_settings = provisioned.model_copy(
         update={
             "engine_user": WORKERS_ACCOUNT,
@@ -73,17 +84,26 @@ async def workers_on(
         }
     )
     stop = asyncio.Event()
-    work = asyncio.create_task(build_worker(worker_settings, deps).run(stop))
+    work = asyncio.create_task(build_worker(worker_settings, shared).run(stop))
     try:
-        yield deps
+        yield shared
     finally:
         stop.set()
         await work
+        for other, values in saved:
+            for name, value in values.items():
+                setattr(other, name, value)
+        if shared.engine is not None:
+            shared.engine.close()
 
 
 @pytest.fixture
 async def lapor_workers(
-    engine: LocalEngine, provisioned: Settings, db_engine: Engine, mailbox: Mailbox, settings: ApiTestSettings
+    engine: LocalEngine,
+    provisioned: Settings,
+    db_engine: Engine,
+    mailbox: Mailbox,
+    settings: ApiTestSettings,
 ) -> AsyncIterator[None]:
     """The workers on the API tests' database, for one test."""
     async with workers_on(engine, provisioned, db_engine, mailbox, settings):

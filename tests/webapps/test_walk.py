@@ -73,7 +73,11 @@ def live_port() -> int:
 
 @pytest.fixture
 async def walk_workers(
-    engine: LocalEngine, provisioned: Settings, db_engine: Engine, mailbox: Mailbox, live_settings: ApiTestSettings
+    engine: LocalEngine,
+    provisioned: Settings,
+    db_engine: Engine,
+    mailbox: Mailbox,
+    live_settings: ApiTestSettings,
 ) -> AsyncIterator[Deps]:
     """The workers on the page's database and files, signing links for its address (as one deployment shares them)."""
     async with workers_on(engine, provisioned, db_engine, mailbox, live_settings) as deps:
