@@ -22,10 +22,10 @@ from starlette.requests import HTTPConnection
 
 from api.errors import TooManyRequests, Unauthorized
 from lapor import ratelimit, reporters
-from lapor.files import signing_key
 from lapor.models import Reporter
 from lapor.notifications.service import Notifier
 from lapor.settings import Settings
+from lapor.signed_links import signing_key
 from lapor.uploads import upload_dir
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a thread

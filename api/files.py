@@ -1,4 +1,4 @@
-"""Signed links: a report's photos and the staff's report page (lapor.files signs them)."""
+"""Signed links: a report's photos and the staff's report page (lapor.signed_links signs them)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -12,7 +12,7 @@ from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import LinkRefused, NotFound, ReportNotFound, documented
 from api.forms import TextRoute
 from api.schemas import CODE_PATTERN
-from lapor import files, reports, uploads
+from lapor import reports, signed_links, uploads
 from lapor.models import Photo
 
 router = APIRouter(
@@ -33,10 +33,10 @@ def _check(context: AppContext, path: str, expires: int | None, signature: str |
     if expires is None or not signature:
         raise LinkRefused(details={"reason": "missing"})
     try:
-        files.check(path, expires, signature, key=context.signing_key, now=now)
-    except files.LinkExpired:
+        signed_links.check(path, expires, signature, key=context.signing_key, now=now)
+    except signed_links.LinkExpired:
         raise LinkRefused("Tautan sudah kedaluwarsa.", details={"reason": "expired"}) from None
-    except files.LinkForged:
+    except signed_links.LinkForged:
         raise LinkRefused(details={"reason": "invalid_signature"}) from None
 
 
@@ -54,13 +54,13 @@ def photo(
     signature: Signature = None,
 ) -> FileResponse:
     """A photo, for whoever holds a valid signed link (staff in Tasklist, the public view of a report)."""
-    _check(context, files.photo_path(photo_id), expires, signature, now)
+    _check(context, signed_links.photo_path(photo_id), expires, signature, now)
     row = session.get(Photo, photo_id)
     if row is None:
         raise NotFound("Foto tidak ditemukan.")
     path = uploads.path_of(context.upload_dir, row.sha256, row.content_type)
     if not path.is_file():
-        _log.error("files.photo_missing", photo_id=photo_id)
+        _log.error("signed_links.photo_missing", photo_id=photo_id)
         raise NotFound("Foto tidak ditemukan.")
     return FileResponse(
         path,
@@ -79,7 +79,7 @@ def report_summary(
     signature: Signature = None,
 ) -> HTMLResponse:
     """The staff's page of a report (Tasklist links to it): the whole report in words, never who reported it."""
-    _check(context, files.report_summary_path(tracking_id), expires, signature, now)
+    _check(context, signed_links.report_summary_path(tracking_id), expires, signature, now)
     assert expires is not None  # _check refused a link without one
     try:
         report = reports.get_by_tracking_id(session, tracking_id)

@@ -14,13 +14,13 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
+    accounts,
     audit_page,
     files,
     front_desk,
     intake,
     open311,
     public,
-    reporters,
     reports,
     sla,
     staff_sign_in,
@@ -302,7 +302,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (reporters, reports, public, intake, files, open311, sla):
+    for module in (accounts, reports, public, intake, files, open311, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
     for staff_pages in (staff_sign_in, front_desk, audit_page):  # sign-in, front desk, audit trail (/staf/...)

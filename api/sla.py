@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, NowDep, SessionDep, SlaReaderDep, read_only
 from api.errors import Unprocessable, documented
-from lapor import files, sla
+from lapor import signed_links, sla
 from lapor.deadlines import default_calendar
 from lapor.models import ReportStatus
 from lapor.notifications.templates import format_due_date
@@ -196,7 +196,7 @@ def sla_view(
                 late=row.late,
                 holder_group=row.holder_group,
                 holder=row.holder,
-                staff_url=files.report_summary_url(row, expires, context.base_url, settings=context.settings),
+                staff_url=signed_links.report_summary_url(row, expires, context.base_url, settings=context.settings),
                 process_instance_id=row.process_instance_id,
             )
             for row in view.at_risk

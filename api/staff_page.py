@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.views import actor_label, status_view
 from api.web.render import template_environment
-from lapor import files, masterdata, reports
+from lapor import masterdata, reports, signed_links
 from lapor.deadlines import STILL_OPEN
 from lapor.models import EventKind, MessageKind, PhotoKind, Report, ReportEvent, ReportMessage
 from lapor.notifications.templates import DAY_NAMES, format_date, format_due_date
@@ -188,7 +188,7 @@ def _message_label(message: ReportMessage) -> tuple[str, str]:
     return label, {Actor.OPD.value: "opd", Actor.ADMIN_PENGADUAN.value: "admin"}.get(message.author, "pelapor")
 
 
-def _messages(rows: list[ReportMessage], photos: list[files.SignedPhoto]) -> list[ShownMessage]:
+def _messages(rows: list[ReportMessage], photos: list[signed_links.SignedPhoto]) -> list[ShownMessage]:
     shown: dict[int, ShownMessage] = {}
     for message in rows:
         label, tone = _message_label(message)
@@ -237,8 +237,8 @@ def build(
     session: Session, report: Report, *, now: datetime, photos_until: datetime, link_until: datetime, key: bytes
 ) -> StaffPage:
     """The page of one report as staff see it; photo links are signed until `photos_until`."""
-    reporter_photos = files.signed_photos(session, report, PhotoKind.REPORT, photos_until, "", key=key)
-    proof = files.signed_photos(session, report, PhotoKind.PROOF, photos_until, "", key=key)
+    reporter_photos = signed_links.signed_photos(session, report, PhotoKind.REPORT, photos_until, "", key=key)
+    proof = signed_links.signed_photos(session, report, PhotoKind.PROOF, photos_until, "", key=key)
     # The rating of confirmations is never read into the page: it is the reporter's private word.
     messages = list(
         session.scalars(

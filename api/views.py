@@ -39,7 +39,6 @@ from api.schemas import (
 from lapor import masterdata
 from lapor.db import UtcDateTime
 from lapor.deadlines import WAITING_ON
-from lapor.files import photo_path, sign
 from lapor.models import (
     EventKind,
     MessageKind,
@@ -51,6 +50,7 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
+from lapor.signed_links import photo_path, sign
 from lapor.vocabulary import Actor, Deadline
 
 # Verified by Admin Pengaduan and not withdrawn from view: what the public feed and Open311 show.

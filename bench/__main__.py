@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.loads import Figure, engine_alone, footprint, intake, tracking
 from bench.month import simulate
 from bench.tuning import basic_auth_cost, restart_knobs, worker_knobs
-from faults.stack import Stack, load_average
+from faults.topology import Stack, load_average
 from lapor.logging import configure_logging
 from lapor.settings import ROOT
 

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import select, update
 
 from faults.probes import VERIFY_TASK, submit
-from faults.stack import Service, Stack, load_average, rss_mb, wait_for
+from faults.topology import Service, Stack, load_average, rss_mb, wait_for
 from lapor import reports
 from lapor.db import make_engine, session_scope
 from lapor.models import Report, ReportStatus

@@ -16,7 +16,7 @@ from PIL import Image
 
 from bench.loads import Figure
 from faults.probes import submit
-from faults.stack import Stack, wait_for
+from faults.topology import Stack, wait_for
 from lapor.db import make_engine, session_scope
 from lapor.models import Report
 from lapor.process import EngineClient, EngineError, NotFound

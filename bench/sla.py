@@ -1,6 +1,6 @@
 """`python -m bench.sla [--reports 10000] [--runs 7]`: the supervisors' SLA view on a database of 10,000 reports.
 
-A throwaway PostgreSQL (as in production; faults.stack.PostgresServer) migrated with Alembic, filled with a year of
+A throwaway PostgreSQL (as in production; faults.topology.PostgresServer) migrated with Alembic, filled with a year of
 reports at the share of stages a running city has (a third still open, late ones among them) with their timelines
 and deadline starts; then the computation (lapor.sla.live_view) and the API endpoint (GET /staff/sla through the
 ASGI app in process: routing, token, validation, JSON; no network) are timed for the current month and for the
@@ -23,7 +23,7 @@ from sqlalchemy import Engine, insert, select
 
 from api.main import create_app
 from bench.loads import Figure
-from faults.stack import PostgresServer
+from faults.topology import PostgresServer
 from lapor.db import make_engine, session_scope
 from lapor.deadlines import default_calendar
 from lapor.migrate import upgrade

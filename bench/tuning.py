@@ -12,7 +12,7 @@ import httpx
 
 from bench.loads import Figure, engine_alone, noop_workers, percentile, process_variables
 from faults.scenarios import REMINDER_TIMER
-from faults.stack import Stack, wait_for
+from faults.topology import Stack, wait_for
 from lapor.process import EngineClient, Job
 from lapor.roles import API_ACCOUNT
 from lapor.vocabulary import PROCESS_ID

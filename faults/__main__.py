@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from faults.scenarios import Numbers, Verdict, db_restart, engine_down, node_kill, worker_kills
-from faults.stack import Stack, load_average
+from faults.topology import Stack, load_average
 from lapor.logging import configure_logging
 
 

@@ -10,7 +10,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import func, select
 
-from faults.stack import STAFF_TOKEN, Stack
+from faults.topology import STAFF_TOKEN, Stack
 from lapor.db import make_engine, session_scope
 from lapor.models import Notification, OutboxMessage
 from lapor.process import EngineClient

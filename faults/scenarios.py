@@ -23,7 +23,7 @@ from faults.probes import (
     submit,
     waiting_at,
 )
-from faults.stack import Stack, load_average, wait_for
+from faults.topology import Stack, load_average, wait_for
 from lapor.process import EngineClient, Job, JobRun
 
 REMINDER_TIMER = "VerificationReminderTimer"

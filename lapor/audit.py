@@ -35,13 +35,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lapor.db import default_engine, session_scope
-from lapor.files import local_key
 from lapor.logging import configure_logging
 from lapor.models import AuditEntry, MessageKind, Report, ReportMessage
 from lapor.notifications.templates import format_due_date
 from lapor.process.client import EngineClient
 from lapor.process.history import UserOperation, historic_tasks, user_operations
 from lapor.settings import Settings, get_settings
+from lapor.signed_links import local_key
 from lapor.vocabulary import PROCESS_ID, channel_words
 
 __all__ = [

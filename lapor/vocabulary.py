@@ -1,7 +1,7 @@
 """The contract between bpmn/ and the code, named once: processes, topics, messages, errors, deadlines, actors.
 
 BPMN variables are camelCase (`trackingId`), Python names snake_case (`tracking_id`); this module is where the two
-meet. `tests/unit/test_bpmn_resources.py` checks the models against it.
+meet. `tests/unit/bpmn/test_resources.py` checks the models against it.
 """
 
 from dataclasses import dataclass
@@ -193,7 +193,7 @@ def channel_words(channel: str, source: str | None = None) -> str:
 
 class FormField(StrEnum):
     """Fields of the Tasklist forms (bpmn/*.form, bpmn/*.html) that the workers or the models' conditions read, as
-    the forms name them (tests/unit/test_bpmn_resources.py checks every one is on a form)."""
+    the forms name them (tests/unit/bpmn/test_resources.py checks every one is on a form)."""
 
     VERIFICATION_RESULT = "verificationResult"
     VERIFICATION_NOTE = "verificationNote"  # Admin Pengaduan: what the reporter must add, or why it goes back

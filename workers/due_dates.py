@@ -4,7 +4,7 @@
 from datetime import timedelta
 from typing import Any
 
-from lapor import deadlines, files, masterdata, recompute, reports
+from lapor import deadlines, masterdata, recompute, reports, signed_links
 from lapor.notifications.templates import format_due_date
 from lapor.process.tasks import ExternalTask
 from lapor.vocabulary import Deadline
@@ -32,7 +32,7 @@ def compute_deadline(d: Deps, task: ExternalTask) -> dict[str, Any]:
         recompute.record_start(session, report=report, sla=sla)
         if deadline.column is not None:  # tracking and the recap show the current deadline
             setattr(report, deadline.column, due)
-        variables["reportSummaryUrl"] = files.report_summary_url(
+        variables["reportSummaryUrl"] = signed_links.report_summary_url(
             report, expires, d.settings.public_base_url, settings=d.settings
         )
         if deadline is Deadline.VERIFICATION:  # each round: a supplement may have brought photos the form counts

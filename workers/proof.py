@@ -7,7 +7,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lapor import audit, files, reports, uploads
+from lapor import audit, reports, signed_links, uploads
 from lapor.models import Photo, PhotoKind
 from lapor.process.tasks import BpmnError, ExternalTask, ModelError
 from lapor.roles import WORKERS_ACCOUNT
@@ -78,8 +78,8 @@ def _store(d: Deps, task: ExternalTask, data: bytes | None) -> dict[str, Any]:
             },
             source_ref=f"proof-task:{task.id}",
         )
-        url = files.photo_url(
-            photo.id, now + PROOF_LINK_DAYS, d.settings.public_base_url, key=files.signing_key(d.settings)
+        url = signed_links.photo_url(
+            photo.id, now + PROOF_LINK_DAYS, d.settings.public_base_url, key=signed_links.signing_key(d.settings)
         )
         log.info("proof.stored", report_id=report.id, photo_id=photo.id)
         return {"proofPhotoId": photo.id, "proofPhotoUrl": url, "proofPhotoRefusal": ""}

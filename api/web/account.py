@@ -1,11 +1,11 @@
-"""Register, sign in with a one-time code, sign out: the pages of api/reporters.py's services."""
+"""Register, sign in with a one-time code, sign out: the pages of api/accounts.py's services."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, status
 from fastapi.responses import RedirectResponse, Response
 
-from api import reporters as accounts
+from api import accounts
 from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
 from api.errors import ApiError, IdentityConflict, InvalidCode, TooManyRequests
 from api.web.fields import GENERAL, non_empty, validate

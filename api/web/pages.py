@@ -8,8 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api import public
-from api import reporters as accounts
+from api import accounts, public
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import ReportNotFound
 from api.replies import find_visible

@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, Result, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import audit, files
+from lapor import audit, signed_links
 from lapor.links import tracking_page_url
 from lapor.masterdata import MasterDataError, get_opd
 from lapor.models import Notification, Report, Reporter, ReportStatus
@@ -142,7 +142,7 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
     if recipient_kind == Actor.PELAPOR.value:
         return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
     expires = now + STAFF_LINK_LIFETIME
-    return {"report_url": files.report_summary_url(report, expires, settings.public_base_url, settings=settings)}
+    return {"report_url": signed_links.report_summary_url(report, expires, settings.public_base_url, settings=settings)}
 
 
 def _rowcount(result: Result[Any]) -> int:

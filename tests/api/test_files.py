@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from lapor import files, reports, uploads
+from lapor import reports, signed_links, uploads
 from lapor.db import session_scope
 from lapor.models import Photo, PhotoKind, Report, ReportMessage, ReportStatus
 from lapor.vocabulary import Actor
@@ -47,7 +47,7 @@ def test_photo_links_open_the_photos_until_they_expire(
     tracking_id = submit(client, citizen, photos=2)
     with session_scope(db_engine) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
-        links = files.photo_links(
+        links = signed_links.photo_links(
             session, report, START + timedelta(hours=1), "https://lapor.example", settings=settings
         )
     assert len(links) == 2 and all(link.startswith("https://lapor.example/files/photos/") for link in links)
@@ -71,13 +71,15 @@ def test_forged_photo_links_are_403(
     submit(client, citizen, photos=2)
     with session_scope(db_engine) as session:
         first, second = session.scalars(select(Photo.id).order_by(Photo.id)).all()
-    link = files.sign(files.photo_path(first), START + timedelta(hours=1), key=files.signing_key(settings))
+    link = signed_links.sign(
+        signed_links.photo_path(first), START + timedelta(hours=1), key=signed_links.signing_key(settings)
+    )
     query = parse_qs(urlsplit(link).query)
     forged = {
         "other-photo": link.replace(f"/photos/{first}?", f"/photos/{second}?"),
         "later-expiry": link.replace(query["expires"][0], str(int(query["expires"][0]) + 86400)),
         "bad-signature": link[:-4] + "AAAA",
-        "no-signature": files.photo_path(first),
+        "no-signature": signed_links.photo_path(first),
     }[tamper]
     response = client.get(forged)
     assert response.status_code == 403 and response.json()["error"]["code"] == "invalid_link"
@@ -87,7 +89,7 @@ def test_a_link_signed_with_another_key_is_403(client: TestClient, citizen: Pers
     submit(client, citizen)
     with session_scope(db_engine) as session:
         photo_id = session.scalars(select(Photo.id)).one()
-    link = files.sign(files.photo_path(photo_id), START + timedelta(hours=1), key=b"someone-else")
+    link = signed_links.sign(signed_links.photo_path(photo_id), START + timedelta(hours=1), key=b"someone-else")
     assert client.get(link).status_code == 403
 
 
@@ -102,8 +104,10 @@ def test_the_proof_photo_is_shown_once_the_completion_is_documented(
         assert proof is not None and (proof.kind, proof.content_type) == ("proof", "image/png")
         report = reports.get_by_tracking_id(session, tracking_id)
         # The citizen's photo links leave the proof out; the staff photo link still opens it.
-        assert len(files.photo_links(session, report, START + timedelta(hours=1), "", settings=settings)) == 1
-    proof_link = files.sign(files.photo_path(proof.id), START + timedelta(hours=1), key=files.signing_key(settings))
+        assert len(signed_links.photo_links(session, report, START + timedelta(hours=1), "", settings=settings)) == 1
+    proof_link = signed_links.sign(
+        signed_links.photo_path(proof.id), START + timedelta(hours=1), key=signed_links.signing_key(settings)
+    )
     assert client.get(proof_link).headers["content-type"] == "image/png"
     # Tracking shows the proof once the OPD has reported completion, to the reporter and to the public.
     assert client.get(f"/reports/{tracking_id}", headers=citizen.auth).json()["proof_photo_urls"] == []
@@ -124,19 +128,21 @@ def test_production_refuses_to_sign_without_a_key_and_a_local_run_makes_its_own(
     from lapor.settings import Settings
 
     with pytest.raises(RuntimeError, match="LAPOR_FILE_SIGNING_KEY"):
-        files.signing_key(Settings(environment="production", file_signing_key=None, data_dir=tmp_path))
+        signed_links.signing_key(Settings(environment="production", file_signing_key=None, data_dir=tmp_path))
     development = Settings(environment="development", file_signing_key=None, data_dir=tmp_path / "a")
-    key = files.signing_key(development)
-    assert len(key) >= 40 and files.signing_key(development) == key  # generated once, then read back
-    assert (tmp_path / "a" / files.LOCAL_KEY_FILE).stat().st_mode & 0o077 == 0
-    assert files.signing_key(development.model_copy(update={"data_dir": tmp_path / "b"})) != key
+    key = signed_links.signing_key(development)
+    assert len(key) >= 40 and signed_links.signing_key(development) == key  # generated once, then read back
+    assert (tmp_path / "a" / signed_links.LOCAL_KEY_FILE).stat().st_mode & 0o077 == 0
+    assert signed_links.signing_key(development.model_copy(update={"data_dir": tmp_path / "b"})) != key
 
 
 def test_staff_report_page_shows_the_report_and_never_the_reporter(
     client: TestClient, citizen: Person, db_engine: Engine, settings: ApiTestSettings
 ) -> None:
     tracking_id = submit(client, citizen, photos=2, anonymous=True)
-    link = files.report_summary_url(report_of(db_engine, tracking_id), START + timedelta(days=4), "", settings=settings)
+    link = signed_links.report_summary_url(
+        report_of(db_engine, tracking_id), START + timedelta(days=4), "", settings=settings
+    )
     page = client.get(link)
     assert page.status_code == 200
     assert (
@@ -155,8 +161,10 @@ def test_staff_report_page_shows_the_report_and_never_the_reporter(
 
 def test_pages_may_not_be_framed_or_sniffed(client: TestClient, citizen: Person, settings: ApiTestSettings) -> None:
     tracking_id = submit(client, citizen)
-    link = files.sign(
-        files.report_summary_path(tracking_id), START + timedelta(hours=1), key=files.signing_key(settings)
+    link = signed_links.sign(
+        signed_links.report_summary_path(tracking_id),
+        START + timedelta(hours=1),
+        key=signed_links.signing_key(settings),
     )
     page = client.get(link)
     assert page.status_code == 200
@@ -179,14 +187,18 @@ def test_signed_photos_of_one_kind_say_which_supplement_they_came_with(
     assert supplement.status_code == 202, supplement.text
     set_status(db_engine, tracking_id, ReportStatus.PROSES, actor=Actor.OPD)
     store_proof(db_engine, settings, tracking_id)
-    key, until = files.signing_key(settings), START + timedelta(hours=1)
+    key, until = signed_links.signing_key(settings), START + timedelta(hours=1)
     with session_scope(db_engine) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
         message_id = session.scalars(select(ReportMessage.id)).one()
-        reporter = files.signed_photos(session, report, PhotoKind.REPORT, until, "https://lapor.example", key=key)
-        proofs = files.signed_photos(session, report, PhotoKind.PROOF, until, "", key=key)
+        reporter = signed_links.signed_photos(
+            session, report, PhotoKind.REPORT, until, "https://lapor.example", key=key
+        )
+        proofs = signed_links.signed_photos(session, report, PhotoKind.PROOF, until, "", key=key)
         # photo_links (the workers' and the public view's) keeps its shape: the reporter's photos, links only.
-        assert files.photo_links(session, report, until, "https://lapor.example", key=key) == [p.url for p in reporter]
+        assert signed_links.photo_links(session, report, until, "https://lapor.example", key=key) == [
+            p.url for p in reporter
+        ]
     assert [p.message_id for p in reporter] == [None, None, message_id]
     assert all(p.url.startswith("https://lapor.example/files/photos/") for p in reporter)
     [only] = proofs

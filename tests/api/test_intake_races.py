@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from api.main import create_app
-from faults.stack import PostgresServer
+from faults.topology import PostgresServer
 from lapor.db import make_engine, session_scope
 from lapor.migrate import upgrade
 from lapor.models import Base, Report, Reporter
@@ -31,7 +31,7 @@ NATIONAL = {"Authorization": f"Bearer {NATIONAL_TOKEN}"}
 def postgres() -> Iterator[Engine]:
     """A private PostgreSQL with the migrated schema: its row locks and unique checks make the races real."""
     root = Path(tempfile.mkdtemp(prefix="lapor-intake-races-"))
-    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.stack does)
+    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.topology does)
     server = PostgresServer(root / "postgres", free_port())
     server.start()
     try:

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, event
 
 from lapor import reports
 from lapor.db import session_scope
-from lapor.models import MessageKind, Photo, PhotoKind, Report, ReportMessage, ReportStatus
+from lapor.models import MessageKind, Photo, PhotoKind, ReportMessage, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, Person, submit
+from tests.support.builders import report_row
 
 V2 = "/open311/v2"
 
@@ -29,20 +30,8 @@ def _public_reports(db: Engine, count: int) -> list[str]:
             report = reports.insert_with_tracking_id(
                 session,
                 at,
-                lambda tracking_id, n=n, at=at: Report(
-                    tracking_id=tracking_id,
-                    channel="web",
-                    report_type="pengaduan",
-                    title=f"Jalan berlubang nomor {n}",
-                    description="Lubang besar di tengah jalan.",
-                    category="JALAN",
-                    kecamatan_code="61.71.01",
-                    kelurahan_code="61.71.01.1002",
-                    address="Jl. Gajah Mada",
-                    anonymous=False,
-                    confidential=False,
-                    status=ReportStatus.PROSES.value,
-                    created_at=at,
+                lambda tracking_id, n=n, at=at: report_row(
+                    tracking_id, title=f"Jalan berlubang nomor {n}", status=ReportStatus.PROSES, created_at=at
                 ),
             )
             session.flush()

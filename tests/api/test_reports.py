@@ -27,6 +27,7 @@ from tests.api.conftest import (
     set_status,
     submit,
 )
+from tests.support.builders import report_row
 
 
 def counts(db: Engine) -> tuple[int, int, int, int]:
@@ -535,15 +536,8 @@ def test_replies_belong_to_the_reporter(
 
 def test_a_code_the_master_data_no_longer_knows_is_shown_as_the_code() -> None:
     """A report older than a master-data change still starts, its form showing the code instead of a blank."""
-    report = Report(
-        tracking_id="PTK-2611-AAAAAA",
-        channel="web",
-        report_type="pengaduan",
-        category="DIHAPUS",
-        kecamatan_code="61.71.09",
-        kelurahan_code="61.71.09.9999",
-        anonymous=False,
-        confidential=False,
+    report = report_row(
+        "PTK-2611-AAAAAA", category="DIHAPUS", kecamatan_code="61.71.09", kelurahan_code="61.71.09.9999"
     )
     variables = reports.process_variables(report)
     assert (variables["categoryName"], variables["kecamatanName"], variables["kelurahanName"]) == (

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lapor import files, masterdata, reports, uploads
+from lapor import masterdata, reports, signed_links, uploads
 from lapor.db import session_scope
 from lapor.models import EventKind, MessageKind, Photo, PhotoKind, Reporter, ReportMessage, ReportStatus
 from lapor.vocabulary import Actor
@@ -75,7 +75,7 @@ def photo_links(page: str) -> list[str]:
 def staff_link(db: Engine, tracking_id: str, settings: ApiTestSettings, until: datetime | None = None) -> str:
     with session_scope(db) as session:
         report = reports.get_by_tracking_id(session, tracking_id)
-        return files.report_summary_url(report, until or START + timedelta(days=30), "", settings=settings)
+        return signed_links.report_summary_url(report, until or START + timedelta(days=30), "", settings=settings)
 
 
 def at(days: float, hours: float = 0) -> datetime:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from faults.stack import first_port, free
+from faults.topology import first_port, free
 from lapor.settings import ROOT
 
 pytestmark = pytest.mark.engine
 
 HARNESS = """
 import time
-from faults.stack import Stack
+from faults.topology import Stack
 stack = Stack(nodes=1, workers=1)
 stack.start()
 print("READY", flush=True)

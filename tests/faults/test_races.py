@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from engine import LocalEngine
-from faults.stack import PostgresServer, jdbc, wait_for
+from faults.topology import PostgresServer, jdbc, wait_for
 from lapor.process import EngineClient
 from tests.conftest import free_port
 
@@ -53,7 +53,7 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
 def on_postgres() -> Iterator[tuple[LocalEngine, str]]:
     """One engine on a private PostgreSQL whose deadlock check waits 3 s; the engine and the database's URL."""
     root = Path(tempfile.mkdtemp(prefix="lapor-races-"))
-    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.stack does)
+    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.topology does)
     database = PostgresServer(root / "postgres", free_port())
     database.start()
     try:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from api import public
 from api.main import create_app
 from api.web.render import PAGE_POLICY
-from lapor import files, reports
+from lapor import reports, signed_links
 from lapor.db import session_scope
 from lapor.models import MessageKind, RegistrationCode, Report, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
@@ -337,8 +337,10 @@ def test_the_reporter_comments_and_staff_read_the_reporters_words(
     after = text_of(client.get(kept.headers["location"]).text)
     assert "Komentar Anda disimpan bersama laporan." in after and "Lubangnya makin lebar setelah hujan." in after
     # The staff's report page (signed link in Tasklist's forms) shows the reporter's words, never who they are.
-    summary_path = files.sign(
-        files.report_summary_path(tracking_id), START + timedelta(hours=1), key=files.signing_key(settings)
+    summary_path = signed_links.sign(
+        signed_links.report_summary_path(tracking_id),
+        START + timedelta(hours=1),
+        key=signed_links.signing_key(settings),
     )
     summary = client.get(summary_path)
     assert summary.status_code == 200

@@ -20,6 +20,7 @@ from lapor.process.tasks import ExternalTask
 from lapor.settings import Settings
 from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Topic
 from lapor.workdays import PONTIANAK_TZ
+from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
 from workers.deps import Deps
 
@@ -46,7 +47,7 @@ class Email:
 
 
 class RecordingEmail(EmailChannel):
-    """An SMTP channel that keeps what it would send (the real one is tested in tests/unit/test_notifications.py)."""
+    """An SMTP channel that keeps what it would send (the real one is tested in tests/unit/lapor/test_notifications.py)."""
 
     def __init__(self) -> None:
         super().__init__(host="smtp.invalid", port=25, sender="LAPOR! Pontianak <noreply@pontianak.go.id>")
@@ -159,21 +160,7 @@ def add_report(
             if with_reporter
             else None
         )
-        report = Report(
-            tracking_id=TRACKING_ID,
-            reporter=reporter,
-            channel="web",
-            report_type="pengaduan",
-            title="Jalan berlubang di Jalan Gajah Mada",
-            description="Lubang besar di depan pasar, membahayakan pengendara.",
-            category="JALAN",
-            kecamatan_code="61.71.01",
-            kelurahan_code="61.71.01.1002",
-            address="Jl. Gajah Mada No. 10",
-            status=status.value,
-            opd_code=opd_code,
-            created_at=ENGINE_NOW,
-        )
+        report = report_row(TRACKING_ID, reporter=reporter, status=status, opd_code=opd_code, created_at=ENGINE_NOW)
         session.add(report)
         session.flush()
         return report

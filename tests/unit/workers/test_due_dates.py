@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lapor import files, reports
+from lapor import reports, signed_links
 from lapor.models import Photo
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
@@ -23,10 +23,10 @@ def assert_link_opens(url: str, installed: Installed, *, path: str, valid_until:
     query = parse_qs(parts.query)
     expires, signature = int(query["expires"][0]), query["signature"][0]
     assert expires == int(valid_until.timestamp())
-    key = files.signing_key(installed.settings)
-    files.check(path, expires, signature, key=key, now=valid_until - timedelta(seconds=1))
-    with pytest.raises(files.LinkExpired):
-        files.check(path, expires, signature, key=key, now=valid_until)
+    key = signed_links.signing_key(installed.settings)
+    signed_links.check(path, expires, signature, key=key, now=valid_until - timedelta(seconds=1))
+    with pytest.raises(signed_links.LinkExpired):
+        signed_links.check(path, expires, signature, key=key, now=valid_until)
 
 
 def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import openpyxl
 import pytest
 
-from lapor.models import Report, ReportStatus
 from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
+from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import BASE_URL, Installed, TaskFactory, wib
 from workers.monthly_recap import make_recap
@@ -19,19 +19,7 @@ RECAP_TIME = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 def add_november_report(session_factory: SessionFactory, number: int) -> None:
     with session_factory() as session:
         session.add(
-            Report(
-                tracking_id=f"PTK-2611-REKAP{number}",
-                channel="web",
-                report_type="pengaduan",
-                title=f"Laporan {number}",
-                description="Uji rekap",
-                category="JALAN",
-                kecamatan_code="61.71.01",
-                kelurahan_code="61.71.01.1001",
-                address="Jl. Uji",
-                status=ReportStatus.BELUM_TERVERIFIKASI.value,
-                created_at=wib(2026, 11, 10 + number, 9),
-            )
+            report_row(f"PTK-2611-REKAP{number}", title=f"Laporan {number}", created_at=wib(2026, 11, 10 + number, 9))
         )
 
 

@@ -21,7 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import select
 
-from lapor import files
+from lapor import signed_links
 from lapor.links import tracking_page_url
 from lapor.models import AuditEntry, Notification, Report, Reporter, ReportStatus
 from lapor.notifications import channels
@@ -45,6 +45,7 @@ from lapor.notifications.templates import (
 from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ
 from tests.conftest import PushChannel, free_port
+from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -210,18 +211,10 @@ def add_report(
             if with_reporter
             else None
         )
-        report = Report(
-            tracking_id=tracking_id,
+        report = report_row(
+            tracking_id,
             reporter=reporter,
-            channel="web",
-            report_type="pengaduan",
-            title="Jalan berlubang di Jalan Gajah Mada",
-            description="Lubang besar di depan pasar, membahayakan pengendara.",
-            category="JALAN",
-            kecamatan_code="61.71.01",
-            kelurahan_code="61.71.01.1002",
-            address="Jl. Gajah Mada No. 10",
-            status=ReportStatus.PROSES.value,
+            status=ReportStatus.PROSES,
             opd_code=opd_code,
             created_at=NOW - timedelta(days=3),
         )
@@ -764,7 +757,7 @@ def test_the_reporter_gets_the_tracking_page_and_staff_the_signed_staff_page(
         r"https://lapor\.pontianak\.go\.id(/files/reports/PTK-2611-7KQ3MX)\?expires=(\d+)&signature=(\S+)", staff
     )
     assert link is not None
-    files.check(link[1], int(link[2]), link[3], key=b"kunci-uji", now=NOW)  # opens the staff page, for 30 days
+    signed_links.check(link[1], int(link[2]), link[3], key=b"kunci-uji", now=NOW)  # opens the staff page, for 30 days
     assert int(link[2]) == int((NOW + timedelta(days=30)).timestamp())
 
 

@@ -11,12 +11,13 @@ from sqlalchemy import Engine, select
 from lapor import recompute
 from lapor.db import session_scope
 from lapor.deadlines import Sla, default_calendar, sla_from, warn_if_holidays_outdated
-from lapor.models import DeadlineStart, Report
+from lapor.models import DeadlineStart
 from lapor.settings import ROOT, Settings
 from lapor.vocabulary import DUE_VARIABLES, Deadline
 from lapor.workdays import PONTIANAK_TZ
+from tests.support.builders import report_row
 
-MODEL = Path(__file__).resolve().parents[2] / "bpmn" / "lapor-pengaduan.bpmn"
+MODEL = Path(__file__).resolve().parents[3] / "bpmn" / "lapor-pengaduan.bpmn"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 EXPRESSION = re.compile(r"\$\{(\w+)\}")
@@ -63,18 +64,7 @@ def test_a_new_round_replaces_the_recorded_start(db_engine: Engine) -> None:
     settings = Settings(extra_days_off="")
     first = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     with session_scope(db_engine) as session:
-        report = Report(
-            tracking_id="LPR-RECOMPUTE1",
-            channel="web",
-            report_type="pengaduan",
-            title="Jalan berlubang",
-            description="Lubang di depan sekolah.",
-            category="JALAN",
-            kecamatan_code="61.71.01",
-            kelurahan_code="61.71.01.1001",
-            address="Jl. Tanjungpura No. 1",
-            created_at=first,
-        )
+        report = report_row("LPR-RECOMPUTE1", created_at=first)
         session.add(report)
         session.flush()
         recompute.record_start(session, report=report, sla=sla_from(Deadline.VERIFICATION, first, settings))

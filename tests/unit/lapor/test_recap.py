@@ -7,10 +7,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from lapor.models import RecapDocument, Report, ReportEvent, ReportMessage, ReportStatus
+from lapor.models import RecapDocument, ReportEvent, ReportMessage, ReportStatus
 from lapor.recap import NOT_DISPATCHED, Rating, SlaCount, compute_recap, period_of, produce_recap, write_xlsx
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ
+from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
 
 S = ReportStatus
@@ -46,17 +47,14 @@ def add_report(
     """A report, its status events (None as status: a reminder, which the recap must ignore) and the reporter's
     confirmations with their ratings (None: answered without a rating)."""
     with session_factory() as session:
-        report = Report(
-            tracking_id=f"LPR-2026-{number:06d}",
-            channel="web",
+        report = report_row(
+            f"LPR-2026-{number:06d}",
             report_type=report_type,
             title=f"Laporan {number}",
-            description="Uji rekap",
             category=category,
             kecamatan_code=kecamatan,
             kelurahan_code=kecamatan + ".1001",
-            address="Jl. Uji",
-            status=status.value,
+            status=status,
             opd_code=opd,
             verification_due_at=verification_due,
             response_due_at=response_due,

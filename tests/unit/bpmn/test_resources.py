@@ -29,7 +29,7 @@ from lapor.vocabulary import (
     Topic,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BPMN_DIR = ROOT / "bpmn"
 TEST_MODELS = [ROOT / "tests/resources/toolchain.bpmn", ROOT / "tests/deploy/resources/opd-task.bpmn"]
 

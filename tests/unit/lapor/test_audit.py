@@ -14,6 +14,7 @@ from lapor.models import AuditEntry, EventKind, Report, ReportStatus
 from lapor.process.history import _grouped
 from lapor.reports import record_event
 from lapor.vocabulary import Actor
+from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
 
 KEY = b"kunci-audit-uji"
@@ -22,18 +23,7 @@ T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
 def _report(session_factory: SessionFactory, tracking_id: str = "PTK-2612-AUDIT1") -> int:
     with session_factory() as session:
-        report = Report(
-            tracking_id=tracking_id,
-            channel="web",
-            report_type="pengaduan",
-            title="Lampu jalan mati",
-            description="Uji jejak audit",
-            category="JALAN",
-            kecamatan_code="61.71.01",
-            kelurahan_code="61.71.01.1001",
-            address="Jl. Uji",
-            created_at=T0,
-        )
+        report = report_row(tracking_id, title="Lampu jalan mati", created_at=T0)
         session.add(report)
         session.flush()
         return report.id
