@@ -20,28 +20,19 @@ from api.intake import StaffReportFields, file_staff_report
 from api.schemas import CODE_PATTERN
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
 from api.submission import decode_photos, receive_files, report_data
-from api.web.fields import files, non_empty, text_fields, validate
+from api.web.fields import files, non_empty, refusal_errors, text_fields, validate
 from api.web.render import REPORT_TYPE_LABELS, categories, locations
 from lapor import intake, reports, uploads
 from lapor.models import Report
 from lapor.refusals import Refused
 from lapor.roles import STAFF_GROUPS
+from lapor.vocabulary import STAFF_SOURCE_LABELS
 
 _log = structlog.stdlib.get_logger(__name__)
 router: APIRouter = router_for_staff()
 
 FILER_GROUPS = ("admin-pengaduan",)  # the SOP: Admin Pengaduan Daerah receives and records every report
 FORM_PATH = "/staf/laporan-baru"
-# The channels of the service standard a report reaches the front desk by (api.intake.StaffSource), as the form
-# names them.
-CHANNEL_LABELS = {
-    "kotak_pengaduan": "Kotak pengaduan di Diskominfo",
-    "tatap_muka": "Tatap muka",
-    "media_sosial": "Media sosial Pemerintah Kota",
-    "email": "Surel (diskominfo@pontianak.go.id)",
-    "telepon": "Telepon",
-    "lainnya": "Lainnya",
-}
 FIELDS = (
     "source",
     "reporter_name",
@@ -57,12 +48,6 @@ FIELDS = (
     "lokasi",
     "address",
 )
-_FIELD_OF: dict[type[Refused], str] = {
-    intake.UnknownCategory: "category",
-    intake.UnknownLocation: "lokasi",
-    intake.InvalidIncidentDate: "incident_date",
-    intake.IdentityConflict: "reporter_email",
-}
 FilerDep = Annotated[StaffMember, Depends(require_groups(*FILER_GROUPS))]
 
 
@@ -71,7 +56,7 @@ def form_page(staff: StaffSession, *, status_code: int = 200, **values: Any) -> 
         "staf_laporan_baru.html",
         staff,
         status_code=status_code,
-        channels=CHANNEL_LABELS,
+        channels=STAFF_SOURCE_LABELS,
         report_types=REPORT_TYPE_LABELS,
         categories=categories(),
         locations=locations(),
@@ -124,11 +109,9 @@ async def _file_form(
         images = await decode_photos(context, photos)
         tracking_id = await run_in_threadpool(partial(_file, context, checked, images, now, filer.user_id))
     except Refused as refused:
-        field = _FIELD_OF.get(type(refused), "photos")
-        if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
-            field = refused.details["field"]
-        status_code = 422 if field == "photos" else REFUSAL_STATUS[refused.kind]
-        return form_page(staff, status_code=status_code, form=values, errors={field: refused.message})
+        errors = refusal_errors(refused)
+        status_code = 422 if "photos" in errors else REFUSAL_STATUS[refused.kind]
+        return form_page(staff, status_code=status_code, form=values, errors=errors)
     return RedirectResponse(f"{FORM_PATH}/{tracking_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -154,7 +137,7 @@ def filed(tracking_id: TrackingId, _filer: FilerDep, staff: StaffSessionDep, ses
         staff,
         tracking_id=report.tracking_id,
         title=report.title,
-        channel=CHANNEL_LABELS.get(report.source or "", "Lainnya"),
+        channel=STAFF_SOURCE_LABELS.get(report.source or "", "Lainnya"),
         created_at=report.created_at,
         reporter_reached=_reporter_reached(report),
         has_reporter=report.reporter_id is not None,

@@ -184,6 +184,17 @@ STAFF_SOURCE_NAMES = {
 }
 
 
+# The same channels as the front desk's form offers them (capitalised, with the city's address where it has one).
+STAFF_SOURCE_LABELS = {
+    "kotak_pengaduan": "Kotak pengaduan di Diskominfo",
+    "tatap_muka": "Tatap muka",
+    "media_sosial": "Media sosial Pemerintah Kota",
+    "email": "Surel (diskominfo@pontianak.go.id)",
+    "telepon": "Telepon",
+    "lainnya": "Lainnya",
+}
+
+
 def channel_words(channel: str, source: str | None = None) -> str:
     """A channel in words; a staff-intake report names where staff received it."""
     if channel == "staff" and source in STAFF_SOURCE_NAMES:

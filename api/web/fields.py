@@ -9,6 +9,8 @@ from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as FormFile
 
 from api.errors import validation_message
+from lapor import intake
+from lapor.refusals import Refused
 
 M = TypeVar("M", bound=BaseModel)
 GENERAL = "_"  # the key of a message about the whole form
@@ -49,3 +51,19 @@ def validate(
 def non_empty(values: Mapping[str, str]) -> dict[str, str]:
     """Fields left empty count as not given, as the API's optional form fields do."""
     return {name: value for name, value in values.items() if value.strip()}
+
+
+# Where a refusal of the core's intake is shown on a report form (the citizen's and the front desk's).
+REFUSAL_FIELDS: Mapping[type[Refused], str] = {
+    intake.UnknownCategory: "category",
+    intake.UnknownLocation: "lokasi",
+    intake.InvalidIncidentDate: "incident_date",
+    intake.IdentityConflict: "reporter_email",  # only the front desk's form names a reporter
+}
+
+
+def refusal_errors(refused: Refused) -> dict[str, str]:
+    """A refusal of the core next to the field it concerns; a photo's refusal next to the photos."""
+    if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
+        return {refused.details["field"]: refused.message}
+    return {REFUSAL_FIELDS.get(type(refused), "photos"): refused.message}

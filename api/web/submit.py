@@ -17,7 +17,7 @@ from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
 from api.errors import TooManyRequests
 from api.schemas import ReportFields
 from api.submission import decoded, photo_rules, receive_files, report_data
-from api.web.fields import GENERAL, files, non_empty, text_fields, validate
+from api.web.fields import GENERAL, files, non_empty, refusal_errors, text_fields, validate
 from api.web.pages import to_sign_in
 from api.web.render import categories, locations, page
 from api.web.routing import WebRoute
@@ -41,12 +41,6 @@ FIELDS = (
     "confidential",
     "show_name",
 )
-# Where a refusal of the API's services is shown on the form.
-_FIELD_OF: dict[type[Refused], str] = {
-    intake.UnknownCategory: "category",
-    intake.UnknownLocation: "lokasi",
-    intake.InvalidIncidentDate: "incident_date",
-}
 
 
 def form_page(web: WebSession, *, status_code: int = 200, **values: Any) -> Response:
@@ -98,13 +92,6 @@ def _fields(values: dict[str, str]) -> ReportFields | dict[str, str]:
     if errors or isinstance(checked, dict):
         return errors
     return checked
-
-
-def refusal_errors(refused: Refused) -> dict[str, str]:
-    """A refusal of the core next to the field it concerns; a photo's refusal next to the photos."""
-    if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
-        return {refused.details["field"]: refused.message}
-    return {_FIELD_OF.get(type(refused), "photos"): refused.message}
 
 
 def _web_session(context: AppContext, cookies: dict[str, str], now: datetime) -> WebSession:

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 
-from api.front_desk import CHANNEL_LABELS
 from api.intake import StaffSource
 from api.staff_session import STAFF_COOKIE
 from api.staff_sign_in import WRONG_LOGIN
@@ -24,6 +23,7 @@ from lapor.db import session_scope
 from lapor.models import OutboxMessage, Photo, RateLimitHit, Report, Reporter
 from lapor.ratelimit import Limit
 from lapor.settings import Settings
+from lapor.vocabulary import STAFF_SOURCE_LABELS, STAFF_SOURCE_NAMES
 from tests.api.conftest import STAFF_TOKEN, ApiTestSettings, Clock, image_bytes
 from tests.web.conftest import csrf_of, text_of
 
@@ -304,7 +304,7 @@ def test_signing_out_ends_the_session(client: TestClient) -> None:
 def test_the_form_offers_every_channel_of_the_service_standard() -> None:
     from typing import get_args
 
-    assert set(CHANNEL_LABELS) == set(get_args(StaffSource))
+    assert set(STAFF_SOURCE_LABELS) == set(STAFF_SOURCE_NAMES) == set(get_args(StaffSource))
 
 
 def test_refused_fields_are_shown_next_to_them_and_nothing_typed_is_lost(client: TestClient, db_engine: Engine) -> None:

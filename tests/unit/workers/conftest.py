@@ -47,7 +47,7 @@ class Email:
 
 
 class RecordingEmail(EmailChannel):
-    """An SMTP channel that keeps what it would send (the real one is tested in tests/unit/lapor/test_notifications.py)."""
+    """An SMTP channel that keeps what it would send (the real one: tests/unit/lapor/test_notifications.py)."""
 
     def __init__(self) -> None:
         super().__init__(host="smtp.invalid", port=25, sender="LAPOR! Pontianak <noreply@pontianak.go.id>")
