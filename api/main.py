@@ -275,7 +275,8 @@ def create_app(
         if dispatch:
             # The API's own service account (svc-api): it may start, find, correlate and nothing else.
             engine = EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password)
-            task = asyncio.create_task(OutboxDispatcher(engine, db).run_forever(stop))
+            dispatcher = OutboxDispatcher(engine, db, concurrency=settings.outbox_concurrency)
+            task = asyncio.create_task(dispatcher.run_forever(stop))
             # What people do in Tasklist and Cockpit enters the reports' audit trails (svc-api reads the log).
             collector = asyncio.create_task(
                 audit.Collector(engine, db, interval=settings.audit_collect_seconds).run_forever(stop)

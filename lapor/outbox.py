@@ -158,12 +158,14 @@ class OutboxDispatcher:
         return min(self._base_delay * (1 << min(max(attempts - 1, 0), 20)), self._max_delay)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Dispatch until `stop` is set; an error is logged and retried, never ends the loop."""
+        """Dispatch until `stop` is set; an error is logged and retried, never ends the loop. A pass that sent
+        something is followed by the next at once (during a burst of intake the rows that came in meanwhile are
+        due); only an idle or failing pass waits the poll interval."""
         _log.info("outbox.dispatcher_started")
         while not stop.is_set():
             busy = False
             try:
-                busy = await self.run_once() >= self._batch_size
+                busy = await self.run_once() > 0
             except Exception:
                 _log.exception("outbox.dispatch_failed")
             if busy:

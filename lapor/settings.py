@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         "", description="comma-separated bearer tokens of GET /staff/sla (the engine's Cockpit SLA view holds one)"
     )
     outbox_dispatcher_enabled: bool = Field(True, description="run the outbox dispatcher inside the API process")
+    outbox_concurrency: int = Field(
+        8, ge=1, le=32, description="engine calls the outbox dispatcher makes side by side (one per report)"
+    )
     audit_collect_seconds: float = Field(
         30.0, description="how often the API imports Tasklist's and Cockpit's actions into the audit trails"
     )

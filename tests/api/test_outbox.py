@@ -4,6 +4,7 @@ An unreachable engine is a real closed port; the engine's answers are the in-mem
 tests of this module). The same recovery against the real engine is in test_engine.py.
 """
 
+import asyncio
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ from api.main import create_app
 from lapor import reports
 from lapor.db import session_scope
 from lapor.models import OutboxMessage, ReportStatus
-from lapor.outbox import LAST_MESSAGE_VARIABLE, OutboxDispatcher, pending_count
+from lapor.outbox import LAST_MESSAGE_VARIABLE, OutboxDispatcher, enqueue_message, pending_count
 from lapor.process import EngineClient
 from lapor.process.fake import FakeEngine
 from lapor.vocabulary import Message
@@ -173,3 +174,43 @@ async def test_due_starts_of_different_reports_go_to_the_engine_side_by_side(
     assert await OutboxDispatcher(fake, db_engine, clock=Clock(START), concurrency=4).run_once() == 4
     assert sorted(i.business_key for i in fake.instances) == sorted(tracking_ids)
     assert all(instance_id(db_engine, t) for t in tracking_ids)
+
+
+class WaitingEngine(FakeEngine):
+    """Every instance it starts waits for the message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str:
+        started = super().start(process_key, business_key=business_key, variables=variables)
+        self.instances[-1].waiting_for.add(self.message)
+        return started
+
+
+async def test_a_pass_that_sent_something_is_followed_at_once_by_the_next(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    """During a burst of intake the rows that came in while a pass ran are due: the dispatcher does not sleep its
+    poll interval between passes that send (here a report's message, which waits for its start's pass)."""
+    tracking_id = submit(client, citizen)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        queued = enqueue_message(
+            session, report=report, name=Message.SUPPLEMENTED, message_id="m-1", variables={}, now=START
+        )
+        assert queued is not None
+    fake = WaitingEngine(Message.SUPPLEMENTED)
+    dispatcher = OutboxDispatcher(fake, db_engine, clock=Clock(START), poll_interval=60)
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run_forever(stop))
+    try:
+        for _ in range(100):
+            if all(row.sent_at is not None for row in rows(db_engine)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await running
+    assert [row.sent_at is not None for row in rows(db_engine)] == [True, True]  # within 5 s, not after 60 s
