@@ -20,7 +20,7 @@ from api.intake import StaffReportFields, file_staff_report
 from api.schemas import CODE_PATTERN
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
 from api.submission import decode_photos, receive_files, report_data
-from api.web.fields import files, non_empty, refusal_errors, text_fields, validate
+from api.web.fields import REPORT_FORM_FIELDS, files, non_empty, refusal_errors, text_fields, validate
 from api.web.render import REPORT_TYPE_LABELS, categories, locations
 from lapor import intake, reports, uploads
 from lapor.models import Report
@@ -40,13 +40,7 @@ FIELDS = (
     "reporter_phone",
     "anonymous",
     "confidential",
-    "report_type",
-    "title",
-    "description",
-    "incident_date",
-    "category",
-    "lokasi",
-    "address",
+    *REPORT_FORM_FIELDS,
 )
 FilerDep = Annotated[StaffMember, Depends(require_groups(*FILER_GROUPS))]
 

@@ -30,19 +30,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from faults.probes import REPORT_FIELDS  # noqa: E402
 from lapor import reporters  # noqa: E402
 from lapor.db import make_engine, session_scope  # noqa: E402
 from lapor.migrate import upgrade  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://lapor:lapor@127.0.0.1:5432/lapor_bench"
-FIELDS = {
-    "title": "Jalan berlubang di depan SDN 12",
-    "description": "Lubang besar di badan jalan, sudah dua minggu, membahayakan pengendara motor.",
-    "category": "JALAN",
-    "address": "Jl. Tanjungpura No. 1",
-    "kecamatan": "61.71.01",
-    "kelurahan": "61.71.01.1002",
-}
 
 
 def phone_like_photo(seed: int, size: tuple[int, int]) -> bytes:
@@ -120,7 +113,7 @@ async def fire(url: str, tokens: list[str], photos: list[bytes], per_report: int
             began = time.perf_counter()
             try:
                 response = await client.post(
-                    "/reports", data=FIELDS, files=files, headers={"Authorization": f"Bearer {token}"}
+                    "/reports", data=REPORT_FIELDS, files=files, headers={"Authorization": f"Bearer {token}"}
                 )
                 outcome: int | str = response.status_code
             except httpx.HTTPError as err:

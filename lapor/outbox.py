@@ -58,19 +58,8 @@ class ProcessCommands(Protocol):
 # -- writing (inside the caller's transaction) ----------------------------------------------------------------
 def enqueue_start(session: Session, *, report: Report, variables: dict[str, Any], now: datetime) -> OutboxMessage:
     """The command that starts the report's process; the variables come from lapor.reports.process_variables."""
-    message = OutboxMessage(
-        kind=OutboxKind.START_PROCESS.value,
-        dedup_key=f"start:{report.tracking_id}",
-        report_id=report.id,
-        payload={"process_key": PROCESS_ID, "business_key": report.tracking_id, "variables": variables},
-        attempts=0,
-        in_doubt=False,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    payload = {"process_key": PROCESS_ID, "business_key": report.tracking_id, "variables": variables}
+    return _enqueue(session, OutboxKind.START_PROCESS, f"start:{report.tracking_id}", report, payload, now)
 
 
 def enqueue_message(
@@ -86,11 +75,19 @@ def enqueue_message(
     dedup_key = f"message:{message_id}"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)) is not None:
         return None
+    payload = {"name": name, "business_key": report.tracking_id, "message_id": message_id, "variables": variables}
+    return _enqueue(session, OutboxKind.PUBLISH_MESSAGE, dedup_key, report, payload, now)
+
+
+def _enqueue(
+    session: Session, kind: OutboxKind, dedup_key: str, report: Report, payload: dict[str, Any], now: datetime
+) -> OutboxMessage:
+    """A row due now, in the caller's transaction: it commits with the change that asked for it."""
     message = OutboxMessage(
-        kind=OutboxKind.PUBLISH_MESSAGE.value,
+        kind=kind.value,
         dedup_key=dedup_key,
         report_id=report.id,
-        payload={"name": name, "business_key": report.tracking_id, "message_id": message_id, "variables": variables},
+        payload=payload,
         attempts=0,
         in_doubt=False,
         next_attempt_at=now,

@@ -14,6 +14,8 @@ from lapor.refusals import Refused
 
 M = TypeVar("M", bound=BaseModel)
 GENERAL = "_"  # the key of a message about the whole form
+# The fields of the report form's shared part (templates/_isian_laporan.html): citizen's page and front desk.
+REPORT_FORM_FIELDS = ("report_type", "title", "description", "incident_date", "category", "lokasi", "address")
 
 
 def text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:

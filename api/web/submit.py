@@ -17,7 +17,7 @@ from api.deps import AppContext, ClientIpDep, ContextDep, RateLimiter
 from api.errors import TooManyRequests
 from api.schemas import ReportFields
 from api.submission import decoded, photo_rules, receive_files, report_data
-from api.web.fields import GENERAL, files, non_empty, refusal_errors, text_fields, validate
+from api.web.fields import GENERAL, REPORT_FORM_FIELDS, files, non_empty, refusal_errors, text_fields, validate
 from api.web.pages import to_sign_in
 from api.web.render import categories, locations, page
 from api.web.routing import WebRoute
@@ -28,19 +28,7 @@ from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-FIELDS = (
-    "report_type",
-    "title",
-    "description",
-    "incident_date",
-    "category",
-    "lokasi",
-    "address",
-    "koordinat",
-    "anonymous",
-    "confidential",
-    "show_name",
-)
+FIELDS = (*REPORT_FORM_FIELDS, "koordinat", "anonymous", "confidential", "show_name")
 
 
 def form_page(web: WebSession, *, status_code: int = 200, **values: Any) -> Response:
