@@ -22,11 +22,11 @@ from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, 
 from api.submission import decode_photos, receive_files, report_data
 from api.web.fields import REPORT_FORM_FIELDS, files, non_empty, refusal_errors, text_fields, validate
 from api.web.render import REPORT_TYPE_LABELS, categories, locations
-from lapor import intake, reports, uploads
+from lapor import deadlines, intake, reports, uploads
 from lapor.models import Report
 from lapor.refusals import Refused
 from lapor.roles import STAFF_GROUPS
-from lapor.vocabulary import STAFF_SOURCE_LABELS
+from lapor.vocabulary import STAFF_SOURCE_LABELS, Deadline
 
 _log = structlog.stdlib.get_logger(__name__)
 router: APIRouter = router_for_staff()
@@ -136,5 +136,6 @@ def filed(tracking_id: TrackingId, _filer: FilerDep, staff: StaffSessionDep, ses
         reporter_reached=_reporter_reached(report),
         has_reporter=report.reporter_id is not None,
         verifier=STAFF_GROUPS["admin-pengaduan"],
+        verification_sla=deadlines.model_rules()[Deadline.VERIFICATION].describe(),
         tracking_path=f"/lacak/{report.tracking_id}",
     )

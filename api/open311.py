@@ -54,9 +54,9 @@ from api.views import (
     signed_photo_urls,
     status_view,
 )
-from lapor import intake, masterdata
+from lapor import deadlines, intake, masterdata
 from lapor.models import CLOSED_STATUSES, Photo, PhotoKind, Report, Reporter, ReportMessage
-from lapor.vocabulary import Actor, ReportType
+from lapor.vocabulary import Actor, Deadline, ReportType
 
 JURISDICTION_ID = "pontianak.go.id"
 
@@ -568,7 +568,7 @@ def create_request(
     created = ServiceRequestCreated(
         service_request_id=report.tracking_id,
         service_notice=(
-            f"Laporan diterima dan akan diverifikasi dalam {context.settings.verification_working_days} hari kerja."
+            f"Laporan diterima dan akan diverifikasi dalam {deadlines.model_rules()[Deadline.VERIFICATION].describe()}."
         ),
         account_id=None,
     )

@@ -22,8 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lapor.deadlines import Sla, compute_sla, sla_from
-from lapor.settings import Settings
+from lapor.deadlines import Sla, compute_sla, model_rules
 from lapor.vocabulary import Deadline
 from lapor.workdays import PONTIANAK_TZ, WorkingCalendar
 
@@ -49,8 +48,9 @@ def _days(low: float, high: float, rng: random.Random) -> timedelta:
     return timedelta(days=rng.uniform(low, high))
 
 
-def simulate(per_month: int, settings: Settings, seed: int) -> list[Running]:
-    """Every deadline of every simulated report, with the moment its step ended."""
+def simulate(per_month: int, seed: int) -> list[Running]:
+    """Every deadline of every simulated report, with the moment its step ended (lengths from the process model)."""
+    rules = model_rules()
     rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
     months = (END.year - START.year) * 12 + END.month - START.month + 1
     total = per_month * months
@@ -58,7 +58,7 @@ def simulate(per_month: int, settings: Settings, seed: int) -> list[Running]:
     deadlines: list[Running] = []
 
     def add(report: int, deadline: Deadline, start: datetime, ends_at: datetime) -> None:
-        deadlines.append(Running(report, sla_from(deadline, start, settings), ends_at))
+        deadlines.append(Running(report, rules[deadline].start(start), ends_at))
 
     for report in range(total):
         received = _at(START + timedelta(days=rng.randrange(span)), rng)
@@ -121,9 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-sweep", action="store_true", help="only the one scenario")
     args = parser.parse_args(argv)
-    settings = Settings(extra_days_off="", extra_working_days="")
     usual = WorkingCalendar()
-    deadlines = simulate(args.per_month, settings, args.seed)
+    deadlines = simulate(args.per_month, args.seed)
     reports = len({d.report for d in deadlines})
     print(f"{reports} reports ({args.per_month}/month, {START} to {END}), {len(deadlines)} deadlines")
 

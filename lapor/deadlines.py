@@ -1,19 +1,41 @@
-"""SLA deadlines of the SOP, computed in working days from the engine's clock."""
+"""SLA deadlines of the SOP, computed from the engine's clock with the lengths the process model sets.
 
+Each deadline's length, unit and reminder are properties of its `lapor-deadline` task in bpmn/lapor-pengaduan.bpmn,
+where a process designer edits them in the Modeler; this module only does the working-day arithmetic.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from xml.etree import ElementTree
 
 import structlog
 
 from lapor.models import ReportStatus
-from lapor.settings import Settings
-from lapor.vocabulary import Deadline
+from lapor.settings import ROOT, Settings
+from lapor.vocabulary import (
+    SLA_LENGTH_PROPERTY,
+    SLA_PROPERTY,
+    SLA_REMINDER_PROPERTY,
+    SLA_UNIT_PROPERTY,
+    Deadline,
+    Topic,
+)
 from lapor.workdays import WorkingCalendar, holidays_coverage_warning, parse_days_off
 
 # A reminder that would fall before now (very short SLAs) is sent this long after now instead.
 REMINDER_FLOOR = timedelta(minutes=1)
 # A same-day deadline (0 working days: documentation) reminds this long after it started, if still open.
 SAME_DAY_REMINDER = timedelta(hours=2)
+
+# The process model the code ships and deploys, and the XML namespaces its SLA properties are read with.
+PROCESS_MODEL = ROOT / "bpmn" / "lapor-pengaduan.bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+MAX_DAYS = 366  # a longer SLA is a typo (a year of working days is ~245)
 
 _log = structlog.stdlib.get_logger(__name__)
 _coverage_checked = False
@@ -36,14 +58,99 @@ def warn_if_holidays_outdated(today: date) -> str | None:
     return warning
 
 
+class Unit(Enum):
+    """How a deadline's length is counted: the `unit` property of its `lapor-deadline` task."""
+
+    WORKING_DAYS = "working-days"  # Monday to Friday, without national holidays, cuti bersama and local days off
+    DAYS = "days"  # calendar days
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    """A deadline's length as the process model sets it on its `lapor-deadline` task (properties `length`, `unit`
+    and, where a reminder timer fires before the due date, `reminderWorkingDaysBefore`)."""
+
+    deadline: Deadline
+    days: int
+    working_days: bool
+    reminder_days_before: int | None  # None for deadlines without a reminder
+
+    def describe(self) -> str:
+        """The length in words, as people read it: "3 hari kerja", "10 hari kalender"."""
+        return f"{self.days} hari {'kerja' if self.working_days else 'kalender'}"
+
+    def start(self, now: datetime) -> "Sla":
+        return Sla(self.deadline, now, self.days, self.working_days, self.reminder_days_before)
+
+
 @dataclass(frozen=True)
 class Sla:
-    """What a deadline was computed from: its start on the engine's clock and the SOP lengths at that moment."""
+    """What a deadline was computed from: its start on the engine's clock and the model's lengths at that moment."""
 
     deadline: Deadline
     started_at: datetime
     days: int
+    working_days: bool  # counted in working days (else calendar days)
     reminder_days_before: int | None  # None for deadlines without a reminder
+
+
+def _whole_days(element: str, name: str, value: str | None) -> int:
+    if value is None or not value.strip():
+        raise ValueError(f"{element}: properti {name!r} tidak ada; isi dengan bilangan bulat jumlah hari, mis. 3")
+    try:
+        days = int(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{element}: properti {name!r} bernilai {value!r}; isi dengan bilangan bulat jumlah hari, mis. 3"
+        ) from None
+    if not 0 <= days <= MAX_DAYS:
+        raise ValueError(f"{element}: properti {name!r} bernilai {days}; isi antara 0 dan {MAX_DAYS} hari")
+    return days
+
+
+def rule_from_properties(deadline: Deadline, properties: Mapping[str, str], element: str) -> SlaRule:
+    """The SLA a deadline task's properties set; a missing or wrong property is a ValueError naming the element and
+    saying how to fix it (the worker turns it into an incident, `python -m engine deploy --check` into a finding)."""
+    unit_text = properties.get(SLA_UNIT_PROPERTY)
+    units = " atau ".join(repr(u.value) for u in Unit)
+    try:
+        unit = Unit((unit_text or "").strip())
+    except ValueError:
+        raise ValueError(
+            f"{element}: properti {SLA_UNIT_PROPERTY!r} bernilai {unit_text!r}; isi dengan {units}"
+        ) from None
+    days = _whole_days(element, SLA_LENGTH_PROPERTY, properties.get(SLA_LENGTH_PROPERTY))
+    reminder_text = properties.get(SLA_REMINDER_PROPERTY)
+    reminder: int | None = None
+    if deadline.reminder_variable is not None:
+        reminder = _whole_days(element, SLA_REMINDER_PROPERTY, reminder_text)
+    elif reminder_text is not None:
+        raise ValueError(
+            f"{element}: properti {SLA_REMINDER_PROPERTY!r} diisi, padahal proses tidak punya pengingat untuk "
+            f"tenggat {deadline.label}; hapus properti itu"
+        )
+    return SlaRule(deadline, days, unit is Unit.WORKING_DAYS, reminder)
+
+
+@cache
+def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
+    """The SLA of each deadline in the process model shipped with the code (the one `python -m engine deploy`
+    deploys), for texts that state a length before any deadline is computed (Open311's notice, the front desk)."""
+    rules: dict[Deadline, SlaRule] = {}
+    for task in ElementTree.parse(path).iter(  # noqa: S314 - the model shipped with the code, not input
+        f"{{{BPMN_NS}}}serviceTask"
+    ):
+        if task.get(f"{{{CAMUNDA_NS}}}topic") != Topic.DEADLINE.value:
+            continue
+        properties = {
+            str(p.get("name")): str(p.get("value", ""))
+            for p in task.iter(f"{{{CAMUNDA_NS}}}property")
+            if p.get("name") is not None
+        }
+        element = f"{task.get('name')} ({task.get('id')})"
+        deadline = Deadline.from_code(properties.get(SLA_PROPERTY, ""))
+        rules[deadline] = rule_from_properties(deadline, properties, element)
+    return rules
 
 
 # The deadline a report waits on in each status, as its reporter's tracking page shows it.
@@ -65,24 +172,10 @@ STILL_OPEN: dict[str, tuple[Deadline, ...]] = {
 }
 
 
-def length_in_days(deadline: Deadline, settings: Settings) -> int:
-    """How many days the SOP gives for a deadline (working or calendar days, as `deadline.working_days` says)."""
-    length = getattr(settings, deadline.setting)
-    if not isinstance(length, int):
-        raise TypeError(f"settings.{deadline.setting} must be a number of days")
-    return length
-
-
-def sla_from(deadline: Deadline, now: datetime, settings: Settings) -> Sla:
-    """The SLA a deadline starting now gets under the current settings."""
-    reminder = settings.reminder_working_days_before if deadline.reminder_variable is not None else None
-    return Sla(deadline, now, length_in_days(deadline, settings), reminder)
-
-
 def compute_sla(sla: Sla, calendar: WorkingCalendar) -> dict[str, datetime]:
     """The due date under `deadline.due_variable` and, where the SOP has one, the reminder under its variable."""
     deadline, start = sla.deadline, sla.started_at
-    if deadline.working_days:
+    if sla.working_days:
         due = calendar.add_working_days(start, sla.days)
         if sla.days == 0:  # the same working day: a step that arrives on a day off is due the next working day
             while not calendar.is_working_day(due.date()):
@@ -99,6 +192,6 @@ def compute_sla(sla: Sla, calendar: WorkingCalendar) -> dict[str, datetime]:
     return result
 
 
-def compute(deadline: Deadline, now: datetime, settings: Settings, calendar: WorkingCalendar) -> dict[str, datetime]:
-    """The due date (and reminder) of a deadline starting now, under the current settings."""
-    return compute_sla(sla_from(deadline, now, settings), calendar)
+def compute(rule: SlaRule, now: datetime, calendar: WorkingCalendar) -> dict[str, datetime]:
+    """The due date (and reminder) of a deadline starting now."""
+    return compute_sla(rule.start(now), calendar)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -318,7 +319,10 @@ class DeadlineStart(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     deadline: Mapped[str] = mapped_column(String(32))  # Deadline.code
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the engine's clock when the deadline was computed
-    days: Mapped[int] = mapped_column(Integer)  # working or calendar days, as the Deadline says
+    days: Mapped[int] = mapped_column(Integer)  # working or calendar days, as working_days says
+    # How the model counted the length when the deadline started (the `unit` property); a later model version
+    # with another unit does not change a running deadline unless its report is migrated and the task runs again.
+    working_days: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     reminder_days_before: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -102,6 +102,7 @@ def record_start(session: Session, *, report: Report, sla: Sla) -> None:
         session.add(row)
     row.started_at = sla.started_at
     row.days = sla.days
+    row.working_days = sla.working_days
     row.reminder_days_before = sla.reminder_days_before
 
 
@@ -153,7 +154,7 @@ def _move_report(
         if start is None:
             without_start.append(f"{instance.tracking_id} {deadline.code}")
             continue
-        sla = Sla(deadline, start.started_at, start.days, start.reminder_days_before)
+        sla = Sla(deadline, start.started_at, start.days, start.working_days, start.reminder_days_before)
         wanted = compute_sla(sla, calendar)
 
         def moved(target: str, name: str, before: datetime | None, after: datetime, d: Deadline = deadline) -> None:

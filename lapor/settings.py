@@ -1,5 +1,7 @@
 """Settings of every service, read once from the environment (prefix LAPOR_) or a .env file."""
 
+import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -34,17 +36,8 @@ class Settings(BaseSettings):
     worker_lock_seconds: int = 60
     worker_long_poll_seconds: int = 20
 
-    # SLA lengths, defaults from the SOP (standar pelayanan and SOP table) of Kota Pontianak.
-    verification_working_days: int = 3
-    # SOP step 3: analysis and disposition to the OPD within 3 days of verification.
-    disposition_working_days: int = 3
-    # SOP step 5: Admin Pengaduan documents the OPD's completion (5 minutes): the same working day, 0 more days.
-    documentation_working_days: int = 0
-    supplement_days: int = 10
-    opd_response_working_days: int = 10  # SOP table, activity 4; the national LAPOR! rule is 5
-    opd_completion_working_days: int = 60
-    citizen_confirmation_days: int = 10
-    reminder_working_days_before: int = 1
+    # The SLA lengths are not settings: they are properties of the deadline tasks in bpmn/lapor-pengaduan.bpmn,
+    # changed by a process designer and deployed (docs/designers.md). The old variables are refused, not ignored.
     extra_days_off: str = Field("", description="local days off on top of the national calendar, e.g. 2026-12-31")
 
     # Working-day calendar (issue 11): weekends, national holidays and cuti bersama (holidays package, categories
@@ -129,6 +122,38 @@ class Settings(BaseSettings):
     image_decode_concurrency: int = Field(2, description="photos decoded at the same time by each API process")
 
 
+# Settings that held SLA lengths before the lengths moved into the process model (issue 21).
+RETIRED_SLA_SETTINGS = tuple(
+    f"LAPOR_{name}"
+    for name in (
+        "VERIFICATION_WORKING_DAYS",
+        "DISPOSITION_WORKING_DAYS",
+        "DOCUMENTATION_WORKING_DAYS",
+        "SUPPLEMENT_DAYS",
+        "OPD_RESPONSE_WORKING_DAYS",
+        "OPD_COMPLETION_WORKING_DAYS",
+        "CITIZEN_CONFIRMATION_DAYS",
+        "REMINDER_WORKING_DAYS_BEFORE",
+    )
+)
+
+
+class RetiredSettingError(RuntimeError):
+    """An SLA length is still set in the environment, where it no longer changes anything."""
+
+
+def refuse_retired_settings(environ: Mapping[str, str]) -> None:
+    """Stop a service that an operator configured with a retired SLA setting, saying where the length lives now."""
+    found = sorted(name for name in RETIRED_SLA_SETTINGS if environ.get(name, "").strip())
+    if found:
+        raise RetiredSettingError(
+            f"{', '.join(found)} no longer set SLA lengths: each length is the `length` property of its deadline "
+            "task in bpmn/lapor-pengaduan.bpmn (see docs/designers.md); change it there, deploy with "
+            "`python -m engine deploy`, and remove the variable"
+        )
+
+
 @cache
 def get_settings() -> Settings:
+    refuse_retired_settings(os.environ)
     return Settings()

@@ -102,33 +102,25 @@ class _Sla:
     prefix: str  # BPMN variables `<prefix>DueAt` and `<prefix>ReminderAt`
     column: str | None  # the reports column tracking shows, if any
     label: str  # Bahasa Indonesia, in notifications and tracking
-    working_days: bool  # counted in working days (else calendar days)
     has_reminder: bool  # a reminder timer fires before the due date
 
 
 class Deadline(Enum):
-    """The SOP's deadlines; the length of each is a setting (lapor.settings)."""
+    """The SOP's deadlines; the length of each is set in the process model (lapor.deadlines.SlaRule)."""
 
-    VERIFICATION = _Sla("verification", "verification", "verification_due_at", "verifikasi laporan", True, True)
-    SUPPLEMENT = _Sla("supplement", "supplement", "supplement_due_at", "kelengkapan laporan oleh pelapor", False, False)
-    DISPOSITION = _Sla("disposition", "disposition", "disposition_due_at", "disposisi ke OPD", True, True)
-    OPD_RESPONSE = _Sla("opd-response", "response", "response_due_at", "tanggapan OPD", True, True)
-    OPD_COMPLETION = _Sla("opd-completion", "completion", "completion_due_at", "penyelesaian tindak lanjut", True, True)
-    DOCUMENTATION = _Sla(
-        "documentation", "documentation", "documentation_due_at", "dokumentasi penyelesaian", True, True
-    )
+    VERIFICATION = _Sla("verification", "verification", "verification_due_at", "verifikasi laporan", True)
+    SUPPLEMENT = _Sla("supplement", "supplement", "supplement_due_at", "kelengkapan laporan oleh pelapor", False)
+    DISPOSITION = _Sla("disposition", "disposition", "disposition_due_at", "disposisi ke OPD", True)
+    OPD_RESPONSE = _Sla("opd-response", "response", "response_due_at", "tanggapan OPD", True)
+    OPD_COMPLETION = _Sla("opd-completion", "completion", "completion_due_at", "penyelesaian tindak lanjut", True)
+    DOCUMENTATION = _Sla("documentation", "documentation", "documentation_due_at", "dokumentasi penyelesaian", True)
     CITIZEN_CONFIRMATION = _Sla(
-        "citizen-confirmation", "confirmation", "confirmation_due_at", "konfirmasi pelapor", False, False
+        "citizen-confirmation", "confirmation", "confirmation_due_at", "konfirmasi pelapor", False
     )
 
     @property
     def code(self) -> str:
         return self.value.code
-
-    @property
-    def setting(self) -> str:
-        """The lapor.settings field holding its length, e.g. `opd_response_working_days` (LAPOR_OPD_RESPONSE_…)."""
-        return f"{self.value.code.replace('-', '_')}_{'working_days' if self.value.working_days else 'days'}"
 
     @property
     def due_variable(self) -> str:
@@ -151,10 +143,6 @@ class Deadline(Enum):
     def label(self) -> str:
         return self.value.label
 
-    @property
-    def working_days(self) -> bool:
-        return self.value.working_days
-
     @classmethod
     def from_code(cls, code: str) -> "Deadline":
         for deadline in cls:
@@ -164,6 +152,12 @@ class Deadline(Enum):
 
 
 DUE_VARIABLES = tuple(d.due_variable for d in Deadline)
+# The properties of a `lapor-deadline` task: which deadline (`sla`), its length, how the length is counted
+# (lapor.deadlines.Unit) and, for deadlines with a reminder, how many working days before the due date it fires.
+SLA_PROPERTY = "sla"
+SLA_LENGTH_PROPERTY = "length"
+SLA_UNIT_PROPERTY = "unit"
+SLA_REMINDER_PROPERTY = "reminderWorkingDaysBefore"
 
 
 # Channel codes and the words staff read in Tasklist.

@@ -18,11 +18,11 @@ OPD_NAME_VARIABLES = {"proposedOpdCode": "proposedOpdName", "opdCode": "opdName"
 
 
 def compute_deadline(d: Deps, task: ExternalTask) -> dict[str, Any]:
-    """Due date (and reminder) of the `sla` property as Date variables, the due date in words for the forms
-    (`<prefix>DueText`), and a freshly signed `reportSummaryUrl`."""
-    deadline = inputs.deadline_prop(task, "sla")
-    now = inputs.engine_now(task)
-    sla = deadlines.sla_from(deadline, now, d.settings)
+    """Due date (and reminder) of the SLA the task's properties set (lapor.deadlines.SlaRule) as Date variables,
+    the due date in words for the forms (`<prefix>DueText`), and a freshly signed `reportSummaryUrl`."""
+    rule = inputs.sla_rule(task)
+    deadline = rule.deadline
+    sla = rule.start(inputs.engine_now(task))
     variables: dict[str, Any] = dict(deadlines.compute_sla(sla, d.calendar))
     due = variables[deadline.due_variable]
     variables[deadline.due_text_variable] = format_due_date(due)

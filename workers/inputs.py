@@ -4,8 +4,16 @@ from datetime import datetime
 from enum import Enum
 from typing import TypeVar
 
+from lapor.deadlines import SlaRule, rule_from_properties
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Deadline, ReportType
+from lapor.vocabulary import (
+    ENGINE_NOW_VARIABLE,
+    REPORT_TYPE_VARIABLE,
+    SLA_PROPERTY,
+    TRACKING_ID_VARIABLE,
+    Deadline,
+    ReportType,
+)
 
 E = TypeVar("E", bound=Enum)
 
@@ -48,6 +56,15 @@ def optional_text(task: ExternalTask, name: str) -> str | None:
     """A text variable the handler can do without (a form field left empty, a variable not set yet)."""
     value = task.variables.get(name)
     return None if value is None or str(value).strip() == "" else str(value)
+
+
+def sla_rule(task: ExternalTask) -> SlaRule:
+    """The SLA a `lapor-deadline` task sets: its `sla`, `length`, `unit` and `reminderWorkingDaysBefore` properties."""
+    deadline = deadline_prop(task, SLA_PROPERTY)
+    try:
+        return rule_from_properties(deadline, task.properties, f"{task.activity_id} ({task.topic})")
+    except ValueError as err:
+        raise ModelError(str(err)) from err
 
 
 def deadline_prop(task: ExternalTask, name: str) -> Deadline:

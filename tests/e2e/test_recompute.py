@@ -17,7 +17,7 @@ from api.main import create_app
 from engine import LocalEngine
 from lapor import audit, recompute, reports
 from lapor.db import session_scope
-from lapor.deadlines import compute_sla, sla_from
+from lapor.deadlines import compute_sla, model_rules
 from lapor.models import DeadlineStart
 from lapor.notifications.templates import format_due_date
 from lapor.process import EngineClient
@@ -64,7 +64,7 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
         start = session.scalar(
             select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "verification")
         )
-        assert start is not None and start.days == worker_deps.settings.verification_working_days
+        assert start is not None and start.days == model_rules()[Deadline.VERIFICATION].days
         started_at = start.started_at
     usual = worker_deps.calendar
     before = where_deadlines_are(operaton, instance, task.id)
@@ -73,7 +73,7 @@ async def test_a_new_day_off_moves_a_running_reports_deadlines_once(
     # The government announces a cuti bersama on the first working day of the report's verification.
     day_off = next_working_day(usual, started_at.astimezone(PONTIANAK_TZ).date())
     changed = WorkingCalendar(usual.extra_days_off | {day_off}, extra_working_days=usual.extra_working_days)
-    sla = sla_from(Deadline.VERIFICATION, started_at, worker_deps.settings)
+    sla = model_rules()[Deadline.VERIFICATION].start(started_at)
     wanted = compute_sla(sla, changed)
     assert wanted["verificationDueAt"] > before["verificationDueAt"]  # one working day later
 
@@ -188,12 +188,12 @@ async def test_the_disposition_deadline_moves_with_the_calendar_like_the_others(
         start = session.scalar(
             select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "disposition")
         )
-        assert start is not None and start.days == worker_deps.settings.disposition_working_days
+        assert start is not None and start.days == model_rules()[Deadline.DISPOSITION].days
         started_at = start.started_at
     usual = worker_deps.calendar
     day_off = next_working_day(usual, started_at.astimezone(PONTIANAK_TZ).date())
     changed = WorkingCalendar(usual.extra_days_off | {day_off}, extra_working_days=usual.extra_working_days)
-    wanted = compute_sla(sla_from(Deadline.DISPOSITION, started_at, worker_deps.settings), changed)
+    wanted = compute_sla(model_rules()[Deadline.DISPOSITION].start(started_at), changed)
     assert wanted["dispositionDueAt"] > before
     try:
         moved = recompute.recompute(engine=operaton, db=worker_deps.db, calendar=changed)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from lapor import recompute
 from lapor.db import session_scope
-from lapor.deadlines import Sla, default_calendar, sla_from, warn_if_holidays_outdated
+from lapor.deadlines import Sla, default_calendar, model_rules, warn_if_holidays_outdated
 from lapor.models import DeadlineStart
 from lapor.settings import ROOT, Settings
 from lapor.vocabulary import DUE_VARIABLES, Deadline
@@ -61,20 +61,21 @@ def test_outdated_holidays_are_warned_about() -> None:
 
 
 def test_a_new_round_replaces_the_recorded_start(db_engine: Engine) -> None:
-    settings = Settings(extra_days_off="")
     first = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     with session_scope(db_engine) as session:
         report = report_row("LPR-RECOMPUTE1", created_at=first)
         session.add(report)
         session.flush()
-        recompute.record_start(session, report=report, sla=sla_from(Deadline.VERIFICATION, first, settings))
-        later = Sla(Deadline.VERIFICATION, datetime(2026, 12, 8, 3, 0, tzinfo=PONTIANAK_TZ), 5, 1)
+        recompute.record_start(session, report=report, sla=model_rules()[Deadline.VERIFICATION].start(first))
+        later = Sla(Deadline.VERIFICATION, datetime(2026, 12, 8, 3, 0, tzinfo=PONTIANAK_TZ), 5, False, 1)
         recompute.record_start(session, report=report, sla=later)
         session.flush()
         rows = session.scalars(
             select(DeadlineStart).where(DeadlineStart.report_id == report.id, DeadlineStart.deadline == "verification")
         ).all()
-        assert [(r.started_at, r.days, r.reminder_days_before) for r in rows] == [(later.started_at, 5, 1)]
+        assert [(r.started_at, r.days, r.working_days, r.reminder_days_before) for r in rows] == [
+            (later.started_at, 5, False, 1)
+        ]
 
 
 def test_the_api_never_reads_the_engine_administrators_login() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from lapor.deadlines import default_calendar
+from lapor.deadlines import default_calendar, model_rules
 from lapor.models import Report, Reporter, ReportStatus
 from lapor.national import NationalAdapter, RecordOnlyAdapter
 from lapor.notifications.channels import EmailChannel, SmsGatewayChannel
@@ -18,7 +18,7 @@ from lapor.notifications.service import Notifier
 from lapor.notifications.templates import RenderedMessage
 from lapor.process.tasks import ExternalTask
 from lapor.settings import Settings
-from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Topic
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, REPORT_TYPE_VARIABLE, TRACKING_ID_VARIABLE, Deadline, Topic
 from lapor.workdays import PONTIANAK_TZ
 from tests.support.builders import report_row
 from tests.unit.conftest import SessionFactory
@@ -164,3 +164,12 @@ def add_report(
         session.add(report)
         session.flush()
         return report
+
+
+def deadline_properties(code: str) -> dict[str, str]:
+    """The properties of the shipped model's `lapor-deadline` task for one deadline (`sla`, `length`, `unit`, …)."""
+    rule = model_rules()[Deadline.from_code(code)]
+    properties = {"sla": code, "length": str(rule.days), "unit": "working-days" if rule.working_days else "days"}
+    if rule.reminder_days_before is not None:
+        properties["reminderWorkingDaysBefore"] = str(rule.reminder_days_before)
+    return properties

@@ -12,7 +12,15 @@ from lapor.process.tasks import ModelError
 from lapor.vocabulary import Topic
 from lapor.workdays import PONTIANAK_TZ
 from tests.unit.conftest import SessionFactory
-from tests.unit.workers.conftest import BASE_URL, TRACKING_ID, Installed, TaskFactory, add_report, wib
+from tests.unit.workers.conftest import (
+    BASE_URL,
+    TRACKING_ID,
+    Installed,
+    TaskFactory,
+    add_report,
+    deadline_properties,
+    wib,
+)
 from workers.due_dates import compute_deadline
 
 
@@ -33,7 +41,7 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    result = compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "verification"}))
+    result = compute_deadline(installed.deps, task(Topic.DEADLINE, deadline_properties("verification")))
 
     due = wib(2026, 12, 1, 23, 59, 59)  # Tuesday: the third working day after Thursday 26 November
     assert result["verificationDueAt"] == due and isinstance(result["verificationDueAt"], datetime)
@@ -61,7 +69,8 @@ def test_completion_deadline_names_the_opd_for_the_forms(
 ) -> None:
     add_report(session_factory, opd_code="PUPR")
     result = compute_deadline(
-        installed.deps, task(Topic.DEADLINE, {"sla": "opd-completion"}, opdCode="PUPR", proposedOpdCode="DLH")
+        installed.deps,
+        task(Topic.DEADLINE, deadline_properties("opd-completion"), opdCode="PUPR", proposedOpdCode="DLH"),
     )
 
     due = result["completionDueAt"]
@@ -78,7 +87,7 @@ def test_supplement_deadline_is_kept_on_the_report_for_the_reporter(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory)
-    result = compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "supplement"}))
+    result = compute_deadline(installed.deps, task(Topic.DEADLINE, deadline_properties("supplement")))
     assert result["supplementDueAt"] == wib(2026, 12, 6, 23, 59, 59)  # ten calendar days, a Sunday included
     assert "supplementReminderAt" not in result and "proofUploadUrl" not in result
     with session_factory() as session:
@@ -92,8 +101,18 @@ def test_supplement_deadline_is_kept_on_the_report_for_the_reporter(
     [
         ({}, {}, "no property 'sla'"),
         ({"sla": "opd-responce"}, {}, "unknown deadline 'opd-responce'"),
-        ({"sla": "verification"}, {"engineNow": "2026-11-26T10:00:00+07:00"}, "engineNow must be a Date variable"),
-        ({"sla": "verification"}, {"trackingId": None}, "no variable 'trackingId'"),
+        (
+            {"sla": "verification", "length": "3"},
+            {},
+            "properti 'unit' bernilai None; isi dengan 'working-days' atau 'days'",
+        ),
+        ({**deadline_properties("verification"), "length": "3,5"}, {}, "properti 'length' bernilai '3,5'"),
+        (
+            deadline_properties("verification"),
+            {"engineNow": "2026-11-26T10:00:00+07:00"},
+            "engineNow must be a Date variable",
+        ),
+        (deadline_properties("verification"), {"trackingId": None}, "no variable 'trackingId'"),
     ],
 )
 def test_a_model_that_asks_for_something_unknown_is_a_model_error(
@@ -121,5 +140,9 @@ def test_each_verification_round_counts_the_photos_a_supplement_brought(
         for index, kind in enumerate(("report", "report", "proof")):  # the OPD's proof is not the reporter's
             session.add(Photo(report_id=report.id, sha256=f"{index:064x}", content_type="image/jpeg", size_bytes=1,
                               kind=kind, created_at=wib(2026, 11, 26)))  # fmt: skip
-    assert compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "verification"}))["photoCount"] == 2
-    assert "photoCount" not in compute_deadline(installed.deps, task(Topic.DEADLINE, {"sla": "opd-response"}))
+    assert (
+        compute_deadline(installed.deps, task(Topic.DEADLINE, deadline_properties("verification")))["photoCount"] == 2
+    )
+    assert "photoCount" not in compute_deadline(
+        installed.deps, task(Topic.DEADLINE, deadline_properties("opd-response"))
+    )
