@@ -126,17 +126,18 @@ def instances_in(client: EngineClient, definition_id: str, activity_id: str) -> 
             return found
 
 
-def instance_ids(client: EngineClient, definition_id: str) -> list[str]:
-    ids: list[str] = []
+def instances(client: EngineClient, definition_id: str) -> list[tuple[str, str | None]]:
+    """(instance id, business key) of every running instance of a version."""
+    found: list[tuple[str, str | None]] = []
     while True:
         rows = client.request(
             "GET",
             "/process-instance",
-            params={"processDefinitionId": definition_id, "firstResult": str(len(ids)), "maxResults": str(PAGE)},
+            params={"processDefinitionId": definition_id, "firstResult": str(len(found)), "maxResults": str(PAGE)},
         )
-        ids.extend(_required(row, "id") for row in rows)
+        found.extend((_required(row, "id"), _text(row, "businessKey")) for row in rows)
         if len(rows) < PAGE:
-            return ids
+            return found
 
 
 def generate(client: EngineClient, source_id: str, target_id: str) -> MigrationPlan:
