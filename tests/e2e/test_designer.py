@@ -35,6 +35,13 @@ from workers.deps import Deps
 from workers.main import build_worker
 
 pytestmark = pytest.mark.engine
+# What the designer's command printed, kept for docs/designers.md (ignored by git, like the screenshots).
+TRANSCRIPTS = Path(__file__).parent / "transcripts"
+
+
+def keep(name: str, text: str) -> None:
+    TRANSCRIPTS.mkdir(exist_ok=True)
+    (TRANSCRIPTS / name).write_text(text, encoding="utf-8")
 
 
 @dataclass
@@ -169,6 +176,7 @@ async def test_a_shorter_opd_sla_is_planned_deployed_and_migrated_and_running_re
     finally:
         get_settings.cache_clear()
     printed = capsys.readouterr().out
+    keep("plan-opd-response-5.txt", printed)
     assert "diubah: Hitung tenggat tanggapan OPD (ComputeResponseDeadlineTask)" in printed
     assert "properti length: 10 → 5" in printed
     assert "VerifyReportTask: 1 (dapat dipindah)" in printed
@@ -180,6 +188,7 @@ async def test_a_shorter_opd_sla_is_planned_deployed_and_migrated_and_running_re
     # --migrate: deployed as version 2, every running report moved.
     outcome = designer.migrate(stack.admin, models)
     assert designer.exit_code(outcome) == 0, designer.report(outcome, mode="migrate")
+    keep("migrate-opd-response-5.txt", designer.report(outcome, mode="migrate"))
     (process,) = [p for p in outcome.processes if p.key == PROCESS_ID]
     assert process.target is not None and process.target.version == 2
     assert [(v.definition.version, v.moved, v.stuck, v.failed) for v in process.versions] == [(1, 3, [], [])]
@@ -226,6 +235,7 @@ async def test_a_removed_user_task_keeps_its_reports_on_their_version_and_the_re
     versions = {v.definition.version: v for p in planned.processes if p.key == PROCESS_ID for v in p.versions}
     assert waiting_verification.tracking_id in {s.tracking_id for s in versions[current].stuck}
     text = designer.report(planned, mode="plan")
+    keep("plan-removed-task.txt", text)
     assert "VerifyReportTask: " in text and "(TIDAK dapat dipindah)" in text
     assert f"{waiting_verification.tracking_id}: Verifikasi laporan (VerifyReportTask) tidak ada di versi baru" in text
 
@@ -237,6 +247,7 @@ async def test_a_removed_user_task_keeps_its_reports_on_their_version_and_the_re
     assert waiting_verification.tracking_id in {s.tracking_id for s in moved[current].stuck}
     assert moved[current].moved >= 1 and not moved[current].failed
     printed = designer.report(outcome, mode="migrate")
+    keep("migrate-removed-task.txt", printed)
     assert f"Tetap di versi {current}" in printed and waiting_verification.tracking_id in printed
     # The report left behind still works on its version: Admin Pengaduan verifies it as before.
     await complete_task(
