@@ -44,8 +44,9 @@ def parse_xml(data: bytes) -> XmlElement:
         stack.append(element)
 
     def end(tag: str) -> None:
-        # The index is where the end tag (or the empty element) begins; the element ends after its ">".
-        stack.pop().end = data.index(b">", parser.CurrentByteIndex) + 1
+        # Expat points at the end tag's "<", or just past the "/>" of an empty element.
+        position = parser.CurrentByteIndex
+        stack.pop().end = data.index(b">", position) + 1 if data.startswith(b"</", position) else position
 
     def text(content: str) -> None:
         if stack:
