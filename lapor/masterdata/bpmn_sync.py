@@ -7,28 +7,27 @@ other byte of the files alone, so what a designer changed elsewhere in the Model
 """
 
 import argparse
+import contextlib
 import difflib
 import json
-import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from lapor.masterdata import Category, MasterData, MasterDataError, Opd, OpdKind, read_master_data
+from lapor.masterdata import MasterData, MasterDataError, read_master_data
 from lapor.masterdata._xml import XmlElement, parse_xml
+from lapor.masterdata.routing import OutOfStepError, Problem, RoutingRule, form_options, routing_rules
 from lapor.settings import ROOT
 from lapor.vocabulary import ROUTING_DECISION_ID, FormField
+
+__all__ = ["BPMN_DIR", "OutOfStepError", "Problem", "check_models", "generate_models", "main", "write_models"]
 
 BPMN_DIR = ROOT / "bpmn"
 DMN_FILE = "routing-opd.dmn"
 FORM_FILE = "disposisi-opd.form"
 COMMAND = "python -m lapor.masterdata.bpmn_sync --write"
-# Diskominfo coordinates complaints: the decision's last resort, and a category routed to it has no rule of its own
-# (LAINNYA goes to the kecamatan office first, as triage there is closer to the place).
-COORDINATOR_OPD = "DISKOMINFO"
 # The decision's inputs, in the order of the input entries of every rule.
 DECISION_INPUTS = ("category", "kecamatanCode")
 DECISION_OUTPUT = "opdCode"
@@ -40,155 +39,6 @@ _RULE_PARTS = (
     "kecamatan entry (id and text)",
     "output entry (id and text)",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something in bpmn/ (or the master data) that keeps the models out of step, in a process designer's words."""
-
-    file: str  # as a designer finds it: "bpmn/routing-opd.dmn"
-    element: str  # the rule id, the form field key, or the master-data code
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.file} [{self.element}]: {self.message}. Fix: {self.fix}"
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingRule:
-    """One rule of the routing decision: categories (any when empty) and kecamatan (any when None) to an OPD."""
-
-    id: str
-    description: str
-    categories: tuple[str, ...]
-    kecamatan_code: str | None
-    opd_code: str
-
-    def entries(self) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
-        """(id, FEEL text) of the category entry, the kecamatan entry and the output entry."""
-        category = ", ".join(f'"{code}"' for code in self.categories) or "-"
-        kecamatan = f'"{self.kecamatan_code}"' if self.kecamatan_code else "-"
-        return (
-            (f"{self.id}Category", category),
-            (f"{self.id}Kecamatan", kecamatan),
-            (f"{self.id}Opd", f'"{self.opd_code}"'),
-        )
-
-
-class OutOfStepError(Exception):
-    """The generated parts cannot be written: the problems say why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(map(str, problems)))
-        self.problems = problems
-
-
-def _pascal(code: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", code) if part)
-
-
-def _quoted_names(categories: Sequence[Category]) -> str:
-    names = [f'"{c.name}"' for c in categories]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " dan " + names[-1]
-
-
-def routing_rules(data: MasterData) -> tuple[list[RoutingRule], list[Problem]]:
-    """The decision's rules, first match wins: category to its technical OPD, kecamatan office, coordinator."""
-    opds = {o.code: o for o in data.opds}
-    problems: list[Problem] = []
-    by_opd: dict[str, list[Category]] = {}
-    for category in data.categories:
-        if category.default_opd not in opds:
-            problems.append(_data_problem("categories.csv", category.code, f"default_opd {category.default_opd}"))
-        elif category.default_opd != COORDINATOR_OPD:
-            by_opd.setdefault(category.default_opd, []).append(category)
-    rules = [
-        RoutingRule(
-            id=f"Category{'Or'.join(_pascal(c.code) for c in group)}Rule",
-            description=f"Kategori {_quoted_names(group)}: {opds[code].name}",
-            categories=tuple(c.code for c in group),
-            kecamatan_code=None,
-            opd_code=code,
-        )
-        for code, group in by_opd.items()
-    ]
-    rules += _kecamatan_rules(data, problems)
-    coordinator = opds.get(COORDINATOR_OPD)
-    if coordinator is None:
-        problems.append(_data_problem("opd.csv", COORDINATOR_OPD, "the coordinator of complaints"))
-    else:
-        rules.append(
-            RoutingRule(
-                id=f"Fallback{_pascal(coordinator.code)}Rule",
-                description="Selain itu (kategori/kecamatan tidak dikenali): "
-                f"{coordinator.short_name} sebagai koordinator pengaduan",
-                categories=(),
-                kecamatan_code=None,
-                opd_code=coordinator.code,
-            )
-        )
-    return rules, problems
-
-
-def _kecamatan_rules(data: MasterData, problems: list[Problem]) -> list[RoutingRule]:
-    """A kecamatan office is the OPD of kind kecamatan named "Kecamatan <name in wilayah.csv>"."""
-    by_name = {f"Kecamatan {k.name}": k for k in data.kecamatan}
-    coordinated = [c for c in data.categories if c.default_opd == COORDINATOR_OPD]
-    which = f"Kategori {_quoted_names(coordinated)} atau kategori lain" if coordinated else "Kategori tanpa OPD teknis"
-    offices = [o for o in data.opds if o.kind is OpdKind.KECAMATAN]
-    rules: list[RoutingRule] = []
-    for office in offices:
-        kecamatan = by_name.get(office.name)
-        if kecamatan is None:
-            problems.append(
-                Problem(
-                    "lapor/masterdata/opd.csv",
-                    office.code,
-                    f"the kecamatan office {office.name!r} names no kecamatan of wilayah.csv",
-                    'name it "Kecamatan " + the kecamatan\'s name in wilayah.csv, or give it another kind',
-                )
-            )
-            continue
-        rules.append(
-            RoutingRule(
-                id=f"Kecamatan{_pascal(kecamatan.name)}Rule",
-                description=f"{which} di Kecamatan {kecamatan.name}: kantor kecamatan",
-                categories=(),
-                kecamatan_code=kecamatan.code,
-                opd_code=office.code,
-            )
-        )
-    served = {rule.kecamatan_code for rule in rules}
-    for kecamatan in data.kecamatan:
-        if kecamatan.code not in served:
-            problems.append(
-                Problem(
-                    "lapor/masterdata/wilayah.csv",
-                    kecamatan.code,
-                    f"Kecamatan {kecamatan.name} has no kecamatan office in opd.csv",
-                    f'add a row of kind kecamatan named "Kecamatan {kecamatan.name}" to opd.csv',
-                )
-            )
-    return rules
-
-
-def _data_problem(filename: str, code: str, what: str) -> Problem:
-    return Problem(
-        f"lapor/masterdata/{filename}",
-        code,
-        f"{what} is not an OPD of opd.csv",
-        "add the OPD to opd.csv or correct the code",
-    )
-
-
-def form_options(data: MasterData) -> list[dict[str, str]]:
-    """The options of the disposition form's OPD select: every OPD, in opd.csv's order."""
-    return [{"label": _option_label(opd), "value": opd.code} for opd in data.opds]
-
-
-def _option_label(opd: Opd) -> str:
-    return f"{opd.short_name} — {opd.name}"
 
 
 # --- routing-opd.dmn ---------------------------------------------------------------------------------------------
@@ -204,11 +54,11 @@ def _decision_table(root: XmlElement, display: str) -> XmlElement:
     inputs = tuple(
         (i.child_named("inputExpression") or i).text_of("text").strip() for i in table.children_named("input")
     )
-    outputs = tuple(o.attrs.get("name", _RUN) for o in table.children_named("output"))
+    outputs = tuple(o.attrs.get("name", "") for o in table.children_named("output"))
     if inputs != DECISION_INPUTS or outputs != (DECISION_OUTPUT,):
         message = f"the decision reads {inputs} and gives {outputs}; the generator writes rules for "
         message += f"{DECISION_INPUTS} -> ({DECISION_OUTPUT!r},)"
-        raise OutOfStepError([Problem(display, table.attrs.get("id", _RUN), message, "restore inputs and output")])
+        raise OutOfStepError([Problem(display, table.attrs.get("id", ""), message, "restore inputs and output")])
     return table
 
 
@@ -256,7 +106,7 @@ def _line_indent(data: bytes, position: int) -> str:
 
 def _dmn_problems(data: bytes, rules: Sequence[RoutingRule], opd_codes: set[str], display: str) -> list[Problem]:
     table = _decision_table(parse_xml(data), display)
-    actual = {rule.attrs.get("id", _RUN): rule for rule in table.children_named("rule")}
+    actual = {rule.attrs.get("id", ""): rule for rule in table.children_named("rule")}
     expected = {rule.id: rule for rule in rules}
     problems: list[Problem] = []
     for rule_id, element in actual.items():
@@ -297,12 +147,12 @@ def _dmn_problems(data: bytes, rules: Sequence[RoutingRule], opd_codes: set[str]
                 problems.append(Problem(display, rule_id, message, _RUN))
         if len(found) != len(wanted):
             problems.append(
-                Problem(display, rule_id, "the rule has other input or output entries than two and one", _RUN)
+                Problem(display, rule_id, "the rule does not have two input entries and one output entry", _RUN)
             )
     in_both = [rule_id for rule_id in actual if rule_id in expected]
     if in_both != [rule_id for rule_id in expected if rule_id in actual]:
         order = ", ".join(expected)
-        problems.append(Problem(display, table.attrs.get("id", _RUN), f"the rules are not in the order {order}", _RUN))
+        problems.append(Problem(display, table.attrs.get("id", ""), f"the rules are not in the order {order}", _RUN))
     return problems
 
 
@@ -339,7 +189,7 @@ def _form_problems(text: str, options: list[dict[str, str]], opd_codes: set[str]
     ]
     labels = {v.get("value"): v.get("label") for v in actual}
     for option in options:
-        label = labels.get(option["value"], None)
+        label = labels.get(option["value"])
         if option["value"] not in labels:
             problems.append(Problem(display, key, f'the OPD "{option["value"]}" is missing from the options', _RUN))
         elif label != option["label"]:
@@ -393,10 +243,11 @@ def check_models(bpmn_dir: Path = BPMN_DIR, masterdata_dir: Traversable | None =
         problems += _dmn_problems(dmn.read_bytes(), rules, codes, _display(dmn))
         problems += _form_problems(form.read_text(encoding="utf-8"), form_options(data), codes, _display(form))
         if not problems:  # in step in substance; the generator would still change the layout
+            elements = {dmn: ROUTING_DECISION_ID, form: FormField.OPD_CODE.value}
             for path, content in generate_models(bpmn_dir, masterdata_dir).items():
                 if path.read_bytes() != content:
-                    message = "the generated part is laid out differently (entry ids, indentation, JSON format)"
-                    problems.append(Problem(_display(path), "-", message, _RUN))
+                    message = "the generated part is laid out differently (indentation, JSON format)"
+                    problems.append(Problem(_display(path), elements[path], message, _RUN))
     except OutOfStepError as err:
         problems += err.problems
     return problems
@@ -430,19 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bpmn-dir", type=Path, default=BPMN_DIR)
     parser.add_argument("--masterdata-dir", type=Path, default=None, help="default: the bundled lapor/masterdata")
     args = parser.parse_args(argv)
-    try:
-        if args.write:
+    if args.write:
+        try:
             changed = write_models(args.bpmn_dir, args.masterdata_dir)
-            print("\n".join(f"rewrote {_display(path)}" for path in changed) or "bpmn/ was already in step")
-            return 0
-        problems = check_models(args.bpmn_dir, args.masterdata_dir)
-        if not problems:
-            print("bpmn/ is in step with the master data")
-            return 0
-        print("\n".join(map(str, problems)), file=sys.stderr)
+        except OutOfStepError as err:
+            print("\n".join(map(str, err.problems)), file=sys.stderr)
+            return 1
+        print("\n".join(f"rewrote {_display(path)}" for path in changed) or "bpmn/ was already in step")
+        return 0
+    problems = check_models(args.bpmn_dir, args.masterdata_dir)
+    if not problems:
+        print("bpmn/ is in step with the master data")
+        return 0
+    print("\n".join(map(str, problems)), file=sys.stderr)
+    with contextlib.suppress(OutOfStepError):  # nothing can be generated: the problems above say why
         print(_diff(args.bpmn_dir, args.masterdata_dir), end="")
-    except OutOfStepError as err:
-        print("\n".join(map(str, err.problems)), file=sys.stderr)
     return 1
 
 

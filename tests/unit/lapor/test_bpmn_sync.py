@@ -10,18 +10,8 @@ import pytest
 from lapor import masterdata
 from lapor.masterdata import bpmn_sync
 from lapor.masterdata._xml import parse_xml
-from lapor.masterdata.bpmn_sync import (
-    BPMN_DIR,
-    DMN_FILE,
-    FORM_FILE,
-    OutOfStepError,
-    RoutingRule,
-    check_models,
-    generate_models,
-    main,
-    routing_rules,
-    write_models,
-)
+from lapor.masterdata.bpmn_sync import BPMN_DIR, DMN_FILE, FORM_FILE, check_models, generate_models, main, write_models
+from lapor.masterdata.routing import OutOfStepError, RoutingRule, routing_rules
 
 MASTERDATA_DIR = Path(masterdata.__file__).parent
 NEW_OPD = "DISPORA,Dinas Pemuda dan Olahraga,Dispora,opd-dispora,perangkat_daerah,dispora@pontianak.go.id\n"
@@ -206,6 +196,7 @@ def test_master_data_the_rules_cannot_come_from_is_reported_and_not_written(copi
     assert ("lapor/masterdata/opd.csv", "KEC-X") not in {(p.file, p.element) for p in problems}  # not a kecamatan
     with pytest.raises(OutOfStepError, match="OLAHRAGA"):
         write_models(bpmn_dir, data_dir)
+    assert main(["--bpmn-dir", str(bpmn_dir), "--masterdata-dir", str(data_dir), "--write"]) == 1
     assert (bpmn_dir / DMN_FILE).read_bytes() == (BPMN_DIR / DMN_FILE).read_bytes()
 
 
@@ -234,3 +225,16 @@ def test_the_command_checks_by_default_and_writes_with_write(
     assert main([*arguments, "--write"]) == 0
     assert main(arguments) == 0
     assert "in step" in capsys.readouterr().out
+
+
+def test_a_form_the_modeler_would_not_write_is_reported_even_when_its_options_are_right(
+    copies: tuple[Path, Path],
+) -> None:
+    bpmn_dir, data_dir = copies
+    form = bpmn_dir / FORM_FILE
+    form.write_text(json.dumps(json.loads(form.read_text(encoding="utf-8")), indent=4), encoding="utf-8")
+
+    problems = check_models(bpmn_dir, data_dir)
+
+    assert [(p.file, p.element) for p in problems] == [(str(form), "opdCode")]
+    assert "laid out differently" in problems[0].message
