@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Protocol, TypeVar
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Category",
     "Kecamatan",
     "Kelurahan",
+    "MasterData",
     "MasterDataError",
     "Opd",
     "OpdKind",
@@ -29,6 +31,7 @@ __all__ = [
     "kecamatan_list",
     "kelurahan_list",
     "opd_list",
+    "read_master_data",
 ]
 
 # Kemendagri code of Kota Pontianak; every kecamatan row must point to it.
@@ -103,9 +106,22 @@ class _Wilayah:
     kelurahan: dict[str, Kelurahan]
 
 
-def _read_csv(filename: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a bundled CSV file and check that its header is exactly the expected columns."""
-    text = resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
+@dataclass(frozen=True, slots=True)
+class MasterData:
+    """The three files of one master-data folder, each in file order (the bundled one, or a copy in a test)."""
+
+    opds: tuple[Opd, ...]
+    categories: tuple[Category, ...]
+    kecamatan: tuple[Kecamatan, ...]
+
+
+def _bundled() -> Traversable:
+    return resources.files(__name__)
+
+
+def _read_csv(directory: Traversable, filename: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Read a CSV file of the folder and check that its header is exactly the expected columns."""
+    text = directory.joinpath(filename).read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text))
     if tuple(reader.fieldnames or ()) != columns:
         raise MasterDataError(f"{filename}: expected columns {columns}, found {reader.fieldnames}")
@@ -130,11 +146,15 @@ def _put_unique(target: dict[str, _T], code: str, item: _T, filename: str) -> No
 
 @functools.cache
 def _wilayah() -> _Wilayah:
-    """Load wilayah.csv once."""
+    """Load the bundled wilayah.csv once."""
+    return _load_wilayah(_bundled())
+
+
+def _load_wilayah(directory: Traversable) -> _Wilayah:
     filename = "wilayah.csv"
     kecamatan: dict[str, Kecamatan] = {}
     kelurahan: dict[str, Kelurahan] = {}
-    for row in _read_csv(filename, ("code", "name", "official_name", "level", "parent_code")):
+    for row in _read_csv(directory, filename, ("code", "name", "official_name", "level", "parent_code")):
         code, name, official, level, parent = (
             row[column] for column in ("code", "name", "official_name", "level", "parent_code")
         )
@@ -155,10 +175,14 @@ def _wilayah() -> _Wilayah:
 
 @functools.cache
 def _opd() -> dict[str, Opd]:
-    """Load opd.csv once."""
+    """Load the bundled opd.csv once."""
+    return _load_opd(_bundled())
+
+
+def _load_opd(directory: Traversable) -> dict[str, Opd]:
     filename = "opd.csv"
     result: dict[str, Opd] = {}
-    for row in _read_csv(filename, ("code", "name", "short_name", "candidate_group", "kind", "email")):
+    for row in _read_csv(directory, filename, ("code", "name", "short_name", "candidate_group", "kind", "email")):
         try:
             kind = OpdKind(row["kind"])
         except ValueError:
@@ -179,13 +203,28 @@ def _opd() -> dict[str, Opd]:
 
 @functools.cache
 def _categories() -> dict[str, Category]:
-    """Load categories.csv once."""
+    """Load the bundled categories.csv once."""
+    return _load_categories(_bundled())
+
+
+def _load_categories(directory: Traversable) -> dict[str, Category]:
     filename = "categories.csv"
     result: dict[str, Category] = {}
-    for row in _read_csv(filename, ("code", "name", "default_opd")):
+    for row in _read_csv(directory, filename, ("code", "name", "default_opd")):
         category = Category(code=row["code"], name=row["name"], default_opd=row["default_opd"])
         _put_unique(result, category.code, category, filename)
     return result
+
+
+def read_master_data(directory: Traversable | None = None) -> MasterData:
+    """The OPD, categories and kecamatan of a master-data folder (the bundled one by default), read afresh."""
+    if directory is None:
+        return MasterData(opds=opd_list(), categories=category_list(), kecamatan=kecamatan_list())
+    return MasterData(
+        opds=tuple(_load_opd(directory).values()),
+        categories=tuple(_load_categories(directory).values()),
+        kecamatan=tuple(_load_wilayah(directory).kecamatan.values()),
+    )
 
 
 def categories_changed_at() -> datetime:

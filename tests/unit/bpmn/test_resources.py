@@ -1,4 +1,6 @@
-"""bpmn/ agrees with itself, with the vocabulary and with the master data (typos here become incidents later).
+"""bpmn/ agrees with itself and with the vocabulary (typos here become incidents later). The parts the master data
+decides (the routing rules, the disposition form's OPD options) are generated and checked by
+tests/unit/lapor/test_bpmn_sync.py.
 
 Reads the Camunda 7 dialect (`camunda:` extensions) that Operaton executes; no engine is needed. What only the
 engine can check (expressions evaluate, the DMN and forms deploy) is left to the deployment and e2e tests.
@@ -11,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from lapor import masterdata
 from lapor.models import ReportStatus
 from lapor.notifications.templates import TEMPLATES
 from lapor.vocabulary import (
@@ -222,31 +223,6 @@ def test_the_business_rule_task_calls_the_routing_decision() -> None:
     decision = root(BPMN_DIR / "routing-opd.dmn").find("dmn:decision", NS)
     assert decision is not None and decision.get("id") == ROUTING_DECISION_ID
     assert decision.get(f"{{{NS['camundaDmn']}}}historyTimeToLive") == HISTORY_TIME_TO_LIVE
-
-
-def test_the_routing_decision_only_names_known_opds_and_covers_every_category() -> None:
-    rules = root(BPMN_DIR / "routing-opd.dmn").findall(".//dmn:rule", NS)
-    outputs = {r.find("dmn:outputEntry/dmn:text", NS).text.strip('"') for r in rules}  # type: ignore[union-attr]
-    assert outputs <= {o.code for o in masterdata.opd_list()}
-    routed = {
-        code.strip().strip('"')
-        for r in rules
-        for code in (r.find("dmn:inputEntry/dmn:text", NS).text or "").split(",")  # type: ignore[union-attr]
-    }
-    kecamatan_rules = {
-        r.find("dmn:inputEntry[2]/dmn:text", NS).text.strip('"')  # type: ignore[union-attr]
-        for r in rules
-        if r.find("dmn:inputEntry/dmn:text", NS).text == "-"  # type: ignore[union-attr]
-    }
-    for category in masterdata.category_list():
-        assert category.code in routed or category.code == "LAINNYA", f"{category.code} has no routing rule"
-    assert {k.code for k in masterdata.kecamatan_list()} <= kecamatan_rules
-
-
-def test_the_dispatch_form_offers_exactly_the_opds_of_the_master_data() -> None:
-    form = forms()["disposisi-opd"]
-    select = next(c for c in form["components"] if c.get("key") == "opdCode")  # type: ignore[attr-defined]
-    assert [v["value"] for v in select["values"]] == [o.code for o in masterdata.opd_list()]
 
 
 @pytest.mark.parametrize("path", sorted(BPMN_DIR.glob("*.form")), ids=lambda p: p.name)
