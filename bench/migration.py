@@ -1,4 +1,4 @@
-"""Moving running reports to a new process version, as `python -m engine deploy --migrate` does (issue 21).
+"""Moving running reports to a new process version, as `python -m lapor.designer --migrate` does (issue 21).
 
 Reports are started mid-way (before a user task, with every due date set, as if the workers had computed them):
 spread over verification, disposition, the OPD's response and the OPD's completion. The designer's change is the

@@ -110,7 +110,7 @@ def _whole_days(element: str, name: str, value: str | None) -> int:
 
 def rule_from_properties(deadline: Deadline, properties: Mapping[str, str], element: str) -> SlaRule:
     """The SLA a deadline task's properties set; a missing or wrong property is a ValueError naming the element and
-    saying how to fix it (the worker turns it into an incident, `python -m engine deploy --check` into a finding)."""
+    saying how to fix it (the worker turns it into an incident, `python -m lapor.designer --check` into a finding)."""
     unit_text = properties.get(SLA_UNIT_PROPERTY)
     units = " atau ".join(repr(u.value) for u in Unit)
     try:
@@ -134,7 +134,7 @@ def rule_from_properties(deadline: Deadline, properties: Mapping[str, str], elem
 
 @cache
 def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
-    """The SLA of each deadline in the process model shipped with the code (the one `python -m engine deploy`
+    """The SLA of each deadline in the process model shipped with the code (the one `python -m lapor.designer`
     deploys), for texts that state a length before any deadline is computed (Open311's notice, the front desk)."""
     rules: dict[Deadline, SlaRule] = {}
     for task in ElementTree.parse(path).iter(  # noqa: S314 - the model shipped with the code, not input

@@ -1,6 +1,7 @@
-"""The process designer's loop after an edit in the Modeler: check, plan, deploy and migrate.
+"""The process designer's loop after an edit in the Modeler: `python -m lapor.designer [--check | --plan |
+--migrate]` (docs/designers.md). Without an option it checks and deploys; running reports stay on their version.
 
-`python -m engine deploy --check` checks bpmn/ against the code's contract (lapor.modelcheck) and changes nothing.
+`--check` checks bpmn/ against the code's contract (lapor.modelcheck) and changes nothing.
 `--plan` also shows what changed against the deployed version and, for each older version with running reports,
 where those reports wait and which of them could move to the new version; it changes nothing either.
 `--migrate` checks, deploys, then asks the engine for a migration plan from each older version to the new one
@@ -13,16 +14,20 @@ deadlines computed after the move (a new report, a new round) and never shortens
 was already told.
 """
 
+import argparse
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from lapor.deploy import BPMN_DIR, deploy_directory
+from lapor.deploy import BPMN_DIR, admin_client, deploy_directory
+from lapor.logging import configure_logging
 from lapor.modelcheck import NS, Finding, check
-from lapor.process import EngineClient
+from lapor.process import EngineAuthError, EngineClient, EngineError, EngineUnavailable
 from lapor.process import migration as engine_migration
 from lapor.process.migration import ProcessDefinition, Waiting
+from lapor.settings import get_settings
 
 # Reports moved per engine batch (each batch job moves one report, whole or not at all).
 BATCH_SIZE = 500
@@ -333,3 +338,44 @@ def _version_lines(version: VersionPlan, *, migrated: bool) -> list[str]:
 def exit_code(outcome: Outcome) -> int:
     """0 when all is well; 1 when the models have findings or the engine refused a plan or a report."""
     return 0 if outcome.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    configure_logging(log_format=settings.log_format, level="WARNING")
+    parser = argparse.ArgumentParser(prog="python -m lapor.designer", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="only check the models against the code; no engine needed")
+    mode.add_argument("--plan", action="store_true", help="check, show the changes and what would move; change nothing")
+    mode.add_argument("--migrate", action="store_true", help="check, deploy, and move running reports")
+    parser.add_argument("--bpmn-dir", type=Path, default=BPMN_DIR, help="the models (default: bpmn/)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="reports per engine batch")
+    args = parser.parse_args(argv)
+    if args.check:
+        outcome = Outcome(check(args.bpmn_dir))
+        print(report(outcome, mode="check"))
+        return exit_code(outcome)
+    chosen = "plan" if args.plan else "migrate" if args.migrate else "deploy"
+    try:
+        with admin_client(settings) as client:
+            if chosen == "plan":
+                outcome = plan(client, args.bpmn_dir)
+            elif chosen == "migrate":
+                outcome = migrate(client, args.bpmn_dir, batch_size=args.batch_size)
+            else:
+                outcome = deploy(client, args.bpmn_dir)
+    except EngineUnavailable as err:
+        print(f"error: the engine at {settings.engine_url} does not answer: {err}", file=sys.stderr)
+        return 1
+    except EngineAuthError as err:
+        print(f"error: the engine refused the administrator login (LAPOR_ENGINE_ADMIN_USER): {err}", file=sys.stderr)
+        return 1
+    except EngineError as err:  # e.g. a migration batch that did not finish: what moved so far stays moved
+        print(f"error: the engine answered: {err}", file=sys.stderr)
+        return 1
+    print(report(outcome, mode=chosen))
+    return exit_code(outcome)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Checks the models in bpmn/ against the code's contract before they reach the engine: `python -m engine deploy
+"""Checks the models in bpmn/ against the code's contract before they reach the engine: `python -m lapor.designer
 --check` shows the findings to a process designer, the tests hold the shipped models to zero findings.
 
 What the engine finds only when a report reaches the element is found here at once: a topic no worker handles, a
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from lapor import masterdata
 from lapor.deadlines import rule_from_properties
+from lapor.masterdata.bpmn_sync import check_models
 from lapor.models import ReportStatus
 from lapor.settings import ROOT
 from lapor.vocabulary import (
@@ -429,23 +429,20 @@ def _check_vocabulary_coverage(
 
 
 def _check_decisions(directory: Path, models: list[_Model]) -> Iterator[Finding]:
-    opds = {o.code for o in masterdata.opd_list()}
+    """The routing decision and the disposition form agree with the master data (lapor.masterdata.bpmn_sync: every
+    output names an OPD of opd.csv, the rules and options are the generated ones); tasks call decisions that exist."""
     decisions: set[str] = set()
+    names: dict[tuple[str, str], str] = {}
     for path in sorted(directory.glob("*.dmn")):
         root = ElementTree.parse(path).getroot()  # noqa: S314 - the designer's own file, not remote input
-        for decision in root.findall("dmn:decision", NS):
-            decisions.add(decision.get("id", ""))
+        decisions |= {d.get("id", "") for d in root.findall("dmn:decision", NS)}
         for rule in root.iter(f"{{{NS['dmn']}}}rule"):
-            for entry in rule.findall("dmn:outputEntry/dmn:text", NS):
-                code = (entry.text or "").strip().strip('"')
-                if code not in opds:
-                    yield Finding(
-                        path.name,
-                        rule.get("id", "?"),
-                        (rule.findtext("dmn:description", "", NS) or "").strip(),
-                        f"keluaran {entry.text!r} bukan kode OPD di lapor/masterdata/opd.csv",
-                        "pakai kode OPD yang ada, atau tambahkan OPD itu ke opd.csv lebih dulu",
-                    )
+            names[(path.name, rule.get("id", ""))] = (rule.findtext("dmn:description", "", NS) or "").strip()
+    for problem in check_models(directory):
+        file = Path(problem.file).name
+        yield Finding(
+            file, str(problem.element), names.get((file, str(problem.element)), ""), problem.message, problem.fix
+        )
     for model in models:
         for task in model.all("businessRuleTask"):
             if _c(task, "decisionRef") not in decisions:

@@ -149,7 +149,7 @@ def refuse_retired_settings(environ: Mapping[str, str]) -> None:
         raise RetiredSettingError(
             f"{', '.join(found)} no longer set SLA lengths: each length is the `length` property of its deadline "
             "task in bpmn/lapor-pengaduan.bpmn (see docs/designers.md); change it there, deploy with "
-            "`python -m engine deploy`, and remove the variable"
+            "`python -m lapor.designer`, and remove the variable"
         )
 
 

@@ -32,7 +32,7 @@ COMMAND = "python -m lapor.masterdata.bpmn_sync --write"
 DECISION_INPUTS = ("category", "kecamatanCode")
 DECISION_OUTPUT = "opdCode"
 _STEP = "  "  # the Modeler's indentation
-_RUN = f"run {COMMAND}"
+_RUN = f"jalankan {COMMAND}"
 _RULE_PARTS = (
     "description",
     "category entry (id and text)",
@@ -49,16 +49,23 @@ def _decision_table(root: XmlElement, display: str) -> XmlElement:
     table = decision.child_named("decisionTable") if decision else None
     if table is None:
         raise OutOfStepError(
-            [Problem(display, ROUTING_DECISION_ID, "the file has no decision table of this id", "restore it from git")]
+            [
+                Problem(
+                    display,
+                    ROUTING_DECISION_ID,
+                    "berkas tidak memuat tabel keputusan dengan id ini",
+                    "pulihkan dari git",
+                )
+            ]
         )
     inputs = tuple(
         (i.child_named("inputExpression") or i).text_of("text").strip() for i in table.children_named("input")
     )
     outputs = tuple(o.attrs.get("name", "") for o in table.children_named("output"))
     if inputs != DECISION_INPUTS or outputs != (DECISION_OUTPUT,):
-        message = f"the decision reads {inputs} and gives {outputs}; the generator writes rules for "
+        message = f"keputusan membaca {inputs} dan memberi {outputs}; generator menulis aturan untuk "
         message += f"{DECISION_INPUTS} -> ({DECISION_OUTPUT!r},)"
-        raise OutOfStepError([Problem(display, table.attrs.get("id", ""), message, "restore inputs and output")])
+        raise OutOfStepError([Problem(display, table.attrs.get("id", ""), message, "pulihkan input dan output-nya")])
     return table
 
 
@@ -117,8 +124,8 @@ def _dmn_problems(data: bytes, rules: Sequence[RoutingRule], opd_codes: set[str]
                     Problem(
                         display,
                         rule_id,
-                        f'the rule sends reports to OPD "{code}", which is not in opd.csv',
-                        f"add the OPD to opd.csv, or {_RUN} to rewrite the rules",
+                        f'aturan mengirim laporan ke OPD "{code}", yang tidak ada di opd.csv',
+                        f"tambahkan OPD itu ke opd.csv, atau {_RUN} untuk menulis ulang aturan",
                     )
                 )
         if rule_id not in expected:
@@ -126,14 +133,14 @@ def _dmn_problems(data: bytes, rules: Sequence[RoutingRule], opd_codes: set[str]
                 Problem(
                     display,
                     rule_id,
-                    "the rule does not come from the master data and will be removed",
-                    f"put what it routes into categories.csv or opd.csv, then {_RUN}",
+                    "aturan ini tidak berasal dari data induk dan akan dihapus",
+                    f"masukkan yang dirutekannya ke categories.csv atau opd.csv, lalu {_RUN}",
                 )
             )
     for rule_id, rule in expected.items():
         written = actual.get(rule_id)
         if written is None:
-            problems.append(Problem(display, rule_id, f"the rule is missing: {rule.description}", _RUN))
+            problems.append(Problem(display, rule_id, f"aturan tidak ada: {rule.description}", _RUN))
             continue
         found = [written.text_of("description")] + [
             f"{e.attrs.get('id', '')} {e.text_of('text')}"
@@ -143,16 +150,14 @@ def _dmn_problems(data: bytes, rules: Sequence[RoutingRule], opd_codes: set[str]
         wanted = [rule.description] + [f"{entry_id} {text}" for entry_id, text in rule.entries()]
         for part, was, should in zip(_RULE_PARTS, found, wanted, strict=False):
             if was != should:
-                message = f"its {part} reads {was!r}; the master data gives {should!r}"
+                message = f"{part} berisi {was!r}; data induk memberi {should!r}"
                 problems.append(Problem(display, rule_id, message, _RUN))
         if len(found) != len(wanted):
-            problems.append(
-                Problem(display, rule_id, "the rule does not have two input entries and one output entry", _RUN)
-            )
+            problems.append(Problem(display, rule_id, "aturan tidak punya dua input entry dan satu output entry", _RUN))
     in_both = [rule_id for rule_id in actual if rule_id in expected]
     if in_both != [rule_id for rule_id in expected if rule_id in actual]:
         order = ", ".join(expected)
-        problems.append(Problem(display, table.attrs.get("id", ""), f"the rules are not in the order {order}", _RUN))
+        problems.append(Problem(display, table.attrs.get("id", ""), f"urutan aturan bukan {order}", _RUN))
     return problems
 
 
@@ -167,7 +172,14 @@ def _opd_select(form: dict[str, object], display: str) -> dict[str, object]:
                 break
             return component
     raise OutOfStepError(
-        [Problem(display, FormField.OPD_CODE, "the form has no select field with this key", "restore it from git")]
+        [
+            Problem(
+                display,
+                FormField.OPD_CODE,
+                "formulir tidak punya isian pilihan (select) dengan key ini",
+                "pulihkan dari git",
+            )
+        ]
     )
 
 
@@ -183,7 +195,7 @@ def _form_problems(text: str, options: list[dict[str, str]], opd_codes: set[str]
     actual = [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
     key = FormField.OPD_CODE.value
     problems = [
-        Problem(display, key, f'the option "{v.get("value")}" names an OPD that is not in opd.csv', _RUN)
+        Problem(display, key, f'pilihan "{v.get("value")}" menyebut OPD yang tidak ada di opd.csv', _RUN)
         for v in actual
         if v.get("value") not in opd_codes
     ]
@@ -191,14 +203,19 @@ def _form_problems(text: str, options: list[dict[str, str]], opd_codes: set[str]
     for option in options:
         label = labels.get(option["value"])
         if option["value"] not in labels:
-            problems.append(Problem(display, key, f'the OPD "{option["value"]}" is missing from the options', _RUN))
+            problems.append(Problem(display, key, f'OPD "{option["value"]}" tidak ada di pilihan', _RUN))
         elif label != option["label"]:
             problems.append(
-                Problem(display, key, f'the option "{option["value"]}" reads {label!r}, not {option["label"]!r}', _RUN)
+                Problem(
+                    display,
+                    key,
+                    f'pilihan "{option["value"]}" berbunyi {label!r}, seharusnya {option["label"]!r}',
+                    _RUN,
+                )
             )
     in_both = [v.get("value") for v in actual if v.get("value") in {o["value"] for o in options}]
     if not problems and in_both != [o["value"] for o in options]:
-        problems.append(Problem(display, key, "the options are not in the order of opd.csv", _RUN))
+        problems.append(Problem(display, key, "urutan pilihan tidak mengikuti opd.csv", _RUN))
     return problems
 
 
@@ -213,7 +230,7 @@ def _read_data(masterdata_dir: Traversable | None) -> tuple[MasterData | None, l
     try:
         return read_master_data(masterdata_dir), []
     except MasterDataError as err:
-        return None, [Problem("lapor/masterdata", "-", str(err), "correct the file")]
+        return None, [Problem("lapor/masterdata", "-", str(err), "perbaiki berkas itu")]
 
 
 def generate_models(bpmn_dir: Path = BPMN_DIR, masterdata_dir: Traversable | None = None) -> dict[Path, bytes]:
@@ -246,7 +263,7 @@ def check_models(bpmn_dir: Path = BPMN_DIR, masterdata_dir: Traversable | None =
             elements = {dmn: ROUTING_DECISION_ID, form: FormField.OPD_CODE.value}
             for path, content in generate_models(bpmn_dir, masterdata_dir).items():
                 if path.read_bytes() != content:
-                    message = "the generated part is laid out differently (indentation, JSON format)"
+                    message = "bagian yang dihasilkan tersusun berbeda (indentasi, format JSON)"
                     problems.append(Problem(_display(path), elements[path], message, _RUN))
     except OutOfStepError as err:
         problems += err.problems
@@ -287,11 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         except OutOfStepError as err:
             print("\n".join(map(str, err.problems)), file=sys.stderr)
             return 1
-        print("\n".join(f"rewrote {_display(path)}" for path in changed) or "bpmn/ was already in step")
+        print("\n".join(f"ditulis ulang: {_display(path)}" for path in changed) or "bpmn/ sudah sesuai data induk")
         return 0
     problems = check_models(args.bpmn_dir, args.masterdata_dir)
     if not problems:
-        print("bpmn/ is in step with the master data")
+        print("bpmn/ sesuai dengan data induk")
         return 0
     print("\n".join(map(str, problems)), file=sys.stderr)
     with contextlib.suppress(OutOfStepError):  # nothing can be generated: the problems above say why

@@ -25,7 +25,7 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.file} [{self.element}]: {self.message}. Fix: {self.fix}"
+        return f"{self.file} [{self.element}]: {self.message}. Perbaikan: {self.fix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ def routing_rules(data: MasterData) -> tuple[list[RoutingRule], list[Problem]]:
     rules += _kecamatan_rules(data, problems)
     coordinator = opds.get(COORDINATOR_OPD)
     if coordinator is None:
-        problems.append(_data_problem("opd.csv", COORDINATOR_OPD, "the coordinator of complaints"))
+        problems.append(_data_problem("opd.csv", COORDINATOR_OPD, "koordinator pengaduan"))
     else:
         rules.append(
             RoutingRule(
@@ -118,8 +118,8 @@ def _kecamatan_rules(data: MasterData, problems: list[Problem]) -> list[RoutingR
                 Problem(
                     "lapor/masterdata/opd.csv",
                     office.code,
-                    f"the kecamatan office {office.name!r} names no kecamatan of wilayah.csv",
-                    'name it "Kecamatan " + the kecamatan\'s name in wilayah.csv, or give it another kind',
+                    f"kantor kecamatan {office.name!r} tidak menyebut kecamatan mana pun di wilayah.csv",
+                    'beri nama "Kecamatan " + nama kecamatan di wilayah.csv, atau ganti kind-nya',
                 )
             )
             continue
@@ -139,8 +139,8 @@ def _kecamatan_rules(data: MasterData, problems: list[Problem]) -> list[RoutingR
                 Problem(
                     "lapor/masterdata/wilayah.csv",
                     kecamatan.code,
-                    f"Kecamatan {kecamatan.name} has no kecamatan office in opd.csv",
-                    f'add a row of kind kecamatan named "Kecamatan {kecamatan.name}" to opd.csv',
+                    f"Kecamatan {kecamatan.name} tidak punya kantor kecamatan di opd.csv",
+                    f'tambahkan baris kind kecamatan bernama "Kecamatan {kecamatan.name}" ke opd.csv',
                 )
             )
     return rules
@@ -150,8 +150,8 @@ def _data_problem(filename: str, code: str, what: str) -> Problem:
     return Problem(
         f"lapor/masterdata/{filename}",
         code,
-        f"{what} is not an OPD of opd.csv",
-        "add the OPD to opd.csv or correct the code",
+        f"{what} bukan OPD di opd.csv",
+        "tambahkan OPD itu ke opd.csv atau perbaiki kodenya",
     )
 
 

@@ -1,5 +1,5 @@
 """The process designer's loop on the real engine (issue 21): a change made in the model only, planned, deployed and
-migrated with `python -m engine deploy`, and what it means for the reports already running.
+migrated with `python -m lapor.designer`, and what it means for the reports already running.
 
 The engine is this module's own (the session's engine keeps running the shipped models for every other test), with
 its own workers on the session's database.
@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from engine import LocalEngine
-from engine.__main__ import main as engine_main
 from lapor import designer
 from lapor.db import session_scope
 from lapor.deadlines import Sla, compute_sla
@@ -172,7 +171,7 @@ async def test_a_shorter_opd_sla_is_planned_deployed_and_migrated_and_running_re
     monkeypatch.setenv("LAPOR_ENGINE_URL", stack.engine.rest_url)
     get_settings.cache_clear()
     try:
-        assert engine_main(["deploy", "--plan", "--bpmn-dir", str(models)]) == 0
+        assert designer.main(["--plan", "--bpmn-dir", str(models)]) == 0
     finally:
         get_settings.cache_clear()
     printed = capsys.readouterr().out

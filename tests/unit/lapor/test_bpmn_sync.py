@@ -133,7 +133,7 @@ def test_an_opd_the_master_data_does_not_know_is_reported_by_the_rule_and_the_fi
 
     problems = check_models(bpmn_dir, data_dir)
 
-    unknown = [p for p in problems if "not in opd.csv" in p.message]
+    unknown = [p for p in problems if "tidak ada di opd.csv" in p.message]
     assert [(p.file, p.element) for p in unknown] == [
         (str(bpmn_dir / DMN_FILE), "CategorySampahRule"),
         (str(bpmn_dir / FORM_FILE), "opdCode"),
@@ -224,7 +224,7 @@ def test_the_command_checks_by_default_and_writes_with_write(
 
     assert main([*arguments, "--write"]) == 0
     assert main(arguments) == 0
-    assert "in step" in capsys.readouterr().out
+    assert "sesuai dengan data induk" in capsys.readouterr().out
 
 
 def test_a_form_the_modeler_would_not_write_is_reported_even_when_its_options_are_right(
@@ -237,4 +237,4 @@ def test_a_form_the_modeler_would_not_write_is_reported_even_when_its_options_ar
     problems = check_models(bpmn_dir, data_dir)
 
     assert [(p.file, p.element) for p in problems] == [(str(form), "opdCode")]
-    assert "laid out differently" in problems[0].message
+    assert "tersusun berbeda" in problems[0].message

@@ -1,4 +1,4 @@
-"""`python -m engine deploy --check`: each contract check finds its broken model and names the element.
+"""`python -m lapor.designer --check`: each contract check finds its broken model and names the element.
 
 Each test breaks a copy of bpmn/ the way a designer might in the Modeler (a misspelt topic, a renamed form field, a
 deleted property) and asserts the one finding it causes: the file, the element's id and name, what is wrong.
@@ -90,9 +90,17 @@ def test_a_message_name_and_an_error_code_the_code_does_not_know(tmp_path: Path)
 
 def test_a_decision_output_that_names_no_opd(tmp_path: Path) -> None:
     models = broken(tmp_path, "routing-opd.dmn", '<text>"DLH"</text>', '<text>"DINAS_KEBERSIHAN"</text>')
-    finding = only(check(models, lint=False))
-    assert (finding.file, finding.element_id) == ("routing-opd.dmn", "CategorySampahRule")
-    assert "'\"DINAS_KEBERSIHAN\"' bukan kode OPD" in finding.problem
+    findings = check(models, lint=False)
+    assert {(f.file, f.element_id) for f in findings} == {("routing-opd.dmn", "CategorySampahRule")}
+    assert findings[0].element_name.startswith("Kategori")  # the rule's description, as the Modeler shows it
+    assert any('"DINAS_KEBERSIHAN", yang tidak ada di opd.csv' in f.problem for f in findings)
+
+
+def test_an_opd_option_of_the_disposition_form_that_names_no_opd(tmp_path: Path) -> None:
+    models = broken(tmp_path, "disposisi-opd.form", '"value": "DLH"', '"value": "DINAS_KEBERSIHAN"')
+    findings = check(models, lint=False)
+    assert {(f.file, f.element_id) for f in findings} == {("disposisi-opd.form", "opdCode")}
+    assert any("DINAS_KEBERSIHAN" in f.problem for f in findings)
 
 
 @pytest.mark.parametrize(
