@@ -1,8 +1,11 @@
 """The models open in the Modeler's own libraries (issue 21, item 3): every .bpmn, .dmn and .form of bpmn/ is opened
 in a real headless Chromium by the libraries Camunda Modeler is built from (bpmn-js with the camunda moddle, dmn-js,
 form-js's editor), from their prebuilt bundles in node_modules served by a local HTTP server (nothing fetched from
-outside). Each must import without a warning or a console error and draw every flow node, decision table and form
-field. Screenshots: tests/webapps/screenshots/<test>/."""
+outside). Each must import without a warning or a console error and draw every flow node, lane and sequence flow,
+every decision in the DRD and every rule in its table, every form field; broken copies show that each check fails.
+dmn-js ships no camunda moddle and camunda-dmn-moddle is not installed, so the DMN's camunda:* attributes are read
+as unknown ones (kept, never checked). Screenshots: tests/webapps/screenshots/<test>/, fitted to a 1600x1000 page,
+and a second one at 1:1 ("-1-1") when the model is larger."""
 
 import json
 import mimetypes
@@ -25,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "bpmn"
 NODE_MODULES = ROOT / "node_modules"
 HARNESS = ROOT / "tests" / "resources" / "render"
-KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
 # What the server hands out: the harness page and the libraries' prebuilt bundles, nothing else of node_modules.
 ROUTES = {
     "/harness/": HARNESS,
@@ -39,10 +41,6 @@ CONTENT_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form":
 # A page to read a diagram in; a model larger at 1:1 gets a second screenshot at its own size (up to MAX_SIDE).
 WIDTH, HEIGHT = 1600, 1000
 MAX_SIDE = 8000
-
-
-def model_files() -> list[Path]:
-    return sorted(path for path in MODELS.iterdir() if path.suffix in KINDS)
 
 
 class ModelServer(ThreadingHTTPServer):
@@ -192,55 +190,102 @@ def assert_clean(name: str, library: str, result: dict[str, Any], served: ModelS
     assert not served.not_found, f"{name}: the page asked for files the server does not have: {served.not_found}"
 
 
+def check_bpmn(modeler: Modeler, name: str, url: str) -> None:
+    result = modeler.open(url, "bpmn")
+    modeler.shot(name.removesuffix(".bpmn"))
+    assert_clean(name, "bpmn-js", result, modeler.server)
+    assert result["processes"], f"{name}: no process"
+    assert result["expected"] > 0 and result["shapes"] > 0, f"{name}: nothing drawn ({result})"
+    assert not result["missing"], f"{name}: not drawn (no diagram shape): {', '.join(result['missing'])}"
+
+
+def check_dmn(modeler: Modeler, name: str, url: str) -> None:
+    result = modeler.open(url, "dmn")
+    stem = name.removesuffix(".dmn")
+    modeler.shot(f"{stem}-drd")
+    assert_clean(name, "dmn-js", result, modeler.server)
+    assert result["decisions"], f"{name}: no decision"
+    assert result["view"] == "drd", f"{name}: opens on {result['view']}, not the decision diagram (DRD)"
+    assert not result["notInDrd"], f"{name}: not drawn in the DRD: {', '.join(result['notInDrd'])}"
+    for decision in result["decisions"]:
+        table = modeler.result("openDecision", decision["id"])
+        modeler.shot(f"{stem}-{decision['id']}")
+        assert_clean(f"{name} decision {decision['id']}", "dmn-js", table, modeler.server)
+        if decision["rules"] is not None:
+            assert table["type"] == "decisionTable", f"{name}: {decision['id']} opened as {table['type']}"
+            assert table["rows"] == decision["rules"], (
+                f"{name}: {decision['id']} has {decision['rules']} rules, the table shows {table['rows']}"
+            )
+
+
+def check_form(modeler: Modeler, name: str, url: str) -> None:
+    result = modeler.open(url, "form")
+    modeler.shot(name.removesuffix(".form"))
+    assert_clean(name, "form-js", result, modeler.server)
+    assert result["fields"] > 0, f"{name}: no form field"
+    assert not result["missing"], f"{name}: form fields not drawn: {', '.join(result['missing'])}"
+
+
+CHECKS = {".bpmn": check_bpmn, ".dmn": check_dmn, ".form": check_form}
+
+
+def model_files() -> list[Path]:
+    """Every model in bpmn/: a new one is checked without touching this file."""
+    return sorted(path for path in MODELS.iterdir() if path.suffix in CHECKS)
+
+
 @pytest.mark.parametrize("model", model_files(), ids=lambda path: path.name)
 def test_model_opens_in_the_modelers_libraries(model: Path, modeler: Modeler) -> None:
-    kind = KINDS[model.suffix]
-    result = modeler.open(f"/models/{model.name}", kind)
-    if kind == "bpmn":
-        modeler.shot(model.stem)
-        assert_clean(model.name, "bpmn-js", result, modeler.server)
-        assert result["processes"], f"{model.name}: no process"
-        assert result["expected"] > 0 and result["shapes"] > 0, f"{model.name}: nothing drawn ({result})"
-        assert not result["missing"], f"{model.name}: not drawn (no diagram shape): {', '.join(result['missing'])}"
-    elif kind == "dmn":
-        modeler.shot(f"{model.stem}-drd")
-        assert_clean(model.name, "dmn-js", result, modeler.server)
-        assert result["decisions"], f"{model.name}: no decision"
-        for decision in result["decisions"]:
-            table = modeler.result("openDecision", decision["id"])
-            modeler.shot(f"{model.stem}-{decision['id']}")
-            assert_clean(f"{model.name} decision {decision['id']}", "dmn-js", table, modeler.server)
-            if decision["rules"] is not None:
-                assert table["type"] == "decisionTable", f"{model.name}: {decision['id']} opened as {table['type']}"
-                assert table["rows"] == decision["rules"], (
-                    f"{model.name}: {decision['id']} has {decision['rules']} rules, the table shows {table['rows']}"
-                )
-    else:
-        modeler.shot(model.stem)
-        assert_clean(model.name, "form-js", result, modeler.server)
-        assert result["fields"] > 0, f"{model.name}: no form field"
-        assert not result["missing"], f"{model.name}: form fields not drawn: {', '.join(result['missing'])}"
+    CHECKS[model.suffix](modeler, model.name, f"/models/{model.name}")
 
 
-def test_a_broken_process_is_reported(modeler: Modeler, scratch: Path) -> None:
-    """A flow to a task that does not exist: bpmn-js warns, so the test above would fail on such a model."""
-    model = (MODELS / "lapor-rekap-bulanan.bpmn").read_text(encoding="utf-8")
-    broken = re.sub(r'targetRef="ReviewRecapTask"', 'targetRef="NoSuchTask"', model, count=1)
-    assert broken != model
-    (scratch / "broken.bpmn").write_text(broken, encoding="utf-8")
-    result = modeler.open("/scratch/broken.bpmn", "bpmn")
-    modeler.shot("broken")
-    with pytest.raises(AssertionError, match=r"broken\.bpmn: bpmn-js reported .*unresolved reference <NoSuchTask>"):
-        assert_clean("broken.bpmn", "bpmn-js", result, modeler.server)
+# -- the checks fail on a broken copy of a model (written to the test's own folder, served under /scratch/) --------
 
 
-def test_a_broken_form_is_reported(modeler: Modeler, scratch: Path) -> None:
-    """Two fields bound to one key: form-js refuses the schema, so the test above would fail on such a form."""
+def broken_copy(scratch: Path, model: str, old: str, new: str) -> str:
+    """A copy of bpmn/<model> with `old` replaced by `new` once; its URL."""
+    text = (MODELS / model).read_text(encoding="utf-8")
+    assert old in text, f"{model} no longer holds {old!r}: pick another change to break it"
+    name = f"broken-{model}"
+    (scratch / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return f"/scratch/{name}"
+
+
+def test_a_flow_to_an_unknown_task_is_reported(modeler: Modeler, scratch: Path) -> None:
+    url = broken_copy(scratch, "lapor-rekap-bulanan.bpmn", 'targetRef="ReviewRecapTask"', 'targetRef="NoSuchTask"')
+    with pytest.raises(AssertionError, match=r"bpmn-js reported .*unresolved reference <NoSuchTask>"):
+        check_bpmn(modeler, "broken-lapor-rekap-bulanan.bpmn", url)
+
+
+def test_a_misspelt_camunda_attribute_is_reported(modeler: Modeler, scratch: Path) -> None:
+    """The camunda moddle is loaded: without it, bpmn-js would take any camunda:* attribute silently."""
+    url = broken_copy(scratch, "lapor-rekap-bulanan.bpmn", "camunda:historyTimeToLive=", "camunda:historyTimeToLiv=")
+    with pytest.raises(AssertionError, match=r"bpmn-js reported .*unknown attribute <camunda:historyTimeToLiv>"):
+        check_bpmn(modeler, "broken-lapor-rekap-bulanan.bpmn", url)
+
+
+def test_a_flow_node_without_a_diagram_shape_is_reported(modeler: Modeler, scratch: Path) -> None:
+    """The engine runs it, the Modeler does not show it: the end event's shape and its flow's edge are gone."""
+    text = (MODELS / "lapor-rekap-bulanan.bpmn").read_text(encoding="utf-8")
+    without = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="RecapReviewed\w+_di".*?</bpmndi:BPMN\1>', "", text, flags=re.S)
+    assert without.count("RecapReviewed") == text.count("RecapReviewed") - 4
+    (scratch / "undrawn.bpmn").write_text(without, encoding="utf-8")
+    with pytest.raises(
+        AssertionError, match=r"not drawn \(no diagram shape\): RecapReviewedEndEvent, RecapReviewedFlow"
+    ):
+        check_bpmn(modeler, "undrawn.bpmn", "/scratch/undrawn.bpmn")
+
+
+def test_a_decision_shape_for_an_unknown_decision_is_reported(modeler: Modeler, scratch: Path) -> None:
+    url = broken_copy(scratch, "routing-opd.dmn", 'dmnElementRef="RoutingOpd"', 'dmnElementRef="NoSuchDecision"')
+    with pytest.raises(AssertionError, match=r"dmn-js reported .*unresolved reference <NoSuchDecision>"):
+        check_dmn(modeler, "broken-routing-opd.dmn", url)
+
+
+def test_a_form_with_a_duplicate_key_is_reported(modeler: Modeler, scratch: Path) -> None:
+    """form-js refuses the schema (its importSchema never warns, it throws)."""
     schema = json.loads((MODELS / "rekap-bulanan.form").read_text(encoding="utf-8"))
-    twin = {**schema["components"][-1], "id": "EvaluationNoteTwinTextarea"}
-    schema["components"].append(twin)
-    (scratch / "broken.form").write_text(json.dumps(schema), encoding="utf-8")
-    result = modeler.open("/scratch/broken.form", "form")
-    modeler.shot("broken")
-    with pytest.raises(AssertionError, match=r"broken\.form: form-js could not import it: .*'evaluationNote'"):
-        assert_clean("broken.form", "form-js", result, modeler.server)
+    schema["components"].append({**schema["components"][-1], "id": "EvaluationNoteTwinTextarea"})
+    (scratch / "broken-rekap-bulanan.form").write_text(json.dumps(schema), encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"form-js could not import it: .*'evaluationNote' is already claimed"):
+        check_form(modeler, "broken-rekap-bulanan.form", "/scratch/broken-rekap-bulanan.form")

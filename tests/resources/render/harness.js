@@ -53,19 +53,28 @@ function finish(result) {
 const MARGIN = 20;
 let activeCanvas = null;  // the diagram on the page, if it is one (the BPMN diagram, a DRD), else null
 
-// As canvas.zoom('fit-viewport') but never over the palette, which floats over the canvas' left edge.
+// Where the diagram may be drawn: right of the palette and below the DRD's name box, which float over the canvas.
+function freeArea() {
+  const palette = document.querySelector('#canvas .djs-palette');
+  const names = document.querySelector('#canvas .dmn-definitions');
+  return {
+    left: (palette ? palette.getBoundingClientRect().right : 0) + MARGIN,
+    top: (names ? names.getBoundingClientRect().bottom : 0) + MARGIN,
+  };
+}
+
+// As canvas.zoom('fit-viewport'), but clear of what floats over the canvas.
 function fit() {
   if (!activeCanvas) {
     return;
   }
   activeCanvas.resized();
   const { inner, outer } = activeCanvas.viewbox();
-  const palette = document.querySelector('#canvas .djs-palette');
-  const left = (palette ? palette.getBoundingClientRect().right : 0) + MARGIN;
-  const scale = Math.min(1, (outer.width - left - MARGIN) / inner.width, (outer.height - 2 * MARGIN) / inner.height);
+  const { left, top } = freeArea();
+  const scale = Math.min(1, (outer.width - left - MARGIN) / inner.width, (outer.height - top - MARGIN) / inner.height);
   activeCanvas.viewbox({
     x: inner.x - left / scale,
-    y: inner.y - MARGIN / scale,
+    y: inner.y - top / scale,
     width: outer.width / scale,
     height: outer.height / scale,
   });
@@ -75,9 +84,8 @@ function fit() {
 function size() {
   if (activeCanvas) {
     const { inner } = activeCanvas.viewbox();
-    const palette = document.querySelector('#canvas .djs-palette');
-    const left = (palette ? palette.getBoundingClientRect().right : 0) + MARGIN;
-    return { width: Math.ceil(left + inner.width + MARGIN), height: Math.ceil(inner.height + 2 * MARGIN) };
+    const { left, top } = freeArea();
+    return { width: Math.ceil(left + inner.width + MARGIN), height: Math.ceil(top + inner.height + MARGIN) };
   }
   let bottom = 0;  // of the decision table, or of the form's last field
   for (const element of document.querySelectorAll('#canvas .tjs-table, #canvas .fjs-form [data-id]')) {
@@ -148,9 +156,11 @@ async function openDmn(modelUrl) {
   activeCanvas = active && active.type === 'drd' ? modeler.getActiveViewer().get('canvas') : null;
   fit();
   const decisions = modeler.getDefinitions().drgElement.filter((element) => element.$instanceOf('dmn:Decision'));
+  const registry = activeCanvas && modeler.getActiveViewer().get('elementRegistry');
   return finish({
     ...result,
     view: active && active.type,
+    notInDrd: registry ? decisions.filter((decision) => !registry.get(decision.id)).map((decision) => decision.id) : [],
     views: modeler.getViews().map((view) => ({ id: view.id, type: view.type })),
     decisions: decisions.map((decision) => ({
       id: decision.id,
