@@ -197,6 +197,9 @@ def check_bpmn(modeler: Modeler, name: str, url: str) -> None:
     assert result["processes"], f"{name}: no process"
     assert result["expected"] > 0 and result["shapes"] > 0, f"{name}: nothing drawn ({result})"
     assert not result["missing"], f"{name}: not drawn (no diagram shape): {', '.join(result['missing'])}"
+    assert not result["misSized"], f"{name}: drawn stretched (events are 36x36, gateways 50x50 in the Modeler): " + (
+        ", ".join(result["misSized"])
+    )
 
 
 def check_dmn(modeler: Modeler, name: str, url: str) -> None:
@@ -274,6 +277,13 @@ def test_a_flow_node_without_a_diagram_shape_is_reported(modeler: Modeler, scrat
         AssertionError, match=r"not drawn \(no diagram shape\): RecapReviewedEndEvent, RecapReviewedFlow"
     ):
         check_bpmn(modeler, "undrawn.bpmn", "/scratch/undrawn.bpmn")
+
+
+def test_a_stretched_event_is_reported(modeler: Modeler, scratch: Path) -> None:
+    old = '<dc:Bounds x="682" y="317" width="36" height="36" />'
+    url = broken_copy(scratch, "lapor-rekap-bulanan.bpmn", old, old.replace('width="36"', 'width="136"'))
+    with pytest.raises(AssertionError, match=r"drawn stretched .*: RecapReviewedEndEvent \(136x36\)"):
+        check_bpmn(modeler, "broken-lapor-rekap-bulanan.bpmn", url)
 
 
 def test_a_decision_shape_for_an_unknown_decision_is_reported(modeler: Modeler, scratch: Path) -> None:

@@ -130,6 +130,11 @@ async function openBpmn(modelUrl, camundaUrl) {
       expected.push(...(laneSet.lanes || []).map((lane) => lane.id));
     }
   }
+  // The Modeler draws every event 36x36 and every gateway 50x50; a shape of another size is drawn stretched.
+  const sizes = [['bpmn:Event', 36], ['bpmn:Gateway', 50]];
+  const misSized = registry.filter((element) => element.type !== 'label' && !element.waypoints && sizes.some(
+    ([type, side]) => element.businessObject.$instanceOf(type) && (element.width !== side || element.height !== side),
+  ));
   const rendered = (id) => {
     const element = registry.get(id);
     return Boolean(element && registry.getGraphics(element));
@@ -140,6 +145,7 @@ async function openBpmn(modelUrl, camundaUrl) {
     shapes: registry.filter((element) => !element.waypoints && element.type !== 'label' && element.parent).length,
     expected: expected.length,
     missing: expected.filter((id) => !rendered(id)),
+    misSized: misSized.map((element) => `${element.id} (${element.width}x${element.height})`),
   });
 }
 
