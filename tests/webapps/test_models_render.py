@@ -182,12 +182,12 @@ def scratch(server: ModelServer, tmp_path: Path) -> Iterator[Path]:
 
 
 def assert_clean(name: str, library: str, result: dict[str, Any], served: ModelServer) -> None:
-    """The import resolved, with no warning, no console error and nothing the page asked for missing."""
+    """Nothing the page asked for missing, and the import resolved with no warning and no console error."""
+    assert not served.not_found, f"{name}: the page asked for files the server does not have: {served.not_found}"
     assert result["error"] is None, f"{name}: {library} could not import it: {result['error']}"
     warnings = "; ".join(result["warnings"])
     assert not result["warnings"], f"{name}: {library} reported {len(result['warnings'])} warning(s): {warnings}"
     assert not result["problems"], f"{name}: the browser reported, in {library}: {'; '.join(result['problems'])}"
-    assert not served.not_found, f"{name}: the page asked for files the server does not have: {served.not_found}"
 
 
 def check_bpmn(modeler: Modeler, name: str, url: str) -> None:
