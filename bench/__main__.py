@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.loads import Figure, engine_alone, footprint, intake, tracking
+from bench.migration import migration
 from bench.month import simulate
 from bench.tuning import basic_auth_cost, restart_knobs, worker_knobs
 from faults.topology import Stack, load_average
@@ -30,9 +31,10 @@ class Size:
     month: int
     tuning_instances: int
     timers: int
+    migration: int
 
 
-SIZES = {"quick": Size(100, 60, 10, 50, 60, 60), "full": Size(500, 200, 20, 1000, 200, 200)}
+SIZES = {"quick": Size(100, 60, 10, 50, 60, 60, 100), "full": Size(500, 200, 20, 1000, 200, 200, 1000)}
 
 
 def machine() -> str:
@@ -76,6 +78,9 @@ def run(size: Size, *, tuning: bool, sections: Sink | None = None) -> Sections:
         sections.append(("Tracking reads", reads))
         sections.append(("Footprint", [*idle, *footprint(stack, result.peak_rss)[1:]]))
         sections.append(("Simulated month", simulate(stack, reports=size.month)))
+        sections.append(
+            ("Process migration (python -m lapor.designer --migrate)", migration(stack, reports=size.migration))
+        )
         if tuning:
             knobs = [*worker_knobs(stack, instances=size.tuning_instances), *basic_auth_cost(stack)]
             sections.append(("Tuning: worker and HTTP knobs, A/B alternated", knobs))

@@ -76,6 +76,7 @@ class VersionPlan:
     failed: list[str] = field(default_factory=list)  # after --migrate: the engine's message per failed report
 
     movable_reports: int = 0  # reports the plan would move (all but the stuck ones)
+    names: dict[str, str] = field(default_factory=dict)  # element id -> name in this version, for the report
 
 
 @dataclass
@@ -184,7 +185,7 @@ def _version_plan(
     name_of: dict[str, str],
 ) -> VersionPlan:
     waiting = engine_migration.waiting(client, source.id)
-    plan = VersionPlan(source, waiting, movable)
+    plan = VersionPlan(source, waiting, movable, names=name_of)
     for w in waiting:
         if w.activity_id in movable:
             continue
@@ -320,7 +321,9 @@ def _version_lines(version: VersionPlan, *, migrated: bool) -> list[str]:
     lines = [f"  Versi {version.definition.version}: laporan berjalan menurut aktivitas"]
     for w in version.waiting:
         state = "dapat dipindah" if w.activity_id in version.movable else "TIDAK dapat dipindah"
-        lines.append(f"    {w.activity_id}: {w.instances} ({state})")
+        name = version.names.get(w.activity_id, "")
+        label = f"{name} ({w.activity_id})" if name else w.activity_id
+        lines.append(f"    {label}: {w.instances} laporan ({state})")
     if version.plan_failures:
         lines.append("    Mesin menolak rencana migrasi; semua laporan tetap di versi ini:")
         lines += [f"      - {f}" for f in version.plan_failures]

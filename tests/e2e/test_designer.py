@@ -178,8 +178,8 @@ async def test_a_shorter_opd_sla_is_planned_deployed_and_migrated_and_running_re
     keep("plan-opd-response-5.txt", printed)
     assert "diubah: Hitung tenggat tanggapan OPD (ComputeResponseDeadlineTask)" in printed
     assert "properti length: 10 → 5" in printed
-    assert "VerifyReportTask: 1 (dapat dipindah)" in printed
-    assert "OpdResponseTask: 2 (dapat dipindah)" in printed
+    assert "Verifikasi laporan (VerifyReportTask): 1 laporan (dapat dipindah)" in printed
+    assert "Tanggapan OPD (OpdResponseTask): 2 laporan (dapat dipindah)" in printed
     assert "Akan dipindah: 3 laporan" in printed
     assert "Tidak ada yang diubah (--plan)" in printed
     assert [d.version for d in engine_migration.definitions(stack.admin, PROCESS_ID)] == [1]
@@ -235,7 +235,7 @@ async def test_a_removed_user_task_keeps_its_reports_on_their_version_and_the_re
     assert waiting_verification.tracking_id in {s.tracking_id for s in versions[current].stuck}
     text = designer.report(planned, mode="plan")
     keep("plan-removed-task.txt", text)
-    assert "VerifyReportTask: " in text and "(TIDAK dapat dipindah)" in text
+    assert "Verifikasi laporan (VerifyReportTask): 1 laporan (TIDAK dapat dipindah)" in text
     assert f"{waiting_verification.tracking_id}: Verifikasi laporan (VerifyReportTask) tidak ada di versi baru" in text
 
     outcome = designer.migrate(stack.admin, models)
