@@ -15,6 +15,7 @@ was already told.
 """
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,10 +90,21 @@ class ProcessPlan:
     target: ProcessDefinition | None = None  # after --migrate: the version reports were moved to
 
 
+@dataclass(frozen=True)
+class ResourcePlan:
+    """A decision or form file and how it differs from its deployed copy (tasks find them by binding latest, so a
+    deploy changes them for every running report at once)."""
+
+    file: str
+    deployed: bool  # a copy was deployed before
+    changes: tuple[Change, ...]
+
+
 @dataclass
 class Outcome:
     findings: list[Finding]
     processes: list[ProcessPlan] = field(default_factory=list)
+    resources: list[ResourcePlan] = field(default_factory=list)
     deployed_resources: list[str] = field(default_factory=list)
     deployed: bool = False
     migrated: bool = False
@@ -158,6 +170,49 @@ def changes_between(deployed: bytes | None, model: bytes) -> list[Change]:
     return result
 
 
+def _dmn_rules(xml: bytes) -> dict[str, tuple[str, ...]]:
+    root = ElementTree.fromstring(xml)  # noqa: S314 - our own decision, or the engine's copy of it
+    return {
+        str(rule.get("id")): tuple((e.findtext("{*}text") or "").strip() for e in rule if e.tag.endswith("Entry"))
+        for rule in root.iter()
+        if rule.tag.endswith("}rule")
+    }
+
+
+def _form_fields(text: bytes) -> dict[str, str]:
+    def walk(components: object) -> Iterator[tuple[str, str]]:
+        for c in components if isinstance(components, list) else []:
+            if isinstance(c, dict):
+                if isinstance(c.get("key") or c.get("id"), str):
+                    yield str(c.get("key") or c.get("id")), json.dumps(c, sort_keys=True, ensure_ascii=False)
+                yield from walk(c.get("components"))
+
+    try:
+        return dict(walk(json.loads(text).get("components")))
+    except (ValueError, AttributeError):
+        return {}
+
+
+def resource_changes(name: str, deployed: bytes | None, current: bytes) -> tuple[Change, ...]:
+    """What differs in a DMN (rules by id) or a form (fields by key) against the deployed copy."""
+    if deployed is not None and deployed.strip() == current.strip():
+        return ()
+    old: dict[str, object]
+    new: dict[str, object]
+    if name.endswith(".dmn"):
+        old, new, word = dict(_dmn_rules(deployed) if deployed else {}), dict(_dmn_rules(current)), "aturan"
+    elif name.endswith(".form"):
+        old, new, word = dict(_form_fields(deployed) if deployed else {}), dict(_form_fields(current)), "isian"
+    else:
+        return (Change(name, "", "diubah"),)
+    changes = [
+        Change(key, word, "baru" if key not in old else "dihapus" if key not in new else "diubah")
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]
+    return tuple(changes) or (Change(name, "", "diubah", ("tata letak atau teks saja",)),)
+
+
 def _process_files(directory: Path) -> Iterator[tuple[str, Path]]:
     for path in sorted(directory.glob("*.bpmn")):
         root = ElementTree.parse(path).getroot()  # noqa: S314 - the designer's own file
@@ -212,6 +267,8 @@ def plan(client: EngineClient, directory: Path = BPMN_DIR) -> Outcome:
         deployed = engine_migration.latest(client, key)
         deployed_xml = engine_migration.definition_xml(client, deployed.id) if deployed else None
         changes = changes_between(deployed_xml, model)
+        if deployed_xml is not None and not changes and deployed_xml.strip() != model.strip():
+            changes = [Change(key, "", "diubah", ("tata letak diagram atau teks saja; tetap menjadi versi baru",))]
         process = ProcessPlan(key, path.name, deployed, changes, [])
         new_kinds = _same_kind(model)
         for source in engine_migration.definitions(client, key):
@@ -225,6 +282,11 @@ def plan(client: EngineClient, directory: Path = BPMN_DIR) -> Outcome:
             if version.waiting:
                 process.versions.append(version)
         outcome.processes.append(process)
+    for path in sorted(p for p in directory.iterdir() if p.suffix in (".dmn", ".form", ".html")):
+        deployed_copy = engine_migration.deployed_resource(client, path.name)
+        differs = resource_changes(path.name, deployed_copy, path.read_bytes())
+        if differs:
+            outcome.resources.append(ResourcePlan(path.name, deployed_copy is not None, differs))
     return outcome
 
 

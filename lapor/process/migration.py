@@ -5,6 +5,7 @@ A migration plan stays the engine's JSON inside this module (`MigrationPlan.body
 as activity ids.
 """
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,6 +96,23 @@ def latest(client: EngineClient, key: str) -> ProcessDefinition | None:
 def definition_xml(client: EngineClient, definition_id: str) -> bytes:
     """The BPMN XML of a deployed version, as it was deployed."""
     return str(client.request("GET", f"/process-definition/{definition_id}/xml")["bpmn20Xml"]).encode("utf-8")
+
+
+def deployed_resource(client: EngineClient, name: str, *, deployments: int = 100) -> bytes | None:
+    """The latest deployed copy of a resource (a DMN, a form) by file name; None when it was never deployed.
+
+    Deployments keep only the resources that changed, so the newest deployment holding the name holds the latest.
+    """
+    rows = client.request(
+        "GET", "/deployment", params={"sortBy": "deploymentTime", "sortOrder": "desc", "maxResults": str(deployments)}
+    )
+    for row in rows:
+        deployment_id = _required(row, "id")
+        for resource in client.request("GET", f"/deployment/{deployment_id}/resources"):
+            if resource.get("name") == name:
+                data = client.request("GET", f"/deployment/{deployment_id}/resources/{resource['id']}/data")
+                return data.encode("utf-8") if isinstance(data, str) else json.dumps(data).encode("utf-8")
+    return None
 
 
 def waiting(client: EngineClient, definition_id: str) -> list[Waiting]:

@@ -182,6 +182,7 @@ async def test_a_shorter_opd_sla_is_planned_deployed_and_migrated_and_running_re
     assert "Tanggapan OPD (OpdResponseTask): 2 laporan (dapat dipindah)" in printed
     assert "Akan dipindah: 3 laporan" in printed
     assert "Tidak ada yang diubah (--plan)" in printed
+    assert "Berkas " not in printed, "the decision and the forms are as deployed"
     assert [d.version for d in engine_migration.definitions(stack.admin, PROCESS_ID)] == [1]
 
     # --migrate: deployed as version 2, every running report moved.
@@ -228,6 +229,12 @@ async def test_a_removed_user_task_keeps_its_reports_on_their_version_and_the_re
 
     # The verification task replaced by a new one (a new id: the engine cannot know it is the same work).
     models = edited_models(tmp_path, "VerifyReportTask", "CheckReportTask")
+    # and a form's label reworded: forms are bound by `latest`, so the plan says every report sees it at once
+    form = models / "tanggapan-opd.form"
+    form.write_text(
+        form.read_text(encoding="utf-8").replace('"Tanggapan untuk pelapor / alasan pengembalian"', '"Tanggapan"'),
+        encoding="utf-8",
+    )
 
     planned = designer.plan(stack.admin, models)
     assert not planned.findings, planned.findings
@@ -235,6 +242,9 @@ async def test_a_removed_user_task_keeps_its_reports_on_their_version_and_the_re
     assert waiting_verification.tracking_id in {s.tracking_id for s in versions[current].stuck}
     text = designer.report(planned, mode="plan")
     keep("plan-removed-task.txt", text)
+    assert [(r.file, [str(c) for c in r.changes]) for r in planned.resources] == [
+        ("tanggapan-opd.form", ["diubah: isian (responseText)"])
+    ]
     assert "Verifikasi laporan (VerifyReportTask): 1 laporan (TIDAK dapat dipindah)" in text
     assert f"{waiting_verification.tracking_id}: Verifikasi laporan (VerifyReportTask) tidak ada di versi baru" in text
 

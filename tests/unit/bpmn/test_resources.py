@@ -16,7 +16,6 @@ import pytest
 from lapor.models import ReportStatus
 from lapor.notifications.templates import TEMPLATES
 from lapor.vocabulary import (
-    ENGINE_NOW_VARIABLE,
     PROCESS_ID,
     RECAP_PROCESS_ID,
     RECIPIENTS,
@@ -101,19 +100,6 @@ def test_the_processes_are_the_ones_the_code_starts() -> None:
     assert ids == {PROCESS_ID, RECAP_PROCESS_ID}
 
 
-@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
-def test_every_service_task_is_an_external_task_of_a_known_topic_and_reads_time_from_the_engine(path: Path) -> None:
-    tasks = service_tasks(path)
-    assert tasks
-    for task in tasks:
-        task_id = task.get("id")
-        assert attr(task, "type") == "external", f"{task_id} must be an external task"
-        assert attr(task, "topic") in set(Topic), f"{task_id}: unknown topic {attr(task, 'topic')}"
-        assert attr(task, "asyncBefore") is None and attr(task, "asyncAfter") is None, task_id
-        inputs = {p.get("name"): p.text for p in task.findall(".//camunda:inputParameter", NS)}
-        assert inputs.get(ENGINE_NOW_VARIABLE) == "${now()}", f"{task_id} must map the engine clock to engineNow"
-
-
 def test_every_topic_is_used_by_the_models() -> None:
     assert {attr(task, "topic") for task in all_service_tasks()} == set(Topic)
 
@@ -157,35 +143,6 @@ def test_every_notice_has_its_wording_and_every_form_field_the_code_reads_is_on_
 
 
 DUE_DATE_VARIABLES = {d.due_variable for d in Deadline} | {"recapReviewDueAt"}
-
-
-@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
-def test_every_user_task_has_a_deployed_form_and_candidate_groups(path: Path) -> None:
-    known_forms = forms()
-    tasks = root(path).findall(".//bpmn:userTask", NS)
-    assert tasks
-    for task in tasks:
-        task_id = task.get("id")
-        embedded = attr(task, "formKey")
-        if embedded is not None:  # an embedded HTML form, deployed with the models (the proof photo's file input)
-            assert embedded.startswith("embedded:deployment:"), f"{task_id}: form key {embedded!r}"
-            assert (BPMN_DIR / embedded.removeprefix("embedded:deployment:")).is_file(), task_id
-        else:
-            assert attr(task, "formRef") in known_forms, f"{task_id}: form {attr(task, 'formRef')!r}"
-            assert attr(task, "formRefBinding") == "latest", task_id
-        groups = attr(task, "candidateGroups")
-        assert groups and " " not in groups, f"{task_id}: candidate groups {groups!r}"
-        due = attr(task, "dueDate")
-        assert due is not None, f"{task_id}: every user task has a due date (Lewat tenggat, reminders)"
-        match = EXPRESSION.match(due)
-        assert match and match.group(1) in DUE_DATE_VARIABLES, f"{task_id}: due date {due}"
-
-
-@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
-def test_timers_wait_for_the_deadline_variables(path: Path) -> None:
-    for time_date in root(path).findall(".//bpmn:timeDate", NS):
-        match = EXPRESSION.match(time_date.text or "")
-        assert match and match.group(1) in DATE_VARIABLES, time_date.text
 
 
 def test_errors_and_messages_are_the_ones_of_the_vocabulary_and_all_are_caught() -> None:

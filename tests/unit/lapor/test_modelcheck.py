@@ -152,3 +152,31 @@ def test_bpmnlint_findings_name_the_element(tmp_path: Path) -> None:
         ("ComputeVerificationDeadlineTask", "Hitung tenggat verifikasi")
     ]
     assert "bpmnlint error (no-implicit-start)" in findings[0].problem
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "element", "problem"),
+    [
+        (PROCESS, 'name="recipient" value="pelapor" />', 'name="recipient" value="warga" />',
+         "NotifyReportReceivedTask", "properti 'recipient' bernilai 'warga'"),
+        (PROCESS, 'name="kind" value="escalation" />', 'name="kind" value="eskalasi" />',
+         "EscalateVerificationTask", "properti 'kind' bernilai 'eskalasi'"),
+        (PROCESS, '<camunda:property name="template" value="laporan-diterima" />',
+         '<camunda:property name="templat" value="laporan-diterima" />',
+         "NotifyReportReceivedTask", "properti 'template' tidak ada"),
+        (PROCESS, 'camunda:type="external" camunda:topic="lapor-notify">', 'camunda:class="x.Y">',
+         "NotifyReportReceivedTask", "bukan external task"),
+        (PROCESS, 'camunda:decisionRef="RoutingOpd"', 'camunda:decisionRef="RutingOpd"',
+         "ProposeOpdTask", "keputusan 'RutingOpd' tidak ada"),
+        ("lapor-rekap-bulanan.bpmn", ' camunda:historyTimeToLive="P1825D"', "",
+         "lapor-rekap-bulanan", "History time to live kosong"),
+        ("verifikasi-laporan.form", '"key": "verificationNote"', '"key": "verificationResult"',
+         "verificationResult", "kunci 'verificationResult' dipakai dua kali"),
+    ],
+)  # fmt: skip
+def test_more_contract_checks_each_name_the_element(
+    tmp_path: Path, file: str, old: str, new: str, element: str, problem: str
+) -> None:
+    findings = [f for f in check(broken(tmp_path, file, old, new), lint=False) if f.element_id == element]
+    assert findings, f"nothing found at {element}"
+    assert any(problem in f.problem for f in findings), "\n".join(map(str, findings))
