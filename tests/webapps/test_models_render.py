@@ -1,11 +1,10 @@
 """The models open in the Modeler's own libraries (issue 21, item 3): every .bpmn, .dmn and .form of bpmn/ is opened
-in a real headless Chromium by the libraries Camunda Modeler is built from (bpmn-js with the camunda moddle, dmn-js,
-form-js's editor), from their prebuilt bundles in node_modules served by a local HTTP server (nothing fetched from
-outside). Each must import without a warning or a console error and draw every flow node, lane and sequence flow,
-every decision in the DRD and every rule in its table, every form field; broken copies show that each check fails.
-dmn-js ships no camunda moddle and camunda-dmn-moddle is not installed, so the DMN's camunda:* attributes are read
-as unknown ones (kept, never checked). Screenshots: tests/webapps/screenshots/<test>/, fitted to a 1600x1000 page,
-and a second one at 1:1 ("-1-1") when the model is larger."""
+in a real headless Chromium by the libraries Camunda Modeler is built from (bpmn-js and dmn-js, each with its camunda
+moddle, and form-js's editor), from their prebuilt bundles in node_modules served by a local HTTP server (nothing
+fetched from outside). Each must import without a warning or a console error and draw every flow node, lane and
+sequence flow, every decision in the DRD and every rule in its table, every form field; broken copies show that each
+check fails. Screenshots: tests/webapps/screenshots/<test>/, fitted to a 1600x1000 page, and a second one at 1:1
+("-1-1") when the model is larger."""
 
 import json
 import mimetypes
@@ -35,6 +34,7 @@ ROUTES = {
     "/dmn-js/": NODE_MODULES / "dmn-js" / "dist",
     "/form-js/": NODE_MODULES / "@bpmn-io" / "form-js" / "dist",
     "/camunda-bpmn-moddle/": NODE_MODULES / "camunda-bpmn-moddle" / "resources",
+    "/camunda-dmn-moddle/": NODE_MODULES / "camunda-dmn-moddle" / "resources",
     "/models/": MODELS,
 }
 CONTENT_TYPES = {".bpmn": "application/xml", ".dmn": "application/xml", ".form": "application/json"}
@@ -120,7 +120,8 @@ class Modeler:
         self.server.not_found.clear()
         self.viewport(WIDTH, HEIGHT)
         self.driver.get(f"{self.server.url}/harness/{kind}.html")
-        arguments = [model_url, "/camunda-bpmn-moddle/camunda.json"] if kind == "bpmn" else [model_url]
+        moddle = {"bpmn": ["/camunda-bpmn-moddle/camunda.json"], "dmn": ["/camunda-dmn-moddle/camunda.json"]}
+        arguments = [model_url, *moddle.get(kind, [])]
         return self.result(f"open{kind.capitalize()}", *arguments)
 
     def result(self, function: str, *arguments: str) -> dict[str, Any]:
@@ -284,6 +285,13 @@ def test_a_stretched_event_is_reported(modeler: Modeler, scratch: Path) -> None:
     url = broken_copy(scratch, "lapor-rekap-bulanan.bpmn", old, old.replace('width="36"', 'width="136"'))
     with pytest.raises(AssertionError, match=r"drawn stretched .*: RecapReviewedEndEvent \(136x36\)"):
         check_bpmn(modeler, "broken-lapor-rekap-bulanan.bpmn", url)
+
+
+def test_a_misspelt_camunda_attribute_of_a_decision_is_reported(modeler: Modeler, scratch: Path) -> None:
+    """The camunda DMN moddle is loaded too: a decision's history time to live misspelt is an import warning."""
+    url = broken_copy(scratch, "routing-opd.dmn", "camunda:historyTimeToLive=", "camunda:historyTimeToLiv=")
+    with pytest.raises(AssertionError, match=r"dmn-js reported .*unknown attribute <camunda:historyTimeToLiv>"):
+        check_dmn(modeler, "broken-routing-opd.dmn", url)
 
 
 def test_a_decision_shape_for_an_unknown_decision_is_reported(modeler: Modeler, scratch: Path) -> None:

@@ -151,8 +151,9 @@ async function openBpmn(modelUrl, camundaUrl) {
 
 // -- DMN: dmn-js Modeler; the DRD first, then each decision's table ------------------------------------------------
 
-async function openDmn(modelUrl) {
-  const modeler = new DmnJS({ container: '#canvas' });
+async function openDmn(modelUrl, camundaUrl) {
+  const camunda = await (await fetch(camundaUrl)).json();
+  const modeler = new DmnJS({ container: '#canvas', moddleExtensions: { camunda } });
   window.modeler = modeler;
   const result = await imported(async () => modeler.importXML(await fetchModel(modelUrl)));
   if (result.error) {
