@@ -102,7 +102,7 @@ def check(directory: Path, *, lint: bool = True) -> list[Finding]:
     findings = [f for model in models for f in _check_model(model, directory, forms)]
     findings += _check_forms(forms)
     findings += _check_decisions(directory, models)
-    findings += _check_vocabulary_coverage(models, forms)
+    findings += _check_vocabulary_coverage(directory, forms)
     if lint:
         names = {(m.path.name, e.get("id")): e.get("name", "") for m in models for e in m.root.iter() if e.get("id")}
         findings += [
@@ -409,14 +409,11 @@ def _check_forms(forms: dict[str, tuple[Path, dict[str, object]]]) -> Iterator[F
             yield Finding(path.name, key, "", f"kunci {key!r} dipakai dua kali", "beri setiap isian Key yang berbeda")
 
 
-def _check_vocabulary_coverage(
-    models: list[_Model], forms: dict[str, tuple[Path, dict[str, object]]]
-) -> Iterator[Finding]:
+def _check_vocabulary_coverage(directory: Path, forms: dict[str, tuple[Path, dict[str, object]]]) -> Iterator[Finding]:
     """The form fields the workers read are on some form (or the embedded HTML form)."""
     on_forms = {key for _, schema in forms.values() for key in _form_keys(schema)}
-    for model in models:
-        for path in model.path.parent.glob("*.html"):
-            on_forms |= set(re.findall(r'cam-variable-name="(\w+)"', path.read_text(encoding="utf-8")))
+    for path in directory.glob("*.html"):
+        on_forms |= set(re.findall(r'cam-variable-name="(\w+)"', path.read_text(encoding="utf-8")))
     for field in sorted(set(FormField) - WRITTEN_BY_WORKERS):
         if field.value not in on_forms:
             yield Finding(
