@@ -40,6 +40,7 @@ NS = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
     "modeler": "http://camunda.org/schema/modeler/1.0",
     "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "camundaDmn": "http://camunda.org/schema/1.0/dmn",
 }
 EXECUTION_PLATFORM = ("Camunda Platform", "7.24.0")
 EXPRESSION = re.compile(r"^\$\{(\w+)\}$")

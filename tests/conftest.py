@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -46,22 +47,33 @@ ADMIN = ("admin", "admin")
 SESSION_WORKER_DEPS: list[Deps] = []
 
 
-@pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
-    """The real engine on in-memory H2; a start failure fails the tests, it never skips them."""
+def started_engine(data_dir: Path, *, port: int, name: str, extra_env: dict[str, str] | None = None) -> LocalEngine:
+    """A real engine on in-memory H2, started; a start failure fails the tests, it never skips them."""
     local = LocalEngine(
-        data_dir=tmp_path_factory.mktemp("engine"),
-        port=port_for_tests(),
-        database_url=f"jdbc:h2:mem:lapor-test-{os.getpid()};DB_CLOSE_DELAY=-1",
+        data_dir=data_dir,
+        port=port,
+        database_url=f"jdbc:h2:mem:lapor-{name}-{os.getpid()};DB_CLOSE_DELAY=-1",
         job_max_wait_ms=500,
-        # Tasklist admits images (the proof photo) from the API's address; the walk serves the API there.
-        # Cockpit's SLA view (SlaController) reads the API served there, with the token the API tests configure.
-        extra_env={"LAPOR_PUBLIC_BASE_URL": WEB_URL, "LAPOR_API_URL": WEB_URL, "LAPOR_SLA_API_TOKEN": SLA_TOKEN},
+        extra_env=extra_env or {},
     )
     try:
         local.start()
     except EngineError as err:
         pytest.fail(f"The Operaton engine could not start, so the engine tests cannot run:\n{err}", pytrace=False)
+    return local
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    """The session's engine, which every engine test shares."""
+    local = started_engine(
+        tmp_path_factory.mktemp("engine"),
+        port=port_for_tests(),
+        name="test",
+        # Tasklist admits images (the proof photo) from the API's address; the walk serves the API there.
+        # Cockpit's SLA view (SlaController) reads the API served there, with the token the API tests configure.
+        extra_env={"LAPOR_PUBLIC_BASE_URL": WEB_URL, "LAPOR_API_URL": WEB_URL, "LAPOR_SLA_API_TOKEN": SLA_TOKEN},
+    )
     yield local
     local.stop()
 

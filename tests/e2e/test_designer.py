@@ -6,7 +6,6 @@ its own workers on the session's database.
 """
 
 import asyncio
-import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from lapor.db import session_scope
 from lapor.deadlines import Sla, compute_sla
 from lapor.deploy import BPMN_DIR, deploy_directory
 from lapor.models import DeadlineStart
-from lapor.process import EngineClient, EngineError
+from lapor.process import EngineClient
 from lapor.process import migration as engine_migration
 from lapor.process.identity import provision
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, identity_plan
 from lapor.settings import get_settings
 from lapor.vocabulary import PROCESS_ID, Deadline
-from tests.conftest import ADMIN, free_port, login
+from tests.conftest import ADMIN, free_port, login, started_engine
 from tests.e2e.conftest import Submitted, complete_task, open_task, report_row, submit
 from workers.deps import Deps
 from workers.main import build_worker
@@ -53,16 +52,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def designer_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
-    local = LocalEngine(
-        data_dir=tmp_path_factory.mktemp("designer-engine"),
-        port=free_port(),
-        database_url=f"jdbc:h2:mem:lapor-designer-{os.getpid()};DB_CLOSE_DELAY=-1",
-        job_max_wait_ms=500,
-    )
-    try:
-        local.start()
-    except EngineError as err:
-        pytest.fail(f"The Operaton engine could not start:\n{err}", pytrace=False)
+    local = started_engine(tmp_path_factory.mktemp("designer-engine"), port=free_port(), name="designer")
     yield local
     local.stop()
 

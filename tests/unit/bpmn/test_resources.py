@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lapor.modelcheck import NS
 from lapor.models import ReportStatus
 from lapor.notifications.templates import TEMPLATES
 from lapor.vocabulary import (
@@ -33,13 +34,6 @@ ROOT = Path(__file__).resolve().parents[3]
 BPMN_DIR = ROOT / "bpmn"
 TEST_MODELS = [ROOT / "tests/resources/toolchain.bpmn", ROOT / "tests/deploy/resources/opd-task.bpmn"]
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "camunda": "http://camunda.org/schema/1.0/bpmn",
-    "modeler": "http://camunda.org/schema/modeler/1.0",
-    "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "camundaDmn": "http://camunda.org/schema/1.0/dmn",
-}
 PROCESSES = sorted(BPMN_DIR.glob("*.bpmn"))
 ALL_MODELS = PROCESSES + TEST_MODELS
 HISTORY_TIME_TO_LIVE = "P1825D"  # five years
