@@ -42,7 +42,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.uploads import path_of
-from lapor.vocabulary import Actor, ReportType
+from lapor.vocabulary import Actor, ReportType, channel_words
 
 FORMAT = "lapor-pontianak/data-pelapor/1"
 DATA_FILE = "data.json"
@@ -157,6 +157,7 @@ def _notification(row: Notification, tracking_id: str | None) -> dict[str, Any]:
         "tracking_id": tracking_id,
         "template": row.template,
         "recipient_kind": row.recipient_kind,
+        "recipient_name": _words(Actor, row.recipient_kind),
         "channel": row.channel,
         "state": row.state,
         "created_at": _iso(row.created_at),
@@ -185,6 +186,7 @@ def _report(report: Report) -> dict[str, Any]:
         "tracking_id": report.tracking_id,
         "channel": report.channel,
         "source": report.source,
+        "channel_name": channel_words(report.channel, report.source),
         "report_type": {"code": report.report_type, "name": _words(ReportType, report.report_type)},
         "title": report.title,
         "description": report.description,
@@ -318,6 +320,7 @@ def collect(session: Session, reporter: Reporter, *, upload_dir: Path, now: date
                 "granted": c.granted,
                 "tracking_id": tracking.get(c.report_id) if c.report_id is not None else None,
                 "channel": c.channel,
+                "channel_name": channel_words(c.channel),
                 "recorded_by": c.recorded_by,
                 "origin": c.origin,
                 "recorded_at": _iso(c.recorded_at),

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from lapor import audit, intake, personal_data, reporter_audit
+from lapor import audit, data_request, intake, personal_data, reporter_audit
 from lapor.audit import AuditActor
 from lapor.models import (
     ConsentRecord,
@@ -288,3 +288,26 @@ def test_exports_and_identity_reads_chain_on_the_reporter_and_hold_no_identity(
     session.expire_all()
     broken = reporter_audit.verify(session).broken
     assert [str(b) for b in broken] == [f"reporter {siti.id}: its head says 2 entries, the chain holds 1"]
+
+
+def test_the_operators_command_writes_the_zip_and_records_who_handed_it_out(
+    session: Session,
+    db_engine: Engine,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    two_reporters: tuple[Reporter, Reporter, list[str], list[str]],
+) -> None:
+    siti, _, mine, _ = two_reporters
+    out = tmp_path / "data-siti.zip"
+    args = ["export", "--email", "SITI@example.id", "--by", "admin-pengaduan", "--out", str(out)]
+    assert data_request.main(args, db=db_engine, now=NOW) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"reporter #{siti.id}: 3 reports, ")
+    assert "Siti" not in printed and "siti@" not in printed
+    data = json.loads(zipfile.ZipFile(out).read("data.json"))
+    assert [r["tracking_id"] for r in data["reports"]] == mine
+    assert [(a["action"], a["actor"], a["detail"]["via"]) for a in data["access_record"]] == [
+        ("data_exported", "admin-pengaduan", "meja_depan")
+    ]
+    assert data_request.main(["export", "--phone", "0812000", "--by", "x", "--out", str(out)], db=db_engine) == 2
+    assert data_request.main(["export", "--email", "x@example.id", "--by", "x", "--out", str(out)], db=db_engine) == 2
