@@ -364,7 +364,7 @@ def record_export(
         actor_kind=actor_kind,
         actor=actor,
         at=at,
-        detail={"via": via.value, "format": "zip", "reports": len(reports), "text": f"Data diunduh ({via.label})"},
+        detail={"via": via.value, "format": "zip", "reports": len(reports), "text": f"Data diunduh: {via.label}"},
     )
 
 

@@ -311,3 +311,57 @@ def test_the_operators_command_writes_the_zip_and_records_who_handed_it_out(
     ]
     assert data_request.main(["export", "--phone", "0812000", "--by", "x", "--out", str(out)], db=db_engine) == 2
     assert data_request.main(["export", "--email", "x@example.id", "--by", "x", "--out", str(out)], db=db_engine) == 2
+
+
+def test_migration_0011_records_the_choices_of_older_reports_at_their_time(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from lapor.db import make_engine
+    from lapor.settings import ROOT
+
+    url = f"sqlite:///{tmp_path / 'alt.db'}"
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0010")
+    old = make_engine(url)
+    with old.begin() as connection:
+        connection.execute(
+            text("INSERT INTO reporters (id, name, email, created_at) VALUES (1, 'Siti', 'siti@example.id', :at)"),
+            {"at": NOW},
+        )
+        for report_id, reporter_id, show, anonymous in (
+            (1, 1, True, False),
+            (2, 1, False, True),
+            (3, None, True, False),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO reports (id, tracking_id, reporter_id, channel, report_type, title, description,"
+                    " category, kecamatan_code, kelurahan_code, address, anonymous, confidential, show_reporter_name,"
+                    " status, created_at) VALUES (:id, :tid, :rid, 'web', 'pengaduan', 't', 'd', 'JALAN', 'k', 'l',"
+                    " 'a', :anon, 0, :show, 'SELESAI', :at)"
+                ),
+                {
+                    "id": report_id,
+                    "tid": f"PTK-{report_id}",
+                    "rid": reporter_id,
+                    "anon": anonymous,
+                    "show": show,
+                    "at": NOW,
+                },
+            )
+    old.dispose()
+    command.upgrade(config, "head")
+    with Session(make_engine(url)) as session:
+        rows = session.scalars(select(ConsentRecord).order_by(ConsentRecord.report_id, ConsentRecord.choice)).all()
+        assert [(r.report_id, r.choice, r.granted, r.origin) for r in rows] == [
+            (1, "anonymous", False, "migration-0011"),
+            (1, "confidential", False, "migration-0011"),
+            (1, "show_name", True, "migration-0011"),
+            (2, "anonymous", True, "migration-0011"),
+            (2, "confidential", False, "migration-0011"),
+            (2, "show_name", False, "migration-0011"),
+        ]  # report 3 has no reporter: nobody's consent
+        assert {r.recorded_at for r in rows} == {NOW} and {r.reporter_id for r in rows} == {1}
+        assert session.scalar(select(Reporter.audit_seq)) == 0
