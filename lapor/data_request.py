@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None, now: dateti
             personal_data.record_export(
                 session,
                 reporter,
-                via=personal_data.ExportVia.FRONT_DESK,
+                via=personal_data.ExportVia.WRITTEN,
                 actor_kind=AuditActor.STAF,
                 actor=args.by,
                 at=moment,

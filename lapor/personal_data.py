@@ -61,11 +61,17 @@ class ExportVia(StrEnum):
 
     WEB = "web"  # the citizen page
     API = "api"  # GET /reporters/me/data
-    FRONT_DESK = "meja_depan"  # staff, for a request made in person or in writing
+    FRONT_DESK = "meja_depan"  # staff, for a request made in person
+    WRITTEN = "tertulis"  # the operator's command, for a request by letter or e-mail
 
     @property
     def label(self) -> str:
-        return {"web": "Halaman warga", "api": "API", "meja_depan": "Meja depan (petugas)"}[self.value]
+        return {
+            "web": "Halaman warga",
+            "api": "API",
+            "meja_depan": "Meja depan (petugas)",
+            "tertulis": "Permintaan tertulis (operator)",
+        }[self.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,7 +307,7 @@ def test_the_operators_command_writes_the_zip_and_records_who_handed_it_out(
     data = json.loads(zipfile.ZipFile(out).read("data.json"))
     assert [r["tracking_id"] for r in data["reports"]] == mine
     assert [(a["action"], a["actor"], a["detail"]["via"]) for a in data["access_record"]] == [
-        ("data_exported", "admin-pengaduan", "meja_depan")
+        ("data_exported", "admin-pengaduan", "tertulis")
     ]
     assert data_request.main(["export", "--phone", "0812000", "--by", "x", "--out", str(out)], db=db_engine) == 2
     assert data_request.main(["export", "--email", "x@example.id", "--by", "x", "--out", str(out)], db=db_engine) == 2
