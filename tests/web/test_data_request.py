@@ -12,12 +12,13 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine, select
 
+from api.staff_session import STAFF_COOKIE, StaffMember, encode_member
 from lapor import intake, uploads
 from lapor.db import session_scope
 from lapor.models import Reporter
 from tests.api.conftest import ApiTestSettings, image_bytes
 from tests.conftest import Mailbox
-from tests.web.conftest import PageBrowser, assert_readable
+from tests.web.conftest import LiveServer, PageBrowser, assert_readable
 
 
 def file_report(db: Engine, settings: ApiTestSettings, email: str, title: str, **options: bool) -> str:
@@ -100,3 +101,34 @@ def test_a_reporter_reads_and_downloads_their_data(
     browser.open("/data-saya")  # the page now lists the download in the access record
     browser.wait_text("Data pribadi diunduh")
     browser.shot("catatan-akses", full_page=True)
+
+
+def test_the_front_desk_page_in_the_browser(
+    browser: PageBrowser, mailbox: Mailbox, db_engine: Engine, live_settings: ApiTestSettings, live: LiveServer
+) -> None:
+    """Admin Pengaduan's page for a request in person, with the staff cookie a sign-in sets (signing in on the real
+    engine is tests/webapps/test_front_desk.py's)."""
+    email = "siti.meja@example.id"
+    register(browser, mailbox, "Siti Rahmawati", email)
+    mine = file_report(db_engine, live_settings, email, "Lampu jalan padam", anonymous=True)
+    browser.driver.delete_all_cookies()
+    member = StaffMember("admin-pengaduan", "Admin Pengaduan", ("admin-pengaduan",), int(time.time()) + 3600, "n")
+    browser.open("/staf/masuk")
+    browser.driver.add_cookie(
+        {"name": STAFF_COOKIE, "value": encode_member(live.app.state.context.signing_key, member), "path": "/staf"}
+    )
+    browser.open("/staf")
+    browser.driver.find_element(By.LINK_TEXT, "Permintaan data pelapor").click()
+    browser.wait_text("cari dengan email atau")
+    browser.fill("email", "orang.lain@example.id")
+    browser.submit("Cari pelapor")
+    browser.wait_text("Tidak ada satu pelapor")
+    browser.shot("tidak-ditemukan")
+    browser.fill("email", email.upper())
+    browser.submit("Cari pelapor")
+    browser.wait_text("Pembukaan halaman ini tercatat")
+    browser.shot("data-pelapor", full_page=True)
+    text = browser.text()
+    assert "Siti Rahmawati" in text and mine in text
+    assert "Identitas pelapor dibuka petugas" in text and "Petugas admin-pengaduan" in text
+    assert_readable(browser.driver.page_source)
