@@ -3,6 +3,8 @@ and the front desk's pages (/staf/data-pelapor) where Admin Pengaduan finds a re
 request made in person or in writing, reads what is held (recorded as a read of their identity) and downloads it
 (recorded as an export). The collection itself is lapor.personal_data."""
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -61,6 +63,26 @@ DeskDep = Annotated[StaffMember, Depends(require_groups(*DESK_GROUPS))]
 NOT_FOUND = "Tidak ada satu pelapor dengan kontak ini. Periksa penulisan, atau cari dengan kontak yang lain."
 
 
+_REF_PURPOSE = b"lapor-data-pelapor:"
+
+
+def reporter_ref(staff: StaffSession, reporter_id: int) -> str:
+    """The found reporter, for the download form: their id bound to this sign-in, so a download follows a search
+    by this staff member (and its recorded read), never a guessed id."""
+    assert staff.member is not None
+    message = _REF_PURPOSE + f"{staff.member.nonce}:{reporter_id}".encode()
+    return f"{reporter_id}.{hmac.new(staff.context.signing_key, message, hashlib.sha256).hexdigest()}"
+
+
+def _reporter_of(staff: StaffSession, ref: str) -> int | None:
+    reporter_id, _, _ = ref.partition(".")
+    if not reporter_id.isdigit() or staff.member is None:
+        return None
+    return (
+        int(reporter_id) if hmac.compare_digest(ref.encode(), reporter_ref(staff, int(reporter_id)).encode()) else None
+    )
+
+
 def _form(staff: StaffSession, *, status_code: int = 200, **values: Any) -> Response:
     return page("staf_data_pelapor.html", staff, status_code=status_code, data=None, **values)
 
@@ -115,7 +137,7 @@ async def find(request: Request, desk: DeskDep, staff: StaffSessionDep, context:
     if data is None:
         return _form(staff, status_code=404, form=values, errors={"email": NOT_FOUND})
     _log.info("personal_data.identity_read", reporter_id=data["reporter_id"], staff=desk.user_id)
-    return page("staf_data_pelapor.html", staff, data=data, reporter_id=data["reporter_id"])
+    return page("staf_data_pelapor.html", staff, data=data, ref=reporter_ref(staff, data["reporter_id"]))
 
 
 def _download(context: AppContext, member: StaffMember, reporter_id: int, now: datetime) -> Response | None:
@@ -139,8 +161,8 @@ async def download(request: Request, desk: DeskDep, staff: StaffSessionDep, cont
     """The ZIP for the reporter found on the page, to hand over (recorded as an export by this staff member)."""
     async with request.form() as form:
         staff.check_csrf(form.get("csrf"))
-        reporter_id = str(form.get("reporter_id") or "")
+        reporter_id = _reporter_of(staff, str(form.get("reporter") or "")[:100])
     found = None
-    if reporter_id.isdigit():
-        found = await run_in_threadpool(_download, context, desk, int(reporter_id), context.clock())
+    if reporter_id is not None:
+        found = await run_in_threadpool(_download, context, desk, reporter_id, context.clock())
     return found or _form(staff, status_code=404, errors={"email": NOT_FOUND})

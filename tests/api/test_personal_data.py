@@ -9,6 +9,7 @@ sign-in would set it: signing in itself, on the real engine, is tests/api/test_f
 
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
@@ -151,8 +152,8 @@ def test_the_citizen_page_shows_the_data_and_downloads_it(
 
 
 # -- the front desk ------------------------------------------------------------------------------------------------
-def as_staff(client: TestClient, app: FastAPI, user: str, groups: tuple[str, ...]) -> None:
-    member = StaffMember(user, user, groups, int(START.timestamp()) + 3600, "nonce-" + user)
+def as_staff(client: TestClient, app: FastAPI, user: str, groups: tuple[str, ...], nonce: str = "nonce") -> None:
+    member = StaffMember(user, user, groups, int(START.timestamp()) + 3600, nonce)
     client.cookies.set(STAFF_COOKIE, encode_member(app.state.context.signing_key, member))
 
 
@@ -186,8 +187,19 @@ def test_the_front_desk_finds_a_reporter_reads_and_downloads_their_data(
             {"page": "data_pelapor", "found_by": "email", "text": "Identitas dibuka di data_pelapor"},
         )
     ]
+    ref = re.search(r'name="reporter" value="([^"]+)"', found.text)
+    assert ref is not None and ref.group(1).startswith(f"{reporter_id}.")
+    # Only the reference the search gave this sign-in downloads: not a bare id, not one for another reporter.
+    for forged in (
+        str(reporter_id),
+        f"{reporter_id}.{'0' * 64}",
+        f"{reporter_id + 1}{ref.group(1)[len(str(reporter_id)) :]}",
+    ):
+        refused = client.post("/staf/data-pelapor/unduh", data={"csrf": csrf_of(found.text), "reporter": forged})
+        assert refused.status_code == 404
+    assert len(chain(db_engine)) == 1
     data, _ = zip_data(
-        client.post("/staf/data-pelapor/unduh", data={"csrf": csrf_of(found.text), "reporter_id": str(reporter_id)})
+        client.post("/staf/data-pelapor/unduh", data={"csrf": csrf_of(found.text), "reporter": ref.group(1)})
     )
     assert [r["tracking_id"] for r in data["reports"]] == mine
     assert [(a["action"], a["actor"]) for a in data["access_record"]] == [
@@ -196,8 +208,11 @@ def test_the_front_desk_finds_a_reporter_reads_and_downloads_their_data(
     ]
     assert chain(db_engine)[-1][4]["via"] == "meja_depan"
     assert "example.id" not in json.dumps(chain(db_engine))
-    nobody = client.post("/staf/data-pelapor/unduh", data={"csrf": csrf_of(found.text), "reporter_id": "99999"})
-    assert nobody.status_code == 404
+    as_staff(client, app, "admin-pengaduan", ("admin-pengaduan",), nonce="another-sign-in")
+    stale = client.post(
+        "/staf/data-pelapor/unduh", data={"csrf": csrf_of(client.get("/staf").text), "reporter": ref.group(1)}
+    )
+    assert stale.status_code == 404  # a reference from another sign-in
     with session_scope(db_engine) as session:
         assert reporter_audit.verify(session).ok
 
@@ -217,7 +232,7 @@ def test_the_front_desk_pages_refuse_other_roles(
     assert client.get("/staf/data-pelapor").status_code == 403
     asked = client.post("/staf/data-pelapor", data={"csrf": "x", "email": "siti.rahmawati@example.id"})
     assert asked.status_code == 403 and "Siti" not in asked.text
-    assert client.post("/staf/data-pelapor/unduh", data={"csrf": "x", "reporter_id": "1"}).status_code == 403
+    assert client.post("/staf/data-pelapor/unduh", data={"csrf": "x", "reporter": "1"}).status_code == 403
     assert chain(db_engine) == []
 
 
@@ -231,5 +246,5 @@ def test_the_front_desk_pages_need_a_staff_sign_in_and_the_forms_their_csrf(
     assert posted.status_code == 303
     as_staff(client, app, "admin-pengaduan", ("admin-pengaduan",))
     assert client.post("/staf/data-pelapor", data={"email": citizen.email}).status_code == 403
-    assert client.post("/staf/data-pelapor/unduh", data={"reporter_id": "1"}).status_code == 403
+    assert client.post("/staf/data-pelapor/unduh", data={"reporter": "1"}).status_code == 403
     assert chain(db_engine) == []
