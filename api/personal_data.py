@@ -5,15 +5,17 @@ request made in person or in writing, reads what is held (recorded as a read of 
 
 import hashlib
 import hmac
+import tempfile
 from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from api.deps import AppContext, ContextDep
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
@@ -27,6 +29,8 @@ ZIP_HEADERS = {
     "Cache-Control": "no-store",  # everything about one person: no shared cache, no back button on a shared computer
     "X-Content-Type-Options": "nosniff",
 }
+_IN_MEMORY = 8 * 1024 * 1024  # a larger export goes to a temporary file while it is sent
+_CHUNK = 64 * 1024
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "ZIP: data.json (semua data tentang pelapor) dan photos/ (berkas foto laporannya)",
@@ -48,11 +52,23 @@ def export(
     """Record the export on the reporter's chain, collect, commit, and answer the ZIP (never cached)."""
     personal_data.record_export(session, reporter, via=via, actor_kind=actor_kind, actor=actor, at=now)
     collected = personal_data.collect(session, reporter, upload_dir=context.upload_dir, now=now)
-    body = personal_data.to_zip(collected)
-    session.commit()  # the record is kept only with a file built
+    spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)
+    try:
+        personal_data.write_zip(collected, spool)
+        session.commit()  # the record is kept only with a file built
+    except BaseException:
+        spool.close()
+        raise
     _log.info("personal_data.exported", reporter_id=reporter.id, via=via.value, reports=collected.report_count)
-    disposition = f'attachment; filename="{personal_data.file_name(collected)}"'
-    return Response(body, media_type="application/zip", headers=ZIP_HEADERS | {"Content-Disposition": disposition})
+    headers = ZIP_HEADERS | {
+        "Content-Disposition": f'attachment; filename="{personal_data.file_name(collected)}"',
+        "Content-Length": str(spool.tell()),
+    }
+    spool.seek(0)
+    chunks = iter(lambda: spool.read(_CHUNK), b"")
+    return StreamingResponse(
+        chunks, media_type="application/zip", headers=headers, background=BackgroundTask(spool.close)
+    )
 
 
 # -- the front desk ------------------------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None, now: dateti
             collected = personal_data.collect(
                 session, reporter, upload_dir=upload_dir(Path(settings.data_dir)), now=moment
             )
-            args.out.write_bytes(personal_data.to_zip(collected))
+            with args.out.open("wb") as out:
+                personal_data.write_zip(collected, out)
             reporter_id = reporter.id
     except ValueError as invalid:  # an address or number that cannot be one
         print(str(invalid), file=sys.stderr)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -404,15 +404,20 @@ Untuk perbaikan atau penghapusan data, hubungi Diskominfo Kota Pontianak (diskom
 """
 
 
-def to_zip(personal: PersonalData) -> bytes:
-    """data.json, the photos and a short note in Bahasa Indonesia, as one ZIP (photos stored, not recompressed)."""
-    out = io.BytesIO()
+def write_zip(personal: PersonalData, out: IO[bytes]) -> None:
+    """data.json, the photos and a short note in Bahasa Indonesia, as one ZIP written to `out` (a file, so a
+    reporter with many photos is never held in memory whole); photos stored, not recompressed."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(README_FILE, _README)
         archive.writestr(DATA_FILE, json.dumps(personal.data, ensure_ascii=False, indent=2))
         for photo in personal.photos:
             if photo.path is not None:
                 archive.write(photo.path, photo.name, compress_type=zipfile.ZIP_STORED)
+
+
+def to_zip(personal: PersonalData) -> bytes:
+    out = io.BytesIO()
+    write_zip(personal, out)
     return out.getvalue()
 
 

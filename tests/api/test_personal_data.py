@@ -32,6 +32,7 @@ def zip_data(answer: Response) -> tuple[dict[str, Any], zipfile.ZipFile]:
     assert answer.status_code == 200, answer.text[:500]
     assert answer.headers["content-type"] == "application/zip"
     assert answer.headers["cache-control"] == "no-store"
+    assert int(answer.headers["content-length"]) == len(answer.content)
     assert answer.headers["content-disposition"].startswith('attachment; filename="data-pelapor-lapor-pontianak-')
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     return json.loads(archive.read("data.json")), archive
