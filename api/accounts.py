@@ -23,9 +23,11 @@ from api.deps import (
 )
 from api.errors import Gone, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable, documented
 from api.forms import TextRoute
+from api.personal_data import ZIP_RESPONSE, export
 from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
 from api.views import last_activity, summary
-from lapor import reporters
+from lapor import personal_data, reporters
+from lapor.audit import AuditActor
 from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
 from lapor.notifications.service import Recipient, within
@@ -342,6 +344,20 @@ def my_reports(
         page_size=page_size,
         total=total,
         items=[summary(r, updated[r.id], for_owner=True) for r in rows],
+    )
+
+
+@router.get("/me/data", response_class=Response, responses=ZIP_RESPONSE)
+def my_data(reporter: ReporterDep, session: SessionDep, context: ContextDep, now: NowDep) -> Response:
+    """Everything held about the signed-in reporter as a ZIP (data.json and photos/); recorded, never cached."""
+    return export(
+        session,
+        context,
+        reporter,
+        via=personal_data.ExportVia.API,
+        actor_kind=AuditActor.PELAPOR,
+        actor=AuditActor.PELAPOR.value,
+        now=now,
     )
 
 

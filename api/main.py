@@ -20,6 +20,7 @@ from api import (
     front_desk,
     intake,
     open311,
+    personal_data,
     public,
     reports,
     sla,
@@ -306,7 +307,8 @@ def create_app(
     for module in (accounts, reports, public, intake, files, open311, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
-    for staff_pages in (staff_sign_in, front_desk, audit_page):  # sign-in, front desk, audit trail (/staf/...)
+    # sign-in, front desk, audit trail, a reporter's data on request (/staf/...)
+    for staff_pages in (staff_sign_in, front_desk, audit_page, personal_data):
         app.include_router(staff_pages.router)
 
     def openapi() -> dict[str, Any]:

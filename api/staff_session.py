@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import AppContext, ContextDep
 from api.errors import ApiError, Forbidden
 from api.forms import InvalidEncoding, TextRoute
-from api.web.render import PAGE_HEADERS, STATIC_PATH, template_environment, wib
+from api.web.render import PAGE_HEADERS, STATIC_PATH, template_environment, waktu, wib
 from api.web.render import TEMPLATES as WEB_TEMPLATES
 from api.web.session import secure_cookies
 from lapor import masterdata
@@ -55,7 +55,7 @@ _VISITOR_LIFETIME = 60 * 60 * 2  # seconds: the sign-in form left open for a whi
 
 
 _environment = template_environment(TEMPLATES, WEB_TEMPLATES)
-_environment.filters |= {"wib": wib}
+_environment.filters |= {"wib": wib, "waktu": waktu}
 _environment.globals |= {"static": STATIC_PATH}
 
 

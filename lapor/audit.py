@@ -272,6 +272,7 @@ def record_received(
             "photos": photos,
             "anonymous": report.anonymous,
             "confidential": report.confidential,
+            "show_name": report.show_reporter_name,
             "text": f"Laporan masuk: {channel_words(report.channel, source)}",
         },
     )
@@ -615,13 +616,19 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None) -> int:
     args = parser.parse_args(argv)
     db = db or default_engine()
     if args.command == "verify":
+        from lapor import reporter_audit  # it builds on this module
+
         with session_scope(db) as session:
             verdict = verify(session, tracking_id=args.tracking_id)
-        for broken in verdict.broken:
+            people = reporter_audit.verify(session) if args.tracking_id is None else reporter_audit.ReporterVerdict()
+        for broken in [*verdict.broken, *people.broken]:
             print(f"BROKEN {broken}")
         state = "intact" if verdict.ok else f"{len(verdict.broken)} problems"
         print(f"{verdict.entries} entries in {verdict.reports} reports checked: {state}")
-        return 0 if verdict.ok else 1
+        if args.tracking_id is None:
+            state = "intact" if people.ok else f"{len(people.broken)} problems"
+            print(f"{people.entries} entries in {people.reporters} reporters' chains checked: {state}")
+        return 0 if verdict.ok and people.ok else 1
     if args.command == "export":
         with session_scope(db) as session:
             report = session.scalar(select(Report).where(Report.tracking_id == args.tracking_id))

@@ -73,6 +73,10 @@ class Reporter(Base):
     phone: Mapped[str | None] = mapped_column(String(32), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The head of the reporter's own audit chain (lapor.reporter_audit, migration 0011): reads of their identity by
+    # staff, exports of their data; as the report's head does for its trail.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class Report(Base):
@@ -346,5 +350,44 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     # Where it came from (an engine operation, a notification), so importing twice records it once.
     source_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConsentRecord(Base):
+    """One consent choice of a reporter, with when and how it was made: append-only, the latest row per (reporter,
+    report, choice) is the one in force. A choice about one report names it; a reporter-wide choice does not."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    choice: Mapped[str] = mapped_column(String(32))  # lapor.personal_data.ConsentChoice
+    granted: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))  # where it was made: web, staff, sms1708, ...
+    # The staff login that wrote the choice down for the reporter (the front desk); None when the reporter chose.
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    # intake, or migration-0011 for the choices of reports older than this table (their report's time).
+    origin: Mapped[str] = mapped_column(String(24))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReporterAuditEntry(Base):
+    """One action on a reporter rather than a report (staff read their identity, their data was exported), chained
+    per reporter by a keyed hash like `AuditEntry` (lapor.reporter_audit). Never holds their name, e-mail or phone."""
+
+    __tablename__ = "reporter_audit_entries"
+    __table_args__ = (UniqueConstraint("reporter_id", "seq", name="uq_reporter_audit_entries_reporter_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

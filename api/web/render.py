@@ -43,6 +43,15 @@ def wib(moment: datetime | None) -> str:
     return f"{format_date(local.date())} {local:%H.%M} WIB"
 
 
+def waktu(iso: str | None) -> str:
+    """An ISO date or moment as written in an export (lapor.personal_data), in words and WIB."""
+    if not iso:
+        return ""
+    if len(iso) == 10:
+        return format_date(date.fromisoformat(iso))
+    return wib(datetime.fromisoformat(iso))
+
+
 def tanggal(day: date | None) -> str:
     return format_date(day) if day is not None else ""
 
@@ -64,7 +73,7 @@ def template_environment(*folders: Path) -> Environment:
 
 
 _environment = template_environment(TEMPLATES)
-_environment.filters |= {"wib": wib, "batas_waktu": format_due_date, "tanggal": tanggal}
+_environment.filters |= {"wib": wib, "batas_waktu": format_due_date, "tanggal": tanggal, "waktu": waktu}
 _environment.globals |= {
     "static": STATIC_PATH,
     "report_types": REPORT_TYPE_LABELS,

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import audit, masterdata, outbox, reports, text, uploads
+from lapor import audit, consent, masterdata, outbox, reports, text, uploads
 
 # The photo helpers are part of the intake's interface (api/ decodes an async route's photos with them).
 from lapor.intake.photos import PhotoRules as PhotoRules
@@ -277,6 +277,7 @@ def _write(
         session, report=report, variables=reports.process_variables(report, photo_count=len(images)), now=now
     )
     origin = request.origin
+    consent.record_report_choices(session, report, recorded_by=origin.filed_by, at=now)
     audit.record_received(
         session,
         report,
