@@ -78,6 +78,9 @@ def test_every_citizen_page_has_no_serious_or_critical_axe_violation(
     browser.open("/laporan-saya")
     browser.wait_text(TITLE)
     assert_accessible(browser, "laporan-saya")
+    browser.open("/data-saya")
+    browser.wait_text("Data saya")
+    assert_accessible(browser, "data-saya")
     browser.open("/laporan")
     assert_accessible(browser, "umpan-laporan")
 
