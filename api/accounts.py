@@ -25,7 +25,7 @@ from api.errors import Gone, IdentityConflict, InvalidCode, NotFound, ServiceUna
 from api.forms import TextRoute
 from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
 from api.views import last_activity, summary
-from lapor import reporters
+from lapor import nearby, reporters
 from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
 from lapor.notifications.service import Recipient, within
@@ -337,11 +337,12 @@ def my_reports(
         )
     )
     updated = last_activity(session, rows, for_owner=True)
+    supports = nearby.support_counts(session, [r.id for r in rows])
     return ReportPage(
         page=page,
         page_size=page_size,
         total=total,
-        items=[summary(r, updated[r.id], for_owner=True) for r in rows],
+        items=[summary(r, updated[r.id], for_owner=True, support_count=supports.get(r.id, 0)) for r in rows],
     )
 
 

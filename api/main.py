@@ -19,6 +19,7 @@ from api import (
     files,
     front_desk,
     intake,
+    nearby,
     open311,
     public,
     reports,
@@ -303,7 +304,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (accounts, reports, public, intake, files, open311, sla):
+    for module in (accounts, nearby, reports, public, intake, files, open311, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
     for staff_pages in (staff_sign_in, front_desk, audit_page):  # sign-in, front desk, audit trail (/staf/...)
