@@ -1,5 +1,6 @@
 """Nearby reports before submitting, and "Saya juga mengalami": support and follow someone else's public report."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -186,3 +187,25 @@ def unfollow_report(tracking_id: TrackingId, reporter: ReporterDep, session: Ses
     support.unfollow(session, report=report, reporter=reporter)
     session.commit()
     return _view(session, report, reporter, UNFOLLOWED)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportState:
+    """What the tracking page offers the viewer: the count for everyone; support and follow for a signed-in citizen
+    who did not report it, on a public report."""
+
+    support_count: int
+    can_support: bool
+    supporting: bool
+    following: bool
+
+
+def support_state(session: Session, report: Report, viewer: Reporter | None, support_count: int) -> SupportState:
+    if viewer is None or is_owner(report, viewer) or not is_public(report):
+        return SupportState(support_count, False, False, False)
+    return SupportState(
+        support_count,
+        True,
+        support.is_supporting(session, report, viewer),
+        support.is_following(session, report, viewer),
+    )
