@@ -6,10 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from lapor import reports, signed_links
 from lapor.db import session_scope
 from lapor.models import ReportFollower, ReportStatus, ReportSupport
 from lapor.ratelimit import Limit
-from tests.api.conftest import Person, set_status, submit
+from tests.api.conftest import START, ApiTestSettings, Person, set_status, submit
 
 HERE = (-0.0263, 109.3425)
 METRE = 1 / 111_320  # of latitude, in degrees
@@ -137,3 +138,17 @@ def test_hostile_support(client: TestClient, citizen: Person, other_citizen: Per
             answer = client.request(method, f"/reports/{hidden}/{action}", headers=other_citizen.auth)
             assert answer.status_code == 404, (hidden, answer.text)
     assert _rows(db_engine, ReportSupport) == 0 and _rows(db_engine, ReportFollower) == 0
+
+
+def test_staff_see_how_many_citizens_support_a_report_and_never_who(
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    tracking_id = public(client, citizen, db_engine)
+    with session_scope(db_engine) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        link = signed_links.report_summary_url(report, START + timedelta(days=30), "", settings=settings)
+    assert "<dt>Dukungan warga</dt><dd>Belum ada</dd>" in client.get(link).text
+    client.post(f"/reports/{tracking_id}/support", headers=other_citizen.auth)
+    page = client.get(link).text
+    assert "<dt>Dukungan warga</dt><dd>1 warga juga mengalami</dd>" in page
+    assert other_citizen.name not in page and other_citizen.email not in page
