@@ -108,7 +108,16 @@
     timer = setTimeout(ask, 400);
   }
 
-  if (check) check.hidden = true;  // the list follows the form by itself
+  if (check) check.remove();  // the list follows the form by itself
+  // Enter in a field sends the report, as on any form, not the first button of this list (which comes before it).
+  var NOT_TEXT = ["checkbox", "radio", "file", "submit", "button", "reset", "image"];
+  var send = form.querySelector(":scope > button[type=submit]");
+  form.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || !send || target.tagName !== "INPUT" || NOT_TEXT.indexOf(target.type) >= 0) return;
+    event.preventDefault();
+    form.requestSubmit(send);
+  });
   ["category", "lokasi", "koordinat"].forEach(function (name) {
     var field = fields[name];
     if (!field) return;
