@@ -3,16 +3,33 @@ hear of its progress. Neither side learns who the other is: followers are counte
 notifier."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lapor import signed_links
 from lapor.models import Report, Reporter, ReportFollower, ReportSupport
 from lapor.refusals import Kind, Refused
 
-__all__ = ["OwnReport", "Supported", "follow", "followers", "is_following", "is_supporting", "support", "unfollow"]
+__all__ = [
+    "UNFOLLOW_LINK_LIFETIME",
+    "OwnReport",
+    "Supported",
+    "follow",
+    "followers",
+    "is_following",
+    "is_supporting",
+    "support",
+    "unfollow",
+    "unfollow_id",
+    "unfollow_path",
+    "unfollow_url",
+]
+
+# A notice's "Berhenti mengikuti" link works without signing in, for as long as a report usually stays open.
+UNFOLLOW_LINK_LIFETIME = timedelta(days=365)
 
 
 class OwnReport(Refused):
@@ -64,8 +81,12 @@ def follow(session: Session, *, report: Report, reporter: Reporter, now: datetim
 
 def unfollow(session: Session, *, report: Report, reporter: Reporter) -> None:
     """Stop the report's notices to this citizen (nothing happens when they did not follow it)."""
+    unfollow_id(session, report_id=report.id, reporter_id=reporter.id)
+
+
+def unfollow_id(session: Session, *, report_id: int, reporter_id: int) -> None:
     session.execute(
-        delete(ReportFollower).where(ReportFollower.report_id == report.id, ReportFollower.reporter_id == reporter.id)
+        delete(ReportFollower).where(ReportFollower.report_id == report_id, ReportFollower.reporter_id == reporter_id)
     )
 
 
@@ -88,3 +109,13 @@ def followers(session: Session, report: Report) -> list[Reporter]:
         .order_by(ReportFollower.id)
     )
     return list(session.scalars(query))
+
+
+def unfollow_path(tracking_id: str, follower_id: int) -> str:
+    return f"/berhenti-mengikuti/{tracking_id}/{follower_id}"
+
+
+def unfollow_url(tracking_id: str, follower_id: int, base_url: str, *, key: bytes, now: datetime) -> str:
+    """The signed link in a follower's notice: whoever holds it may stop that follower's notices, nothing else."""
+    path = unfollow_path(tracking_id, follower_id)
+    return base_url.rstrip("/") + signed_links.sign(path, now + UNFOLLOW_LINK_LIFETIME, key=key)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from lapor import reports, roles, support
+from lapor import reports, roles, signed_links, support
 from lapor.models import EventKind
 from lapor.notifications.service import Recipient
 from lapor.process.tasks import ExternalTask, ModelError
@@ -48,15 +48,18 @@ def tell_followers(d: Deps, task: ExternalTask) -> int:
         people = [
             (f.id, Recipient(kind=FOLLOWER, email=f.email, phone=f.phone)) for f in support.followers(session, report)
         ]
+    key = signed_links.signing_key(d.settings)
+    base_url = d.settings.public_base_url
     sent = 0
     for follower_id, recipient in people:
+        unfollow = support.unfollow_url(report.tracking_id, follower_id, base_url, key=key, now=now)
         sent += d.notifier.send_once(
             session_factory=d.session_factory,
             idempotency_key=f"{task.id}:{FOLLOWER}:{follower_id}",
             report=report,
             template=Notice.LAPORAN_DIIKUTI,
             recipient_kind=FOLLOWER,
-            context={"title": report.title},
+            context={"title": report.title, "unfollow_url": unfollow},
             now=now,
             recipients=[recipient],
         )

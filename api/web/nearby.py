@@ -4,22 +4,24 @@ the API's nearby search and support services (api/nearby.py), posted as forms wi
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api import nearby
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiter, SessionDep
-from api.errors import TooManyRequests
+from api.errors import LinkRefused, ReportNotFound, TooManyRequests
 from api.replies import find_visible
 from api.schemas import CODE_PATTERN
 from api.web.fields import text_fields
 from api.web.pages import to_sign_in, tracking_page
+from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
 from api.web.submit import FIELDS, coordinates, form_page
-from lapor import support
+from lapor import reports, signed_links, support
+from lapor.models import Report
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -128,3 +130,66 @@ def unfollow_report(tracking_id: TrackingId, web: WebSessionDep, session: Sessio
     support.unfollow(session, report=report, reporter=web.reporter)
     session.commit()
     return _done(report.tracking_id, "berhenti")
+
+
+Expires = Annotated[int, Query(ge=0, le=10**11)]
+Signature = Annotated[str, Query(max_length=128)]
+FollowerId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _signed_follower(
+    session: Session,
+    context: AppContext,
+    tracking_id: str,
+    follower_id: int,
+    expires: int,
+    signature: str,
+    now: datetime,
+) -> Report:
+    """The report of a notice's signed "Berhenti mengikuti" link (403 for a forged or expired one)."""
+    try:
+        signed_links.check(
+            support.unfollow_path(tracking_id, follower_id), expires, signature, key=context.signing_key, now=now
+        )
+    except signed_links.LinkExpired:
+        raise LinkRefused("Tautan sudah kedaluwarsa. Masuk, lalu tekan “Berhenti mengikuti” pada laporannya.") from None
+    except signed_links.LinkForged:
+        raise LinkRefused() from None
+    try:
+        return reports.get_by_tracking_id(session, tracking_id)
+    except reports.ReportNotFound:
+        raise ReportNotFound() from None
+
+
+@router.get("/berhenti-mengikuti/{tracking_id}/{follower_id}")
+def unfollow_link(
+    tracking_id: TrackingId,
+    follower_id: FollowerId,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    expires: Expires,
+    signature: Signature,
+) -> Response:
+    """The link in a follower's notice asks first (a mail scanner opening it must not unfollow anyone)."""
+    report = _signed_follower(session, context, tracking_id, follower_id, expires, signature, now)
+    return page("berhenti_mengikuti.html", None, tracking_id=report.tracking_id, done=False,
+                expires=expires, signature=signature, follower_id=follower_id)  # fmt: skip
+
+
+@router.post("/berhenti-mengikuti/{tracking_id}/{follower_id}")
+def unfollow_by_link(
+    tracking_id: TrackingId,
+    follower_id: FollowerId,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    expires: Annotated[int, Form(ge=0, le=10**11)],
+    signature: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Stop this follower's notices of this report, on the strength of the signed link alone."""
+    report = _signed_follower(session, context, tracking_id, follower_id, expires, signature, now)
+    support.unfollow_id(session, report_id=report.id, reporter_id=follower_id)
+    session.commit()
+    return page("berhenti_mengikuti.html", None, tracking_id=report.tracking_id, done=True,
+                expires=expires, signature=signature, follower_id=follower_id)  # fmt: skip

@@ -126,15 +126,13 @@ def report_context(report: Report | None) -> dict[str, str]:
     return context
 
 
-FOLLOW_ANCHOR = "#ikuti"  # the tracking page's follow section (api/web/templates/_dukung.html)
-
 # How long the staff page link in a notice to an OPD, Admin Pengaduan or the koordinator opens.
 STAFF_LINK_LIFETIME = timedelta(days=30)
 
 
 def report_link(report: Report | None, settings: Settings, recipient_kind: str, now: datetime) -> dict[str, str]:
     """`report_url`: the reporter's and followers' notices link the tracking page on the citizen web page (a
-    follower's also the page's "Berhenti mengikuti" button, `unfollow_url`); staff and OPD notices
+    follower's notice also carries its own signed `unfollow_url`, from the worker); staff and OPD notices
     the signed staff page of the same report, which shows a confidential report too (the citizen page answers 404
     for it) and never who reported it.
 
@@ -143,8 +141,7 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
     if report is None:
         return {}
     if recipient_kind in (Actor.PELAPOR.value, FOLLOWER):
-        url = tracking_page_url(settings.public_base_url, report.tracking_id)
-        return {"report_url": url} | ({"unfollow_url": url + FOLLOW_ANCHOR} if recipient_kind == FOLLOWER else {})
+        return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
     expires = now + STAFF_LINK_LIFETIME
     return {"report_url": signed_links.report_summary_url(report, expires, settings.public_base_url, settings=settings)}
 

@@ -4,10 +4,12 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
-from lapor.models import ReportStatus
-from tests.api.conftest import REPORT_FIELDS, photo_files, set_status
+from lapor import signed_links, support
+from lapor.db import session_scope
+from lapor.models import ReportFollower, ReportStatus, ReportSupport
+from tests.api.conftest import REPORT_FIELDS, START, ApiTestSettings, photo_files, set_status
 from tests.conftest import Mailbox
 from tests.web.conftest import csrf_of, text_of, web_register
 
@@ -91,3 +93,37 @@ def test_a_visitor_is_asked_to_sign_in_and_an_empty_place_is_explained(
         page = text_of(visitor.get(f"/lacak/{tracking_id}").text)
         assert "Masuk untuk menyatakan “Saya juga mengalami”" in page
         assert visitor.post(f"/lacak/{tracking_id}/dukung", data={"csrf": ""}).status_code == 403
+
+
+def test_the_notices_signed_link_stops_that_followers_notices_after_asking(
+    client: TestClient, app: FastAPI, mailbox: Mailbox, db_engine: Engine, settings: ApiTestSettings
+) -> None:
+    web_register(client, mailbox, "Siti Rahmawati", "siti.tautan@example.id")
+    tracking_id = web_submit(client)
+    set_status(db_engine, tracking_id, ReportStatus.PROSES)
+    with TestClient(app) as neighbour:
+        web_register(neighbour, mailbox, "Andi Pratama", "andi.tautan@example.id")
+        page = neighbour.get(f"/lacak/{tracking_id}")
+        neighbour.post(f"/lacak/{tracking_id}/dukung", data={"csrf": csrf_of(page.text)})
+    with session_scope(db_engine) as session:
+        follower_id = session.scalars(select(ReportFollower.reporter_id)).one()
+    key = signed_links.signing_key(settings)
+    link = support.unfollow_url(tracking_id, follower_id, "", key=key, now=START)
+    with TestClient(app) as mail_reader:  # no session: the link alone
+        asked = mail_reader.get(link)
+        assert asked.status_code == 200 and "Berhenti mengikuti laporan" in text_of(asked.text)
+        assert count(db_engine, ReportFollower) == 1  # opening the link changes nothing
+        path, _, query = link.partition("?")
+        params = dict(pair.split("=", 1) for pair in query.split("&"))
+        done = mail_reader.post(path, data=params)
+        assert done.status_code == 200 and "tidak lagi menerima kabar" in text_of(done.text)
+        assert count(db_engine, ReportFollower) == 0 and count(db_engine, ReportSupport) == 1
+        forged = mail_reader.post(path, data=params | {"signature": "x" + params["signature"][1:]})
+        assert forged.status_code == 403
+        other = support.unfollow_path(tracking_id, follower_id + 1)
+        assert mail_reader.post(other, data=params).status_code == 403
+
+
+def count(db: Engine, model: type) -> int:
+    with session_scope(db) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)

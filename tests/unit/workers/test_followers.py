@@ -1,6 +1,8 @@
 """Followers of a report hear of its progress with the reporter's notices, without the reporter's identity or words,
 and the reporter never learns who follows."""
 
+import re
+
 from sqlalchemy import select
 
 from lapor import support
@@ -39,7 +41,8 @@ def test_followers_get_the_completion_without_the_reporters_identity_once(
     installed: Installed, session_factory: SessionFactory, task: TaskFactory
 ) -> None:
     add_report(session_factory, opd_code="PUPR", status=ReportStatus.SELESAI)
-    add_followers(session_factory)
+    budi, rina = add_followers(session_factory)
+    ids = {"budi@example.test": budi, "rina@example.test": rina}
     done = task(Topic.NOTIFY, {"template": "laporan-selesai", "recipient": "pelapor"})
     notify(installed.deps, done)
     notify(installed.deps, done)  # retried: nobody hears twice
@@ -49,7 +52,10 @@ def test_followers_get_the_completion_without_the_reporters_identity_once(
     for address in ("budi@example.test", "rina@example.test"):
         mail = by_address[address]
         assert mail.subject == f"Kabar laporan {TRACKING_ID} yang Anda ikuti"
-        assert "kini berstatus: Selesai" in mail.body and f"{BASE_URL}/lacak/{TRACKING_ID}#ikuti" in mail.body
+        assert "kini berstatus: Selesai" in mail.body and f"{BASE_URL}/lacak/{TRACKING_ID}\n" in mail.body
+        # Each follower's own signed link stops that follower's notices only.
+        [link] = re.findall(rf"{BASE_URL}/berhenti-mengikuti/{TRACKING_ID}/(\d+)\?expires=\d+&signature=\S+", mail.body)
+        assert int(link) == ids[address]
         for secret in (REPORTER_NAME, REPORTER_EMAIL, REPORTER_PHONE, "Budi", "Rina", "budi@", "rina@"):
             assert secret not in mail.body, (address, secret)
     reporter_mail = by_address[REPORTER_EMAIL]
