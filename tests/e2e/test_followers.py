@@ -61,7 +61,7 @@ async def test_a_follower_receives_the_originals_completion_without_the_reporter
         return [body_of(m) for m in mailbox.to(follower_email, report.tracking_id) if "Selesai" in body_of(m)]
 
     [body] = await eventually(done_notice)
-    assert f"/lacak/{report.tracking_id}\n" in body and f"/berhenti-mengikuti/{report.tracking_id}/" in body
+    assert f"/lacak/{report.tracking_id}\r\n" in body and f"/berhenti-mengikuti/{report.tracking_id}/" in body
     for personal in REPORTER.values():
         assert personal not in body
     # The follower heard of the OPD's answer and the result too (as the reporter did), each once.
