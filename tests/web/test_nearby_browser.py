@@ -93,3 +93,30 @@ def test_a_nearby_report_is_suggested_and_supported_instead(
     browser.wait_text("Anda tidak lagi mengikuti laporan ini")
     assert "Ikuti laporan ini" in browser.text()
     browser.shot("berhenti-mengikuti", full_page=True)
+
+
+@pytest.mark.parametrize("browser_width", [PHONE_WIDTH])
+def test_without_javascript_the_button_lists_them_and_keeps_what_was_typed(
+    browser: PageBrowser, live: LiveServer, mailbox: Mailbox, db_engine: Engine, browser_width: int
+) -> None:
+    ids = seed(live, mailbox, db_engine)
+    register_in_browser(browser, mailbox, "Andi Pratama", "andi.tanpajs@example.id")
+    browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})  # type: ignore[attr-defined]
+    browser.open("/lapor")
+    browser.wait_text("Cek laporan serupa di sekitar")
+    browser.fill("title", "Jalan berlubang lagi")
+    browser.select("category", "Jalan dan Jembatan")
+    browser.driver.find_element(By.CSS_SELECTOR, "select[name=lokasi] option[value='61.71.01/61.71.01.1002']").click()
+    browser.fill("koordinat", f"{HERE[0]}, {HERE[1]}")
+    assert "Lubang 60 m" not in browser.text()  # nothing runs by itself
+    browser.submit("Cek laporan serupa di sekitar")
+    browser.wait_text("Lubang 60 m dari sini")
+    panel = browser.driver.find_element(By.ID, "sekitar").text
+    assert "± 60 m dari titik Anda" in panel and "400 m" not in panel and "Sampah" not in panel
+    assert "foto perlu dipilih ulang" in panel
+    assert browser.value("title") == "Jalan berlubang lagi" and browser.value("koordinat") == f"{HERE[0]}, {HERE[1]}"
+    fits(browser, "formulir-tanpa-js")
+    browser.shot("tanpa-javascript", full_page=True)
+    browser.submit("Saya juga mengalami")
+    browser.wait_text("dukungan Anda tercatat")
+    assert f"/lacak/{ids['dekat']}" in browser.driver.current_url
