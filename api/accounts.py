@@ -26,7 +26,7 @@ from api.forms import TextRoute
 from api.personal_data import ZIP_RESPONSE, export
 from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
 from api.views import last_activity, summary
-from lapor import personal_data, reporters
+from lapor import nearby, personal_data, reporters
 from lapor.audit import AuditActor
 from lapor.models import RegistrationCode, Report, Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
@@ -339,11 +339,12 @@ def my_reports(
         )
     )
     updated = last_activity(session, rows, for_owner=True)
+    supports = nearby.support_counts(session, [r.id for r in rows])
     return ReportPage(
         page=page,
         page_size=page_size,
         total=total,
-        items=[summary(r, updated[r.id], for_owner=True) for r in rows],
+        items=[summary(r, updated[r.id], for_owner=True, support_count=supports.get(r.id, 0)) for r in rows],
     )
 
 

@@ -19,6 +19,7 @@ from api import (
     files,
     front_desk,
     intake,
+    nearby,
     open311,
     personal_data,
     public,
@@ -304,7 +305,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (accounts, reports, public, intake, files, open311, sla):
+    for module in (accounts, nearby, reports, public, intake, files, open311, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
     # sign-in, front desk, audit trail, a reporter's data on request (/staf/...)

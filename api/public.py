@@ -11,7 +11,7 @@ from api.errors import documented
 from api.forms import TextRoute
 from api.schemas import CODE_PATTERN, ReportPage
 from api.views import PUBLIC_STATUSES, last_activity, public_reports, summary
-from lapor import masterdata
+from lapor import masterdata, nearby
 from lapor.models import Report
 
 router = APIRouter(prefix="/public", tags=["publik"], route_class=TextRoute, responses=documented(400, 422, 503))
@@ -59,7 +59,9 @@ def feed(
         )
     )
     updated = last_activity(session, rows)
-    return ReportPage(page=page, page_size=page_size, total=total, items=[summary(r, updated[r.id]) for r in rows])
+    supports = nearby.support_counts(session, [r.id for r in rows])
+    items = [summary(r, updated[r.id], support_count=supports.get(r.id, 0)) for r in rows]
+    return ReportPage(page=page, page_size=page_size, total=total, items=items)
 
 
 @router.get("/categories", response_model=list[CategoryView])

@@ -238,6 +238,7 @@ class ReportView(BaseModel):
         [], description="Foto bukti penyelesaian dari OPD (tautan bertanda tangan, berlaku singkat)"
     )
     reporter_name: str | None = Field(None, description="Nama pelapor, hanya bila pelapor memilih show_name")
+    support_count: int = Field(0, description='Warga yang menyatakan "Saya juga mengalami"')
     # Owner only:
     channel: str | None = None
     incident_date: date | None = None
@@ -266,6 +267,7 @@ class ReportSummary(BaseModel):
     reporter_name: str | None
     created_at: datetime
     updated_at: datetime
+    support_count: int = Field(0, description='Warga yang menyatakan "Saya juga mengalami"')
 
 
 class Page(BaseModel):

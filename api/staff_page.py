@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.views import actor_label, status_view
 from api.web.render import template_environment
-from lapor import masterdata, reports, signed_links
+from lapor import masterdata, nearby, reports, signed_links
 from lapor.deadlines import STILL_OPEN
 from lapor.models import EventKind, MessageKind, PhotoKind, Report, ReportEvent, ReportMessage
 from lapor.notifications.templates import DAY_NAMES, format_date, format_due_date
@@ -262,7 +262,7 @@ def build(
         title=report.title,
         status=status.label,
         status_class=f"status-{report.status.lower()}",
-        facts=_facts(report),
+        facts=[*_facts(report), ("Dukungan warga", _supporters(session, report))],
         place=_place(report),
         deadlines=_deadlines(report, now, completion_reported=completion_reported),
         description=report.description,
@@ -277,6 +277,12 @@ def build(
         confidential=report.confidential,
         valid_until=format_due_date(link_until),
     )
+
+
+def _supporters(session: Session, report: Report) -> str:
+    """How many citizens said "Saya juga mengalami": a weight for priorities, never who they are."""
+    count = nearby.support_counts(session, [report.id]).get(report.id, 0)
+    return f"{count} warga juga mengalami" if count else "Belum ada"
 
 
 def render(page: StaffPage) -> str:

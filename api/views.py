@@ -49,6 +49,7 @@ from lapor.models import (
     ReportEvent,
     ReportMessage,
     ReportStatus,
+    ReportSupport,
 )
 from lapor.signed_links import photo_path, sign
 from lapor.vocabulary import Actor, Deadline
@@ -174,7 +175,7 @@ def last_activity(session: Session, reports: Sequence[Report], *, for_owner: boo
     return latest
 
 
-def summary(report: Report, updated_at: datetime, *, for_owner: bool = False) -> ReportSummary:
+def summary(report: Report, updated_at: datetime, *, for_owner: bool = False, support_count: int = 0) -> ReportSummary:
     return ReportSummary(
         tracking_id=report.tracking_id,
         title=report.title,
@@ -186,6 +187,7 @@ def summary(report: Report, updated_at: datetime, *, for_owner: bool = False) ->
         reporter_name=report.reporter.name if for_owner and report.reporter else public_reporter_name(report),
         created_at=report.created_at,
         updated_at=updated_at,
+        support_count=support_count,
     )
 
 
@@ -233,6 +235,7 @@ class Shown:
     messages: list[ShownMessage] = field(default_factory=list)
     photos: dict[str, list[int]] = field(default_factory=dict)
     reporter_name: str | None = None
+    support_count: int = 0
 
 
 def _shown_rows(report_id: ColumnElement[int]) -> Subquery:
@@ -283,8 +286,9 @@ def _shown_rows(report_id: ColumnElement[int]) -> Subquery:
 
 def _tracking_statement(report_filter: ColumnElement[bool]) -> Select[Any]:
     shown = _shown_rows(select(Report.id).where(report_filter).scalar_subquery())
+    supports = select(func.count()).where(ReportSupport.report_id == Report.id).correlate(Report).scalar_subquery()
     return (
-        select(Report, Reporter.name, shown)
+        select(Report, Reporter.name, supports.label("support_count"), shown)
         .outerjoin(Reporter, Reporter.id == Report.reporter_id)
         .outerjoin(shown, shown.c.report_id == Report.id)
         .where(report_filter)
@@ -303,6 +307,7 @@ def _read_shown(session: Session, statement: Select[Any], params: dict[str, obje
     for row in session.execute(statement, params):
         report = row[0]
         shown.reporter_name = row[1]
+        shown.support_count = row.support_count or 0
         source = row.source
         if source == "event":
             shown.status_changes.append(StatusChange(row.status or "", row.who, row.text, row.at))
@@ -413,6 +418,7 @@ def report_view(
     if _completion_reported(shown):
         result.proof_photo_urls = signed_photo_urls(shown.photos.get(PhotoKind.PROOF.value, []), context, now)
     result.reporter_name = shown.reporter_name if name_shown(report) else None
+    result.support_count = shown.support_count
     if owner:
         reporter = report.reporter
         result.channel = report.channel

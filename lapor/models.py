@@ -81,6 +81,11 @@ class Reporter(Base):
 
 class Report(Base):
     __tablename__ = "reports"
+    # The nearby search's bounding box and its fallback by kelurahan (lapor.nearby, migration 0012).
+    __table_args__ = (
+        Index("ix_reports_nearby_point", "category", "latitude", "longitude"),
+        Index("ix_reports_nearby_kelurahan", "category", "kelurahan_code"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
@@ -391,3 +396,27 @@ class ReporterAuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReportSupport(Base):
+    """A citizen's "Saya juga mengalami" on someone else's public report: once per citizen (lapor.support)."""
+
+    __tablename__ = "report_supports"
+    __table_args__ = (UniqueConstraint("report_id", "reporter_id", name="uq_report_supports_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportFollower(Base):
+    """A citizen who receives the status notices of someone else's report, never its reporter's identity."""
+
+    __tablename__ = "report_followers"
+    __table_args__ = (UniqueConstraint("report_id", "reporter_id", name="uq_report_followers_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -38,11 +38,13 @@ from lapor.models import (
     Reporter,
     ReporterToken,
     ReportEvent,
+    ReportFollower,
     ReportMessage,
     ReportStatus,
+    ReportSupport,
 )
 from lapor.uploads import path_of
-from lapor.vocabulary import Actor, ReportType, channel_words
+from lapor.vocabulary import FOLLOWER, Actor, ReportType, channel_words
 
 FORMAT = "lapor-pontianak/data-pelapor/1"
 DATA_FILE = "data.json"
@@ -248,14 +250,32 @@ def collect(session: Session, reporter: Reporter, *, upload_dir: Path, now: date
     )
     proved = _registrations(session, reporter)
     code_keys = [f"registration:{r.public_id}:{contact}" for r in proved for contact in ("email", "phone")]
+    # The notices of someone else's report they follow are theirs too: the ledger keys them by the follower's id.
+    as_follower = Notification.idempotency_key.like(f"%:{FOLLOWER}:{reporter.id}")
     notices = list(
         session.scalars(
             select(Notification)
-            .where(or_(Notification.report_id.in_(ids), Notification.idempotency_key.in_(code_keys)))
+            .where(or_(Notification.report_id.in_(ids), Notification.idempotency_key.in_(code_keys), as_follower))
             .order_by(Notification.id)
         )
     )
-    tracking = {r.id: r.tracking_id for r in mine}
+    supported = list(
+        session.execute(
+            select(Report.tracking_id, ReportSupport.created_at)
+            .join(ReportSupport, ReportSupport.report_id == Report.id)
+            .where(ReportSupport.reporter_id == reporter.id)
+            .order_by(ReportSupport.id)
+        )
+    )
+    followed = list(
+        session.execute(
+            select(Report.id, Report.tracking_id, ReportFollower.created_at)
+            .join(ReportFollower, ReportFollower.report_id == Report.id)
+            .where(ReportFollower.reporter_id == reporter.id)
+            .order_by(ReportFollower.id)
+        )
+    )
+    tracking = {r.id: r.tracking_id for r in mine} | {row[0]: row[1] for row in followed}
     files: list[PhotoFile] = []
     reports_out, ratings = [], []
     for report in mine:
@@ -335,6 +355,9 @@ def collect(session: Session, reporter: Reporter, *, upload_dir: Path, now: date
         ],
         "reports": reports_out,
         "ratings": ratings,
+        # Someone else's public reports they said they also experienced ("Saya juga mengalami") and follow.
+        "supports": [{"tracking_id": t, "at": _iso(at)} for t, at in supported],
+        "follows": [{"tracking_id": t, "at": _iso(at)} for _, t, at in followed],
         "notifications": [_notification(n, tracking.get(n.report_id) if n.report_id else None) for n in notices],
         "access_record": [
             {

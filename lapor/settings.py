@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     rate_limit_staff_login_user: str = "5/15m"
     # Anonymous reads of the Open311 list (GET /open311/v2/requests.json), by client address.
     rate_limit_open311_list_ip: str = "60/10m"
+    # The nearby search is asked as a citizen types (the page waits between keystrokes): generous, but bounded.
+    rate_limit_nearby_ip: str = "120/10m"
+    nearby_radius_m: float = Field(
+        150.0, gt=0, le=2000, description="radius of the nearby reports a citizen sees before submitting, in metres"
+    )
     staff_session_hours: float = Field(4.0, description="how long a staff sign-in on the API's staff pages lasts")
     max_body_bytes: int = Field(27 * 1024 * 1024, description="largest request body, counted while it streams in")
     max_image_pixels: int = Field(25_000_000, description="largest photo in pixels (a 24 MP phone photo fits)")

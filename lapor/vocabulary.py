@@ -94,6 +94,9 @@ _ACTOR_LABELS = {
 }
 # Who receives notices: the system sends them and receives none.
 RECIPIENTS = (Actor.PELAPOR, Actor.OPD, Actor.ADMIN_PENGADUAN, Actor.KOORDINATOR)
+# The recipient kind of a follower's notice (the ledger's recipient_kind): a citizen who supports or follows a
+# report. Not an actor of the model: the workers add followers to the reporter's notices in FOLLOWED_NOTICES.
+FOLLOWER = "pengikut"
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,8 @@ class Notice(StrEnum):
     PENGINGAT = "pengingat"  # a reminder before a deadline (lapor-reminder)
     ESKALASI = "eskalasi"  # an escalation after it
     KODE_VERIFIKASI = "kode-verifikasi"  # a registration code (the API, not a model)
+    # What a follower of someone else's report hears when its reporter is told of progress (workers.notifications).
+    LAPORAN_DIIKUTI = "laporan-diikuti"
 
     @property
     def deadline(self) -> Deadline | None:
@@ -260,3 +265,15 @@ _NOTICE_NOTES = {
     Notice.LAPORAN_DIDISPOSISI: FormField.DISPATCH_NOTE,
     Notice.HASIL_DITOLAK: FormField.REJECTION_REASON,  # the reporter's reason, contact details and name hidden
 }
+# The reporter's notices of a public report's progress that its followers hear of too (as LAPORAN_DIIKUTI, which
+# quotes no note: a return note or a rejection reason is the reporter's and Admin Pengaduan's business).
+FOLLOWED_NOTICES = frozenset(
+    {
+        Notice.LAPORAN_DIDISPOSISI_PELAPOR,
+        Notice.TANGGAPAN_OPD,
+        Notice.HASIL_TINDAK_LANJUT,
+        Notice.JAWABAN_OPD,
+        Notice.LAPORAN_SELESAI,
+        Notice.LAPORAN_DITUTUP,
+    }
+)

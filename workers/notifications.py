@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from lapor import reports, roles
+from lapor import reports, roles, signed_links, support
 from lapor.models import EventKind
+from lapor.notifications.service import Recipient
 from lapor.process.tasks import ExternalTask, ModelError
-from lapor.vocabulary import RECIPIENTS, Actor, Deadline, Notice
+from lapor.vocabulary import FOLLOWED_NOTICES, FOLLOWER, RECIPIENTS, Actor, Deadline, Notice
 from workers import inputs
 from workers.deps import Deps
 
@@ -34,6 +35,35 @@ def notify(d: Deps, task: ExternalTask) -> None:
         note=inputs.optional_text(task, note_variable) if note_variable else None,
         dispatched_by=dispatcher(task) if template is Notice.LAPORAN_DIDISPOSISI else "",
     )
+    if recipient is Actor.PELAPOR and template in FOLLOWED_NOTICES:
+        tell_followers(d, task)
+
+
+def tell_followers(d: Deps, task: ExternalTask) -> int:
+    """The report's followers hear of its progress in their own words: status and link, never the reporter's name,
+    contact or note, and never each other's (one message per follower, once per task: the ledger's key)."""
+    now = inputs.engine_now(task)
+    with d.session() as session:
+        report = reports.get_by_tracking_id(session, inputs.tracking_id(task))
+        people = [
+            (f.id, Recipient(kind=FOLLOWER, email=f.email, phone=f.phone)) for f in support.followers(session, report)
+        ]
+    key = signed_links.signing_key(d.settings)
+    base_url = d.settings.public_base_url
+    sent = 0
+    for follower_id, recipient in people:
+        unfollow = support.unfollow_url(report.tracking_id, follower_id, base_url, key=key, now=now)
+        sent += d.notifier.send_once(
+            session_factory=d.session_factory,
+            idempotency_key=f"{task.id}:{FOLLOWER}:{follower_id}",
+            report=report,
+            template=Notice.LAPORAN_DIIKUTI,
+            recipient_kind=FOLLOWER,
+            context={"title": report.title, "unfollow_url": unfollow},
+            now=now,
+            recipients=[recipient],
+        )
+    return sent
 
 
 def dispatcher(task: ExternalTask) -> str:

@@ -76,9 +76,9 @@ def _crash(exc: Exception) -> tuple[int, str]:
 
 def install(app: FastAPI) -> None:
     """The pages, their stylesheet, and their error pages, on the API application."""
-    from api.web import account, data, pages, replies, submit
+    from api.web import account, data, nearby, pages, replies, submit
 
-    for module in (pages, account, submit, replies, data):
+    for module in (pages, account, nearby, submit, replies, data):
         app.include_router(module.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="statis")
     _web_errors(app, ApiError, _api_error)

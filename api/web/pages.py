@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api import accounts, public
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import ReportNotFound
+from api.nearby import support_state
 from api.replies import find_visible
 from api.schemas import CODE_PATTERN, MessageView, ReportView
 from api.views import PUBLIC_STATUSES, ShownMessage, due_of, is_owner, load_shown, report_view, return_note
@@ -34,6 +35,9 @@ NOTICES = {
     "diterima": "Terima kasih atas konfirmasi Anda.",
     "ditolak": "Penolakan Anda diteruskan kepada OPD untuk ditindaklanjuti kembali.",
     "komentar": "Komentar Anda disimpan bersama laporan.",
+    "didukung": "Terima kasih, dukungan Anda tercatat. Anda juga akan menerima kabar perkembangan laporan ini.",
+    "diikuti": "Anda mengikuti laporan ini dan akan menerima kabar perkembangannya.",
+    "berhenti": "Anda tidak lagi mengikuti laporan ini.",
 }
 
 
@@ -141,6 +145,7 @@ def tracking_page(
         own_messages=own_messages,
         return_notes=return_notes,
         completion_index=completion_index,
+        support=support_state(session, report, web.reporter, view.support_count),
     )
 
 

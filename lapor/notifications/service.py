@@ -26,7 +26,7 @@ from lapor.notifications.channels import (
 )
 from lapor.notifications.templates import RenderedMessage, render
 from lapor.settings import Settings
-from lapor.vocabulary import RECIPIENTS, Actor
+from lapor.vocabulary import FOLLOWER, RECIPIENTS, Actor
 
 __all__ = [
     "CLAIM_LEASE",
@@ -131,7 +131,8 @@ STAFF_LINK_LIFETIME = timedelta(days=30)
 
 
 def report_link(report: Report | None, settings: Settings, recipient_kind: str, now: datetime) -> dict[str, str]:
-    """`report_url`: the reporter's notices link the tracking page on the citizen web page; staff and OPD notices
+    """`report_url`: the reporter's and followers' notices link the tracking page on the citizen web page (a
+    follower's notice also carries its own signed `unfollow_url`, from the worker); staff and OPD notices
     the signed staff page of the same report, which shows a confidential report too (the citizen page answers 404
     for it) and never who reported it.
 
@@ -139,7 +140,7 @@ def report_link(report: Report | None, settings: Settings, recipient_kind: str, 
     """
     if report is None:
         return {}
-    if recipient_kind == Actor.PELAPOR.value:
+    if recipient_kind in (Actor.PELAPOR.value, FOLLOWER):
         return {"report_url": tracking_page_url(settings.public_base_url, report.tracking_id)}
     expires = now + STAFF_LINK_LIFETIME
     return {"report_url": signed_links.report_summary_url(report, expires, settings.public_base_url, settings=settings)}

@@ -346,6 +346,18 @@ TEMPLATES: dict[Notice, Template] = {
         ),
         note_label="Catatan:",
     ),
+    # To a citizen who follows someone else's report: its progress, never who reported it nor their words.
+    Notice.LAPORAN_DIIKUTI: Template(
+        subject="Kabar laporan {tracking_id} yang Anda ikuti",
+        body=(
+            "Yth. Warga,\n\n"
+            "Laporan {tracking_id} yang Anda dukung atau ikuti ({title}) kini berstatus: {status_label}.\n"
+            "{opd_block}\n"
+            "Lihat perkembangannya di:\n{report_url}\n\n"
+            "Tidak ingin menerima kabar laporan ini lagi? Berhenti mengikuti di:\n{unfollow_url}"
+        ),
+        sms="LAPOR! Pontianak: laporan {tracking_id} yang Anda ikuti kini berstatus {status_label}.",
+    ),
     Notice.KODE_VERIFIKASI: Template(
         subject="Kode verifikasi LAPOR! Pontianak",
         body=(

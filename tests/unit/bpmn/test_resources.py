@@ -120,7 +120,7 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
             notices.add(props["template"])
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
     # Every notice is sent by a model, but the reminders' (lapor-reminder picks them) and the API's registration code.
-    assert notices == set(Notice) - {Notice.PENGINGAT, Notice.ESKALASI, Notice.KODE_VERIFIKASI}
+    assert notices == set(Notice) - {Notice.PENGINGAT, Notice.ESKALASI, Notice.KODE_VERIFIKASI, Notice.LAPORAN_DIIKUTI}
 
 
 def test_every_notice_has_its_wording_and_every_form_field_the_code_reads_is_on_a_form() -> None:

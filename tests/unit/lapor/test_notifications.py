@@ -72,6 +72,7 @@ EXPECTED_TEMPLATES = {
     "pengingat",
     "eskalasi",
     "kode-verifikasi",
+    "laporan-diikuti",
 }
 
 
@@ -88,6 +89,8 @@ def full_context(**overrides: str) -> dict[str, str]:
         "deadline": "opd-completion",
         "code": "482913",
         "dispatched_by": "Budi Santoso (Kepala Bidang Informasi dan Komunikasi Publik)",
+        "title": "Jalan berlubang di depan SDN 12",
+        "unfollow_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123#ikuti",
     }
     return context | overrides
 

@@ -25,8 +25,11 @@ from lapor.models import (
     Reporter,
     ReporterAuditEntry,
     ReporterToken,
+    ReportFollower,
     ReportMessage,
+    ReportSupport,
 )
+from lapor.vocabulary import FOLLOWER
 
 NOW = datetime(2026, 11, 16, 3, 0, tzinfo=UTC)
 
@@ -185,6 +188,43 @@ def test_the_export_holds_exactly_the_reporters_data(
     theirs_data = personal_data.collect(session, andi, upload_dir=rules.upload_dir, now=NOW).data
     assert [r["tracking_id"] for r in theirs_data["reports"]] == theirs
     assert "Siti" not in json.dumps(theirs_data, ensure_ascii=False)
+
+
+def test_what_they_support_and_follow_and_the_notices_they_got_as_a_follower_are_theirs(
+    session: Session, rules: intake.PhotoRules, two_reporters: tuple[Reporter, Reporter, list[str], list[str]]
+) -> None:
+    siti, andi, _, theirs = two_reporters
+    andis = session.scalar(select(Report).where(Report.tracking_id == theirs[0]))
+    assert andis is not None
+    session.add(ReportSupport(report_id=andis.id, reporter_id=siti.id, created_at=NOW))
+    session.add(ReportFollower(report_id=andis.id, reporter_id=siti.id, created_at=NOW))
+    for follower in (siti.id, siti.id * 10 + 1):  # hers, and another follower's whose id ends like hers
+        session.add(
+            Notification(
+                idempotency_key=f"task-9:{FOLLOWER}:{follower}",
+                report_id=andis.id,
+                template="laporan-diikuti",
+                recipient_kind=FOLLOWER,
+                channel="email",
+                state="sent",
+                created_at=NOW,
+                sent_at=NOW,
+            )
+        )
+    session.commit()
+    data = personal_data.collect(session, siti, upload_dir=rules.upload_dir, now=NOW).data
+    assert (
+        data["supports"] == [{"tracking_id": theirs[0], "at": NOW.isoformat()}]
+        or data["supports"][0]["tracking_id"] == theirs[0]
+    )
+    assert [f["tracking_id"] for f in data["follows"]] == theirs
+    followed = [n for n in data["notifications"] if n["tracking_id"] == theirs[0]]
+    assert len(followed) == 1, followed  # hers, not the other follower's, and none of Andi's own notices
+    everything = json.dumps(data, ensure_ascii=False)
+    assert "Andi" not in everything and "andi@example.id" not in everything
+    andis_data = personal_data.collect(session, andi, upload_dir=rules.upload_dir, now=NOW).data
+    assert andis_data["supports"] == [] and andis_data["follows"] == []
+    assert "Siti" not in json.dumps(andis_data, ensure_ascii=False)
 
 
 def test_the_zip_holds_the_data_and_the_photo_files(
