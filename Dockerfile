@@ -2,6 +2,7 @@
 # One image for the Python services of docker-compose.yml: the API (default command), the workers
 # (`python -m workers`) and the migrate job (`python -m lapor.migrate && python -m lapor.deploy`).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # -- builder: the locked runtime dependencies in a virtualenv ------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -13,6 +14,12 @@ COPY requirements.lock deploy/runtime_requirements.py ./
 RUN python runtime_requirements.py requirements.lock > requirements.runtime.txt \
     && python -m venv /opt/venv \
     && /opt/venv/bin/pip install --require-hashes -r requirements.runtime.txt
+
+# -- assets: the npm runtime dependencies the citizen page serves itself (Leaflet for the map), from the lock ----------
+FROM ${NODE_IMAGE} AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # -- runtime ---------------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}
@@ -37,6 +44,8 @@ COPY lapor/ lapor/
 COPY api/ api/
 COPY workers/ workers/
 COPY bpmn/ bpmn/
+# Leaflet's built files only, where the app serves them from in a checkout (api/web/render.py, LEAFLET).
+COPY --from=assets /build/node_modules/leaflet/dist/ node_modules/leaflet/dist/
 USER lapor
 EXPOSE 8000 9101
 # The API's health by default; docker-compose.yml points the workers' check at their own /health.

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         "", description="national holidays or cuti bersama the city works all the same (a regional decision), ISO dates"
     )
 
+    # The citizen page's map (issue 22): a tile server with {z}/{x}/{y} in its URL and the attribution it asks for.
+    # The page's Content-Security-Policy admits images from this server's origin only.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+
     # Notifications: e-mail over SMTP, SMS through an HTTP gateway (disabled when no URL is set).
     admin_email: str = "pengaduan@pontianak.go.id"
     koordinator_email: str = "koordinator.pengaduan@pontianak.go.id"

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
 from api.forms import InvalidEncoding
-from api.web.render import STATIC, STATIC_PATH, page
+from api.web.render import LEAFLET, LEAFLET_PATH, STATIC, STATIC_PATH, page
 from api.web.routing import is_web_request
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -80,6 +80,10 @@ def install(app: FastAPI) -> None:
 
     for module in (pages, account, nearby, submit, replies, data):
         app.include_router(module.router)
+    if LEAFLET.is_dir():  # before /statis, which would otherwise take its paths; without it the form has no map
+        app.mount(LEAFLET_PATH, StaticFiles(directory=LEAFLET), name="leaflet")
+    else:
+        _log.warning("web.map_unavailable", missing=str(LEAFLET), fix="npm ci (the image copies it at build)")
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="statis")
     _web_errors(app, ApiError, _api_error)
     _web_errors(app, StarletteHTTPException, _http_error)

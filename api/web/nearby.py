@@ -75,8 +75,8 @@ async def check_nearby(request: Request, context: ContextDep, ip: ClientIpDep) -
         values = text_fields(form, FIELDS)
     found = await run_in_threadpool(_suggest, context, ip, values, now)
     if isinstance(found, str):
-        return form_page(web, form=values, nearby=None, nearby_note=found)
-    return form_page(web, form=values, nearby=found, nearby_note="")
+        return form_page(web, context.settings, form=values, nearby=None, nearby_note=found)
+    return form_page(web, context.settings, form=values, nearby=found, nearby_note="")
 
 
 def _done(tracking_id: str, notice: str) -> Response:

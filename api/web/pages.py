@@ -15,7 +15,7 @@ from api.nearby import support_state
 from api.replies import find_visible
 from api.schemas import CODE_PATTERN, MessageView, ReportView
 from api.views import PUBLIC_STATUSES, ShownMessage, due_of, is_owner, load_shown, report_view, return_note
-from api.web.render import page
+from api.web.render import map_policy, map_values, page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep
 from api.web.timeline import event_lines
@@ -127,10 +127,18 @@ def tracking_page(
     can_supplement = owner and sent is None and report.status == ReportStatus.DIKEMBALIKAN.value
     note = return_note(report, shown) if can_supplement else None
     own_messages, return_notes, completion_index = _messages(view, shown_note=note)
+    location = view.location
+    point = None
+    if location is not None and location.latitude is not None and location.longitude is not None:
+        point = (location.latitude, location.longitude)
+    map_headers = {"Content-Security-Policy": map_policy(context.settings.map_tile_url, connect=False)} if point else {}
     return page(
         "lacak.html",
         web,
         status_code=status_code,
+        headers=map_headers,
+        map_mode="lihat",
+        **map_values(context.settings, point),
         view=view,
         notice_text=NOTICES.get(notice or ""),
         due=None if sent else due_of(report),

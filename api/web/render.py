@@ -1,16 +1,20 @@
 """Jinja2 templates (autoescaped), the Indonesian words and dates they show, and the headers of every page."""
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.schemas import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
 from api.web.session import WebSession
 from lapor import masterdata
 from lapor.models import MessageKind
 from lapor.notifications.templates import format_date, format_due_date
+from lapor.settings import ROOT, Settings
 from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
 
@@ -22,8 +26,36 @@ STATIC_PATH = "/statis"
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-# The report form also runs this origin's scripts, which ask this origin's API (the nearby reports panel).
-FORM_POLICY = PAGE_POLICY + "; script-src 'self'; connect-src 'self'"
+# Leaflet (npm, node_modules/leaflet/dist) served by the app itself; the image copies it to the same place.
+LEAFLET = ROOT / "node_modules" / "leaflet" / "dist"
+LEAFLET_PATH = "/statis/leaflet"
+# The city's bounds, as the API checks a point (api/schemas.py), for the map's pin.
+CITY_BOUNDS = ((LAT_MIN, LON_MIN), (LAT_MAX, LON_MAX))
+
+
+def tile_origin(tile_url: str) -> str:
+    """The scheme, host and port of the tile server, which the map's pages admit images from."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def map_policy(tile_url: str, *, connect: bool) -> str:
+    """A page with the map: this origin's scripts (Leaflet, the page's own) and the tile server's images; the report
+    form also asks this origin's API (`connect`: the nearby reports panel)."""
+    policy = PAGE_POLICY.replace("img-src 'self'", f"img-src 'self' {tile_origin(tile_url)}")
+    return policy + "; script-src 'self'" + ("; connect-src 'self'" if connect else "")
+
+
+def map_values(settings: Settings, point: tuple[float, float] | None = None) -> dict[str, Any]:
+    """What templates/_peta.html needs: the tiles, their attribution, the city's bounds, a point to show."""
+    return {
+        "map_tiles": settings.map_tile_url,
+        "map_attribution": settings.map_attribution,
+        "map_bounds": json.dumps(CITY_BOUNDS),
+        "map_point": json.dumps(point) if point is not None else "",
+    }
+
+
 PAGE_HEADERS = {
     "Content-Security-Policy": PAGE_POLICY,
     "Cache-Control": "no-store",  # pages name the reporter; a shared computer's back button must not show them

@@ -19,35 +19,38 @@ from api.schemas import ReportFields
 from api.submission import decoded, photo_rules, receive_files, report_data
 from api.web.fields import GENERAL, REPORT_FORM_FIELDS, files, non_empty, refusal_errors, text_fields, validate
 from api.web.pages import to_sign_in
-from api.web.render import FORM_POLICY, categories, locations, page
+from api.web.render import categories, locations, map_policy, map_values, page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
 from lapor import intake
 from lapor.models import Reporter
 from lapor.refusals import Refused
+from lapor.settings import Settings
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 FIELDS = (*REPORT_FORM_FIELDS, "koordinat", "anonymous", "confidential", "show_name")
 
 
-def form_page(web: WebSession, *, status_code: int = 200, **values: Any) -> Response:
+def form_page(web: WebSession, settings: Settings, *, status_code: int = 200, **values: Any) -> Response:
+    """The report form, with the map where the citizen may drop a pin (with JavaScript; the address stays required)."""
     return page(
         "lapor.html",
         web,
         status_code=status_code,
-        headers={"Content-Security-Policy": FORM_POLICY},
+        headers={"Content-Security-Policy": map_policy(settings.map_tile_url, connect=True)},
         categories=categories(),
         locations=locations(),
+        **map_values(settings),
         **values,
     )
 
 
 @router.get("/lapor")
-def submit_form(web: WebSessionDep) -> Response:
+def submit_form(web: WebSessionDep, context: ContextDep) -> Response:
     if web.reporter is None:
         return to_sign_in()
-    return form_page(web)
+    return form_page(web, context.settings)
 
 
 # "lintang, bujur" as a map app copies it: -0.0263, 109.3425; decimal commas too (-0,0263 109,3425).
@@ -126,10 +129,10 @@ async def _submit(
     try:
         await run_in_threadpool(_spend_limits, context, reporter, ip, now)
     except TooManyRequests as limited:
-        return form_page(web, status_code=429, form=values, errors={GENERAL: limited.message})
+        return form_page(web, context.settings, status_code=429, form=values, errors={GENERAL: limited.message})
     fields = _fields(values)
     if isinstance(fields, dict):  # refused before any photo is decoded
-        return form_page(web, status_code=422, form=values, errors=fields)
+        return form_page(web, context.settings, status_code=422, form=values, errors=fields)
     request = intake.IntakeRequest(
         report_data(fields),
         channel="web",
@@ -141,6 +144,6 @@ async def _submit(
         intake.check(request, now)  # master data, date, photo count: before any photo is decoded
         request = await decoded(context, request)
     except Refused as refused:
-        return form_page(web, status_code=422, form=values, errors=refusal_errors(refused))
+        return form_page(web, context.settings, status_code=422, form=values, errors=refusal_errors(refused))
     tracking_id = await run_in_threadpool(partial(_create, context, request, now))
     return RedirectResponse(f"/lacak/{tracking_id}?pesan=terkirim", status_code=status.HTTP_303_SEE_OTHER)

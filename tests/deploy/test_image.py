@@ -53,6 +53,15 @@ def _stages(path: Path = ROOT / "Dockerfile") -> list[Stage]:
     return stages
 
 
+def test_the_npm_runtime_dependencies_come_from_the_lock_without_scripts_or_dev_tools() -> None:
+    (assets,) = [stage for stage in _stages() if stage.name == "assets"]
+    assert assets.base.startswith("node:")
+    assert assets.all("COPY") == ["package.json package-lock.json ./"]
+    (install,) = assets.all("RUN")
+    assert "npm ci" in install and "--omit=dev" in install and "--ignore-scripts" in install
+    assert json.loads((ROOT / "package.json").read_text())["dependencies"] == {"leaflet": "1.9.4"}
+
+
 def test_multi_stage_build_on_python_311_slim() -> None:
     stages = _stages()
     assert len(stages) >= 2
@@ -93,6 +102,9 @@ def test_the_final_stage_has_tzdata_and_only_the_code_that_runs() -> None:
     assert any("Asia/Pontianak" in run for run in final.all("RUN"))
     for copy in final.all("COPY"):
         if copy.startswith("--from=builder"):
+            continue
+        if copy.startswith("--from=assets"):  # Leaflet's dist for the citizen page's map, nothing else of npm
+            assert copy.split()[1:] == ["/build/node_modules/leaflet/dist/", "node_modules/leaflet/dist/"], copy
             continue
         sources = copy.split()[:-1]
         assert set(sources) <= RUNTIME_CODE, copy
