@@ -55,6 +55,8 @@ class ApiTestSettings(Settings):
     staff_api_tokens: str = f"{STAFF_TOKEN},second-staff-token"
     national_api_tokens: str = NATIONAL_TOKEN
     sla_api_tokens: str = SLA_TOKEN
+    # The map's tiles never come from outside in a test: a closed loopback port (tests/web/test_map.py serves them).
+    map_tile_url: str = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"
 
 
 class Clock:
