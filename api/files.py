@@ -12,7 +12,7 @@ from api.deps import AppContext, ContextDep, NowDep, SessionDep
 from api.errors import LinkRefused, NotFound, ReportNotFound, documented
 from api.forms import TextRoute
 from api.schemas import CODE_PATTERN
-from lapor import reports, signed_links, uploads
+from lapor import reports, signed_links, thumbnails, uploads
 from lapor.models import Photo
 
 router = APIRouter(
@@ -66,6 +66,32 @@ def photo(
         path,
         media_type=row.content_type,
         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/photos/{photo_id}/kecil", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
+def photo_thumbnail(
+    photo_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    expires: Expires = None,
+    signature: Signature = None,
+) -> FileResponse:
+    """A photo's small copy (at most 320 px, JPEG), for lists: the public feed shows one per report."""
+    _check(context, signed_links.thumbnail_path(photo_id), expires, signature, now)
+    row = session.get(Photo, photo_id)
+    if row is None:
+        raise NotFound("Foto tidak ditemukan.")
+    try:
+        path = thumbnails.thumbnail(context.upload_dir, row.sha256, row.content_type)
+    except thumbnails.ThumbnailUnavailable as err:
+        _log.error("signed_links.thumbnail_unavailable", photo_id=photo_id, error=str(err)[:200])
+        raise NotFound("Foto tidak ditemukan.") from None
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -14,7 +14,7 @@ from api.errors import ReportNotFound, documented
 from api.forms import TextRoute
 from api.replies import find_visible
 from api.schemas import CODE_PATTERN, CodeName, Latitude, Longitude, StatusView
-from api.views import category_of, is_owner, is_public, kelurahan_of, signed_photo_urls, status_view
+from api.views import category_of, is_owner, is_public, kelurahan_of, signed_thumbnail_urls, status_view
 from lapor import nearby, support
 from lapor.links import tracking_page_url
 from lapor.models import Report, Reporter
@@ -41,7 +41,9 @@ class NearbyReport(BaseModel):
     )
     created_at: datetime
     support_count: int = Field(description='Warga yang menyatakan "Saya juga mengalami"')
-    photo_url: str | None = Field(description="Foto pertama laporan (tautan bertanda tangan, berlaku singkat)")
+    photo_url: str | None = Field(
+        description="Foto pertama laporan, ukuran kecil (tautan bertanda tangan, berlaku singkat)"
+    )
     report_url: str = Field(description="Halaman pelacakan laporan")
 
 
@@ -82,7 +84,7 @@ def suggestions(
         limit=limit,
     )
     photo_ids = [n.photo_id for n in found if n.photo_id is not None]
-    urls = dict(zip(photo_ids, signed_photo_urls(photo_ids, context, now), strict=True))
+    urls = signed_thumbnail_urls(photo_ids, context, now)  # a list's small copies, as the feed shows them
     by_point = latitude is not None and longitude is not None
     return NearbyPage(
         searched_by="point" if by_point else "kelurahan",

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from api.deps import SessionDep
+from api.deps import ContextDep, NowDep, SessionDep
 from api.errors import documented
 from api.forms import TextRoute
 from api.schemas import CODE_PATTERN, ReportPage
-from api.views import PUBLIC_STATUSES, last_activity, public_reports, summary
+from api.views import PUBLIC_STATUSES, last_activity, public_reports, signed_thumbnail_urls, summary
 from lapor import masterdata, nearby
 from lapor.models import Report
 
@@ -36,6 +36,8 @@ class KecamatanView(BaseModel):
 @router.get("/reports", response_model=ReportPage)
 def feed(
     session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     category: Annotated[str | None, Query(max_length=32, pattern=CODE_PATTERN)] = None,
@@ -44,7 +46,8 @@ def feed(
         str | None, Query(max_length=32, pattern=CODE_PATTERN, description=", ".join(PUBLIC_STATUSES))
     ] = None,
 ) -> ReportPage:
-    """Verified, non-confidential reports, newest first; anonymous reporters are never named."""
+    """Verified, non-confidential reports, newest first; anonymous reporters are never named. Each with its first
+    photo's small copy (a signed link, valid for a while) and its point when it has one, for a list and its map."""
     query = public_reports()
     if category:
         query = query.where(Report.category == category)
@@ -60,7 +63,14 @@ def feed(
     )
     updated = last_activity(session, rows)
     supports = nearby.support_counts(session, [r.id for r in rows])
-    items = [summary(r, updated[r.id], support_count=supports.get(r.id, 0)) for r in rows]
+    photos = nearby.photo_ids(session, [r.id for r in rows])
+    thumbnails = signed_thumbnail_urls(list(photos.values()), context, now)
+    items = []
+    for report in rows:
+        item = summary(report, updated[report.id], support_count=supports.get(report.id, 0))
+        item.photo_url = thumbnails.get(photos[report.id]) if report.id in photos else None
+        item.latitude, item.longitude = report.latitude, report.longitude
+        items.append(item)
     return ReportPage(page=page, page_size=page_size, total=total, items=items)
 
 

@@ -268,6 +268,10 @@ class ReportSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     support_count: int = Field(0, description='Warga yang menyatakan "Saya juga mengalami"')
+    # The public feed only: the first photo's small copy (a signed, short-lived link) and the point, for its map.
+    photo_url: str | None = Field(None, description="Foto pertama laporan, ukuran kecil (tautan bertanda tangan)")
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Page(BaseModel):

@@ -51,7 +51,7 @@ from lapor.models import (
     ReportStatus,
     ReportSupport,
 )
-from lapor.signed_links import photo_path, sign
+from lapor.signed_links import photo_path, sign, thumbnail_path
 from lapor.vocabulary import Actor, Deadline
 
 # Verified by Admin Pengaduan and not withdrawn from view: what the public feed and Open311 show.
@@ -194,6 +194,12 @@ def summary(report: Report, updated_at: datetime, *, for_owner: bool = False, su
 def signed_photo_urls(ids: Sequence[int], context: AppContext, now: datetime) -> list[str]:
     expires = now + PHOTO_LINK_LIFETIME
     return [context.base_url + sign(photo_path(i), expires, key=context.signing_key) for i in ids]
+
+
+def signed_thumbnail_urls(ids: Sequence[int], context: AppContext, now: datetime) -> dict[int, str]:
+    """Signed links to the small copies of photos (lists), by photo id."""
+    expires = now + PHOTO_LINK_LIFETIME
+    return {i: context.base_url + sign(thumbnail_path(i), expires, key=context.signing_key) for i in ids}
 
 
 def photo_urls(

@@ -76,6 +76,11 @@ def photo_path(photo_id: int) -> str:
     return f"/files/photos/{photo_id}"
 
 
+def thumbnail_path(photo_id: int) -> str:
+    """A photo's small copy for lists: its own signature, so a list's link never opens the full photo."""
+    return f"/files/photos/{photo_id}/kecil"
+
+
 def report_summary_path(tracking_id: str) -> str:
     return f"/files/reports/{tracking_id}"
 

@@ -1,5 +1,6 @@
 """Pages to read: home, the public feed, the reporter's own reports, and tracking by tracking id."""
 
+import json
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -57,6 +58,8 @@ FeedFilter = Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_.\-]*$")]
 def feed(
     web: WebSessionDep,
     session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
     number: PageNumber = 1,
     kategori: FeedFilter = "",
     kecamatan: FeedFilter = "",
@@ -66,6 +69,8 @@ def feed(
     filtered by category, kecamatan and status as the API's feed is."""
     items = public.feed(
         session,
+        context,
+        now,
         page=number,
         page_size=PAGE_SIZE,
         category=kategori or None,
@@ -74,9 +79,18 @@ def feed(
     )
     chosen = {"kategori": kategori, "kecamatan": kecamatan, "status": status}
     query = urlencode({name: value for name, value in chosen.items() if value})
+    points = [
+        {"lat": i.latitude, "lon": i.longitude, "title": i.title, "url": f"/lacak/{i.tracking_id}"}
+        for i in items.items
+        if i.latitude is not None and i.longitude is not None
+    ]
     return page(
         "umpan.html",
         web,
+        headers={"Content-Security-Policy": map_policy(context.settings.map_tile_url, connect=False)},
+        map_mode="daftar",
+        map_points=json.dumps(points),
+        **map_values(context.settings),
         feed=items,
         chosen=chosen,
         pager_path="/laporan?" + (query + "&" if query else ""),

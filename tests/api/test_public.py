@@ -1,10 +1,13 @@
 """The public feed and master data."""
 
+import io
+
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine
 
 from lapor.models import ReportStatus
-from tests.api.conftest import Person, set_status, submit
+from tests.api.conftest import REPORT_FIELDS, Person, image_bytes, set_status, submit
 
 
 def test_feed_shows_verified_non_confidential_reports_and_hides_anonymous_names(
@@ -62,3 +65,32 @@ def test_unknown_path_and_method_use_the_error_body(client: TestClient) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong_method = client.put("/public/reports")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_feed_items_carry_a_small_photo_and_their_point(client: TestClient, citizen: Person, db_engine: Engine) -> None:
+    """The feed shows each report's first photo as a small copy under its own signature, and its point for the map;
+    the small copy's link never opens the full photo, and a bare or changed link is refused."""
+    big = [("photos", ("jalan.jpg", image_bytes(size=(1200, 900), color="gray"), "image/jpeg"))]
+    fields = {**REPORT_FIELDS, "latitude": "-0.0335", "longitude": "109.3357"}
+    created = client.post("/reports", data=fields, files=big, headers=citizen.auth)
+    assert created.status_code == 201, created.text
+    located = created.json()["tracking_id"]
+    plain = submit(client, citizen)
+    for tracking_id in (located, plain):
+        set_status(db_engine, tracking_id, ReportStatus.PROSES)
+    by_id = {item["tracking_id"]: item for item in client.get("/public/reports").json()["items"]}
+    assert (by_id[located]["latitude"], by_id[located]["longitude"]) == (-0.0335, 109.3357)
+    assert by_id[plain]["latitude"] is None
+    url = by_id[located]["photo_url"]
+    assert url and "/kecil?" in url
+    small = client.get(url)
+    assert small.status_code == 200 and small.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(small.content)) as image:
+        assert image.size == (320, 240)  # from 1200 x 900
+    again = client.get(url)
+    assert again.content == small.content  # made once, then read from its file
+    full_path, query = url.split("/kecil?")
+    assert client.get(f"{full_path}?{query}").status_code == 403  # the small copy's signature is its own
+    assert client.get(url.split("?")[0]).status_code in (401, 403)
+    tampered = url.replace("signature=", "signature=0")
+    assert client.get(tampered).status_code == 403

@@ -20,12 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
-from lapor.models import Report
-from tests.api.conftest import ApiTestSettings, image_bytes
+from lapor.models import Report, ReportStatus
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import ApiTestSettings, Person, image_bytes, set_status, submit
 from tests.conftest import Mailbox, free_port
 from tests.web.conftest import PHONE_WIDTH, LiveServer, PageBrowser
 from tests.web.test_accessibility import assert_accessible
 from tests.web.test_browser import TITLE, fill_report, register_in_browser
+
+citizen = api_fixtures.citizen  # a registered reporter of the API tests, whose reports fill the feed
 
 
 class TileServer:
@@ -170,3 +173,46 @@ def test_the_form_page_admits_the_tile_server_and_no_other(
     tile_origin = live.app.state.context.settings.map_tile_url.split("/tiles/")[0]
     assert f"img-src 'self' {tile_origin};" in policy
     assert "script-src 'self'" in policy and "unsafe" not in policy
+
+
+@pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
+def test_the_public_feed_shows_small_photos_and_its_reports_on_a_map(
+    browser: PageBrowser, live: LiveServer, client: TestClient, citizen: Person, browser_width: int
+) -> None:
+    db = live.app.state.context.db
+    points = {
+        "Jalan berlubang di Gajah Mada": ("-0.0335", "109.3357"),
+        "Lampu padam di Tanjungpura": ("-0.0290", "109.3410"),
+    }
+    for title, (lat, lon) in points.items():
+        set_status(db, submit(client, citizen, title=title, latitude=lat, longitude=lon), ReportStatus.PROSES)
+    set_status(db, submit(client, citizen, title="Tanpa titik"), ReportStatus.PROSES)
+    set_status(
+        db,
+        submit(client, citizen, title="Rahasia di peta", confidential=True, latitude="-0.03", longitude="109.34"),
+        ReportStatus.PROSES,
+    )
+    browser.open("/laporan")
+    map_ready(browser)
+    markers = browser.driver.find_elements(By.CSS_SELECTOR, "#peta-kanvas .leaflet-marker-icon")
+    assert sorted(m.get_attribute("title") for m in markers) == sorted(
+        points
+    )  # not the confidential, not the pointless
+    thumbnails = browser.driver.find_elements(By.CSS_SELECTOR, ".daftar-laporan img.kecil")
+    assert len(thumbnails) == 3
+    WebDriverWait(browser.driver, 10).until(
+        lambda d: all(
+            d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", t) for t in thumbnails
+        )
+    )
+    assert_accessible(browser, "umpan-dengan-peta")
+    markers[0].click()
+    link = WebDriverWait(browser.driver, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content a")
+    )
+    title = link.text
+    assert title in points and "/lacak/" in (link.get_attribute("href") or "")
+    browser.shot("umpan-penanda-dibuka", full_page=True)
+    link.click()
+    browser.wait_text("Lokasi")
+    assert title in browser.text()

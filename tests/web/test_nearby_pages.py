@@ -57,7 +57,7 @@ def test_the_form_lists_nearby_reports_without_javascript_and_keeps_what_was_typ
         assert "Lubang jauh" not in checked.text and "Lubang rahasia" not in checked.text
         assert "Siti" not in panel
         assert 'value="Jalan rusak parah"' in checked.text and f'value="{HERE}"' in checked.text
-        assert re.search(r'<img src="http://testserver/files/photos/\d+\?', checked.text)
+        assert re.search(r'<img src="http://testserver/files/photos/\d+/kecil\?', checked.text)
 
         # "Saya juga mengalami" from the list: the report form's own CSRF token goes with it.
         supported = neighbour.post(f"/lacak/{close}/dukung", data=typed, follow_redirects=False)

@@ -52,7 +52,19 @@
     }
   }
 
-  if (point) {
+  var listed = box.dataset.points ? JSON.parse(box.dataset.points) : [];
+  if (listed.length) {
+    // The feed: one marker per report of the page; its popup names the report and links its tracking page.
+    var group = [];
+    listed.forEach(function (item) {
+      var link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = item.title;
+      L.marker([item.lat, item.lon], { title: item.title, alt: item.title }).addTo(map).bindPopup(link);
+      group.push([item.lat, item.lon]);
+    });
+    map.fitBounds(L.latLngBounds(group).pad(0.2), { maxZoom: 16 });
+  } else if (point) {
     show(point, false);
     map.setView(point, 16);
   } else {
