@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from faults.scenarios import Numbers, Verdict, db_restart, engine_down, node_kill, worker_kills
+from faults.scenarios import Numbers, Verdict, db_restart, engine_down, node_kill, restore_pair, worker_kills
 from faults.topology import Stack, load_average
 from lapor.logging import configure_logging
 
@@ -23,15 +23,19 @@ class Size:
     restart_submissions: int
     restart_seconds: float
     node_kill_reports: int
+    restore_submissions: int  # per round (the engine's dump first, then the application's)
+    restore_seconds: float
+    restore_gap: float  # between the two dumps
 
 
-# ci: the short run of tests/faults; full: the figures (1,000 submissions across 60 s, 50 kills).
+# ci: the short run of tests/faults; full: the figures (1,000 submissions across 60 s, 50 kills, dumps
+# 60 s apart under 1,000 submissions).
 SIZES = {
-    "ci": Size(50, 10, 30, 5, 15, 15, 5, 20),
-    "full": Size(1000, 60, 300, 50, 150, 60, 20, 200),
+    "ci": Size(50, 10, 30, 5, 15, 15, 5, 20, 30, 20, 8),
+    "full": Size(1000, 60, 300, 50, 150, 60, 20, 200, 1000, 120, 60),
 }
 # The order matters: the node kill leaves one node, so it comes last.
-NAMES = ("worker-kills", "engine-down", "db-restart", "node-kill")
+NAMES = ("worker-kills", "engine-down", "db-restart", "restore-pair", "node-kill")
 
 
 def scenarios(size: Size) -> dict[str, Callable[[Stack, Numbers], Verdict]]:
@@ -44,6 +48,9 @@ def scenarios(size: Size) -> dict[str, Callable[[Stack, Numbers], Verdict]]:
         ),
         "db-restart": lambda stack, n: db_restart(
             stack, n, submissions=size.restart_submissions, down=size.restart_seconds
+        ),
+        "restore-pair": lambda stack, n: restore_pair(
+            stack, n, submissions=size.restore_submissions, seconds=size.restore_seconds, gap=size.restore_gap
         ),
         "node-kill": lambda stack, n: node_kill(stack, n, submissions=size.node_kill_reports),
     }
