@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,14 +100,17 @@ def backup_round(
     lock = threading.Lock()
     started = time.monotonic()
 
+    def one(client: httpx.Client, index: int) -> None:
+        time.sleep(max(0.0, started + seconds * index / submissions - time.monotonic()))
+        answer = submit(client, first + index)
+        if answer.status == 201 and answer.tracking_id:
+            with lock:
+                acknowledged.append(_Acknowledged(answer.tracking_id, time.monotonic()))
+
     def load() -> None:
-        with httpx.Client(base_url=stack.api_url, timeout=30) as client:
-            for index in range(submissions):
-                time.sleep(max(0.0, started + seconds * index / submissions - time.monotonic()))
-                answer = submit(client, first + index)
-                if answer.status == 201 and answer.tracking_id:
-                    with lock:
-                        acknowledged.append(_Acknowledged(answer.tracking_id, time.monotonic()))
+        # Up to 8 at a time, as _submit_spread sends them: a slow answer does not push the later ones back.
+        with httpx.Client(base_url=stack.api_url, timeout=30) as client, ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda index: one(client, index), range(submissions)))
 
     loader = threading.Thread(target=load, name="restore-load", daemon=True)
     loader.start()

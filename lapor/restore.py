@@ -48,7 +48,7 @@ from lapor.models import (
 from lapor.outbox import LAST_MESSAGE_VARIABLE, OutboxDispatcher, enqueue_start
 from lapor.process import EngineClient, EngineError, ExternalTaskRun, HistoricInstance
 from lapor.settings import ROOT, get_settings
-from lapor.vocabulary import PROCESS_ID, Actor, FormField, Topic
+from lapor.vocabulary import PROCESS_ID, Actor, Deadline, FormField, Topic
 
 RESTORER = "python -m lapor.restore"  # who repaired, in the audit trail
 RESTORE_TASK_PREFIX = "restore:"  # task_id of a status event the command wrote (the timeline's key of a step)
@@ -72,6 +72,7 @@ class Kind(StrEnum):
     REPORT_AHEAD = "report ahead of instance"
     APPLIED = "outbox row already applied"
     DUPLICATE = "more than one instance"
+    DUE_DATES = "due dates differ"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class _Engine:
     runs: dict[str, list[ExternalTaskRun]]  # instance id -> status task runs, oldest first
     open_tasks: set[str]  # external tasks not completed yet: a worker may have written their event already
     opd_codes: dict[str, str]  # instance id -> the OPD it was dispatched to (the `opdCode` variable)
+    due: dict[Deadline, dict[str, datetime]]  # the due date variables the timers read, per instance id
 
     def status_of(self, instance_id: str) -> ReportStatus:
         """The status the instance's last status task recorded; a new instance's is the first one."""
@@ -154,7 +156,12 @@ def _read_engine(engine: EngineClient) -> _Engine:
     for rows in runs.values():
         rows.sort(key=lambda r: r.timestamp or datetime.min.replace(tzinfo=UTC))
     opd_codes = {k: v for k, v in engine.historic_values(PROCESS_ID, FormField.OPD_CODE).items() if isinstance(v, str)}
-    return _Engine(instances, runs, {t.id for t in engine.external_tasks()}, opd_codes)
+    due: dict[Deadline, dict[str, datetime]] = {}
+    for deadline in Deadline:
+        if deadline.column is not None:
+            values = engine.historic_values(PROCESS_ID, deadline.due_variable)
+            due[deadline] = {k: v for k, v in values.items() if isinstance(v, datetime)}
+    return _Engine(instances, runs, {t.id for t in engine.external_tasks()}, opd_codes, due)
 
 
 # -- one report ------------------------------------------------------------------------------------------------
@@ -251,6 +258,7 @@ def _compare(session: Session, report: Report, held: _Engine, now: datetime, *, 
         findings.append(Finding(tid, Kind.INSTANCE_AHEAD, f"recorded {names} from the engine's history"))
         if apply:
             _record_runs(session, report, missing, held, now)
+    findings += _due_dates(report, instance.id, held, apply=apply)
     engine_status = held.status_of(instance.id)
     ran = {r.external_task_id for r in runs}
     started = instance.start_time or datetime.min.replace(tzinfo=UTC)
@@ -284,6 +292,23 @@ def _compare(session: Session, report: Report, held: _Engine, now: datetime, *, 
             if engine_status not in CLOSED_STATUSES:
                 report.closed_at = None
     return findings
+
+
+def _due_dates(report: Report, instance_id: str, held: _Engine, *, apply: bool) -> list[Finding]:
+    """The due dates tracking shows, as the engine's timers have them (the deadline worker writes both)."""
+    moved: list[str] = []
+    for deadline, values in held.due.items():
+        engine_due = values.get(instance_id)
+        column = str(deadline.column)
+        shown: datetime | None = getattr(report, column)
+        if engine_due is None or (shown is not None and abs((shown - engine_due).total_seconds()) < 0.001):
+            continue
+        moved.append(column)
+        if apply:
+            setattr(report, column, engine_due)
+    if not moved:
+        return []
+    return [Finding(report.tracking_id, Kind.DUE_DATES, "set from the engine: " + ", ".join(moved))]
 
 
 def _stand_in(session: Session, engine: EngineClient, instance: HistoricInstance, held: _Engine, now: datetime) -> None:
@@ -323,6 +348,7 @@ def _stand_in(session: Session, engine: EngineClient, instance: HistoricInstance
         detail={"instance": instance.id, "text": "Laporan dipulihkan dari mesin proses setelah pemulihan cadangan"},
     )
     _record_runs(session, report, held.runs.get(instance.id, []), held, now)
+    _due_dates(report, instance.id, held, apply=True)
 
 
 def _orphans(engine: EngineClient, db: Engine, held: _Engine, only: set[str] | None, outcome: Outcome) -> None:
