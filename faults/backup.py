@@ -125,7 +125,7 @@ def backup_round(
     _dump(stack, order[1][1], backups / f"{order[1][0]}.dump")
     data = stack.work_dir / "data"
     shutil.copytree(data, backups / "files")
-    loader.join(timeout=seconds + 120)
+    loader.join(timeout=seconds + 300)
     before_first = {a.tracking_id for a in acknowledged if a.at < first_dump_at}
 
     restore_started = time.monotonic()
@@ -185,6 +185,7 @@ def backup_round(
         and second_lines[-1].endswith("0 repaired, 0 for a person")
         and before_first <= set(held)
     )
-    if not figures["ok"]:
-        (backups / "repair.txt").write_text(repaired.stdout + repaired.stderr + second.stdout + second.stderr)
+    # What the operator would have read (the stack's work directory is kept when a verdict fails).
+    (backups / "repair.txt").write_text(repaired.stdout + repaired.stderr)
+    (backups / "repair-again.txt").write_text(second.stdout + second.stderr)
     return figures
