@@ -18,7 +18,6 @@ Run it with the API and the workers stopped and the engine started: a worker bet
 """
 
 import argparse
-import asyncio
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -414,7 +413,7 @@ def _dispatch_starts(engine: EngineClient, db: Engine, tracking_ids: list[str], 
             )
         if waiting is None:
             return
-        if asyncio.run(dispatcher.run_once()) == 0:
+        if dispatcher.send_due() == 0:
             break
     with session_scope(db) as session:
         rows = session.execute(

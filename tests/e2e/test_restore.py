@@ -2,6 +2,7 @@
 engine: each kind of mismatch is made here on purpose, as the older dump of one side would leave it, then found,
 repaired or listed for a person, and a second run finds nothing to do."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -87,8 +88,10 @@ def ours(outcome: Outcome, tracking_id: str) -> list[tuple[Kind, bool]]:
     return [(f.kind, f.for_person is not None) for f in outcome.findings if f.tracking_id == tracking_id]
 
 
-def repair(operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True) -> Outcome:
-    return restore(engine=operaton, db=deps.db, apply=apply, only=set(tracking_ids))
+async def repair(operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True) -> Outcome:
+    """The command's work on these reports, off the event loop the session's workers run on."""
+    only = set(tracking_ids)
+    return await asyncio.to_thread(restore, engine=operaton, db=deps.db, apply=apply, only=only)
 
 
 async def test_a_report_the_engine_lost_is_started_again_once_through_the_outbox(
@@ -107,13 +110,13 @@ async def test_a_report_the_engine_lost_is_started_again_once_through_the_outbox
                 .values(sent_at=datetime.now(UTC), attempts=1)
             )
 
-    dry = repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id, apply=False)
+    dry = await repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id, apply=False)
     assert ours(dry, fresh.tracking_id) == [(Kind.NO_INSTANCE, False)]
     assert ours(dry, verified.tracking_id) == [(Kind.NO_INSTANCE, True)]  # staff verify it again
     assert instances_of(operaton, fresh.tracking_id) == []  # a dry run starts nothing
     assert report_row(worker_deps, fresh).process_instance_id == "lost-instance-1"
 
-    done = repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id)
+    done = await repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id)
     assert not done.failed, done.failed
     for report in (fresh, verified):
         started = instances_of(operaton, report.tracking_id)
@@ -124,7 +127,7 @@ async def test_a_report_the_engine_lost_is_started_again_once_through_the_outbox
     # The new instance records its first status; the report follows its instance.
     await status_becomes(worker_deps, verified, ReportStatus.BELUM_TERVERIFIKASI.value)
 
-    again = repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id)
+    again = await repair(operaton, worker_deps, fresh.tracking_id, verified.tracking_id)
     assert again.findings == [] and not again.needs_person
     # Another dispatcher pass (the API's, after the restore) starts nothing more either.
     await OutboxDispatcher(lapor_process, worker_deps.db).run_once()
@@ -145,13 +148,13 @@ async def test_a_start_the_engine_already_applied_is_adopted_not_doubled(
         variables = reports.process_variables(reports.get_by_tracking_id(session, report.tracking_id))
     instance_id = lapor_process.start(PROCESS_ID, business_key=report.tracking_id, variables=variables)
 
-    done = repair(operaton, worker_deps, report.tracking_id)
+    done = await repair(operaton, worker_deps, report.tracking_id)
     assert ours(done, report.tracking_id) == [(Kind.APPLIED, False)]
     assert report_row(worker_deps, report).process_instance_id == instance_id
     assert start_row(worker_deps, report.tracking_id).sent_at is not None
     await OutboxDispatcher(lapor_process, worker_deps.db).run_once()
     assert instances_of(operaton, report.tracking_id) == [instance_id]
-    assert ours(repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
 async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_is_told(
@@ -171,7 +174,7 @@ async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_
     )
     instance_id = lapor_process.start(PROCESS_ID, business_key=tracking_id, variables=reports.process_variables(lost))
 
-    done = repair(operaton, worker_deps, tracking_id)
+    done = await repair(operaton, worker_deps, tracking_id)
     assert ours(done, tracking_id) == [(Kind.NO_REPORT, True)]
     assert "ask the reporter" in describe(done)
     with session_scope(worker_deps.db) as session:
@@ -184,7 +187,7 @@ async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_
     for task in operaton.external_tasks(process_instance_id=instance_id):
         operaton.unlock_external_task(task.id)
     await status_becomes(worker_deps, Submitted(tracking_id, instance_id), ReportStatus.BELUM_TERVERIFIKASI.value)
-    assert ours(repair(operaton, worker_deps, tracking_id), tracking_id) == []
+    assert ours(await repair(operaton, worker_deps, tracking_id), tracking_id) == []
     assert instances_of(operaton, tracking_id) == [instance_id]
 
 
@@ -209,7 +212,7 @@ async def test_an_instance_ahead_of_its_report_gets_the_status_events_from_the_e
         assert response_due is not None
         row.response_due_at = None  # the OPD's deadline was computed after that dump too
 
-    done = repair(operaton, worker_deps, report.tracking_id)
+    done = await repair(operaton, worker_deps, report.tracking_id)
     assert ours(done, report.tracking_id) == [(Kind.INSTANCE_AHEAD, False), (Kind.DUE_DATES, False)]
     after = report_row(worker_deps, report)
     assert (after.status, after.opd_code) == (ReportStatus.TERVERIFIKASI.value, "PUPR")
@@ -217,7 +220,7 @@ async def test_an_instance_ahead_of_its_report_gets_the_status_events_from_the_e
     with session_scope(worker_deps.db) as session:
         again = session.scalar(select(ReportEvent).where(ReportEvent.task_id == task_id))
         assert again is not None and (again.status, again.actor) == ("TERVERIFIKASI", Actor.ADMIN_PENGADUAN.value)
-    assert ours(repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
 async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_person(
@@ -237,13 +240,13 @@ async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_perso
             task_id=f"task-the-engine-lost-{uuid.uuid4().hex}",
         )
 
-    dry = repair(operaton, worker_deps, report.tracking_id, apply=False)
+    dry = await repair(operaton, worker_deps, report.tracking_id, apply=False)
     assert ours(dry, report.tracking_id) == [(Kind.REPORT_AHEAD, True)]
     assert report_row(worker_deps, report).status == ReportStatus.TERVERIFIKASI.value
-    done = repair(operaton, worker_deps, report.tracking_id)
+    done = await repair(operaton, worker_deps, report.tracking_id)
     assert ours(done, report.tracking_id) == [(Kind.REPORT_AHEAD, True)] and done.needs_person
     assert report_row(worker_deps, report).status == ReportStatus.BELUM_TERVERIFIKASI.value
-    assert ours(repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
 async def test_a_message_the_engine_already_has_is_marked_sent(
@@ -275,13 +278,13 @@ async def test_a_message_the_engine_already_has_is_marked_sent(
         assert queued is not None
         queued_id, report_id = queued.id, row.id
 
-    done = repair(operaton, worker_deps, report.tracking_id)
+    done = await repair(operaton, worker_deps, report.tracking_id)
     assert ours(done, report.tracking_id) == [(Kind.APPLIED, False)]
     with session_scope(worker_deps.db) as session:
         assert session.get_one(OutboxMessage, queued_id).sent_at is not None
         pending = select(func.count()).where(OutboxMessage.report_id == report_id, OutboxMessage.sent_at.is_(None))
         assert session.scalar(pending) == 0
-    assert ours(repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
 async def test_the_command_lists_what_is_left_for_a_person_and_exits_1(
