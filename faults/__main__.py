@@ -56,7 +56,7 @@ def scenarios(size: Size) -> dict[str, Callable[[Stack, Numbers], Verdict]]:
     }
 
 
-def run(size_name: str, only: list[str] | None = None) -> list[Verdict]:
+def run(size_name: str, only: list[str] | None = None, *, keep: bool = False) -> list[Verdict]:
     """Start the stack once, run the chosen scenarios in order, stop the stack; every verdict, passed or not."""
     chosen = [name for name in NAMES if not only or name in only]
     table = scenarios(SIZES[size_name])
@@ -70,7 +70,7 @@ def run(size_name: str, only: list[str] | None = None) -> list[Verdict]:
                 verdict = Verdict(name, False, {"error": f"{type(err).__name__}: {err}"[:300]}, load=load_average())
             print(verdict.line(), flush=True)
             verdicts.append(verdict)
-    if all(v.passed for v in verdicts):
+    if all(v.passed for v in verdicts) and not keep:
         shutil.rmtree(stack.work_dir, ignore_errors=True)
     else:
         print(f"logs of the stack: {stack.work_dir}", flush=True)
@@ -82,10 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="ci")
     parser.add_argument("--only", nargs="*", choices=NAMES, help="run only these scenarios (in the usual order)")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's logs, dumps and repair output")
     args = parser.parse_args(argv)
     started = time.monotonic()
     print(f"faults --size {args.size}: load before {load_average()}", flush=True)
-    verdicts = run(args.size, args.only)
+    verdicts = run(args.size, args.only, keep=args.keep)
     passed = all(v.passed for v in verdicts)
     print(f"faults: {sum(v.passed for v in verdicts)}/{len(verdicts)} passed in {time.monotonic() - started:.0f} s")
     return 0 if passed else 1
