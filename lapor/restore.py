@@ -143,6 +143,8 @@ class _Engine:
 
 
 def _read_engine(engine: EngineClient) -> _Engine:
+    # The open tasks before the runs: a task completed in between is among the runs, never in neither.
+    open_tasks = {t.id for t in engine.external_tasks()}
     instances: dict[str, list[HistoricInstance]] = defaultdict(list)
     for instance in engine.historic_instances(PROCESS_ID):
         instances[str(instance.business_key)].append(instance)
@@ -160,7 +162,7 @@ def _read_engine(engine: EngineClient) -> _Engine:
         if deadline.column is not None:
             values = engine.historic_values(PROCESS_ID, deadline.due_variable)
             due[deadline] = {k: v for k, v in values.items() if isinstance(v, datetime)}
-    return _Engine(instances, runs, {t.id for t in engine.external_tasks()}, opd_codes, due)
+    return _Engine(instances, runs, open_tasks, opd_codes, due)
 
 
 # -- one report ------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from lapor.restore import STAND_IN_TITLE, Kind, Outcome, describe, restore
 from lapor.settings import ROOT, Settings
 from lapor.vocabulary import PROCESS_ID, Actor, Message
 from tests.conftest import ADMIN, eventually
-from tests.e2e.conftest import Submitted, complete_task, report_row, status_becomes
+from tests.e2e.conftest import Submitted, complete_task, open_task, report_row, status_becomes
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
@@ -195,7 +195,7 @@ async def test_an_instance_ahead_of_its_report_gets_the_status_events_from_the_e
     lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
 ) -> None:
     report = await dispatched(lapor_process, worker_deps, received(worker_deps))
-    await status_becomes(worker_deps, report, ReportStatus.BELUM_TERVERIFIKASI.value)
+    await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
     await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
     await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
     await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI.value)
@@ -227,7 +227,7 @@ async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_perso
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await dispatched(lapor_process, worker_deps, received(worker_deps))
-    await status_becomes(worker_deps, report, ReportStatus.BELUM_TERVERIFIKASI.value)
+    await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
     with session_scope(worker_deps.db) as session:  # the engine's dump is older: the verification is lost there
         row = reports.get_by_tracking_id(session, report.tracking_id)
         reports.record_event(
@@ -270,6 +270,7 @@ async def test_a_message_the_engine_already_has_is_marked_sent(
         )
     )
     assert delivered
+    await open_task(operaton, report, "VerifyReportTask")  # verified again: the workers are done with it
     with session_scope(worker_deps.db) as session:
         row = reports.get_by_tracking_id(session, report.tracking_id)
         queued = outbox.enqueue_message(
@@ -291,7 +292,7 @@ async def test_the_command_lists_what_is_left_for_a_person_and_exits_1(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
     report = await dispatched(lapor_process, worker_deps, received(worker_deps))
-    await status_becomes(worker_deps, report, ReportStatus.BELUM_TERVERIFIKASI.value)
+    await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
     with session_scope(worker_deps.db) as session:
         row = reports.get_by_tracking_id(session, report.tracking_id)
         reports.record_event(
