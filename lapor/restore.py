@@ -466,7 +466,7 @@ def restore(*, engine: EngineClient, db: Engine, apply: bool = True, only: set[s
 def describe(outcome: Outcome) -> str:
     """The run as an operator reads it: one line per finding, then what is left for a person, then the totals."""
     verb = "repaired" if outcome.applied else "would repair (dry run)"
-    lines = [f"{f.tracking_id}  {f.kind.value:<26} {f.action}" for f in outcome.findings]
+    lines = [f"{f.tracking_id}  {f.kind.value:<27} {f.action}" for f in outcome.findings]
     if outcome.for_person:
         lines.append("for a person:")
         lines += [f"  {f.tracking_id}  {f.kind.value}: {f.for_person}" for f in outcome.for_person]

@@ -20,8 +20,8 @@ def test_the_operator_reads_each_finding_then_what_is_left_for_a_person() -> Non
         Finding("PTK-2612-BBBBBB", Kind.REPORT_AHEAD, "set back from TERVERIFIKASI to BELUM_TERVERIFIKASI", "redo"),
     ]
     assert describe(outcome).splitlines() == [
-        "PTK-2612-AAAAAA  report without instance    started again through the outbox, at verification",
-        "PTK-2612-BBBBBB  report ahead of instance   set back from TERVERIFIKASI to BELUM_TERVERIFIKASI",
+        "PTK-2612-AAAAAA  report without instance     started again through the outbox, at verification",
+        "PTK-2612-BBBBBB  report ahead of instance    set back from TERVERIFIKASI to BELUM_TERVERIFIKASI",
         "for a person:",
         "  PTK-2612-BBBBBB  report ahead of instance: redo",
         "3 reports, 2 instances, 1 closed reports the engine does not know; 2 would repair (dry run), 1 for a person",
