@@ -5,7 +5,8 @@ every report with the engine's instances (business key = tracking id) and repair
 
 - a report without an instance is started again through the outbox, by business key (the dispatcher looks for an
   instance of that key before it starts one, so a second run or a running API never starts a second);
-- an outbox start or message the engine has already applied is marked sent (the instance is adopted);
+- an outbox start or message the engine has already applied is marked sent (the instance is adopted), and a
+  message marked sent that the engine never got is due again (the API's dispatcher sends it);
 - an instance ahead of its report (a status task the engine ran after the application's dump) gets the status
   events the workers wrote then, from the engine's history;
 - an instance without a report (a report received after the application's dump) gets a stand-in report under its
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import structlog
@@ -72,6 +74,7 @@ class Kind(StrEnum):
     APPLIED = "outbox row already applied"
     DUPLICATE = "more than one instance"
     DUE_DATES = "due dates differ"
+    LOST_MESSAGE = "message the engine lost"
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,43 @@ def _delivered_messages(engine: EngineClient, db: Engine, only: set[str] | None,
                 )
 
 
+def _lost_messages(engine: EngineClient, db: Engine, held: _Engine, only: set[str] | None, outcome: Outcome) -> None:
+    """Messages marked sent that the engine's dump lacks: due again. The instance carries the id of the last message
+    it received (`lastMessageId`); the report's later messages, sent since this instance started, never arrived."""
+    with session_scope(db) as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.payload, OutboxMessage.created_at, Report.tracking_id)
+            .join(Report, Report.id == OutboxMessage.report_id)
+            .where(OutboxMessage.kind == OutboxKind.PUBLISH_MESSAGE.value, OutboxMessage.sent_at.is_not(None))
+            .order_by(OutboxMessage.id)
+        ).all()
+    sent: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    waiting: dict[str, str] = {}  # tracking id -> its running instance
+    for row_id, payload, created_at, tid in rows:
+        running = [i for i in held.instances.get(tid, []) if i.state in RUNNING]
+        if (only is None or tid in only) and running and created_at >= (running[0].start_time or created_at):
+            sent[tid].append((row_id, payload))
+            waiting[tid] = running[0].id
+    for tid, messages in sent.items():
+        try:
+            carried = engine.variables(waiting[tid]).get(LAST_MESSAGE_VARIABLE)
+        except EngineError:
+            continue  # ended meanwhile: nothing waits for a message
+        ids = [payload.get("message_id") for _row_id, payload in messages]
+        lost = messages[ids.index(carried) + 1 :] if carried in ids else messages if carried is None else []
+        for row_id, payload in lost:
+            outcome.findings.append(Finding(tid, Kind.LOST_MESSAGE, f"message {payload.get('name')} queued again"))
+            if outcome.applied:
+                with session_scope(db) as session:
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == row_id)
+                        .values(
+                            sent_at=None, attempts=0, in_doubt=False, last_error=None, next_attempt_at=datetime.now(UTC)
+                        )
+                    )
+
+
 def _dispatch_starts(engine: EngineClient, db: Engine, tracking_ids: list[str], outcome: Outcome) -> None:
     """Send the start commands due again now, through the outbox's own dispatcher (it looks before it starts)."""
     dispatcher = OutboxDispatcher(engine, db, concurrency=4, batch_size=200)
@@ -449,6 +489,7 @@ def restore(*, engine: EngineClient, db: Engine, apply: bool = True, only: set[s
         restarted += [f.tracking_id for f in findings if f.kind is Kind.NO_INSTANCE]
     _orphans(engine, db, held, only, outcome)
     _delivered_messages(engine, db, only, outcome)
+    _lost_messages(engine, db, held, only, outcome)
     if apply and restarted:
         _dispatch_starts(engine, db, restarted, outcome)
     log.info(

@@ -317,3 +317,46 @@ async def test_the_command_lists_what_is_left_for_a_person_and_exits_1(
     second = restore_command(settings, "--tracking-id", report.tracking_id)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip().endswith("0 repaired, 0 for a person"), second.stdout
+
+
+async def test_a_message_the_engine_lost_is_queued_again_and_delivered_once(
+    lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
+) -> None:
+    report = await dispatched(lapor_process, worker_deps, received(worker_deps))
+    await complete_task(
+        operaton, engine, report, "VerifyReportTask", {"verificationResult": "tidak_lengkap", "verificationNote": "?"}
+    )
+    await status_becomes(worker_deps, report, ReportStatus.DIKEMBALIKAN.value)
+    await eventually(lambda: waiting_for_supplement(operaton, report))
+    # The application's dump is newer: the supplement was sent after the engine's dump, which still waits for it.
+    with session_scope(worker_deps.db) as session:
+        row = reports.get_by_tracking_id(session, report.tracking_id)
+        queued = outbox.enqueue_message(
+            session,
+            report=row,
+            name=Message.SUPPLEMENTED,
+            message_id=uuid.uuid4().hex,
+            variables={},
+            now=datetime.now(UTC),
+        )
+        assert queued is not None
+        queued.sent_at, queued.attempts = datetime.now(UTC), 1
+        queued_id = queued.id
+
+    done = await repair(operaton, worker_deps, report.tracking_id)
+    assert ours(done, report.tracking_id) == [(Kind.LOST_MESSAGE, False)]
+    with session_scope(worker_deps.db) as session:
+        assert session.get_one(OutboxMessage, queued_id).sent_at is None  # due again
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+    # The API's dispatcher sends it: the report goes back to verification, once.
+    await OutboxDispatcher(lapor_process, worker_deps.db).run_once()
+    await open_task(operaton, report, "VerifyReportTask")
+    with session_scope(worker_deps.db) as session:
+        assert session.get_one(OutboxMessage, queued_id).sent_at is not None
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
+
+
+def waiting_for_supplement(operaton: EngineClient, report: Submitted) -> bool:
+    return any(
+        not a.ended for a in operaton.activities(report.process_instance_id, activity_id="WaitForSupplementTask")
+    )
