@@ -310,6 +310,7 @@ async def test_the_command_lists_what_is_left_for_a_person_and_exits_1(
     dry = restore_command(settings, "--dry-run", "--tracking-id", report.tracking_id)
     assert dry.returncode == 1, dry.stderr
     assert "would repair (dry run)" in dry.stdout and "report ahead of instance" in dry.stdout
+    print(dry.stdout)  # what docs/operations.md shows
     done = restore_command(settings, "--tracking-id", report.tracking_id)
     assert done.returncode == 1, done.stderr
     print(done.stdout)  # what docs/operations.md shows
