@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from faults.backup import backup_round
 from faults.probes import (
     Answer,
     finished,
@@ -209,6 +210,21 @@ def db_restart(stack: Stack, numbers: Numbers, *, submissions: int, down: float)
         and figures["at_verification"] == submissions
     )
     return Verdict("db-restart", passed, figures, time.monotonic() - started, load_average())
+
+
+def restore_pair(stack: Stack, numbers: Numbers, *, submissions: int, seconds: float, gap: float) -> Verdict:
+    """Two backups under load, each restored and repaired (faults/backup.py): the engine's database dumped first,
+    then the application's first; `submissions` over `seconds` in each, the dumps `gap` s apart."""
+    started = time.monotonic()
+    figures: dict[str, Any] = {}
+    passed = True
+    for engine_first in (True, False):
+        prefix = "engine_first" if engine_first else "app_first"
+        first = numbers.take(submissions)
+        shown = backup_round(stack, first, submissions=submissions, seconds=seconds, gap=gap, engine_first=engine_first)
+        passed = passed and bool(shown.pop("ok"))
+        figures.update({f"{prefix}.{key}": value for key, value in shown.items()})
+    return Verdict("restore-pair", passed, figures, time.monotonic() - started, load_average())
 
 
 def _make_due(admin: EngineClient, jobs: list[Job]) -> None:

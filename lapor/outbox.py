@@ -177,6 +177,10 @@ class OutboxDispatcher:
         """One pass over the due rows; returns how many the engine accepted."""
         return await asyncio.to_thread(self._run_once)
 
+    def send_due(self) -> int:
+        """One pass in the caller's thread, for an operator's command (lapor.restore) that has no event loop."""
+        return self._run_once()
+
     def _run_once(self) -> int:
         """The claimed rows side by side, `concurrency` at a time: one engine call waits on the engine's
         transaction (a start runs the model up to its first wait state), so one at a time the dispatcher, not the

@@ -12,6 +12,7 @@ from lapor.process.client import EngineAuthError, EngineClient, EngineError, Eng
 from lapor.process.records import (
     ActivityInstance,
     Deployment,
+    ExternalTaskRun,
     ExternalTaskState,
     HistoricInstance,
     Incident,
@@ -33,6 +34,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "ExternalTask",
+    "ExternalTaskRun",
     "ExternalTaskState",
     "ExternalTaskWorker",
     "Handler",

@@ -14,6 +14,7 @@ from lapor.process.codec import decode_all, encode_all, format_date
 from lapor.process.records import (
     ActivityInstance,
     Deployment,
+    ExternalTaskRun,
     ExternalTaskState,
     HistoricInstance,
     Incident,
@@ -198,6 +199,19 @@ class EngineClient:
         )
         return decode_all({r["name"]: {"type": r["type"], "value": r["value"]} for r in rows})
 
+    def historic_values(self, process_key: str, name: str) -> dict[str, object]:
+        """One variable of every instance of a process (history, running or finished), decoded: instance id -> value."""
+        rows = self.request(
+            "GET",
+            "/history/variable-instance",
+            params={"processDefinitionKey": process_key, "variableName": name, "deserializeValues": "false"},
+        )
+        return {
+            str(r["processInstanceId"]): decode_all({name: {"type": r["type"], "value": r["value"]}})[name]
+            for r in rows
+            if r.get("processInstanceId")
+        }
+
     def historic_instance(self, instance_id: str) -> HistoricInstance:
         return HistoricInstance._from_row(self.request("GET", f"/history/process-instance/{instance_id}"))
 
@@ -322,6 +336,14 @@ class EngineClient:
     def count_external_task_runs(self) -> int:
         """External tasks completed so far (history's external task log, successes only)."""
         return int(self.request("GET", "/history/external-task-log/count", params={"successLog": "true"})["count"])
+
+    def external_task_runs(self, process_key: str, *, topic: str) -> list[ExternalTaskRun]:
+        """Every successful completion of a topic's external tasks in a process's instances (history), oldest first."""
+        params = {"processDefinitionKey": process_key, "topicName": topic, "successLog": "true"}
+        rows = self.request(
+            "GET", "/history/external-task-log", params={**params, "sortBy": "timestamp", "sortOrder": "asc"}
+        )
+        return [ExternalTaskRun._from_row(row) for row in rows]
 
     def unlock_external_task(self, task_id: str) -> None:
         """Release a task's lock (or its retry backoff) so a worker fetches it now."""

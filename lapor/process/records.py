@@ -183,6 +183,25 @@ class JobRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalTaskRun:
+    """One successful completion of an external task (history's external task log): which element, when."""
+
+    external_task_id: str
+    activity_id: str
+    process_instance_id: str | None
+    timestamp: datetime | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> "ExternalTaskRun":
+        return cls(
+            external_task_id=_required(row, "externalTaskId"),
+            activity_id=_required(row, "activityId"),
+            process_instance_id=_text(row, "processInstanceId"),
+            timestamp=_moment(row, "timestamp"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Incident:
     """Something the engine could not do and waits for an operator on (a failed job or external task)."""
 

@@ -1,0 +1,7 @@
+"""`python -m lapor.restore`."""
+
+import sys
+
+from lapor.restore import main
+
+sys.exit(main())

@@ -1,0 +1,76 @@
+"""What the engine holds after a restore, read once: instances by tracking id, status task runs, open tasks,
+dispositions and due dates; and which status each status task of the model records."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from xml.etree import ElementTree
+
+from lapor.models import ReportStatus
+from lapor.process import EngineClient, ExternalTaskRun, HistoricInstance
+from lapor.settings import ROOT
+from lapor.vocabulary import PROCESS_ID, Actor, Deadline, FormField, Topic
+
+RUNNING = frozenset({"ACTIVE", "SUSPENDED"})  # states of an instance still running
+_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
+_CAMUNDA = "{" + _NS["camunda"] + "}"
+
+
+@cache
+def status_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[str, tuple[ReportStatus, Actor]]:
+    """Element id -> (status, actor) of every service task that records a status (lapor-status, auto-complete)."""
+    found: dict[str, tuple[ReportStatus, Actor]] = {}
+    root = ElementTree.parse(model).getroot()  # noqa: S314 - the model shipped with the code, not input
+    for task in root.iter("{" + _NS["bpmn"] + "}serviceTask"):
+        topic = task.get(_CAMUNDA + "topic")
+        props = {
+            p.get("name"): p.get("value")
+            for p in task.findall("bpmn:extensionElements/camunda:properties/camunda:property", _NS)
+        }
+        if topic == Topic.STATUS and props.get("status") and props.get("actor"):
+            found[str(task.get("id"))] = (ReportStatus(str(props["status"])), Actor(str(props["actor"])))
+        elif topic == Topic.AUTO_COMPLETE:
+            found[str(task.get("id"))] = (ReportStatus.SELESAI, Actor.SISTEM)
+    return found
+
+
+@dataclass
+class Held:
+    """The engine's side of the pair, read once at the start of a run."""
+
+    instances: dict[str, list[HistoricInstance]]  # business key -> instances, oldest first
+    runs: dict[str, list[ExternalTaskRun]]  # instance id -> status task runs, oldest first
+    open_tasks: set[str]  # external tasks not completed yet: a worker may have written their event already
+    opd_codes: dict[str, str]  # instance id -> the OPD it was dispatched to (the `opdCode` variable)
+    due: dict[Deadline, dict[str, datetime]]  # the due date variables the timers read, per instance id
+
+    def status_of(self, instance_id: str) -> ReportStatus:
+        """The status the instance's last status task recorded; a new instance's is the first one."""
+        runs = self.runs.get(instance_id)
+        return status_tasks()[runs[-1].activity_id][0] if runs else ReportStatus.BELUM_TERVERIFIKASI
+
+
+def read_engine(engine: EngineClient) -> Held:
+    """Everything the comparison needs from the engine, in a few calls for all reports."""
+    # The open tasks before the runs: a task completed in between is among the runs, never in neither.
+    open_tasks = {t.id for t in engine.external_tasks()}
+    instances: dict[str, list[HistoricInstance]] = defaultdict(list)
+    for instance in engine.historic_instances(PROCESS_ID):
+        instances[str(instance.business_key)].append(instance)
+    known = status_tasks()
+    runs: dict[str, list[ExternalTaskRun]] = defaultdict(list)
+    for topic in (Topic.STATUS, Topic.AUTO_COMPLETE):
+        for run in engine.external_task_runs(PROCESS_ID, topic=topic):
+            if run.process_instance_id and run.activity_id in known:
+                runs[run.process_instance_id].append(run)
+    for rows in runs.values():
+        rows.sort(key=lambda r: r.timestamp or datetime.min.replace(tzinfo=UTC))
+    opd_codes = {k: v for k, v in engine.historic_values(PROCESS_ID, FormField.OPD_CODE).items() if isinstance(v, str)}
+    due: dict[Deadline, dict[str, datetime]] = {}
+    for deadline in Deadline:
+        if deadline.column is not None:
+            values = engine.historic_values(PROCESS_ID, deadline.due_variable)
+            due[deadline] = {k: v for k, v in values.items() if isinstance(v, datetime)}
+    return Held(instances, runs, open_tasks, opd_codes, due)
