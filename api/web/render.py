@@ -22,6 +22,9 @@ STATIC_PATH = "/statis"
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The report form also runs this origin's script (static/foto.js: photos shrunk in the browser, upload progress),
+# which may send the form back to this origin only.
+FORM_POLICY = f"{PAGE_POLICY}; script-src 'self'; connect-src 'self'"
 PAGE_HEADERS = {
     "Content-Security-Policy": PAGE_POLICY,
     "Cache-Control": "no-store",  # pages name the reporter; a shared computer's back button must not show them

@@ -19,7 +19,7 @@ from api.schemas import ReportFields
 from api.submission import decoded, photo_rules, receive_files, report_data
 from api.web.fields import GENERAL, REPORT_FORM_FIELDS, files, non_empty, refusal_errors, text_fields, validate
 from api.web.pages import to_sign_in
-from api.web.render import categories, locations, page
+from api.web.render import FORM_POLICY, categories, locations, page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, load
 from lapor import intake
@@ -32,7 +32,15 @@ FIELDS = (*REPORT_FORM_FIELDS, "koordinat", "anonymous", "confidential", "show_n
 
 
 def form_page(web: WebSession, *, status_code: int = 200, **values: Any) -> Response:
-    return page("lapor.html", web, status_code=status_code, categories=categories(), locations=locations(), **values)
+    return page(
+        "lapor.html",
+        web,
+        status_code=status_code,
+        headers={"Content-Security-Policy": FORM_POLICY},
+        categories=categories(),
+        locations=locations(),
+        **values,
+    )
 
 
 @router.get("/lapor")
