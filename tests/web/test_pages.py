@@ -141,7 +141,7 @@ def test_the_report_form_alone_runs_this_origins_script_and_works_without_it(
     assert '<label for="kemajuan-kirim">Kemajuan pengiriman laporan</label>' in form.text
     script = client.get("/statis/foto.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert "2048" in script.text and "0.85" in script.text
+    assert "var LONGEST_SIDE = 2048;" in script.text and "var QUALITY = 0.75;" in script.text
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing(
