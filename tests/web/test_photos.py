@@ -17,7 +17,7 @@ from lapor import uploads
 from lapor.models import Photo
 from tests.api.conftest import REPORT_FIELDS
 from tests.conftest import Mailbox
-from tests.web.conftest import LiveServer, PageBrowser, web_register
+from tests.web.conftest import PHONE_WIDTH, LiveServer, PageBrowser, web_register
 
 # DevTools' "Fast 3G", the issue's mobile connection: ~1.6 Mbit/s down, ~750 kbit/s up, 150 ms round trip.
 FAST_3G = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8}
@@ -80,6 +80,7 @@ return Boolean(panel && !panel.hidden && bar && bar.value > 0 && bar.value < 100
 """
 
 
+@pytest.mark.parametrize("browser_width", [PHONE_WIDTH, 1280])
 def test_a_large_photo_is_shrunk_in_the_browser_and_its_upload_shows_progress(
     browser: PageBrowser,
     live: LiveServer,
@@ -102,6 +103,7 @@ def test_a_large_photo_is_shrunk_in_the_browser_and_its_upload_shows_progress(
     assert label == "Kemajuan pengiriman laporan"  # the bar's accessible name, in Indonesian
     assert "Mengunggah" in browser.text() and "MB" in browser.text()
     assert browser.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").get_attribute("disabled")
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
     browser.shot("mengunggah")
     browser.wait_text("Laporan Anda telah diterima", timeout=90)
     assert "/lacak/" in browser.driver.current_url
@@ -130,4 +132,28 @@ def test_without_javascript_the_plain_form_sends_the_photo_as_taken_and_the_serv
     browser.wait_text("Laporan Anda telah diterima", timeout=60)
     browser.shot("terkirim-tanpa-javascript", full_page=True)
     assert received.photos == [((6000, 8000), photo.stat().st_size)]
+    assert stored_sizes(live) == [(1536, 2048)]
+
+
+def test_a_refusal_after_the_upload_shows_next_to_its_field_in_place_and_the_form_sends_again(
+    browser: PageBrowser, live: LiveServer, client: TestClient, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    """With JavaScript the server's refusal replaces the form where it stands (the page is not reloaded), with the
+    message next to its field and the typed fields kept; the new form shrinks and sends like the first."""
+    photo = large_photo(tmp_path / "IMG_20261207_101700.jpg")
+    sign_in(browser, client, mailbox, "siti.ditolak@example.id")
+    fill_report(browser, photo)
+    browser.fill("incident_date", "01012099")  # a day in the future, refused by the server after the upload
+    browser.driver.execute_script("window.halamanYangSama = true")
+    browser.submit("Kirim laporan")
+    browser.wait_text("Tanggal kejadian tidak boleh di masa depan", timeout=60)
+    assert browser.driver.execute_script("return window.halamanYangSama === true"), "the page was reloaded"
+    assert browser.driver.find_element(By.ID, "galat-incident_date").is_displayed()
+    assert browser.value("title") == REPORT_FIELDS["title"] and browser.value("address") == REPORT_FIELDS["address"]
+    assert browser.driver.switch_to.active_element.get_attribute("role") == "alert"  # focus on the notice
+    browser.shot("ditolak-di-tempat", full_page=True)
+    browser.fill("incident_date", "01122026")
+    browser.driver.find_element(By.NAME, "photos").send_keys(str(photo))
+    browser.submit("Kirim laporan")
+    browser.wait_text("Laporan Anda telah diterima", timeout=60)
     assert stored_sizes(live) == [(1536, 2048)]
