@@ -123,8 +123,8 @@ def _stored_size(width: int, height: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _probe(data: bytes, *, max_pixels: int, max_jpeg_pixels: int) -> tuple[str, _JpegLayout | None]:
-    """The format, and a JPEG's layout, from the header alone: FileTooLarge before any pixel is decoded."""
+def _probe(data: bytes, *, max_pixels: int, max_jpeg_pixels: int) -> str:
+    """The format, from the header and a JPEG's markers alone: FileTooLarge before any pixel is decoded."""
     with Image.open(io.BytesIO(data)) as probe:
         image_format = probe.format or ""
         width, height = probe.size
@@ -137,7 +137,7 @@ def _probe(data: bytes, *, max_pixels: int, max_jpeg_pixels: int) -> tuple[str, 
         if layout is not None:
             _check_complete(layout, width, height)
         probe.verify()
-    return image_format, layout
+    return image_format
 
 
 def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_jpeg_pixels: int = MAX_JPEG_PIXELS) -> CleanImage:
@@ -155,7 +155,7 @@ def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_jpeg_pixels: i
         # (89 MP) would refuse a 108 MP photo. Its hard limit (twice that) still raises DecompressionBombError.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image_format, _ = _probe(data, max_pixels=max_pixels, max_jpeg_pixels=max_jpeg_pixels)
+            image_format = _probe(data, max_pixels=max_pixels, max_jpeg_pixels=max_jpeg_pixels)
             # verify() leaves the image unusable: open again to decode the pixels.
             with Image.open(io.BytesIO(data)) as image:
                 if image_format == "JPEG":  # DCT scaling: decode at the smallest 1/8 step still >= the stored size
