@@ -1,6 +1,7 @@
 """Photos from real phones on the citizen page (issue 22): with JavaScript the browser shrinks a large photo to
-2048 px before it is sent and shows the upload's progress on a slow connection; without JavaScript the plain form
-sends the photo as taken and the server shrinks it."""
+2048 px before it is sent and shows the upload's progress on a slow connection (390 px and desktop), a refusal
+replaces the form in place and a dropped connection is explained next to the photos; without JavaScript the plain
+form sends the photo as taken and the server shrinks it. Screenshots in tests/web/screenshots/<test>/."""
 
 import io
 from pathlib import Path
@@ -157,3 +158,29 @@ def test_a_refusal_after_the_upload_shows_next_to_its_field_in_place_and_the_for
     browser.submit("Kirim laporan")
     browser.wait_text("Laporan Anda telah diterima", timeout=60)
     assert stored_sizes(live) == [(1536, 2048)]
+
+
+def test_a_dropped_connection_is_explained_next_to_the_photos_and_the_form_can_send_again(
+    browser: PageBrowser, live: LiveServer, client: TestClient, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    photo = large_photo(tmp_path / "IMG_20261207_101800.jpg")
+    sign_in(browser, client, mailbox, "siti.terputus@example.id")
+    fill_report(browser, photo)
+    browser.driver.execute_cdp_cmd("Network.enable", {})  # type: ignore[attr-defined]
+    browser.driver.execute_cdp_cmd("Network.emulateNetworkConditions", FAST_3G)  # type: ignore[attr-defined]
+    browser.submit("Kirim laporan")
+    WebDriverWait(browser.driver, 60).until(lambda d: d.execute_script(PROGRESS_SHOWN))
+    offline = {**FAST_3G, "offline": True}
+    browser.driver.execute_cdp_cmd("Network.emulateNetworkConditions", offline)  # type: ignore[attr-defined]
+    browser.wait_text("Pengiriman terputus. Periksa sambungan internet Anda, lalu kirim lagi.", timeout=60)
+    assert browser.driver.find_element(By.ID, "galat-photos").is_displayed()
+    assert not browser.driver.find_element(By.CSS_SELECTOR, ".kemajuan").is_displayed()
+    button = browser.driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    assert button.is_enabled()
+    browser.shot("sambungan-terputus", full_page=True)
+    browser.driver.execute_cdp_cmd("Network.emulateNetworkConditions", FAST_3G)  # type: ignore[attr-defined]
+    browser.submit("Kirim laporan")  # the chosen photo is still there: sent again
+    browser.wait_text("Laporan Anda telah diterima", timeout=90)
+    # DevTools' offline mode fails the page's request, but bytes already under way may still reach the server and
+    # make a first report: what is checked here is the page's side.
+    assert set(stored_sizes(live)) == {(1536, 2048)}

@@ -185,6 +185,10 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       button.disabled = true; /* one submission at a time */
+      var stale = form.querySelector("#galat-photos[role=alert]"); /* this script's message of the last try */
+      if (stale) {
+        stale.remove();
+      }
       var files = Array.prototype.slice.call(input.files || []);
       shrinkAll(files, function (index) {
         say("Memperkecil foto " + (index + 1) + " dari " + files.length + "…");
