@@ -46,6 +46,9 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
     "WEBP": ("image/webp", ".webp"),
 }
 _SUFFIX = {content_type: suffix for content_type, suffix in CONTENT_TYPES.values()}
+# A JPEG that carries more images after its own (a depth map, an HDR gain map, a preview: CIPA's Multi-Picture
+# Format, which phones write) is opened by Pillow as MPO; its first image is the photo, kept as a JPEG.
+_SAME_AS = {"MPO": "JPEG"}
 
 
 class UploadError(ValueError):
@@ -126,7 +129,7 @@ def _stored_size(width: int, height: int) -> tuple[int, int]:
 def _probe(data: bytes, *, max_pixels: int, max_jpeg_pixels: int) -> str:
     """The format, from the header and a JPEG's markers alone: FileTooLarge before any pixel is decoded."""
     with Image.open(io.BytesIO(data)) as probe:
-        image_format = probe.format or ""
+        image_format = _SAME_AS.get(probe.format or "", probe.format or "")
         width, height = probe.size
         if image_format not in CONTENT_TYPES:
             raise UnsupportedImage(f"format {image_format or 'unknown'} is not accepted")

@@ -240,3 +240,18 @@ def test_a_jpeg_in_several_scans_counts_as_progressive(monkeypatch: pytest.Monke
     assert uploads._jpeg_layout(data).scans == 1 and uploads._jpeg_layout(twice).scans == 2
     with pytest.raises(uploads.FileTooLarge):
         uploads.clean_image(twice, max_pixels=64 * 64 - 1)
+
+
+def test_a_phone_jpeg_carrying_a_second_image_is_kept_as_its_first(client: TestClient, citizen: Person) -> None:
+    """Phones append a depth or HDR gain map to their JPEGs (Multi-Picture Format), which Pillow opens as MPO."""
+    photo, gain_map = Image.new("RGB", (4000, 3000), (90, 120, 160)), Image.new("L", (1000, 750), 128)
+    out = io.BytesIO()
+    photo.save(out, format="MPO", save_all=True, append_images=[gain_map])
+    with Image.open(io.BytesIO(out.getvalue())) as opened:
+        assert (opened.format, getattr(opened, "n_frames", 1)) == ("MPO", 2)
+    image = uploads.clean_image(out.getvalue())
+    assert image.content_type == "image/jpeg"
+    with Image.open(io.BytesIO(image.data)) as stored:
+        assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (2048, 1536), 1)
+    files = [("photos", ("IMG_20261207_101900.jpg", out.getvalue(), "image/jpeg"))]
+    assert client.post("/reports", data=REPORT_FIELDS, files=files, headers=citizen.auth).status_code == 201
