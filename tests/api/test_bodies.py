@@ -255,3 +255,17 @@ def test_a_phone_jpeg_carrying_a_second_image_is_kept_as_its_first(client: TestC
         assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (2048, 1536), 1)
     files = [("photos", ("IMG_20261207_101900.jpg", out.getvalue(), "image/jpeg"))]
     assert client.post("/reports", data=REPORT_FIELDS, files=files, headers=citizen.auth).status_code == 201
+
+
+def test_a_portrait_photo_stored_sideways_with_an_orientation_tag_is_kept_upright_and_shrunk() -> None:
+    """Phones store a portrait photo as landscape pixels with EXIF orientation 6 (rotate 90° clockwise)."""
+    sideways = Image.new("RGB", (4000, 3000), "white")
+    sideways.paste((200, 30, 30), (0, 0, 400, 3000))  # red on the left edge: the top once turned upright
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    sideways.save(out, format="JPEG", exif=exif)
+    with Image.open(io.BytesIO(uploads.clean_image(out.getvalue()).data)) as stored:
+        assert stored.size == (1536, 2048) and not stored.getexif()
+        red, green, _ = stored.convert("RGB").getpixel((768, 20))
+        assert red > 150 and green < 100, "the top of the upright photo is the red edge"
