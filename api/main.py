@@ -186,7 +186,8 @@ def _limits_text(settings: Settings) -> str:
     return (
         f"Badan permintaan paling besar {settings.max_body_bytes} byte (dihitung saat diterima); "
         f"paling banyak {uploads.MAX_FILES} foto, masing-masing paling besar {uploads.MAX_BYTES} byte "
-        f"dan {settings.max_image_pixels} piksel."
+        f"dan {settings.max_jpeg_pixels} piksel untuk JPEG satu pindaian ({settings.max_image_pixels} piksel untuk "
+        "PNG, WebP, dan JPEG progresif)."
     )
 
 

@@ -24,7 +24,7 @@ from api.replies import find_own, find_tracked
 from api.schemas import CODE_PATTERN, ReplyText, ReportAccepted, ReportFields, ReportView, StatusView
 from api.submission import decoded, photo_rules, read_files, receive_files, report_data
 from api.views import report_view, status_view
-from lapor import intake, replies
+from lapor import intake, replies, uploads
 
 router = APIRouter(
     prefix="/reports",
@@ -37,7 +37,10 @@ _log = structlog.stdlib.get_logger(__name__)
 TrackingId = Annotated[
     str, Path(max_length=32, pattern=CODE_PATTERN, description="Nomor pelacakan, mis. PTK-2611-7KQ3MX")
 ]
-Photos = Annotated[list[UploadFile], File(description="1 sampai 5 foto JPEG, PNG atau WebP, masing-masing maks. 5 MB")]
+Photos = Annotated[
+    list[UploadFile],
+    File(description=f"1 sampai 5 foto JPEG, PNG atau WebP, masing-masing maks. {uploads.MAX_BYTES // 2**20} MB"),
+]
 OptionalPhotos = Annotated[list[UploadFile], File(description="0 sampai 5 foto tambahan")]
 
 

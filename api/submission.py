@@ -15,7 +15,10 @@ from lapor import intake, uploads
 def photo_rules(context: AppContext) -> intake.PhotoRules:
     """Where this process stores photos and how many it decodes at once."""
     return intake.PhotoRules(
-        upload_dir=context.upload_dir, max_pixels=context.settings.max_image_pixels, slots=context.image_slots
+        upload_dir=context.upload_dir,
+        max_pixels=context.settings.max_image_pixels,
+        max_jpeg_pixels=context.settings.max_jpeg_pixels,
+        slots=context.image_slots,
     )
 
 

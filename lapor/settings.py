@@ -127,8 +127,15 @@ class Settings(BaseSettings):
         150.0, gt=0, le=2000, description="radius of the nearby reports a citizen sees before submitting, in metres"
     )
     staff_session_hours: float = Field(4.0, description="how long a staff sign-in on the API's staff pages lasts")
-    max_body_bytes: int = Field(27 * 1024 * 1024, description="largest request body, counted while it streams in")
-    max_image_pixels: int = Field(25_000_000, description="largest photo in pixels (a 24 MP phone photo fits)")
+    # Five 12 MP phone photos of up to 8 MiB each (detailed scenes at a phone's JPEG quality) and the form's text;
+    # a single photo may be up to 40 MiB (a 108 MP photo), api/README.md "Limits".
+    max_body_bytes: int = Field(42 * 1024 * 1024, description="largest request body, counted while it streams in")
+    max_image_pixels: int = Field(
+        25_000_000, description="largest PNG, WebP or multi-scan JPEG in pixels (a 24 MP photo fits)"
+    )
+    max_jpeg_pixels: int = Field(
+        110_000_000, description="largest one-scan JPEG in pixels, decoded at reduced scale (a 108 MP photo fits)"
+    )
     image_decode_concurrency: int = Field(2, description="photos decoded at the same time by each API process")
 
 

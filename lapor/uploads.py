@@ -3,6 +3,7 @@
 import hashlib
 import io
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ __all__ = [
     "CONTENT_TYPES",
     "MAX_BYTES",
     "MAX_FILES",
+    "MAX_JPEG_PIXELS",
     "MAX_PIXELS",
+    "STORED_SIDE",
     "CleanImage",
     "FileTooLarge",
     "IncompleteImage",
@@ -27,8 +30,15 @@ __all__ = [
 ]
 
 MAX_FILES = 5
-MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 25_000_000  # a 24 MP phone photo fits; a decompression bomb stops here (the API's setting may lower it)
+# A 108 MP phone photo is 24-31 MB on average (Galaxy S20 Ultra, PhoneArena's samples), more in a detailed scene.
+MAX_BYTES = 40 * 1024 * 1024
+# PNG, WebP and JPEGs in several scans (progressive): decoding costs every pixel, and libjpeg holds a multi-scan
+# JPEG whole in memory, so a 24 MP photo fits and a decompression bomb stops here (the API's setting may lower it).
+MAX_PIXELS = 25_000_000
+# A JPEG in one scan, as every phone camera and browser writes it: decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT
+# scaling, Pillow's draft mode), row by row, so a 108 MP photo (12000x9000, or 12032x9024) costs little.
+MAX_JPEG_PIXELS = 110_000_000
+STORED_SIDE = 2048  # longest side of a stored photo: what the citizen page sends when it downscales in the browser
 # Pillow format -> content type and file suffix; nothing else is accepted.
 CONTENT_TYPES: dict[str, tuple[str, str]] = {
     "JPEG": ("image/jpeg", ".jpg"),
@@ -36,6 +46,9 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
     "WEBP": ("image/webp", ".webp"),
 }
 _SUFFIX = {content_type: suffix for content_type, suffix in CONTENT_TYPES.values()}
+# A JPEG that carries more images after its own (a depth map, an HDR gain map, a preview: CIPA's Multi-Picture
+# Format, which phones write) is opened by Pillow as MPO; its first image is the photo, kept as a JPEG.
+_SAME_AS = {"MPO": "JPEG"}
 
 
 class UploadError(ValueError):
@@ -54,10 +67,16 @@ class IncompleteImage(UnsupportedImage):
     """Its header promises more pixels than its data holds (a truncated file, or a header that lies)."""
 
 
-def _jpeg_scan_bytes(data: bytes) -> int:
-    """The bytes of a JPEG's entropy-coded scans (its pixels); markers, headers, comments and trailing data are
-    not counted."""
-    position, scanned = 2, 0
+@dataclass(frozen=True, slots=True)
+class _JpegLayout:
+    scan_bytes: int  # the bytes of its entropy-coded scans (its pixels)
+    scans: int
+
+
+def _jpeg_layout(data: bytes) -> _JpegLayout:
+    """How a JPEG's pixels are coded: the bytes of its scans and how many scans there are; markers, headers,
+    comments and trailing data are not counted."""
+    position, scanned, scans = 2, 0, 0
     while position + 4 <= len(data):
         marker = data[position + 1]
         if data[position] != 0xFF or marker == 0xFF:  # a stray byte (libjpeg skips it) or a fill byte
@@ -71,23 +90,24 @@ def _jpeg_scan_bytes(data: bytes) -> int:
         position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
         if marker != 0xDA:  # not a scan: the segment's length is all there is
             continue
-        start = position
-        while position + 1 < len(data) and not (data[position] == 0xFF and data[position + 1] not in _IN_SCAN):
-            position += 1
+        start, scans = position, scans + 1
+        end = _SCAN_END.search(data, start)  # found in C: a 30 MB scan is not walked byte by byte in Python
+        position = end.start() if end is not None else max(start, len(data) - 1)
         scanned += position - start
-    return scanned
+    return _JpegLayout(scanned, scans)
 
 
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RSTn, SOI: markers without a length
-_IN_SCAN = frozenset({0x00, *range(0xD0, 0xD8)})  # a stuffed 0xFF and the restart markers belong to the scan
+# A scan ends at the first marker that is not a stuffed 0xFF (FF 00) or a restart marker (FF D0..D7).
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 
-def _check_complete(data: bytes, width: int, height: int) -> None:
+def _check_complete(layout: _JpegLayout, width: int, height: int) -> None:
     """A JPEG's scans code at least one bit for every 8x8 block of its luma (the DC value), so a file with fewer
     scan bytes than blocks / 8 holds fewer pixels than its header claims. libjpeg fills the rest with grey and
     only warns, so Pillow's load() keeps it: a 600-byte file would be stored as a 25 MP image."""
     blocks = -(-width // 8) * -(-height // 8)
-    if _jpeg_scan_bytes(data) * 8 < blocks:
+    if layout.scan_bytes * 8 < blocks:
         raise IncompleteImage(f"image of {width}x{height} pixels has too little data for its size")
 
 
@@ -100,39 +120,65 @@ class CleanImage:
     content_type: str
 
 
-def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CleanImage:
-    """Check an upload from its bytes and re-encode it; UploadError if it is not an acceptable image.
+def _stored_size(width: int, height: int) -> tuple[int, int]:
+    """The size a photo is stored at: its own, or shrunk to STORED_SIDE on its longest side."""
+    scale = min(1.0, STORED_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _probe(data: bytes, *, max_pixels: int, max_jpeg_pixels: int) -> str:
+    """The format, from the header and a JPEG's markers alone: FileTooLarge before any pixel is decoded."""
+    with Image.open(io.BytesIO(data)) as probe:
+        image_format = _SAME_AS.get(probe.format or "", probe.format or "")
+        width, height = probe.size
+        if image_format not in CONTENT_TYPES:
+            raise UnsupportedImage(f"format {image_format or 'unknown'} is not accepted")
+        layout = _jpeg_layout(data) if image_format == "JPEG" else None
+        limit = max_jpeg_pixels if layout is not None and layout.scans <= 1 else max_pixels
+        if width * height > limit:
+            raise FileTooLarge(f"image of {width}x{height} pixels is too large")
+        if layout is not None:
+            _check_complete(layout, width, height)
+        probe.verify()
+    return image_format
+
+
+def clean_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_jpeg_pixels: int = MAX_JPEG_PIXELS) -> CleanImage:
+    """Check an upload from its bytes and re-encode it, at most STORED_SIDE on its longest side; UploadError if it
+    is not an acceptable image.
 
     The pixel count is read from the header, before any pixel is decoded: a small file that would expand
-    to gigabytes (a decompression bomb) is FileTooLarge, like a file that is too large on the wire.
+    to gigabytes (a decompression bomb) is FileTooLarge, like a file that is too large on the wire. A JPEG in one
+    scan may have up to `max_jpeg_pixels` (libjpeg decodes it at a reduced scale), anything else `max_pixels`.
     """
     if len(data) > MAX_BYTES:
         raise FileTooLarge(f"file larger than {MAX_BYTES} bytes")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # The limits above are this function's own, per format and checked first; Pillow's one bomb limit
+        # (89 MP) would refuse a 108 MP photo. Its hard limit (twice that) still raises DecompressionBombError.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data)) as probe:
-                image_format = probe.format or ""
-                width, height = probe.size
-                if image_format not in CONTENT_TYPES:
-                    raise UnsupportedImage(f"format {image_format or 'unknown'} is not accepted")
-                if width * height > max_pixels:
-                    raise FileTooLarge(f"image of {width}x{height} pixels is too large")
-                probe.verify()
+            image_format = _probe(data, max_pixels=max_pixels, max_jpeg_pixels=max_jpeg_pixels)
             # verify() leaves the image unusable: open again to decode the pixels.
             with Image.open(io.BytesIO(data)) as image:
+                if image_format == "JPEG":  # DCT scaling: decode at the smallest 1/8 step still >= the stored size
+                    image.draft("RGB", _stored_size(*image.size))
                 image.load()  # with ImageFile.LOAD_TRUNCATED_IMAGES at its default (False): a short file raises
-                if image_format == "JPEG":
-                    _check_complete(data, width, height)
                 pixels = ImageOps.exif_transpose(image)  # keep the orientation the EXIF tag gave it
+                pixels.thumbnail((STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
         except UploadError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        except Image.DecompressionBombError:
             raise FileTooLarge("image has more pixels than Pillow's bomb limit") from None
         except UnidentifiedImageError as err:
             raise UnsupportedImage(f"not a readable image: {type(err).__name__}") from None
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as err:
             raise UnsupportedImage(f"broken image: {type(err).__name__}") from None
+    return _encode(pixels, image_format)
+
+
+def _encode(pixels: Image.Image, image_format: str) -> CleanImage:
+    """The pixels alone, in the format they came in."""
     content_type, _ = CONTENT_TYPES[image_format]
     if image_format == "JPEG":
         clean, options = pixels.convert("RGB"), {"quality": 88, "optimize": True}

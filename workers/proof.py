@@ -44,9 +44,11 @@ def _store(d: Deps, task: ExternalTask, data: bytes | None) -> dict[str, Any]:
     if not data:
         raise _refused("Foto bukti tidak terlampir.")
     try:
-        image = uploads.clean_image(data, max_pixels=d.settings.max_image_pixels)
+        image = uploads.clean_image(
+            data, max_pixels=d.settings.max_image_pixels, max_jpeg_pixels=d.settings.max_jpeg_pixels
+        )
     except uploads.FileTooLarge:
-        raise _refused("Foto bukti terlalu besar (maksimal 5 MB dan 25 megapiksel).") from None
+        raise _refused("Foto bukti terlalu besar (maksimal 5 MB; PNG dan WebP maksimal 25 megapiksel).") from None
     except uploads.UploadError:
         raise _refused("Berkas yang diunggah bukan foto yang dapat dibaca (JPEG, PNG atau WebP).") from None
     with d.session() as session:

@@ -87,7 +87,8 @@ def feed(
     return page(
         "umpan.html",
         web,
-        headers={"Content-Security-Policy": map_policy(context.settings.map_tile_url, connect=False)},
+        # The map's scripts and tiles only when the page has a report to put on it; else no script at all.
+        headers={"Content-Security-Policy": map_policy(context.settings.map_tile_url, connect=False)} if points else {},
         map_mode="daftar",
         map_points=json.dumps(points),
         **map_values(context.settings),

@@ -31,6 +31,7 @@ class PhotoRules:
 
     upload_dir: Path
     max_pixels: int = uploads.MAX_PIXELS
+    max_jpeg_pixels: int = uploads.MAX_JPEG_PIXELS
     slots: AbstractContextManager[object] = field(default_factory=nullcontext)  # photos decoded at once
 
 
@@ -38,12 +39,18 @@ def decode_photo(rules: PhotoRules, index: int, data: bytes) -> uploads.CleanIma
     """One photo decoded from its bytes and re-encoded without metadata, holding one of the decoding slots."""
     try:
         with rules.slots:
-            return uploads.clean_image(data, max_pixels=rules.max_pixels)
+            return uploads.clean_image(data, max_pixels=rules.max_pixels, max_jpeg_pixels=rules.max_jpeg_pixels)
     except uploads.FileTooLarge:
         raise PhotoTooLarge(
             f"Foto ke-{index + 1} melebihi {uploads.MAX_BYTES // (1024 * 1024)} MB "
-            f"atau {rules.max_pixels // 1_000_000} megapiksel.",
-            details={"file_index": index, "max_bytes": uploads.MAX_BYTES, "max_pixels": rules.max_pixels},
+            f"atau {rules.max_jpeg_pixels // 1_000_000} megapiksel untuk foto JPEG "
+            f"({rules.max_pixels // 1_000_000} megapiksel untuk PNG, WebP, atau JPEG progresif).",
+            details={
+                "file_index": index,
+                "max_bytes": uploads.MAX_BYTES,
+                "max_pixels": rules.max_pixels,
+                "max_jpeg_pixels": rules.max_jpeg_pixels,
+            },
         ) from None
     except uploads.IncompleteImage:
         raise PhotoUnsupported(

@@ -19,6 +19,7 @@ from api.intake import StaffSource
 from api.staff_session import STAFF_COOKIE
 from api.staff_sign_in import WRONG_LOGIN
 from engine import LocalEngine
+from lapor import uploads
 from lapor.db import session_scope
 from lapor.models import OutboxMessage, Photo, RateLimitHit, Report, Reporter
 from lapor.ratelimit import Limit
@@ -362,7 +363,7 @@ def test_a_contact_of_two_different_reporters_is_refused_next_to_the_email(
         ),
         ([("photos", ("surat.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "application/pdf"))], "bukan gambar"),
         ([("photos", ("palsu.jpg", b"<script>alert(1)</script>", "image/jpeg"))], "bukan gambar"),
-        ([("photos", ("besar.jpg", b"\xff\xd8\xff\xe0" + b"\0" * (5 * 1024 * 1024), "image/jpeg"))], "melebihi 5 MB"),
+        ([("photos", ("besar.jpg", b"\xff\xd8\xff\xe0" + b"\0" * uploads.MAX_BYTES, "image/jpeg"))], "melebihi 40 MB"),
     ],
     ids=["too-many-files", "pdf", "script-named-jpg", "oversized"],
 )

@@ -19,7 +19,7 @@ ENVIRONMENT = {
     "LAPOR_PUBLIC_HOST": "lapor.pontianak.go.id",
     "LAPOR_STAFF_HOST": "tasklist.lapor.pontianak.go.id",
     "LAPOR_TLS_EMAIL": "pengaduan@pontianak.go.id",
-    "LAPOR_PROXY_MAX_BODY": "30MB",
+    "LAPOR_PROXY_MAX_BODY": "46MB",
 }
 
 

@@ -254,8 +254,16 @@ def browser_width() -> int:
 
 
 @pytest.fixture
-def browser(live: LiveServer, request: pytest.FixtureRequest, browser_width: int) -> Iterator[PageBrowser]:
-    driver = chromium(max(browser_width, 800), 900)
+def browser_javascript() -> bool:
+    """Parametrize with False for a browser whose scripts are off (the pages' plain HTML path)."""
+    return True
+
+
+@pytest.fixture
+def browser(
+    live: LiveServer, request: pytest.FixtureRequest, browser_width: int, browser_javascript: bool
+) -> Iterator[PageBrowser]:
+    driver = chromium(max(browser_width, 800), 900, javascript=browser_javascript)
     folder = SCREENSHOTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

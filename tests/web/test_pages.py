@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from api import public
 from api.main import create_app
-from api.web.render import PAGE_POLICY
+from api.web.render import PAGE_POLICY, map_policy, tile_origin
 from lapor import reports, signed_links
 from lapor.db import session_scope
 from lapor.models import MessageKind, RegistrationCode, Report, ReportMessage, ReportStatus
@@ -122,6 +122,34 @@ def test_pages_have_their_own_policy_and_the_api_keeps_its_own(client: TestClien
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "report_not_found"
     page = client.get("/lacak/PTK-0000-AAAAAA")
     assert page.status_code == 404 and "Laporan dengan nomor pelacakan ini tidak ditemukan." in page.text
+
+
+def test_the_report_form_alone_runs_this_origins_script_and_works_without_it(
+    client: TestClient, mailbox: Mailbox
+) -> None:
+    """The form's scripts (static/foto.js: photo shrinking and upload progress; sekitar.js: the nearby panel;
+    Leaflet and peta.js: the map) all come from this origin and send to this origin only, images also from the
+    configured tile server, nothing inline; the form itself is a plain multipart form that posts without them."""
+    web_register(client, mailbox, "Siti Rahmawati", "siti.skrip@example.id")
+    form = client.get("/lapor")
+    policy = form.headers["content-security-policy"]
+    tiles = tile_origin(client.app.state.context.settings.map_tile_url)  # type: ignore[attr-defined]
+    assert policy == map_policy(tiles + "/", connect=True) and f"img-src 'self' {tiles};" in policy
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert re.findall(r"<script[^>]*>", form.text) == [
+        '<script src="/statis/foto.js" defer>',
+        '<script src="/statis/leaflet/leaflet.js" defer>',
+        '<script src="/statis/peta.js" defer>',
+        '<script src="/statis/sekitar.js" defer>',
+    ]
+    assert "style=" not in form.text and not re.search(r"<[^>]+\son[a-z]+=", form.text)  # no inline handler
+    assert '<form method="post" action="/lapor" enctype="multipart/form-data"' in form.text
+    assert '<div class="kemajuan" hidden>' in form.text  # the progress bar shows only once the script runs
+    assert '<label for="kemajuan-kirim">Kemajuan pengiriman laporan</label>' in form.text
+    script = client.get("/statis/foto.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "var LONGEST_SIDE = 2048;" in script.text and "var QUALITY = 0.75;" in script.text
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing(

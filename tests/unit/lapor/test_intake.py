@@ -143,11 +143,12 @@ def test_a_photo_that_is_not_one_is_refused_after_the_cheap_checks_and_nothing_i
 
 
 def test_a_photo_over_the_pixel_limit_is_too_large(session: Session, tmp_path: Path) -> None:
-    small_limit = intake.PhotoRules(upload_dir=tmp_path, max_pixels=100)
+    small_limit = intake.PhotoRules(upload_dir=tmp_path, max_pixels=100, max_jpeg_pixels=200)
     with pytest.raises(intake.PhotoTooLarge) as refused:
         intake.accept(session, request(photos=(jpeg(),)), rules=small_limit, now=NOW)
     assert refused.value.kind is Kind.TOO_LARGE
-    assert refused.value.details["max_pixels"] == 100
+    assert refused.value.details["max_pixels"] == 100 and refused.value.details["max_jpeg_pixels"] == 200
+    assert refused.value.message.startswith("Foto ke-1 melebihi 40 MB")
 
 
 # -- what an accepted request writes --------------------------------------------------------------------------------
