@@ -233,6 +233,7 @@ class Notice(StrEnum):
     PENGINGAT = "pengingat"  # a reminder before a deadline (lapor-reminder)
     ESKALASI = "eskalasi"  # an escalation after it
     KODE_VERIFIKASI = "kode-verifikasi"  # a registration code (the API, not a model)
+    KONTAK_DIUBAH = "kontak-diubah"  # to the old contact after a correction (lapor.correction)
 
     @property
     def deadline(self) -> Deadline | None:

@@ -72,6 +72,7 @@ EXPECTED_TEMPLATES = {
     "pengingat",
     "eskalasi",
     "kode-verifikasi",
+    "kontak-diubah",
 }
 
 
@@ -87,6 +88,7 @@ def full_context(**overrides: str) -> dict[str, str]:
         "note": "Mohon lampirkan foto lokasi dan patokan terdekat.",
         "deadline": "opd-completion",
         "code": "482913",
+        "changed": "Alamat email",
         "dispatched_by": "Budi Santoso (Kepala Bidang Informasi dan Komunikasi Publik)",
     }
     return context | overrides
