@@ -8,6 +8,7 @@ generation time; the erasure is on the reporter's chain without identity."""
 
 import json
 import logging
+import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, Engine, String, Text, select
 
-from lapor import recap, reporter_audit, reports
+from lapor import data_request, recap, reporter_audit, reports
 from lapor.db import Base, session_scope
 from lapor.models import (
     MessageKind,
@@ -28,7 +29,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.vocabulary import Actor
-from tests.api.conftest import ApiTestSettings, Person, SmsGateway, register, set_status, submit
+from tests.api.conftest import START, ApiTestSettings, Person, SmsGateway, register, set_status, submit
 from tests.api.test_staff_page import add_message, staff_link
 from tests.conftest import Mailbox, body_of
 
@@ -265,3 +266,49 @@ def test_erasure_leaves_no_identity_anywhere_and_the_recap_unchanged(
 def workbook_equal(before: dict[str, bytes], after: dict[str, bytes]) -> bool:
     assert before.keys() == after.keys()
     return all(before[name] == after[name] for name in before)
+
+
+# -- the operator's command, for a request in writing --------------------------------------------------------------
+@pytest.fixture
+def command_env(monkeypatch: pytest.MonkeyPatch, settings: ApiTestSettings, mailbox: Mailbox) -> None:
+    monkeypatch.setenv("LAPOR_SMTP_PORT", str(mailbox.port))
+    monkeypatch.setenv("LAPOR_DATA_DIR", str(settings.data_dir))
+
+
+def test_the_operator_corrects_and_erases_for_a_written_request(
+    client: TestClient,
+    db_engine: Engine,
+    citizen: Person,
+    mailbox: Mailbox,
+    command_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tracking_id = submit(client, citizen, title="Lampu padam")
+    found = ["correct", "--email", citizen.email, "--by", "admin-pengaduan"]
+    assert data_request.main([*found, "--new-email", NEW_EMAIL], db=db_engine, now=START) == 0
+    printed = capsys.readouterr().out
+    correction_id = re.search(r"correction (\S+) ", printed).group(1)  # type: ignore[union-attr]
+    assert NEW_EMAIL not in printed and citizen.email not in printed
+    code = mailbox.last_code(NEW_EMAIL)
+    wrong = "000000" if code != "000000" else "111111"
+    confirming = [*found, "--correction", correction_id, "--code"]
+    assert data_request.main([*confirming, wrong], db=db_engine, now=START) == 1
+    assert data_request.main([*confirming, code], db=db_engine, now=START) == 0
+    assert "email replaced, old contact told (1 messages" in capsys.readouterr().out
+    assert client.get("/reporters/me", headers=citizen.auth).json()["email"] == NEW_EMAIL
+    assert data_request.main(["correct", "--email", NEW_EMAIL, "--by", "x"], db=db_engine) == 2  # what to do?
+
+    erase = ["erase", "--email", NEW_EMAIL, "--by", "admin-pengaduan"]
+    assert data_request.main(erase, db=db_engine, now=START) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("reporter #") and "erased: 1 reports kept without identity (1 still open)" in printed
+    assert data_request.main(erase, db=db_engine, now=START) == 2  # nobody has the address any more
+    assert holding(db_engine, [citizen.name, citizen.email, NEW_EMAIL, citizen.token]) == []
+    with session_scope(db_engine) as session:
+        her = session.scalars(select(Reporter)).one()
+        actions = [(e.action, e.actor_kind, e.actor) for e in reporter_audit.entries(session, her)]
+        assert actions == [
+            ("contact_corrected", "staf", "admin-pengaduan"),
+            ("erased", "staf", "admin-pengaduan"),
+        ]
+        assert reports.get_by_tracking_id(session, tracking_id).title == "Lampu padam"
