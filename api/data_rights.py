@@ -72,6 +72,13 @@ class ContactCorrection(BaseModel):
             raise ValueError("isi satu kontak baru: email atau nomor ponsel")
         return self
 
+    @property
+    def requested(self) -> tuple[correction.ContactKind, str]:
+        if self.email is not None:
+            return correction.ContactKind.EMAIL, self.email
+        assert self.phone is not None
+        return correction.ContactKind.PHONE, self.phone
+
 
 class CorrectionStarted(BaseModel):
     correction_id: str
@@ -196,10 +203,7 @@ def correct_contact(
     now: NowDep,
 ) -> CorrectionStarted:
     """Replace the e-mail address or phone number: a 6-digit code goes to the NEW contact only."""
-    kind, value = (
-        (correction.ContactKind.EMAIL, body.email) if body.email else (correction.ContactKind.PHONE, body.phone)
-    )
-    assert value is not None
+    kind, value = body.requested
     started = start_correction(session, context, limiter, reporter, kind=kind, value=value, now=now)
     return CorrectionStarted(
         correction_id=started.correction_id,

@@ -143,12 +143,11 @@ def _sign_ins(session: Session, reporter: Reporter) -> list[dict[str, Any]]:
 
 
 def _registrations(session: Session, reporter: Reporter) -> list[RegistrationCode]:
-    """The registrations and sign-ins the reporter proved with a code sent to their own e-mail or phone (an attempt
-    nobody proved may have been typed by someone else: it is not theirs to receive)."""
+    """The registrations, sign-ins and corrections the reporter proved with a code sent to their own e-mail or phone
+    (an attempt nobody proved may have been typed by someone else: it is not theirs to receive)."""
     clauses = [RegistrationCode.email == reporter.email] if reporter.email else []
     clauses += [RegistrationCode.phone == reporter.phone] if reporter.phone else []
-    if not clauses:
-        return []
+    clauses.append(RegistrationCode.reporter_id == reporter.id)  # corrections, and proofs of a corrected contact
     return list(
         session.scalars(
             select(RegistrationCode)

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
+from lapor.settings import get_settings
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Person, SmsGateway, register, set_status, submit
 from tests.api.test_staff_page import add_message, staff_link
@@ -270,9 +272,13 @@ def workbook_equal(before: dict[str, bytes], after: dict[str, bytes]) -> bool:
 
 # -- the operator's command, for a request in writing --------------------------------------------------------------
 @pytest.fixture
-def command_env(monkeypatch: pytest.MonkeyPatch, settings: ApiTestSettings, mailbox: Mailbox) -> None:
+def command_env(monkeypatch: pytest.MonkeyPatch, settings: ApiTestSettings, mailbox: Mailbox) -> Iterator[None]:
+    """The command reads its settings from the environment, as an operator's shell gives them."""
     monkeypatch.setenv("LAPOR_SMTP_PORT", str(mailbox.port))
     monkeypatch.setenv("LAPOR_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def test_the_operator_corrects_and_erases_for_a_written_request(
