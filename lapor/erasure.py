@@ -143,7 +143,8 @@ def _mail_catcher(data_dir: Path | None, patterns: list[re.Pattern[str]]) -> int
     return 1
 
 
-def _deleted(session: Session, statement: Delete) -> int:
+def deleted(session: Session, statement: Delete) -> int:
+    """Run a DELETE; how many rows it removed."""
     return int(cast("CursorResult[Any]", session.execute(statement)).rowcount or 0)
 
 
@@ -184,8 +185,8 @@ def erase(
     code_match = [RegistrationCode.reporter_id == reporter.id]
     code_match += [RegistrationCode.email == reporter.email] if reporter.email else []
     code_match += [RegistrationCode.phone == reporter.phone] if reporter.phone else []
-    codes = _deleted(session, delete(RegistrationCode).where(or_(*code_match)))
-    tokens = _deleted(session, delete(ReporterToken).where(ReporterToken.reporter_id == reporter.id))
+    codes = deleted(session, delete(RegistrationCode).where(or_(*code_match)))
+    tokens = deleted(session, delete(ReporterToken).where(ReporterToken.reporter_id == reporter.id))
     limits = sum(ratelimit.forget(session, subject=contact) for contact in contacts)
     reporter.name, reporter.email, reporter.phone, reporter.erased_at = "", None, None, at
     open_reports = [r.tracking_id for r in mine if ReportStatus(r.status) not in CLOSED_STATUSES]
