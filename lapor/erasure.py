@@ -159,6 +159,7 @@ def erase(
     data_dir: Path | None = None,
 ) -> Erasure:
     """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice."""
+    session.refresh(reporter, with_for_update=True)  # two erasures at once (a request, the schedule): one wins
     if reporter.erased_at is not None:
         raise AlreadyErased(str(reporter.id))
     patterns = identity_patterns(reporter.name, reporter.email, reporter.phone)
