@@ -90,10 +90,6 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None, now: dateti
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _erase(args: argparse.Namespace, db: Engine, settings: Settings, moment: datetime) -> int:
     try:
         with session_scope(db) as session:
@@ -165,3 +161,7 @@ def _correct(args: argparse.Namespace, db: Engine, settings: Settings, moment: d
         print(f"{type(refused).__name__}: {refused}", file=sys.stderr)
         return 2
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
