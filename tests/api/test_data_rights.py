@@ -18,10 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, Engine, String, Text, select
 
-from lapor import data_request, recap, reporter_audit, reports
+from api.web.session import SESSION_COOKIE
+from lapor import data_request, ratelimit, recap, reporter_audit, reports
 from lapor.db import Base, session_scope
 from lapor.models import (
     MessageKind,
+    RateLimitHit,
     RegistrationCode,
     Reporter,
     ReporterAuditEntry,
@@ -32,8 +34,10 @@ from lapor.models import (
 from lapor.settings import get_settings
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Person, SmsGateway, register, set_status, submit
+from tests.api.test_personal_data import as_staff
 from tests.api.test_staff_page import add_message, staff_link
 from tests.conftest import Mailbox, body_of
+from tests.web.conftest import csrf_of
 
 NEW_EMAIL = "siti.baru@example.id"
 
@@ -211,6 +215,12 @@ def test_erasure_leaves_no_identity_anywhere_and_the_recap_unchanged(
         return workbook(Path(document.path))
 
     recap_before = produce()
+    inbox = settings.data_dir / "mail" / "kotak-masuk.txt"  # a local run's mail catcher (api/mailcatcher.py)
+    inbox.parent.mkdir(parents=True, exist_ok=True)
+    inbox.write_text(f"To: {citizen.email}\nKepada {citizen.name}, kode Anda 123456\nTo: {other_citizen.email}\n")
+    limited = [ratelimit._subject_hash("registration:identity", citizen.email)]
+    with session_scope(db_engine) as session:
+        assert session.scalars(select(RateLimitHit).where(RateLimitHit.subject.in_(limited))).all()
     identity = [citizen.name, citizen.email, "+6281299990001", "081299990001", citizen.token]
     assert holding(db_engine, identity[:3])  # the search finds what is there
     staff_pages_before = client.get(staff_link(db_engine, named, settings)).text
@@ -221,6 +231,9 @@ def test_erasure_leaves_no_identity_anywhere_and_the_recap_unchanged(
     assert erased.json() | {"message": ""} == {"reports": 2, "open_reports": 1, "message": ""}
 
     assert holding(db_engine, identity) == []
+    with session_scope(db_engine) as session:
+        assert session.scalars(select(RateLimitHit).where(RateLimitHit.subject.in_(limited))).all() == []
+    assert inbox.read_text() == f"To: [dihapus]\nKepada [dihapus], kode Anda 123456\nTo: {other_citizen.email}\n"
     assert len([p for p in settings.data_dir.rglob("*") if p.is_file()]) >= 3  # the photos and the recap, searched
     assert files_holding(settings.data_dir, identity) == []
     assert workbook_equal(recap_before, produce())
@@ -234,6 +247,11 @@ def test_erasure_leaves_no_identity_anywhere_and_the_recap_unchanged(
         client.get(staff_link(db_engine, named, settings)).text,
         client.get(staff_link(db_engine, closed, settings)).text,
     ]
+    as_staff(client, client.app, "admin-pengaduan", ("admin-pengaduan",))  # type: ignore[arg-type]
+    desk = client.get("/staf/data-pelapor")
+    found = client.post("/staf/data-pelapor", data={"csrf": csrf_of(desk.text), "email": citizen.email, "phone": ""})
+    assert found.status_code == 404  # the front desk finds nobody by her contact
+    pages.append(desk.text)  # (the 404 page echoes only what the staff member typed)
     assert [page for page in pages if any(n.lower() in page.lower() for n in identity)] == []
     assert any(r.name.startswith("api.") for r in caplog.records)  # the app's own log lines, searched
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
@@ -318,3 +336,21 @@ def test_the_operator_corrects_and_erases_for_a_written_request(
             ("erased", "staf", "admin-pengaduan"),
         ]
         assert reports.get_by_tracking_id(session, tracking_id).title == "Lampu padam"
+
+
+def test_nobody_erases_another_reporter(
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine
+) -> None:
+    """The only erasure a reporter can ask for is their own: the API and the page act on the token's reporter and
+    take no id; without a token, with a staff token or without the page's CSRF token nothing happens."""
+    assert client.delete("/reporters/me").status_code == 401
+    assert client.delete("/reporters/me", headers={"Authorization": "Bearer staff-token-for-tests"}).status_code == 401
+    assert client.delete(f"/reporters/{citizen.email}", headers=other_citizen.auth).status_code in (404, 405)
+    client.cookies.set(SESSION_COOKIE, citizen.token)
+    assert client.post("/data-saya/hapus", data={"yakin": "ya"}).status_code == 403  # no CSRF token
+    client.cookies.clear()
+    erased = client.delete("/reporters/me", headers=other_citizen.auth)
+    assert erased.status_code == 200 and erased.json()["reports"] == 0
+    assert client.get("/reporters/me", headers=citizen.auth).json()["email"] == citizen.email  # she is untouched
+    with session_scope(db_engine) as session:
+        assert session.scalars(select(Reporter.name).where(Reporter.erased_at.is_(None))).all() == [citizen.name]
