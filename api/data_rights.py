@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from api.accounts import CodeExpired, CodeLocked, CodeNotSent, CodeSubmission, ReporterProfile
@@ -53,6 +53,16 @@ class AlreadyErased(Conflict):
 class ContactCorrection(BaseModel):
     """The new e-mail address or the new phone number: exactly one."""
 
+    # Exactly one of email and phone, given as a string (the JSON schema says so, the validator below too).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}, "not": {"required": ["phone"]}},
+                {"required": ["phone"], "properties": {"phone": {"type": "string"}}, "not": {"required": ["email"]}},
+            ]
+        }
+    )
+
     email: Annotated[str, EMAIL_PATTERN] | None = Field(None, max_length=320, description="Alamat email baru")
     phone: Annotated[str, PHONE_PATTERN] | None = Field(None, max_length=32, description="Nomor ponsel baru")
 
@@ -68,7 +78,7 @@ class ContactCorrection(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> "ContactCorrection":
-        if (self.email is None) == (self.phone is None):
+        if (self.email is None) == (self.phone is None) or self.model_fields_set >= {"email", "phone"}:
             raise ValueError("isi satu kontak baru: email atau nomor ponsel")
         return self
 
