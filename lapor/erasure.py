@@ -92,12 +92,16 @@ class Erasure:
     rate_limit_rows: int
 
 
+_SEPARATORS = r"[\s\-.()]*"  # how people write a number: 0812-9999-0001, (0812) 9999 0001, +62 812 ...
+
+
 def identity_patterns(name: str, email: str | None, phone: str | None) -> list[re.Pattern[str]]:
-    """The forms the identity is written in: the name as words, the address, the number as +628…, 628… and 08…."""
-    values = [email] if email else []
-    if phone:
-        values += [phone, phone[1:], "0" + phone[3:]]
-    patterns = [re.compile(re.escape(value), re.IGNORECASE) for value in values]
+    """The forms the identity is written in: the name as words, the address, the number as +628…, 628… or 08…
+    with or without spaces, dashes, dots and brackets between its digits."""
+    patterns = [re.compile(re.escape(email), re.IGNORECASE)] if email else []
+    if phone:  # stored as +628...
+        digits = _SEPARATORS.join(phone[3:])
+        patterns.append(re.compile(rf"(?<!\d)(?:\+?62|0){_SEPARATORS}{digits}(?!\d)"))
     if len(name.strip()) >= 3:  # a one- or two-letter "name" would match inside any word
         patterns.append(re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE))
     return patterns

@@ -221,7 +221,7 @@ def test_erasure_leaves_no_identity_anywhere_and_the_recap_unchanged(
     limited = [ratelimit._subject_hash("registration:identity", citizen.email)]
     with session_scope(db_engine) as session:
         assert session.scalars(select(RateLimitHit).where(RateLimitHit.subject.in_(limited))).all()
-    identity = [citizen.name, citizen.email, "+6281299990001", "081299990001", citizen.token]
+    identity = [citizen.name, citizen.email, "+6281299990001", "081299990001", "0812-9999-0001", citizen.token]
     assert holding(db_engine, identity[:3])  # the search finds what is there
     staff_pages_before = client.get(staff_link(db_engine, named, settings)).text
     assert "siti.rahmawati@example.id" in staff_pages_before  # her own words, before

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lapor import recap, reporter_audit, retention
+from lapor import erasure, recap, reporter_audit, retention
 from lapor.models import (
     Photo,
     RegistrationCode,
@@ -239,3 +239,16 @@ def test_the_schedule_is_at_most_the_engine_history_and_the_command_prints_its_c
     assert "would remove: 1 reporter identities, 3 photos (2 files), 1 unproved registration codes" in dry
     assert "removed: 1 reporter identities, 3 photos (2 files), 1 unproved registration codes" in real
     assert "before 2027-01-15" in dry and "Siti" not in dry + real
+
+
+def test_the_identity_is_found_in_the_ways_people_write_it() -> None:
+    patterns = erasure.identity_patterns("Siti Rahmawati", "siti@example.id", "+6281299990001")
+    text = (
+        "SITI RAHMAWATI (siti@Example.id) 0812-9999-0001, +62 812 9999 0001, 6281299990001, (0812) 99990001; "
+        "not 08129999000123, not Sitiwati, not 0812-9999-0002"
+    )
+    assert erasure.redact(text, patterns) == (
+        "[dihapus] ([dihapus]) [dihapus], [dihapus], [dihapus], ([dihapus]; "
+        "not 08129999000123, not Sitiwati, not 0812-9999-0002"
+    )
+    assert erasure.identity_patterns("Al", None, None) == []  # too short to find without harm
