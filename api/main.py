@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import (
     accounts,
     audit_page,
+    data_rights,
     files,
     front_desk,
     intake,
@@ -306,7 +307,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    for module in (accounts, nearby, reports, public, intake, files, open311, sla):
+    for module in (accounts, data_rights, nearby, reports, public, intake, files, open311, sla):
         app.include_router(module.router)
     web.install(app)  # the citizen web page: its routes, stylesheet and error pages
     # sign-in, front desk, audit trail, a reporter's data on request (/staf/...)

@@ -77,6 +77,8 @@ class Reporter(Base):
     # staff, exports of their data; as the report's head does for its trail.
     audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    # Set when the identity was erased (lapor.erasure, migration 0012): the row stays without name or contact.
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Report(Base):
@@ -235,6 +237,8 @@ class RegistrationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A correction's code (lapor.correction, migration 0012): it proves this reporter's new contact, and nothing else.
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), index=True)
 
 
 class ReporterToken(Base):

@@ -10,8 +10,8 @@ field with its code and its words) and the photo files under `photos/`, so the r
 needs no sign-in or link that expires. Every export is recorded on the reporter's own audit chain
 (lapor.reporter_audit), as is every read of their identity by staff (`record_identity_read`).
 
-Erasure and retention (issue 23 items 2 and 3) can use the same map of where a reporter's data lives: `collect` is
-that map, and `NOT_INCLUDED` says what is held but not handed out, and why.
+`collect` is the map of where a reporter's data lives, and `NOT_INCLUDED` says what is held but not handed out, and
+why; lapor.erasure removes the identity from the same places (issue 23 item 2), lapor.retention on a schedule.
 """
 
 import io
@@ -145,12 +145,11 @@ def _sign_ins(session: Session, reporter: Reporter) -> list[dict[str, Any]]:
 
 
 def _registrations(session: Session, reporter: Reporter) -> list[RegistrationCode]:
-    """The registrations and sign-ins the reporter proved with a code sent to their own e-mail or phone (an attempt
-    nobody proved may have been typed by someone else: it is not theirs to receive)."""
+    """The registrations, sign-ins and corrections the reporter proved with a code sent to their own e-mail or phone
+    (an attempt nobody proved may have been typed by someone else: it is not theirs to receive)."""
     clauses = [RegistrationCode.email == reporter.email] if reporter.email else []
     clauses += [RegistrationCode.phone == reporter.phone] if reporter.phone else []
-    if not clauses:
-        return []
+    clauses.append(RegistrationCode.reporter_id == reporter.id)  # corrections, and proofs of a corrected contact
     return list(
         session.scalars(
             select(RegistrationCode)

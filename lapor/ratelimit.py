@@ -11,8 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from lapor.models import RateLimitHit
@@ -82,6 +83,13 @@ class RateLimited(Exception):
 def _subject_hash(bucket: str, subject: str) -> str:
     # IPs, e-mail addresses and phone numbers are counted, never stored readable.
     return hashlib.sha256(f"{bucket}\x00{subject.strip().lower()}".encode()).hexdigest()
+
+
+def forget(session: Session, *, subject: str) -> int:
+    """Delete the counts kept against one subject in every bucket (an erased reporter's contact); how many rows."""
+    hashes = [_subject_hash(bucket, subject) for bucket in BUCKETS]
+    result = session.execute(delete(RateLimitHit).where(RateLimitHit.subject.in_(hashes)))
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def check(session: Session, *, bucket: str, subject: str, limit: Limit, now: datetime) -> None:

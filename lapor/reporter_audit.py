@@ -33,12 +33,16 @@ _FORMAT = "reporter-1"  # not the report trail's 1: an entry cannot be moved fro
 class ReporterAction(StrEnum):
     IDENTITY_READ = "identity_read"  # a staff page showed the reporter's name, e-mail or phone
     DATA_EXPORTED = "data_exported"  # everything held about them, handed out (issue 23 item 1)
+    CONTACT_CORRECTED = "contact_corrected"  # their e-mail or phone replaced, proved by a code (lapor.correction)
+    ERASED = "erased"  # their identity erased on request or by retention (lapor.erasure)
 
     @property
     def label(self) -> str:
         return {
             "identity_read": "Identitas pelapor dibuka petugas",
             "data_exported": "Data pribadi diunduh",
+            "contact_corrected": "Kontak pelapor diganti",
+            "erased": "Data pribadi dihapus",
         }[self.value]
 
 

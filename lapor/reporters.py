@@ -147,15 +147,23 @@ def start_registration(
 
 
 def verify_code(
-    session: Session, *, public_id: str, code: str, sms_code: str | None = None, now: datetime
+    session: Session,
+    *,
+    public_id: str,
+    code: str,
+    sms_code: str | None = None,
+    now: datetime,
+    correction_of: int | None = None,
 ) -> RegistrationCode:
     """Check the codes; every wrong try counts (the caller must commit even when this raises CodeInvalid).
 
     `code` is the e-mailed code, or the SMS code of a phone-only registration; `sms_code` is the SMS code when
     both an e-mail address and a phone were given: both must match, so each channel is proven by its own code.
+    `correction_of` is the reporter whose correction this is (lapor.correction); a registration or sign-in has none,
+    so a correction's code never signs anybody in, and one reporter's correction is not found for another.
     """
     registration = session.scalar(select(RegistrationCode).where(RegistrationCode.public_id == public_id))
-    if registration is None or registration.verified_at is not None:
+    if registration is None or registration.verified_at is not None or registration.reporter_id != correction_of:
         raise RegistrationNotFound(public_id)
     if registration.attempts >= MAX_CODE_ATTEMPTS:
         raise CodeLocked(public_id)

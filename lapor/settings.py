@@ -138,6 +138,16 @@ class Settings(BaseSettings):
     )
     image_decode_concurrency: int = Field(2, description="photos decoded at the same time by each API process")
 
+    # Retention (issue 23 item 3, lapor.retention): how long after a report closes its reporter's identity and its
+    # photos are kept. At most 5 years: the engine's history of the same report expires then (P1825D).
+    retention_identity_years: int = Field(
+        2, ge=1, le=5, description="years after a reporter's last report closed (and last sign-in) before erasure"
+    )
+    retention_photo_years: int = Field(2, ge=1, le=5, description="years after a report closed before its photos go")
+    retention_interval_hours: float = Field(
+        24.0, gt=0, description="how often the workers apply the retention schedule (0 < h; daily by default)"
+    )
+
 
 # Settings that held SLA lengths before the lengths moved into the process model (issue 21).
 RETIRED_SLA_SETTINGS = tuple(

@@ -238,6 +238,7 @@ class Notice(StrEnum):
     KODE_VERIFIKASI = "kode-verifikasi"  # a registration code (the API, not a model)
     # What a follower of someone else's report hears when its reporter is told of progress (workers.notifications).
     LAPORAN_DIIKUTI = "laporan-diikuti"
+    KONTAK_DIUBAH = "kontak-diubah"  # to the old contact after a correction (lapor.correction)
 
     @property
     def deadline(self) -> Deadline | None:

@@ -1,15 +1,18 @@
 """The worker process: every handler of workers/topics.py on one external-task loop, stopped cleanly on
-SIGTERM/SIGINT, and ended with STALLED_EXIT_CODE when the engine stops answering (see workers/health.py)."""
+SIGTERM/SIGINT, and ended with STALLED_EXIT_CODE when the engine stops answering (see workers/health.py); beside it
+the daily retention schedule (workers/retention.py)."""
 
 import asyncio
 import signal
 import sys
+from datetime import UTC, datetime
 
 import structlog
 
 from lapor.logging import configure_logging
 from lapor.process import ExternalTaskWorker, WorkerConfig
 from lapor.settings import Settings, get_settings
+from workers import retention
 from workers.deps import Deps
 from workers.health import STALLED_EXIT_CODE, HealthConfig, HealthServer, PollWatch, StallGuard, WorkerMetrics
 from workers.topics import HANDLERS, bind
@@ -64,6 +67,8 @@ async def run(settings: Settings, deps: Deps) -> int:
     )
     working = asyncio.create_task(worker.run(stop))
     guarding = asyncio.create_task(guard.run(health.check_interval))
+    # The retention schedule, daily (workers/retention.py); it ends with the loop.
+    retaining = asyncio.create_task(retention.run_daily(settings, deps.db, stop, clock=lambda: datetime.now(UTC)))
     try:
         await asyncio.wait({working, guarding}, return_when=asyncio.FIRST_COMPLETED)
         if working.done():
@@ -75,6 +80,7 @@ async def run(settings: Settings, deps: Deps) -> int:
         return STALLED_EXIT_CODE
     finally:
         guarding.cancel()
+        retaining.cancel()
         server.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -1,30 +1,147 @@
 """Data saya: the signed-in reporter reads everything held about them and downloads it as a ZIP (issue 23 item 1),
-through the same collection (lapor.personal_data) and download (api.personal_data) as the API and the front desk."""
+through the same collection (lapor.personal_data) and download (api.personal_data) as the API and the front desk;
+corrects their e-mail or phone with a code sent to the new contact, and erases their personal data (item 2), through
+the API's services (api.data_rights)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, status
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from api import accounts, data_rights
 from api import personal_data as downloads
-from api.deps import ContextDep, NowDep, SessionDep
+from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
+from api.errors import ApiError, InvalidCode
+from api.web.fields import GENERAL, non_empty, validate
 from api.web.pages import to_sign_in
 from api.web.render import page
 from api.web.routing import WebRoute
-from api.web.session import WebSessionDep
-from lapor import personal_data
+from api.web.session import WebSession, WebSessionDep, sign_out
+from lapor import correction, erasure, personal_data
 from lapor.audit import AuditActor
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+FormText = Annotated[str, Form(max_length=400)]
+# A correction that cannot go on: back to Data saya with the reason (a wrong code stays on the code page).
+SPENT = (data_rights.CorrectionNotFound, accounts.CodeExpired, accounts.CodeLocked, data_rights.ContactTaken)
+CHANGED = {"email": "Alamat email Anda telah diganti.", "phone": "Nomor ponsel Anda telah diganti."}
+
+
+def _data_page(
+    web: WebSession, session: Session, context: AppContext, now: Any, *, status_code: int = 200, **values: Any
+) -> Response:
+    assert web.reporter is not None
+    collected = personal_data.collect(session, web.reporter, upload_dir=context.upload_dir, now=now)
+    values = {"errors_of": "", "changed": None} | values
+    return page("data_saya.html", web, status_code=status_code, data=collected.data, **values)
 
 
 @router.get("/data-saya")
-def my_data(web: WebSessionDep, session: SessionDep, context: ContextDep, now: NowDep) -> Response:
+def my_data(web: WebSessionDep, session: SessionDep, context: ContextDep, now: NowDep, diganti: str = "") -> Response:
     """The readable page: the reporter's own data (reading it is not an export, and names nobody else)."""
     if web.reporter is None:
         return to_sign_in()
-    collected = personal_data.collect(session, web.reporter, upload_dir=context.upload_dir, now=now)
-    return page("data_saya.html", web, data=collected.data)
+    return _data_page(web, session, context, now, changed=CHANGED.get(diganti))
+
+
+@router.post("/data-saya/kontak")
+def correct_contact(
+    web: WebSessionDep,
+    session: SessionDep,
+    context: ContextDep,
+    limiter: RateLimiterDep,
+    now: NowDep,
+    csrf: FormText = "",
+    email: FormText = "",
+    phone: FormText = "",
+) -> Response:
+    """A code to the new e-mail address or phone number, then the page that asks for it."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return to_sign_in()
+    form = {"email": email, "phone": phone}
+    checked = validate(data_rights.ContactCorrection, non_empty(form))
+    if isinstance(checked, dict):
+        return _data_page(web, session, context, now, status_code=422, form=form, errors=checked, errors_of="kontak")
+    kind, value = (
+        (correction.ContactKind.EMAIL, checked.email)
+        if checked.email
+        else (correction.ContactKind.PHONE, checked.phone)
+    )
+    assert value is not None
+    try:
+        started = data_rights.start_correction(session, context, limiter, web.reporter, kind=kind, value=value, now=now)
+    except ApiError as refused:
+        errors = {GENERAL: refused.message}
+        return _data_page(
+            web, session, context, now, status_code=refused.status_code, form=form, errors=errors, errors_of="kontak"
+        )
+    return page("data_saya_kode.html", web, correction_id=started.correction_id, contact=kind.value)
+
+
+@router.post("/data-saya/kontak/verifikasi")
+def confirm_contact(
+    web: WebSessionDep,
+    session: SessionDep,
+    context: ContextDep,
+    limiter: RateLimiterDep,
+    ip: ClientIpDep,
+    now: NowDep,
+    csrf: FormText = "",
+    correction_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = "",
+    contact: FormText = "",
+    code: FormText = "",
+) -> Response:
+    """The code from the new contact: the contact is replaced and the old one told, back to Data saya."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return to_sign_in()
+    again: dict[str, Any] = {"correction_id": correction_id, "contact": "phone" if contact == "phone" else "email"}
+    if not (len(code.strip()) == 6 and code.strip().isdigit() and code.strip().isascii()):
+        return page("data_saya_kode.html", web, status_code=422, errors={"code": "Masukkan 6 angka kode."}, **again)
+    try:
+        done = data_rights.confirm_correction(
+            session, context, limiter, ip, web.reporter, correction_id=correction_id, code=code.strip(), now=now
+        )
+    except InvalidCode as wrong:
+        left = (wrong.details or {}).get("attempts_left")
+        message = f"{wrong.message} Sisa percobaan: {left}."
+        return page("data_saya_kode.html", web, status_code=400, errors={"code": message}, **again)
+    except (
+        data_rights.CorrectionNotFound,
+        accounts.CodeExpired,
+        accounts.CodeLocked,
+        data_rights.ContactTaken,
+    ) as spent:
+        errors = {GENERAL: spent.message}
+        return _data_page(web, session, context, now, status_code=spent.status_code, errors=errors, errors_of="kontak")
+    except ApiError as refused:  # rate limited
+        errors = {GENERAL: refused.message}
+        return page("data_saya_kode.html", web, status_code=refused.status_code, errors=errors, **again)
+    return RedirectResponse(f"/data-saya?diganti={done.contact.value}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/data-saya/hapus")
+def erase_me(
+    web: WebSessionDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    csrf: FormText = "",
+    yakin: FormText = "",
+) -> Response:
+    """Erase the reporter's personal data (the box must be ticked), sign them out, say what stays."""
+    web.check_csrf(csrf)
+    if web.reporter is None:
+        return to_sign_in()
+    if yakin != "ya":
+        errors = {"yakin": "Centang kotak ini untuk menghapus data pribadi Anda."}
+        return _data_page(web, session, context, now, status_code=422, errors=errors, errors_of="hapus")
+    done = data_rights.erase_reporter(session, context, web.reporter, via=erasure.ErasureVia.WEB, now=now)
+    response = page("data_dihapus.html", None, message=data_rights.erased_message(done))
+    sign_out(response, context)
+    return response
 
 
 @router.post("/data-saya/unduh")

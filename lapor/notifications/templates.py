@@ -368,6 +368,20 @@ TEMPLATES: dict[Notice, Template] = {
         ),
         sms="Kode verifikasi LAPOR! Pontianak: {code}. Jangan berikan kode ini kepada siapa pun.",
     ),
+    Notice.KONTAK_DIUBAH: Template(
+        subject="Kontak pelapor Anda di LAPOR! Pontianak telah diganti",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "{changed} akun pelapor Anda di LAPOR! Kota Pontianak telah diganti dan dibuktikan dengan kode yang "
+            "dikirim ke kontak yang baru. Pemberitahuan laporan Anda selanjutnya dikirim ke kontak yang baru.\n\n"
+            "Jika bukan Anda yang menggantinya, segera hubungi Diskominfo Kota Pontianak "
+            "(diskominfo@pontianak.go.id)."
+        ),
+        sms=(
+            "LAPOR! Pontianak: {changed} akun pelapor Anda telah diganti. Bukan Anda? Hubungi "
+            "diskominfo@pontianak.go.id."
+        ),
+    ),
 }
 
 

@@ -119,8 +119,15 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
             assert props.get("recipient") in RECIPIENTS, f"{task_id}: recipient {props.get('recipient')!r}"
             notices.add(props["template"])
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
-    # Every notice is sent by a model, but the reminders' (lapor-reminder picks them) and the API's registration code.
-    assert notices == set(Notice) - {Notice.PENGINGAT, Notice.ESKALASI, Notice.KODE_VERIFIKASI, Notice.LAPORAN_DIIKUTI}
+    # Every notice is sent by a model, but the reminders' (lapor-reminder picks them), the API's registration code,
+    # the notice of a corrected contact (lapor.correction) and a follower's (workers.notifications picks it).
+    assert notices == set(Notice) - {
+        Notice.PENGINGAT,
+        Notice.ESKALASI,
+        Notice.KODE_VERIFIKASI,
+        Notice.KONTAK_DIUBAH,
+        Notice.LAPORAN_DIIKUTI,
+    }
 
 
 def test_every_notice_has_its_wording_and_every_form_field_the_code_reads_is_on_a_form() -> None:

@@ -73,6 +73,7 @@ EXPECTED_TEMPLATES = {
     "eskalasi",
     "kode-verifikasi",
     "laporan-diikuti",
+    "kontak-diubah",
 }
 
 
@@ -88,6 +89,7 @@ def full_context(**overrides: str) -> dict[str, str]:
         "note": "Mohon lampirkan foto lokasi dan patokan terdekat.",
         "deadline": "opd-completion",
         "code": "482913",
+        "changed": "Alamat email",
         "dispatched_by": "Budi Santoso (Kepala Bidang Informasi dan Komunikasi Publik)",
         "title": "Jalan berlubang di depan SDN 12",
         "unfollow_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123#ikuti",

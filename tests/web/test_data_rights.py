@@ -1,0 +1,60 @@
+"""Correction and erasure on Data saya in a real headless Chromium (issue 23 item 2): the reporter replaces their
+e-mail address with a code sent to the new address (a wrong code first: refused, attempts counted), sees the new
+address on the page, then erases their personal data and is signed out. Screenshots in
+tests/web/screenshots/<test>/."""
+
+from selenium.webdriver.common.by import By
+from sqlalchemy import Engine, select
+
+from lapor.db import session_scope
+from lapor.models import Reporter
+from tests.api.conftest import ApiTestSettings
+from tests.conftest import Mailbox, body_of
+from tests.web.conftest import PageBrowser, assert_readable
+from tests.web.test_data_request import file_report, register
+
+
+def test_a_reporter_corrects_their_email_and_erases_their_data_on_data_saya(
+    browser: PageBrowser, mailbox: Mailbox, db_engine: Engine, live_settings: ApiTestSettings
+) -> None:
+    old, new = "siti.lama@example.id", "siti.baru@example.id"
+    register(browser, mailbox, "Siti Rahmawati", old)
+    mine = file_report(db_engine, live_settings, old, "Lampu jalan padam")
+    browser.open("/data-saya")
+    browser.wait_text("Ganti email atau nomor ponsel")
+    browser.fill("email", new)
+    browser.shot("ganti-kontak-diisi")
+    sent_before = len(mailbox.messages)
+    browser.submit("Kirim kode ke kontak baru")
+    browser.wait_text("Kode telah dikirim ke email baru Anda")
+    assert [str(m["To"]) for m in mailbox.messages[sent_before:]] == [new]  # the new address only
+    code = mailbox.last_code(new)
+    browser.fill("code", "000000" if code != "000000" else "111111")
+    browser.submit("Ganti kontak")
+    browser.wait_text("Sisa percobaan: 4")
+    browser.shot("kode-salah")
+    browser.fill("code", code)
+    browser.submit("Ganti kontak")
+    browser.wait_text("Alamat email Anda telah diganti.")
+    browser.shot("kontak-diganti", full_page=True)
+    text = browser.text()
+    assert new in text and old not in text and "Kontak pelapor diganti" in text
+    assert_readable(browser.driver.page_source)
+    told = [m for m in mailbox.messages if str(m["To"]) == old][-1]
+    assert "telah diganti" in body_of(told) and new not in body_of(told)
+
+    browser.submit("Hapus data pribadi saya")  # the box not ticked: refused
+    browser.wait_text("Centang kotak ini")
+    browser.driver.find_element(By.ID, "yakin-hapus").click()
+    browser.submit("Hapus data pribadi saya")
+    browser.wait_text("Data pribadi Anda telah dihapus")
+    browser.shot("data-dihapus")
+    assert "1 laporan Anda tetap tercatat tanpa identitas Anda; 1 yang masih berjalan" in browser.text()
+    browser.open("/data-saya")
+    browser.wait_text("Masuk")  # signed out: the sign-in page
+    assert "Data saya" not in browser.driver.title
+    browser.open(f"/lacak/{mine}")
+    assert "Siti" not in browser.text()
+    with session_scope(db_engine) as session:
+        her = session.scalars(select(Reporter)).one()
+        assert (her.name, her.email, her.erased_at is not None) == ("", None, True)
