@@ -189,8 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         undone = undo_and_tell(
             make_engine(settings.database_url), Notifier.from_settings(settings), tracking_id=args.tracking_id, now=now
         )
-    except (UndoRefused, reports.ReportNotFound) as err:
+    except UndoRefused as err:
         print(f"Ditolak: {err}", file=sys.stderr)
+        return 1
+    except reports.ReportNotFound:
+        print(f"Ditolak: laporan {args.tracking_id} tidak ditemukan.", file=sys.stderr)
         return 1
     print(f"{undone.tracking_id}: tidak lagi digabungkan dengan {undone.original_tracking_id}; diverifikasi ulang.")
     return 0
