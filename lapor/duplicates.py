@@ -73,8 +73,8 @@ def candidates_text(session: Session, report: Report, *, radius_m: float) -> str
 
 
 def original_for(session: Session, duplicate: Report, typed: str | None) -> Report:
-    """The open public report a duplicate may join, by the tracking id Admin Pengaduan typed; MergeRefused says why
-    not (the verification form shows it)."""
+    """The open public report a duplicate may join (verified and still handled, not confidential: what the feed and
+    the nearby list show), by the tracking id Admin Pengaduan typed; MergeRefused says why not (the form shows it)."""
     tracking_id = (typed or "").strip().upper()
     if not tracking_id:
         raise MergeRefused("Nomor laporan asal belum diisi: tulis nomor pelacakan laporan yang sama.")
@@ -91,6 +91,13 @@ def original_for(session: Session, duplicate: Report, typed: str | None) -> Repo
     if original.status in CLOSED_STATUSES:
         label = ReportStatus(original.status).label
         raise MergeRefused(f"Laporan {tracking_id} sudah berstatus {label}: hanya laporan terbuka dapat menjadi asal.")
+    # Open but not public: not verified yet, or back with its reporter (it may still be closed without a follow-up).
+    if original.status not in nearby.SUGGESTED_STATUSES:
+        label = ReportStatus(original.status).label
+        raise MergeRefused(
+            f"Laporan {tracking_id} berstatus {label}: gabungkan hanya ke laporan yang sudah diverifikasi dan masih "
+            "ditangani."
+        )
     if original.confidential:
         raise MergeRefused(
             f"Laporan {tracking_id} rahasia: pelapor lain tidak boleh mengikutinya, jadi tidak dapat menjadi asal."

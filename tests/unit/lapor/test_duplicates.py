@@ -54,6 +54,8 @@ def test_the_form_lists_open_public_reports_of_the_category_nearby_in_public_wor
         ("PTK-2612-CLOSED", "Laporan PTK-2612-CLOSED sudah berstatus Selesai"),
         ("PTK-2612-RETURN", "sudah berstatus Dikembalikan ke Admin Pusat"),
         ("PTK-2612-SECRET", "Laporan PTK-2612-SECRET rahasia"),
+        ("PTK-2612-UNSEEN", "Laporan PTK-2612-UNSEEN berstatus Belum Terverifikasi: gabungkan hanya ke laporan yang"),
+        ("PTK-2612-BACKTO", "Laporan PTK-2612-BACKTO berstatus Dikembalikan"),
         ("PTK-2612-MERGED", "sendiri sudah digabungkan ke laporan lain; gabungkan ke laporan asalnya, PTK-2612-ORIGIN"),
     ],
 )
@@ -67,6 +69,8 @@ def test_an_original_that_cannot_be_joined_is_refused_with_the_reason(
         report_row("PTK-2612-RETURN", status=ReportStatus.DIKEMBALIKAN_KE_PUSAT),
         report_row("PTK-2612-SECRET", confidential=True, status=ReportStatus.PROSES),
         report_row("PTK-2612-ORIGIN", status=ReportStatus.PROSES),
+        report_row("PTK-2612-UNSEEN", status=ReportStatus.BELUM_TERVERIFIKASI),
+        report_row("PTK-2612-BACKTO", status=ReportStatus.DIKEMBALIKAN),
     )
     with session_factory() as session:
         origin = reports.get_by_tracking_id(session, "PTK-2612-ORIGIN")
