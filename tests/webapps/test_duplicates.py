@@ -3,6 +3,7 @@ report nearby, a mistyped tracking id comes back in the form with the reason, th
 both reporters are told. Screenshots: tests/webapps/screenshots/<test>/."""
 
 import asyncio
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -23,12 +24,19 @@ ORIGINAL_FIELD = "input[id$='OriginalTrackingIdTextfield']"
 
 
 def type_original(browser: WebappBrowser, tracking_id: str) -> None:
-    """Choose Duplikat, then type the original's tracking id into the field that appears with it."""
-    browser.click_text("Duplikat — gabungkan ke laporan terbuka lain yang sama", css="label")
-    field = browser.wait_for(ORIGINAL_FIELD)
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(Keys.DELETE)
-    field.send_keys(tracking_id)
+    """Choose Duplikat, then type the original's tracking id into the field that appears with it; again when
+    Tasklist renders the form anew after the claim (what was typed before that is lost)."""
+    for _ in range(5):
+        browser.click_text("Duplikat — gabungkan ke laporan terbuka lain yang sama", css="label")
+        field = browser.wait_for(ORIGINAL_FIELD)
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(Keys.DELETE)
+        field.send_keys(tracking_id)
+        time.sleep(1)  # a re-render after the claim replaces the form within this
+        fields = browser.driver.find_elements(By.CSS_SELECTOR, ORIGINAL_FIELD)
+        if fields and fields[0].get_attribute("value") == tracking_id:
+            return
+    raise AssertionError(f"the form did not keep {tracking_id!r} in Nomor laporan asal")
 
 
 async def test_admin_pengaduan_marks_a_duplicate_in_tasklist_and_both_reporters_are_told(
