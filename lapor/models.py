@@ -36,6 +36,8 @@ class ReportStatus(StrEnum):
     MENUNGGU_KONFIRMASI = "MENUNGGU_KONFIRMASI"
     SELESAI = "SELESAI"
     DITUTUP = "DITUTUP"
+    # Marked at verification as a duplicate of another open report, whose reporter now follows it (lapor.duplicates).
+    DIGABUNGKAN = "DIGABUNGKAN"
 
     @property
     def label(self) -> str:
@@ -43,7 +45,9 @@ class ReportStatus(StrEnum):
 
 
 # A report in one of these has left the city's hands: it counts as closed in tracking, Open311, the SLA view.
-CLOSED_STATUSES = frozenset({ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT})
+CLOSED_STATUSES = frozenset(
+    {ReportStatus.SELESAI, ReportStatus.DITUTUP, ReportStatus.DIKEMBALIKAN_KE_PUSAT, ReportStatus.DIGABUNGKAN}
+)
 
 STATUS_LABELS: dict[ReportStatus, str] = {
     ReportStatus.BELUM_TERVERIFIKASI: "Belum Terverifikasi",
@@ -54,6 +58,7 @@ STATUS_LABELS: dict[ReportStatus, str] = {
     ReportStatus.MENUNGGU_KONFIRMASI: "Menunggu Konfirmasi Pelapor",
     ReportStatus.SELESAI: "Selesai",
     ReportStatus.DITUTUP: "Ditutup",
+    ReportStatus.DIGABUNGKAN: "Digabungkan",
 }
 
 
@@ -130,6 +135,8 @@ class Report(Base):
     external_ref: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
     # A link to a photo elsewhere (Open311's media_url, https only): stored as given, never fetched by the server.
     media_url: Mapped[str | None] = mapped_column(String(500))
+    # The open report this one was merged into as a duplicate (lapor.duplicates, migration 0013); None when undone.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
 
     # The head of the report's audit trail (lapor.audit, migration 0009): how many entries it has and the last
     # entry's MAC. Appending locks this row, so the chain never forks; a cut-off tail no longer matches it.

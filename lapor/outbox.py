@@ -8,6 +8,10 @@ Exactly one process instance per report:
    tracking id). The engine writes its history in the transaction that creates the instance, so an instance whose
    creation answer was lost (timeout, crash, network) is found on the next attempt and adopted, never doubled.
 
+A report whose instance ended on purpose and must run again (a duplicate's merge undone, lapor.duplicates) gets a
+restart command: its dedup key names the ended instance, the report's `process_instance_id` is cleared with it, and
+only a *running* instance with the business key is adopted.
+
 Messages (a supplement, the reporter's answer) are correlated by business key. Operaton keeps no message that
 nobody waits for, so such a message stays pending and is tried again with backoff, never dropped. Each carries its
 id into the instance (`lastMessageId`), so a retry of a correlation whose answer was lost sees it arrived.
@@ -34,6 +38,7 @@ __all__ = [
     "OutboxDispatcher",
     "ProcessCommands",
     "enqueue_message",
+    "enqueue_restart",
     "enqueue_start",
     "pending_count",
 ]
@@ -48,7 +53,7 @@ class ProcessCommands(Protocol):
 
     def start(self, process_key: str, *, business_key: str, variables: Mapping[str, Any]) -> str: ...
 
-    def find_instance(self, process_key: str, *, business_key: str) -> str | None: ...
+    def find_instance(self, process_key: str, *, business_key: str, running_only: bool = False) -> str | None: ...
 
     def correlate(self, message: str, *, business_key: str, variables: Mapping[str, Any] | None = None) -> bool: ...
 
@@ -60,6 +65,20 @@ def enqueue_start(session: Session, *, report: Report, variables: dict[str, Any]
     """The command that starts the report's process; the variables come from lapor.reports.process_variables."""
     payload = {"process_key": PROCESS_ID, "business_key": report.tracking_id, "variables": variables}
     return _enqueue(session, OutboxKind.START_PROCESS, f"start:{report.tracking_id}", report, payload, now)
+
+
+def enqueue_restart(
+    session: Session, *, report: Report, variables: dict[str, Any], ended_instance_id: str, now: datetime
+) -> OutboxMessage:
+    """Start the report's process afresh after `ended_instance_id` ended; the caller clears `process_instance_id`."""
+    payload = {
+        "process_key": PROCESS_ID,
+        "business_key": report.tracking_id,
+        "variables": variables,
+        "restart_of": ended_instance_id,
+    }
+    dedup_key = f"restart:{report.tracking_id}:{ended_instance_id}"
+    return _enqueue(session, OutboxKind.START_PROCESS, dedup_key, report, payload, now)
 
 
 def enqueue_message(
@@ -219,7 +238,9 @@ class OutboxDispatcher:
         if self._instance_id(row.report_id) is not None:
             _log.info("outbox.start_skipped", outbox_id=row.id, tracking_id=tracking_id)
             return _Outcome(sent=True)
-        found = self._engine.find_instance(process_key, business_key=tracking_id)
+        # A restart must not adopt the instance that ended: only a running one is the answer lost on the way.
+        restart = payload.get("restart_of") is not None
+        found = self._engine.find_instance(process_key, business_key=tracking_id, running_only=restart)
         if found is not None:
             self._adopt(row, found)
             _log.warning("outbox.start_adopted", outbox_id=row.id, tracking_id=tracking_id, process_instance_id=found)

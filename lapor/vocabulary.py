@@ -49,6 +49,7 @@ class Topic(StrEnum):
     AUTO_COMPLETE = "lapor-auto-complete"
     RECAP = "lapor-recap"
     PROOF = "lapor-proof"
+    MERGE_DUPLICATE = "lapor-merge-duplicate"
 
 
 class Message(StrEnum):
@@ -63,6 +64,7 @@ class ErrorCode(StrEnum):
 
     NATIONAL_RETURN_REFUSED = "NATIONAL_RETURN_REFUSED"
     PROOF_PHOTO_UNREADABLE = "PROOF_PHOTO_UNREADABLE"
+    DUPLICATE_REFUSED = "DUPLICATE_REFUSED"
 
 
 # The OPD's proof photo of completion, attached in Tasklist (bpmn/penyelesaian-opd.html) as a File variable; the
@@ -211,6 +213,8 @@ class FormField(StrEnum):
     RESPONSE_TEXT = "responseText"
     COMPLETION_TEXT = "completionText"
     DOCUMENTATION_NOTE = "documentationNote"
+    # Admin Pengaduan's "duplikat": the tracking id of the open report this one joins (lapor.duplicates).
+    ORIGINAL_TRACKING_ID = "originalTrackingId"
     # Not typed by a person: the reporter's rejection with contact details and name hidden (workers.status).
     REJECTION_REASON = "rejectionReason"
 
@@ -239,6 +243,11 @@ class Notice(StrEnum):
     # What a follower of someone else's report hears when its reporter is told of progress (workers.notifications).
     LAPORAN_DIIKUTI = "laporan-diikuti"
     KONTAK_DIUBAH = "kontak-diubah"  # to the old contact after a correction (lapor.correction)
+    # A duplicate merged at verification (lapor-merge-duplicate sends both, naming the other report by tracking id
+    # only) and the merge undone (`python -m lapor.duplicates undo`).
+    LAPORAN_DIGABUNGKAN = "laporan-digabungkan"
+    DUPLIKAT_DIGABUNGKAN = "duplikat-digabungkan"
+    PENGGABUNGAN_DIBATALKAN = "penggabungan-dibatalkan"
 
     @property
     def deadline(self) -> Deadline | None:
@@ -278,3 +287,7 @@ FOLLOWED_NOTICES = frozenset(
         Notice.LAPORAN_DITUTUP,
     }
 )
+# Variables of a verification round for the form: the open reports nearby that this one may duplicate, in words
+# (tracking id, title, distance; no personal data), and why the last "duplikat" was refused ("" when it was not).
+DUPLICATE_CANDIDATES_VARIABLE = "duplicateCandidates"
+DUPLICATE_REFUSAL_VARIABLE = "duplicateRefusal"

@@ -4,10 +4,10 @@
 from datetime import timedelta
 from typing import Any
 
-from lapor import deadlines, masterdata, recompute, reports, signed_links
+from lapor import deadlines, duplicates, masterdata, recompute, reports, signed_links
 from lapor.notifications.templates import format_due_date
 from lapor.process.tasks import ExternalTask
-from lapor.vocabulary import Deadline
+from lapor.vocabulary import DUPLICATE_CANDIDATES_VARIABLE, DUPLICATE_REFUSAL_VARIABLE, Deadline
 from workers import inputs
 from workers.deps import Deps
 
@@ -37,6 +37,11 @@ def compute_deadline(d: Deps, task: ExternalTask) -> dict[str, Any]:
         )
         if deadline is Deadline.VERIFICATION:  # each round: a supplement may have brought photos the form counts
             variables[PHOTO_COUNT_VARIABLE] = reports.photo_count(session, report)
+            # The form suggests what this report may duplicate, and a new round starts without an old refusal.
+            variables[DUPLICATE_CANDIDATES_VARIABLE] = duplicates.candidates_text(
+                session, report, radius_m=d.settings.nearby_radius_m
+            )
+            variables[DUPLICATE_REFUSAL_VARIABLE] = ""
     # The forms show the OPDs by name: the DMN's proposal before the disposition, the chosen one after it.
     for code_variable, name_variable in OPD_NAME_VARIABLES.items():
         if (code := inputs.optional_text(task, code_variable)) is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from lapor.process.tasks import ExternalTask, Handler
 from lapor.vocabulary import Topic
-from workers import due_dates, monthly_recap, national_return, notifications, proof, status
+from workers import due_dates, duplicates, monthly_recap, national_return, notifications, proof, status
 from workers.deps import Deps
 
 DepsHandler = Callable[[Deps, ExternalTask], Mapping[str, Any] | None]
@@ -24,6 +24,7 @@ HANDLERS: dict[Topic, DepsHandler] = {
     Topic.RETURN_NATIONAL: national_return.return_to_national,
     Topic.RECAP: monthly_recap.make_recap,
     Topic.PROOF: proof.store_proof_photo,
+    Topic.MERGE_DUPLICATE: duplicates.merge_duplicate,
 }
 
 

@@ -20,6 +20,8 @@ _EVENTS: dict[tuple[ReportStatus, Actor | None], str] = {
     (ReportStatus.SELESAI, Actor.SISTEM): "Selesai otomatis (pelapor tidak menanggapi)",
     (ReportStatus.SELESAI, None): "Selesai",
     (ReportStatus.DITUTUP, None): "Ditutup",
+    # The note names the report it joined (lapor.duplicates).
+    (ReportStatus.DIGABUNGKAN, None): "Digabungkan dengan laporan lain tentang masalah yang sama",
 }
 # The same status after a return to the reporter means something else.
 _AFTER_RETURN = {
@@ -48,6 +50,8 @@ def _label(entry: TimelineEntry, *, previous: str | None, opd_name: str | None) 
         return f"Diverifikasi dan didisposisikan ke {opd_name}" if opd_name else "Diverifikasi"
     if previous == ReportStatus.DIKEMBALIKAN and status in _AFTER_RETURN:
         return _AFTER_RETURN[status]
+    if previous == ReportStatus.DIGABUNGKAN and status is ReportStatus.BELUM_TERVERIFIKASI:
+        return "Penggabungan dibatalkan, menunggu verifikasi ulang"
     by_actor = _EVENTS.get((status, _actor(entry.actor)))
     return by_actor or _EVENTS.get((status, None)) or f"{status.label} ({entry.actor_label})"
 

@@ -358,6 +358,50 @@ TEMPLATES: dict[Notice, Template] = {
         ),
         sms="LAPOR! Pontianak: laporan {tracking_id} yang Anda ikuti kini berstatus {status_label}.",
     ),
+    # The duplicate's reporter: which report it joined; never who reported that one.
+    Notice.LAPORAN_DIGABUNGKAN: Template(
+        subject="Laporan {tracking_id} digabungkan dengan laporan {original_tracking_id}",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "Laporan Anda dengan nomor pelacakan {tracking_id} menyampaikan masalah yang sama dengan laporan "
+            "{original_tracking_id} yang sedang ditangani. Admin Pengaduan menggabungkan laporan Anda ke laporan "
+            "tersebut, supaya masalah ini ditangani satu kali.\n\n"
+            "Status laporan Anda: {status_label}\n"
+            "Anda kini mengikuti laporan {original_tracking_id} dan akan menerima kabar perkembangannya sampai "
+            "selesai. Pantau di:\n{original_url}\n\n"
+            "Rincian laporan Anda (foto Anda tetap tersimpan bersamanya):\n{report_url}"
+        ),
+        sms=(
+            "LAPOR! Pontianak: laporan {tracking_id} digabungkan dengan laporan {original_tracking_id}; "
+            "Anda akan menerima kabar laporan itu."
+        ),
+    ),
+    # The original's reporter: someone else reported the same; never who.
+    Notice.DUPLIKAT_DIGABUNGKAN: Template(
+        subject="Laporan lain digabungkan dengan laporan {tracking_id}",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "Warga lain melaporkan masalah yang sama dengan laporan Anda {tracking_id}. Admin Pengaduan "
+            "menggabungkan laporan tersebut ke laporan Anda; penanganannya tetap berjalan melalui laporan Anda.\n\n"
+            "Status: {status_label}\n"
+            "Pantau perkembangan laporan Anda di:\n{report_url}"
+        ),
+        sms="LAPOR! Pontianak: laporan warga lain tentang masalah yang sama digabungkan ke laporan {tracking_id}.",
+    ),
+    Notice.PENGGABUNGAN_DIBATALKAN: Template(
+        subject="Laporan {tracking_id} tidak lagi digabungkan",
+        body=(
+            "Yth. Pelapor,\n\n"
+            "Penggabungan laporan Anda {tracking_id} dengan laporan {original_tracking_id} dibatalkan. "
+            "Laporan Anda kembali diverifikasi oleh Admin Pengaduan sebagai laporan tersendiri.\n\n"
+            "Status: {status_label}\n"
+            "Pantau perkembangan laporan Anda di:\n{report_url}"
+        ),
+        sms=(
+            "LAPOR! Pontianak: laporan {tracking_id} tidak lagi digabungkan dengan {original_tracking_id} dan "
+            "diverifikasi kembali."
+        ),
+    ),
     Notice.KODE_VERIFIKASI: Template(
         subject="Kode verifikasi LAPOR! Pontianak",
         body=(

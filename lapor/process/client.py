@@ -142,8 +142,12 @@ class EngineClient:
         answer = self.request("POST", f"/process-definition/key/{process_key}/start", json=body)
         return str(answer["id"])
 
-    def find_instance(self, process_key: str, *, business_key: str) -> str | None:
-        """The running or finished instance of this report (history), oldest first; None when there is none."""
+    def find_instance(self, process_key: str, *, business_key: str, running_only: bool = False) -> str | None:
+        """The running or finished instance of this report (history), oldest first; None when there is none.
+        `running_only`: the running one only (a report restarted after its instance ended)."""
+        if running_only:
+            running = self.running_instances(process_key, business_key=business_key)
+            return running[0].id if running else None
         found = self.historic_instances(process_key, business_key=business_key)
         return found[0].id if found else None
 

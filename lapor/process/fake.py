@@ -15,6 +15,7 @@ class FakeInstance:
     business_key: str
     variables: dict[str, object]
     waiting_for: set[str] = field(default_factory=set)  # message names a catch event waits for
+    ended: bool = False
 
 
 class FakeEngine:
@@ -43,9 +44,13 @@ class FakeEngine:
         self._answered()
         return instance.id
 
-    def find_instance(self, process_key: str, *, business_key: str) -> str | None:
+    def find_instance(self, process_key: str, *, business_key: str, running_only: bool = False) -> str | None:
         self._call()
-        found = [i for i in self.instances if i.process_key == process_key and i.business_key == business_key]
+        found = [
+            i
+            for i in self.instances
+            if i.process_key == process_key and i.business_key == business_key and not (running_only and i.ended)
+        ]
         return found[0].id if found else None
 
     def correlate(self, message: str, *, business_key: str, variables: Mapping[str, object] | None = None) -> bool:

@@ -120,14 +120,17 @@ def test_task_properties_agree_with_the_vocabulary() -> None:
             notices.add(props["template"])
     assert deadlines == DEADLINE_CODES, "every deadline is computed somewhere"
     # Every notice is sent by a model, but the reminders' (lapor-reminder picks them), the API's registration code,
-    # the notice of a corrected contact (lapor.correction) and a follower's (workers.notifications picks it).
-    assert notices == set(Notice) - {
+    # the notice of a corrected contact (lapor.correction), a follower's (workers.notifications picks it), the
+    # merge's (lapor-merge-duplicate sends both) and an undone merge's (an operator's command).
+    by_workers = {
         Notice.PENGINGAT,
         Notice.ESKALASI,
         Notice.KODE_VERIFIKASI,
         Notice.KONTAK_DIUBAH,
         Notice.LAPORAN_DIIKUTI,
     }
+    by_merge = {Notice.LAPORAN_DIGABUNGKAN, Notice.DUPLIKAT_DIGABUNGKAN, Notice.PENGGABUNGAN_DIBATALKAN}
+    assert notices == set(Notice) - by_workers - by_merge
 
 
 def test_every_notice_has_its_wording_and_every_form_field_the_code_reads_is_on_a_form() -> None:

@@ -74,6 +74,9 @@ EXPECTED_TEMPLATES = {
     "kode-verifikasi",
     "laporan-diikuti",
     "kontak-diubah",
+    "laporan-digabungkan",
+    "duplikat-digabungkan",
+    "penggabungan-dibatalkan",
 }
 
 
@@ -93,6 +96,8 @@ def full_context(**overrides: str) -> dict[str, str]:
         "dispatched_by": "Budi Santoso (Kepala Bidang Informasi dan Komunikasi Publik)",
         "title": "Jalan berlubang di depan SDN 12",
         "unfollow_url": "https://lapor.pontianak.go.id/lacak/LPR-2026-000123#ikuti",
+        "original_tracking_id": "PTK-2612-7KQ3MX",
+        "original_url": "https://lapor.pontianak.go.id/lacak/PTK-2612-7KQ3MX",
     }
     return context | overrides
 

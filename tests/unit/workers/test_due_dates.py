@@ -52,7 +52,11 @@ def test_verification_deadline_is_returned_as_dates_and_shown_in_tracking(
         "verificationDueText",
         "reportSummaryUrl",
         "photoCount",
+        "duplicateCandidates",
+        "duplicateRefusal",
     }
+    # Nothing nearby to suggest; a new round starts without an old refusal.
+    assert result["duplicateCandidates"].startswith("Tidak ada laporan terbuka") and result["duplicateRefusal"] == ""
     assert result["verificationDueText"] == "Selasa, 1 Desember 2026 pukul 23.59 WIB"  # the forms show words
     assert_link_opens(
         result["reportSummaryUrl"],
