@@ -158,7 +158,9 @@ def report_row(deps: Deps, instance: Submitted) -> Report:
 def timeline(deps: Deps, instance: Submitted) -> list[ReportEvent]:
     with session_scope(deps.db) as session:
         report = reports.get_by_tracking_id(session, instance.tracking_id)
-        events = list(session.scalars(select(ReportEvent).where(ReportEvent.report_id == report.id)))
+        # In the order they were recorded: without ORDER BY, PostgreSQL returns rows in no promised order.
+        query = select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(ReportEvent.id)
+        events = list(session.scalars(query))
         session.expunge_all()
         return events
 
