@@ -33,6 +33,8 @@ def status_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[s
             found[str(task.get("id"))] = (ReportStatus(str(props["status"])), Actor(str(props["actor"])))
         elif topic == Topic.AUTO_COMPLETE:
             found[str(task.get("id"))] = (ReportStatus.SELESAI, Actor.SISTEM)
+        elif topic == Topic.MERGE_DUPLICATE:  # when it merges: the instance then ends (read_engine checks that)
+            found[str(task.get("id"))] = (ReportStatus.DIGABUNGKAN, Actor.ADMIN_PENGADUAN)
     return found
 
 
@@ -60,9 +62,14 @@ def read_engine(engine: EngineClient) -> Held:
     for instance in engine.historic_instances(PROCESS_ID):
         instances[str(instance.business_key)].append(instance)
     known = status_tasks()
+    # A merge that refused the tracking id sends the report back to verification, its instance still running; a
+    # merge that joined the report ends the instance at once.
+    ended = {i.id for rows in instances.values() for i in rows if i.state == "COMPLETED"}
     runs: dict[str, list[ExternalTaskRun]] = defaultdict(list)
-    for topic in (Topic.STATUS, Topic.AUTO_COMPLETE):
+    for topic in (Topic.STATUS, Topic.AUTO_COMPLETE, Topic.MERGE_DUPLICATE):
         for run in engine.external_task_runs(PROCESS_ID, topic=topic):
+            if topic is Topic.MERGE_DUPLICATE and run.process_instance_id not in ended:
+                continue
             if run.process_instance_id and run.activity_id in known:
                 runs[run.process_instance_id].append(run)
     for rows in runs.values():

@@ -19,13 +19,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+FOREIGN_KEY = "fk_reports_merged_into_id"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("reports") as batch:
-        batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_reports_merged_into_id", "reports", ["merged_into_id"], ["id"])
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its REFERENCES in place; a batch copy of `reports` would have to drop the table
+        # that every other table references, which its foreign keys refuse once there are rows.
+        op.execute("ALTER TABLE reports ADD COLUMN merged_into_id INTEGER REFERENCES reports (id)")
+    else:
+        op.add_column("reports", sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(FOREIGN_KEY, "reports", "reports", ["merged_into_id"], ["id"])
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("reports") as batch:
-        batch.drop_constraint("fk_reports_merged_into_id", type_="foreignkey")
+        if not sqlite:  # on SQLite the reference is the column's own and goes with it
+            batch.drop_constraint(FOREIGN_KEY, type_="foreignkey")
         batch.drop_column("merged_into_id")

@@ -82,7 +82,8 @@
     var bar = panel.querySelector("progress");
     var words = panel.querySelector(".kemajuan-keterangan");
     var announcer = panel.querySelector(".pembaca-layar");
-    var button = form.querySelector("button[type=submit]");
+    /* The form's own send button: the nearby panel's buttons send it elsewhere (formaction) and are left alone. */
+    var button = form.querySelector("button[type=submit]:not([formaction])");
 
     /* The bar and its words follow every step; screen readers hear each stage and a quarter at a time. */
     function announce(text) {
@@ -183,6 +184,10 @@
     }
 
     form.addEventListener("submit", function (event) {
+      var by = event.submitter;
+      if (by && by.hasAttribute("formaction")) {
+        return; /* "Saya juga mengalami", "Cek laporan serupa": the browser posts them where they say */
+      }
       event.preventDefault();
       button.disabled = true; /* one submission at a time */
       var stale = form.querySelector("#galat-photos[role=alert]"); /* this script's message of the last try */
