@@ -6,6 +6,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy.orm import Session
 
 from api import staff_page
 from api.deps import AppContext, ContextDep, NowDep, SessionDep
@@ -40,13 +41,33 @@ def _check(context: AppContext, path: str, expires: int | None, signature: str |
         raise LinkRefused(details={"reason": "invalid_signature"}) from None
 
 
+PhotoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _signed_photo(
+    session: Session,
+    context: AppContext,
+    path: str,
+    photo_id: int,
+    expires: int | None,
+    signature: str | None,
+    now: datetime,
+) -> Photo:
+    """The photo row a signed link names, once its signature and expiry hold for that exact path."""
+    _check(context, path, expires, signature, now)
+    row = session.get(Photo, photo_id)
+    if row is None:
+        raise NotFound("Foto tidak ditemukan.")
+    return row
+
+
 @router.get(
     "/photos/{photo_id}",
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
 )
 def photo(
-    photo_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    photo_id: PhotoId,
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
@@ -54,10 +75,7 @@ def photo(
     signature: Signature = None,
 ) -> FileResponse:
     """A photo, for whoever holds a valid signed link (staff in Tasklist, the public view of a report)."""
-    _check(context, signed_links.photo_path(photo_id), expires, signature, now)
-    row = session.get(Photo, photo_id)
-    if row is None:
-        raise NotFound("Foto tidak ditemukan.")
+    row = _signed_photo(session, context, signed_links.photo_path(photo_id), photo_id, expires, signature, now)
     path = uploads.path_of(context.upload_dir, row.sha256, row.content_type)
     if not path.is_file():
         _log.error("signed_links.photo_missing", photo_id=photo_id)
@@ -71,7 +89,7 @@ def photo(
 
 @router.get("/photos/{photo_id}/kecil", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
 def photo_thumbnail(
-    photo_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    photo_id: PhotoId,
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
@@ -79,10 +97,7 @@ def photo_thumbnail(
     signature: Signature = None,
 ) -> FileResponse:
     """A photo's small copy (at most 320 px, JPEG), for lists: the public feed shows one per report."""
-    _check(context, signed_links.thumbnail_path(photo_id), expires, signature, now)
-    row = session.get(Photo, photo_id)
-    if row is None:
-        raise NotFound("Foto tidak ditemukan.")
+    row = _signed_photo(session, context, signed_links.thumbnail_path(photo_id), photo_id, expires, signature, now)
     try:
         path = thumbnails.thumbnail(context.upload_dir, row.sha256, row.content_type)
     except thumbnails.ThumbnailUnavailable as err:
