@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -315,10 +316,19 @@ def test_my_reports_lists_own_reports_only(client: TestClient, citizen: Person, 
 
 
 def test_a_tracking_read_is_one_statement_outside_a_transaction(
-    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine
+    client: TestClient, citizen: Person, other_citizen: Person, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The most frequent read (issue 13): the report, its timeline, messages, photos and the shown name in one
-    statement, with no BEGIN/ROLLBACK around it; a token adds its own two look-ups, nothing else."""
+    statement, with no BEGIN/ROLLBACK around it; a token adds its own two look-ups, nothing else. And one hop to
+    the thread pool per read (issue 19 item 7: the hops, not the SQL, were half the API's CPU under load)."""
+    hops: list[object] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(func)
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     tracking_id = submit(client, citizen, photos=2, show_name=True)
     set_status(db_engine, tracking_id, ReportStatus.TERVERIFIKASI, actor=Actor.ADMIN_PENGADUAN)
     set_status(db_engine, tracking_id, ReportStatus.PROSES, at=START + timedelta(days=1), actor=Actor.OPD)
@@ -350,8 +360,10 @@ def test_a_tracking_read_is_one_statement_outside_a_transaction(
     try:
         for who, headers in (("anonymous", {}), ("other", other_citizen.auth), ("owner", citizen.auth)):
             executed.clear()
+            hops.clear()
             views[who] = client.get(f"/reports/{tracking_id}", headers=headers).json()
             statements[who] = list(executed)
+            assert len(hops) == 1, (who, hops)
     finally:
         event.remove(db_engine, "before_cursor_execute", record)
 
