@@ -1,6 +1,7 @@
 """The measured loads: engine alone with no-op workers, intake through the API, tracking reads, footprint."""
 
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,6 +43,56 @@ def percentile(values: list[float], share: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# -- CPU: what each process of the stack spent, in ms per instance or report ------------------------------------
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its descendants, the reaped ones included (PostgreSQL's ended backends count in
+    their postmaster's cutime); 0 for a process that has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = sum(int(value) for value in fields[11:15]) / _TICKS  # utime, stime, cutime, cstime
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+class CpuMeter:
+    """CPU of every process of the stack and of this one (the load generator, its no-op workers and the SMTP
+    sink) across a load; only processes that ran through the whole load count (engine alone pauses the workers)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.before: dict[str, tuple[int, float]] = {}
+        self.spent: dict[str, float] = {}
+
+    def _now(self) -> dict[str, tuple[int, float]]:
+        found = {name: (pid, cpu_seconds(pid)) for name, pid in self.stack.processes().items()}
+        times = os.times()
+        found["bench"] = (os.getpid(), times.user + times.system)
+        return found
+
+    def __enter__(self) -> "CpuMeter":
+        self.before = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self._now()
+        self.spent = {
+            name: seconds - self.before[name][1]
+            for name, (pid, seconds) in after.items()
+            if name in self.before and self.before[name][0] == pid
+        }
+
+    def figure(self, name: str, count: int, unit: str) -> Figure:
+        """Milliseconds of CPU per instance or report, the processes' shares in the note."""
+        parts = {key: 1000 * value / max(count, 1) for key, value in self.spent.items()}
+        note = ", ".join(f"{key} {ms:.1f}" for key, ms in sorted(parts.items(), key=lambda kv: -kv[1]))
+        return Figure(name, sum(parts.values()), unit, note=note)
 
 
 # -- no-op workers: every topic answered at once with what the model needs to go on -----------------------------
@@ -188,60 +240,73 @@ class RssSampler:
 
 
 def intake(stack: Stack, *, reports: int, concurrency: int = 8, first_number: int = 100_000) -> IntakeResult:
-    """Staff-intake submissions with a photo through the API until each verification task is open in the engine."""
+    """Staff-intake submissions with a photo through the API until each verification task is open in the engine.
+
+    Watched as `engine_alone` watches its instances: one task count every 0.1 s (the intake reports' verification
+    tasks, those already open before subtracted), so the two loads carry the same observer. Each report's latency
+    is read afterwards: the creation time of its verification task (the engine's clock, this machine's) less the
+    moment it was sent. An earlier version asked the engine for the open tasks of every pending report five times
+    a second, which cost the intake side engine CPU that engine alone did not pay."""
     assert stack.admin is not None and stack.app_db is not None
     admin = stack.admin
-    db = make_engine(stack.app_db.url)
-    submitted: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.is_set():
-            with session_scope(db) as session:
-                pending = [t for t in submitted if t not in seen]
-                rows = session.execute(
-                    select(Report.tracking_id, Report.process_instance_id).where(Report.tracking_id.in_(pending))
-                ).all()
-            ids = {str(pid): str(tid) for tid, pid in rows if pid}
-            for chunk in [list(ids)[i : i + 100] for i in range(0, len(ids), 100)]:
-                tasks = admin.tasks(process_instance_ids=chunk, definition_key=VERIFY_TASK)
-                now = time.perf_counter()
-                for task in tasks:
-                    seen.setdefault(ids[str(task.process_instance_id)], now)
-            if len(submitted) == reports and len(seen) >= reports:
-                done.set()
-            time.sleep(0.2)
-
+    already = admin.count_tasks(definition_key=VERIFY_TASK, business_key_like="PTK-%")
+    sent_at: dict[str, datetime] = {}
     with RssSampler(stack) as sampler, httpx.Client(base_url=stack.api_url, timeout=60) as client:
-        poller = threading.Thread(target=poll, daemon=True)
         started = time.perf_counter()
 
         def one(number: int) -> None:
-            sent = time.perf_counter()
+            sent = datetime.now(UTC)
             answer = submit(client, number)
             if answer.tracking_id is None:
                 print(f"intake: HTTP {answer.status}", file=sys.stderr)
                 return
-            submitted[answer.tracking_id] = sent
+            sent_at[answer.tracking_id] = sent
 
-        poller.start()
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(one, range(first_number, first_number + reports)))
-        done.wait(timeout=600)
-        done.set()
-        poller.join(timeout=10)
-    db.dispose()
-    latencies = [seen[t] - submitted[t] for t in seen]
-    seconds = max(seen.values()) - started if seen else float("nan")
-    note = f"{len(seen)}/{reports} reports, {concurrency} clients, 1 photo each; latency to the open task"
+        try:
+            wait_for(
+                lambda: (
+                    admin.count_tasks(definition_key=VERIFY_TASK, business_key_like="PTK-%") >= already + len(sent_at)
+                ),
+                within=600,
+                interval=0.1,
+                what=f"{len(sent_at)} reports at verification",
+            )
+        except TimeoutError as err:
+            print(f"intake: {err}", file=sys.stderr)
+        seconds = time.perf_counter() - started
+    opened = _verification_opened(stack, list(sent_at))
+    latencies = [(opened[t] - sent_at[t]).total_seconds() for t in opened]
+    note = f"{len(opened)}/{reports} reports, {concurrency} clients, 1 photo each; latency to the open task"
     return IntakeResult(
-        Figure("intake through the API", len(seen) / seconds, "reports/s", note=note),
+        Figure("intake through the API", len(opened) / seconds, "reports/s", note=note),
         Figure("intake latency p50", percentile(latencies, 0.5) * 1000, "ms"),
         Figure("intake latency p95", percentile(latencies, 0.95) * 1000, "ms"),
-        list(seen),
+        list(opened),
         sampler.peak,
     )
+
+
+def _verification_opened(stack: Stack, tracking_ids: list[str]) -> dict[str, datetime]:
+    """When each report's verification task was created, by tracking id (after the load, so it costs it nothing)."""
+    assert stack.admin is not None and stack.app_db is not None
+    db = make_engine(stack.app_db.url)
+    try:
+        with session_scope(db) as session:
+            rows = session.execute(
+                select(Report.tracking_id, Report.process_instance_id).where(Report.tracking_id.in_(tracking_ids))
+            ).all()
+    finally:
+        db.dispose()
+    by_instance = {str(pid): str(tid) for tid, pid in rows if pid}
+    opened: dict[str, datetime] = {}
+    chunks = [list(by_instance)[i : i + 100] for i in range(0, len(by_instance), 100)]
+    for chunk in chunks:
+        for task in stack.admin.tasks(process_instance_ids=chunk, definition_key=VERIFY_TASK):
+            if task.created is not None:
+                opened[by_instance[str(task.process_instance_id)]] = task.created
+    return opened
 
 
 async def _hammer(base_url: str, paths: list[str], *, clients: int, seconds: float) -> tuple[int, list[float], int]:
