@@ -96,15 +96,24 @@ class Erasure:
 _SEPARATORS = r"[\s\-.()]*"  # how people write a number: 0812-9999-0001, (0812) 9999 0001, +62 812 ...
 
 
+_MIN_NAME_PART = 3  # a one- or two-letter name part ("Al", "Bu") would redact too much ordinary text
+
+
 def identity_patterns(name: str, email: str | None, phone: str | None) -> list[re.Pattern[str]]:
-    """The forms the identity is written in: the name as words, the address, the number as +628…, 628… or 08…
-    with or without spaces, dashes, dots and brackets between its digits."""
+    """The forms the identity is written in: the whole name, then each part of it of 3 letters or more, as whole
+    words ("Pak Budi", "Bu Santoso"; never inside "Budiman"), any case; the address; the number as +628…, 628… or
+    08… with or without spaces, dashes, dots and brackets between its digits."""
     patterns = [re.compile(re.escape(email), re.IGNORECASE)] if email else []
     if phone:  # stored as +628...
         digits = _SEPARATORS.join(phone[3:])
         patterns.append(re.compile(rf"(?<!\d)(?:\+?62|0){_SEPARATORS}{digits}(?!\d)"))
-    if len(name.strip()) >= 3:  # a one- or two-letter "name" would match inside any word
-        patterns.append(re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE))
+    whole = " ".join(name.split())
+    parts = [part for part in dict.fromkeys(whole.split()) if len(part) >= _MIN_NAME_PART]
+    # The whole name first, so "Budi Santoso" becomes one mark rather than two.
+    wholes = [whole] if len(whole) >= _MIN_NAME_PART and whole not in parts else []
+    for words in wholes + parts:
+        spaced = r"\s+".join(re.escape(word) for word in words.split())
+        patterns.append(re.compile(rf"(?<!\w){spaced}(?!\w)", re.IGNORECASE))
     return patterns
 
 

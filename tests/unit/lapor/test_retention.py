@@ -252,3 +252,14 @@ def test_the_identity_is_found_in_the_ways_people_write_it() -> None:
         "not 08129999000123, not Sitiwati, not 0812-9999-0002"
     )
     assert erasure.identity_patterns("Al", None, None) == []  # too short to find without harm
+
+
+def test_each_part_of_the_name_is_found_as_a_whole_word() -> None:
+    patterns = erasure.identity_patterns("Budi  Santoso", None, None)
+    text = "Pak Budi dan Bu SANTOSO datang; Budi Santoso lagi. Budiman, Santosoputra dan budi-nya"
+    assert erasure.redact(text, patterns) == (
+        "Pak [dihapus] dan Bu [dihapus] datang; [dihapus] lagi. Budiman, Santosoputra dan [dihapus]-nya"
+    )
+    assert erasure.redact("Al Ma'ruf dan Al", erasure.identity_patterns("Al Ma'ruf", None, None)) == (
+        "[dihapus] dan Al"  # "Al" alone is too short to find without harm
+    )
