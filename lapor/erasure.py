@@ -35,10 +35,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
+import structlog
 from sqlalchemy import CursorResult, Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
-from lapor import ratelimit, reporter_audit
+from lapor import outbox, ratelimit, reporter_audit
 from lapor.audit import AuditActor
 from lapor.models import (
     CLOSED_STATUSES,
@@ -52,7 +53,10 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
-from lapor.vocabulary import Actor
+from lapor.process import EngineClient, EngineError, VariableRedaction
+from lapor.vocabulary import PROCESS_ID, Actor
+
+_log = structlog.stdlib.get_logger(__name__)
 
 ERASED_TEXT = "[dihapus atas permintaan pelapor]"
 REDACTED = "[dihapus]"
@@ -81,6 +85,10 @@ class AlreadyErased(ValueError):
     pass
 
 
+class EngineUnreadable(RuntimeError):
+    """The engine did not say what its variables hold: nothing was erased (the caller's transaction rolls back)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Erasure:
     reporter_id: int
@@ -91,6 +99,7 @@ class Erasure:
     codes: int
     tokens: int
     rate_limit_rows: int
+    engine_variables: int = 0  # variables of the reports' instances queued for redaction in the engine
 
 
 _SEPARATORS = r"[\s\-.()]*"  # how people write a number: 0812-9999-0001, (0812) 9999 0001, +62 812 ...
@@ -157,6 +166,31 @@ def _mail_catcher(data_dir: Path | None, patterns: list[re.Pattern[str]]) -> int
     return 1
 
 
+def engine_redactions(
+    engine: EngineClient | None, reports: Iterable[Report], patterns: list[re.Pattern[str]]
+) -> list[tuple[Report, VariableRedaction]]:
+    """Every variable of every instance of the reports (running or ended, a restarted report's earlier ones too)
+    that holds the identity now or held it once, with its redacted value; EngineUnreadable when the engine does not
+    answer. Reports that never reached the engine need no engine."""
+    started = [report for report in reports if report.process_instance_id]
+    if not started:
+        return []
+    if engine is None:
+        raise EngineUnreadable("no engine login to read the reports' variables with")
+    found: list[tuple[Report, VariableRedaction]] = []
+    try:
+        for report in started:
+            ids = {i.id for i in engine.historic_instances(PROCESS_ID, business_key=report.tracking_id)}
+            for instance_id in sorted(ids | {str(report.process_instance_id)}):
+                planned = engine.variable_redactions(instance_id, redact=lambda text: redact(text, patterns))
+                found += [(report, variable) for variable in planned.variables]
+                if planned.form_fields:  # written before engine/.../NoFormFieldHistory.java: history's TTL ends them
+                    _log.warning("erasure.form_fields_left", tracking_id=report.tracking_id, count=planned.form_fields)
+    except EngineError as err:
+        raise EngineUnreadable(str(err)) from err
+    return found
+
+
 def deleted(session: Session, statement: Delete) -> int:
     """Run a DELETE; how many rows it removed."""
     return int(cast("CursorResult[Any]", session.execute(statement)).rowcount or 0)
@@ -170,9 +204,11 @@ def erase(
     actor_kind: AuditActor,
     actor: str,
     at: datetime,
+    engine: EngineClient | None,
     data_dir: Path | None = None,
 ) -> Erasure:
-    """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice."""
+    """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice,
+    EngineUnreadable (before anything is written) when a report reached the engine and `engine` cannot be read."""
     session.refresh(reporter, with_for_update=True)  # two erasures at once (a request, the schedule): one wins
     if reporter.erased_at is not None:
         raise AlreadyErased(str(reporter.id))
@@ -180,6 +216,7 @@ def erase(
     contacts = [value for value in (reporter.email, reporter.phone) if value]
     mine = list(session.scalars(select(Report).where(Report.reporter_id == reporter.id).order_by(Report.id)))
     ids = [report.id for report in mine]
+    in_engine = engine_redactions(engine, mine, patterns)  # first: a refusal leaves nothing half-written
     messages = list(session.scalars(select(ReportMessage).where(ReportMessage.report_id.in_(ids))))
     replaced = 0
     for message in messages:
@@ -195,6 +232,10 @@ def erase(
         session.scalars(select(OutboxMessage).where(OutboxMessage.report_id.in_(ids))), ("payload",), patterns
     )
     redacted += _mail_catcher(data_dir, patterns)
+    for report, variable in in_engine:  # after the payloads above were redacted: these hold no identity
+        outbox.enqueue_redaction(
+            session, report=report, redaction=variable, erasure_key=f"pelapor-{reporter.id}", now=at
+        )
     for report in mine:
         report.show_reporter_name = False
     code_match = [RegistrationCode.reporter_id == reporter.id]
@@ -208,7 +249,9 @@ def erase(
     limits = sum(ratelimit.forget(session, subject=contact) for contact in contacts)
     reporter.name, reporter.email, reporter.phone, reporter.erased_at = "", None, None, at
     open_reports = [r.tracking_id for r in mine if ReportStatus(r.status) not in CLOSED_STATUSES]
-    erasure = Erasure(reporter.id, len(mine), len(open_reports), replaced, redacted, codes, tokens, limits)
+    erasure = Erasure(
+        reporter.id, len(mine), len(open_reports), replaced, redacted, codes, tokens, limits, len(in_engine)
+    )
     reporter_audit.record(
         session,
         reporter,
@@ -222,6 +265,7 @@ def erase(
             "open_reports": open_reports,
             "texts_replaced": replaced,
             "texts_redacted": redacted,
+            "engine_variables": len(in_engine),
             "codes": codes,
             "tokens": tokens,
             "text": f"Data pribadi dihapus: {via.label}",

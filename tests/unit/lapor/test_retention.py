@@ -175,7 +175,7 @@ def world(session_factory: SessionFactory, tmp_path: Path) -> dict[str, int]:
 
 
 def run(session_factory: SessionFactory, data_dir: Path, *, dry_run: bool) -> dict[str, int]:
-    return retention.run(session_factory, SCHEDULE, now=NOW, data_dir=data_dir, dry_run=dry_run)[1]
+    return retention.run(session_factory, SCHEDULE, now=NOW, data_dir=data_dir, dry_run=dry_run, engine=None)[1]
 
 
 def test_retention_removes_exactly_what_is_past_its_date(
