@@ -13,18 +13,31 @@ reporter is removed everywhere the application holds it:
   rate-limit rows counted against their contacts;
 - the texts they wrote on their reports (supplements, comments, confirmations) are replaced by `ERASED_TEXT`
   (a rating and an accept/refuse answer are facts and stay);
-- their name, e-mail and phone are replaced by `REDACTED` wherever they were written into other free text of their
-  reports (title, description, address, staff and OPD messages, timeline notes, outbox payloads) and in the local
-  mail catcher's inbox under the data directory;
+- their name (whole, and each part of it of 3 letters or more as a word), e-mail and phone are replaced by
+  `REDACTED` wherever they were written into other free text of their reports (title, description, address, staff
+  and OPD messages, timeline notes, outbox payloads), in the local mail catcher's inbox under the data directory,
+  and in the engine's variables of their reports (below);
 - the reports no longer show their name publicly (no name is left to show).
 
 An open report is not closed: the city still owes the complaint its handling. It goes on anonymously; notices to the
 reporter stop because no contact is left (lapor.notifications finds none), and a step that waits for the reporter's
 answer ends by its deadline, as for any reporter who does not answer. The OPD is never told the identity anyway.
 
-Neither the logs (lapor.logging: ids, never names or contacts) nor the engine (lapor.reports.process_variables:
-ids, codes and flags) ever hold the identity, so there is nothing to erase there; tests prove both. The erasure is
-recorded on the reporter's audit chain with counts and tracking ids, never the identity.
+The logs never hold the identity (lapor.logging: ids, never names or contacts), nor does what the application gives
+the engine (lapor.reports.process_variables: ids, codes and flags). What staff type in Tasklist forms may (a
+verification note "Sudah ditelepon Bu Siti"), in the engine's runtime variables and history. So, before anything is
+written, `engine_redactions` reads every instance of the reporter's reports (running or ended) with the caller's
+service login and plans, per string variable that holds or held the identity, its redacted value
+(lapor.process.redaction); the erasure then queues each as an outbox row (ids, name, redacted value, a digest of
+the value replaced; never the identity), which the API's dispatcher applies with retries: the variable's history
+is deleted, and the redacted value set again where the instance still holds it. When the engine cannot be read the
+erasure raises EngineUnreadable and writes nothing (the API answers 503, the command exits 3, the retention schedule
+tries again at its next run). Why not let the dispatcher find the variables itself: it would need the identity in
+the outbox row, which outlives the erasure in the database and its backups.
+
+The audit trail holds a timeline note's digest, not its words (lapor.reports.record_event), and reads the note from
+the timeline, so the redaction above reaches what the trail shows. The erasure is recorded on the reporter's audit
+chain with counts and tracking ids, never the identity.
 """
 
 import re
