@@ -263,3 +263,24 @@ def test_each_part_of_the_name_is_found_as_a_whole_word() -> None:
     assert erasure.redact("Al Ma'ruf dan Al", erasure.identity_patterns("Al Ma'ruf", None, None)) == (
         "[dihapus] dan Al"  # "Al" alone is too short to find without harm
     )
+
+
+def test_an_identity_whose_reports_reached_the_engine_waits_while_the_engine_does_not_answer(
+    session_factory: SessionFactory, tmp_path: Path, world: dict[str, int]
+) -> None:
+    """Siti's report has an instance: without an engine to read its variables her erasure is rolled back whole and
+    deferred to the next run; the photos and codes are removed as planned."""
+    with session_factory() as session:
+        report = session.scalars(select(Report).where(Report.reporter_id == world["siti"])).one()
+        report.process_instance_id = "instance-1"
+    assert run(session_factory, tmp_path, dry_run=False) == {
+        "reporters": 0,
+        "photos": 3,
+        "files": 2,
+        "codes": 1,
+        "deferred": 1,
+    }
+    with session_factory() as session:
+        siti = session.get(Reporter, world["siti"])
+        assert siti is not None and (siti.name, siti.erased_at) == ("Siti Rahmawati", None)
+        assert reporter_audit.entries(session, siti) == []
