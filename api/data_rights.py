@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from api.accounts import CodeExpired, CodeLocked, CodeNotSent, CodeSubmission, ReporterProfile
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiter, RateLimiterDep, ReporterDep, SessionDep
-from api.errors import Conflict, IdentityConflict, InvalidCode, NotFound, documented
+from api.errors import Conflict, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable, documented
 from api.forms import TextRoute
 from api.schemas import EMAIL_PATTERN, PHONE_PATTERN
 from lapor import correction, erasure, reporters
 from lapor.audit import AuditActor
 from lapor.models import Reporter
 from lapor.notifications.channels import Contact, NotificationDeliveryError
+from lapor.process import EngineClient
 
 router = APIRouter(
     prefix="/reporters",
@@ -48,6 +49,14 @@ class ContactTaken(IdentityConflict):
 class AlreadyErased(Conflict):
     code = "already_erased"
     message = "Data pribadi pelapor ini sudah dihapus."
+
+
+class ErasureEngineUnavailable(ServiceUnavailable):
+    code = "erasure_engine_unavailable"
+    message = (
+        "Data pribadi Anda belum dapat dihapus karena mesin proses laporan sedang tidak menjawab. Tidak ada data yang "
+        "dihapus; silakan coba lagi beberapa saat lagi."
+    )
 
 
 class ContactCorrection(BaseModel):
@@ -177,19 +186,27 @@ def confirm_correction(
 def erase_reporter(
     session: Session, context: AppContext, reporter: Reporter, *, via: erasure.ErasureVia, now: datetime
 ) -> erasure.Erasure:
-    """Erase the signed-in reporter's identity (their tokens with it: this request's is the last); committed."""
+    """Erase the signed-in reporter's identity (their tokens with it: this request's is the last); committed. The
+    engine is read with the API's own login (svc-api); when it does not answer nothing is erased (503)."""
+    settings = context.settings
     try:
-        done = erasure.erase(
-            session,
-            reporter,
-            via=via,
-            actor_kind=AuditActor.PELAPOR,
-            actor=AuditActor.PELAPOR.value,
-            at=now,
-            data_dir=context.settings.data_dir,
-        )
+        with EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password) as engine:
+            done = erasure.erase(
+                session,
+                reporter,
+                via=via,
+                actor_kind=AuditActor.PELAPOR,
+                actor=AuditActor.PELAPOR.value,
+                at=now,
+                engine=engine,
+                data_dir=settings.data_dir,
+            )
     except erasure.AlreadyErased:
         raise AlreadyErased() from None
+    except erasure.EngineUnreadable as err:
+        session.rollback()
+        _log.warning("erasure.engine_unreadable", reporter_id=reporter.id, error=str(err))
+        raise ErasureEngineUnavailable() from None
     session.commit()
     _log.info("erasure.done", reporter_id=done.reporter_id, via=via.value, reports=done.reports)
     return done

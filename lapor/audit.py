@@ -12,7 +12,12 @@ and each report whose tail was cut off. The database also refuses any UPDATE of 
 who holds both the database and the key can still rewrite a chain: keep the key out of the database's backups.
 
 The trail never holds the reporter's name, e-mail or phone: a reporter's action names the actor "pelapor", a
-notice names the kind of recipient and the channel, never the address.
+notice names the kind of recipient and the channel, never the address. Free text (a message, a staff member's note
+on a timeline step) is held by its length and SHA-256 only, with the id of the row that keeps the words; the readable
+trail (`trail`, the staff page, the exports) shows the note as that row reads now, so a note redacted by an erasure
+(lapor.erasure) reads redacted here, while the chain itself never changes. Entries written before timeline notes
+were held this way (December 2026) may still hold a note in their detail ("note", or "text" for a step without a
+status); the chain forbids rewriting them, so they stay as written (docs/operations.md, "Penghapusan data pelapor").
 """
 
 import argparse
@@ -36,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
-from lapor.models import AuditEntry, MessageKind, Report, ReportMessage
+from lapor.models import AuditEntry, MessageKind, Report, ReportEvent, ReportMessage
 from lapor.notifications.templates import format_due_date
 from lapor.process.client import EngineClient
 from lapor.process.history import UserOperation, historic_tasks, user_operations
@@ -410,6 +415,7 @@ class TrailLine:
     action: str
     detail: dict[str, object]
     hash: str
+    note: str | None = None  # the timeline event's note as it reads now (redacted after an erasure)
 
     @property
     def when(self) -> str:
@@ -440,14 +446,22 @@ class TrailLine:
             changes = d.get("changes")
             extra = f" ({changes})" if isinstance(changes, str) and changes else ""
             return f"{subject} {verb}{extra}"
-        return str(d.get("text") or "")
+        text = str(d.get("text") or "")
+        if not self.note:
+            return text
+        return f"{text}: {self.note}" if d.get("status") else self.note
 
 
 def trail(session: Session, report: Report) -> list[TrailLine]:
     """The report's entries in the order they happened (ties in the order they were written)."""
     rows = session.scalars(
         select(AuditEntry).where(AuditEntry.report_id == report.id).order_by(AuditEntry.occurred_at, AuditEntry.seq)
-    )
+    ).all()
+    details = [json.loads(row.detail) for row in rows]
+    # A timeline step's note is read from the timeline (lapor.reports.record_event keeps only its digest here).
+    event_ids = [d["event_id"] for d in details if isinstance(d.get("event_id"), int)]
+    found = session.execute(select(ReportEvent.id, ReportEvent.detail).where(ReportEvent.id.in_(event_ids)))
+    notes = {event_id: note for event_id, note in found} if event_ids else {}
     return [
         TrailLine(
             seq=row.seq,
@@ -456,10 +470,11 @@ def trail(session: Session, report: Report) -> list[TrailLine]:
             actor_kind=row.actor_kind,
             actor=row.actor,
             action=row.action,
-            detail=json.loads(row.detail),
+            detail=detail,
             hash=row.hash,
+            note=notes.get(detail["event_id"]) if isinstance(detail.get("event_id"), int) else None,
         )
-        for row in rows
+        for row, detail in zip(rows, details, strict=True)
     ]
 
 
@@ -477,6 +492,7 @@ def export_json(report: Report, lines: Iterable[TrailLine]) -> str:
                     "actor": line.actor,
                     "action": line.action,
                     "detail": line.detail,
+                    "note": line.note,
                     "hash": line.hash,
                 }
                 for line in lines

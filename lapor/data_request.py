@@ -6,7 +6,9 @@ chain under the operator's login (`--by`, required: the chain names who handed t
 the file, never the reporter's name or contact.
 
 Correction and erasure (issue 23 item 2), for a request received in writing:
-`erase --email ... --by <login>` erases the reporter's identity (lapor.erasure) and prints the counts;
+`erase --email ... --by <login>` erases the reporter's identity (lapor.erasure) and prints the counts; it reads the
+engine with the login of LAPOR_ENGINE_USER (svc-api in a deployment) and, when the engine does not answer, erases
+nothing and exits with 3;
 `correct --email OLD --new-email NEW --by <login>` sends a code to the new contact only and prints the correction's
 id; the reporter reads the code to the operator (or answers the letter with it), and
 `correct --email OLD --correction ID --code CODE --by <login>` confirms it (lapor.correction: the old contact is
@@ -26,6 +28,7 @@ from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
 from lapor.notifications.channels import NotificationDeliveryError
 from lapor.notifications.service import Notifier
+from lapor.process import EngineClient
 from lapor.settings import Settings, get_settings
 from lapor.uploads import upload_dir
 
@@ -90,9 +93,15 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None, now: dateti
     return 0
 
 
+ENGINE_UNREADABLE = 3  # the exit code of an erasure refused because the engine did not answer
+
+
 def _erase(args: argparse.Namespace, db: Engine, settings: Settings, moment: datetime) -> int:
     try:
-        with session_scope(db) as session:
+        with (
+            EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password) as engine,
+            session_scope(db) as session,
+        ):
             reporter = personal_data.find_reporter(session, email=args.email, phone=args.phone)
             if reporter is None:
                 print("no single reporter has this contact", file=sys.stderr)
@@ -104,15 +113,20 @@ def _erase(args: argparse.Namespace, db: Engine, settings: Settings, moment: dat
                 actor_kind=AuditActor.STAF,
                 actor=args.by,
                 at=moment,
+                engine=engine,
                 data_dir=Path(settings.data_dir),
             )
+    except erasure.EngineUnreadable as err:
+        print(f"nothing erased: the engine did not answer ({err}); try again later", file=sys.stderr)
+        return ENGINE_UNREADABLE
     except ValueError as invalid:
         print(str(invalid), file=sys.stderr)
         return 2
     print(
         f"reporter #{done.reporter_id} erased: {done.reports} reports kept without identity "
         f"({done.open_reports} still open), {done.texts_replaced} own texts replaced, {done.texts_redacted} other "
-        f"texts redacted, {done.tokens} tokens and {done.codes} codes deleted (erasure recorded for {args.by})"
+        f"texts redacted, {done.engine_variables} engine variables queued for redaction, {done.tokens} tokens and "
+        f"{done.codes} codes deleted (erasure recorded for {args.by})"
     )
     return 0
 

@@ -13,18 +13,31 @@ reporter is removed everywhere the application holds it:
   rate-limit rows counted against their contacts;
 - the texts they wrote on their reports (supplements, comments, confirmations) are replaced by `ERASED_TEXT`
   (a rating and an accept/refuse answer are facts and stay);
-- their name, e-mail and phone are replaced by `REDACTED` wherever they were written into other free text of their
-  reports (title, description, address, staff and OPD messages, timeline notes, outbox payloads) and in the local
-  mail catcher's inbox under the data directory;
+- their name (whole, and each part of it of 3 letters or more as a word), e-mail and phone are replaced by
+  `REDACTED` wherever they were written into other free text of their reports (title, description, address, staff
+  and OPD messages, timeline notes, outbox payloads), in the local mail catcher's inbox under the data directory,
+  and in the engine's variables of their reports (below);
 - the reports no longer show their name publicly (no name is left to show).
 
 An open report is not closed: the city still owes the complaint its handling. It goes on anonymously; notices to the
 reporter stop because no contact is left (lapor.notifications finds none), and a step that waits for the reporter's
 answer ends by its deadline, as for any reporter who does not answer. The OPD is never told the identity anyway.
 
-Neither the logs (lapor.logging: ids, never names or contacts) nor the engine (lapor.reports.process_variables:
-ids, codes and flags) ever hold the identity, so there is nothing to erase there; tests prove both. The erasure is
-recorded on the reporter's audit chain with counts and tracking ids, never the identity.
+The logs never hold the identity (lapor.logging: ids, never names or contacts), nor does what the application gives
+the engine (lapor.reports.process_variables: ids, codes and flags). What staff type in Tasklist forms may (a
+verification note "Sudah ditelepon Bu Siti"), in the engine's runtime variables and history. So, before anything is
+written, `engine_redactions` reads every instance of the reporter's reports (running or ended) with the caller's
+service login and plans, per string variable that holds or held the identity, its redacted value
+(lapor.process.redaction); the erasure then queues each as an outbox row (ids, name, redacted value, a digest of
+the value replaced; never the identity), which the API's dispatcher applies with retries: the variable's history
+is deleted, and the redacted value set again where the instance still holds it. When the engine cannot be read the
+erasure raises EngineUnreadable and writes nothing (the API answers 503, the command exits 3, the retention schedule
+tries again at its next run). Why not let the dispatcher find the variables itself: it would need the identity in
+the outbox row, which outlives the erasure in the database and its backups.
+
+The audit trail holds a timeline note's digest, not its words (lapor.reports.record_event), and reads the note from
+the timeline, so the redaction above reaches what the trail shows. The erasure is recorded on the reporter's audit
+chain with counts and tracking ids, never the identity.
 """
 
 import re
@@ -35,10 +48,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
+import structlog
 from sqlalchemy import CursorResult, Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
-from lapor import ratelimit, reporter_audit
+from lapor import outbox, ratelimit, reporter_audit
 from lapor.audit import AuditActor
 from lapor.models import (
     CLOSED_STATUSES,
@@ -52,7 +66,10 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
-from lapor.vocabulary import Actor
+from lapor.process import EngineClient, EngineError, VariableRedaction
+from lapor.vocabulary import PROCESS_ID, Actor
+
+_log = structlog.stdlib.get_logger(__name__)
 
 ERASED_TEXT = "[dihapus atas permintaan pelapor]"
 REDACTED = "[dihapus]"
@@ -81,6 +98,10 @@ class AlreadyErased(ValueError):
     pass
 
 
+class EngineUnreadable(RuntimeError):
+    """The engine did not say what its variables hold: nothing was erased (the caller's transaction rolls back)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Erasure:
     reporter_id: int
@@ -91,20 +112,30 @@ class Erasure:
     codes: int
     tokens: int
     rate_limit_rows: int
+    engine_variables: int = 0  # variables of the reports' instances queued for redaction in the engine
 
 
 _SEPARATORS = r"[\s\-.()]*"  # how people write a number: 0812-9999-0001, (0812) 9999 0001, +62 812 ...
 
 
+_MIN_NAME_PART = 3  # a one- or two-letter name part ("Al", "Bu") would redact too much ordinary text
+
+
 def identity_patterns(name: str, email: str | None, phone: str | None) -> list[re.Pattern[str]]:
-    """The forms the identity is written in: the name as words, the address, the number as +628…, 628… or 08…
-    with or without spaces, dashes, dots and brackets between its digits."""
+    """The forms the identity is written in: the whole name, then each part of it of 3 letters or more, as whole
+    words ("Pak Budi", "Bu Santoso"; never inside "Budiman"), any case; the address; the number as +628…, 628… or
+    08… with or without spaces, dashes, dots and brackets between its digits."""
     patterns = [re.compile(re.escape(email), re.IGNORECASE)] if email else []
     if phone:  # stored as +628...
         digits = _SEPARATORS.join(phone[3:])
         patterns.append(re.compile(rf"(?<!\d)(?:\+?62|0){_SEPARATORS}{digits}(?!\d)"))
-    if len(name.strip()) >= 3:  # a one- or two-letter "name" would match inside any word
-        patterns.append(re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE))
+    whole = " ".join(name.split())
+    parts = [part for part in dict.fromkeys(whole.split()) if len(part) >= _MIN_NAME_PART]
+    # The whole name first, so "Budi Santoso" becomes one mark rather than two.
+    wholes = [whole] if len(whole) >= _MIN_NAME_PART and whole not in parts else []
+    for words in wholes + parts:
+        spaced = r"\s+".join(re.escape(word) for word in words.split())
+        patterns.append(re.compile(rf"(?<!\w){spaced}(?!\w)", re.IGNORECASE))
     return patterns
 
 
@@ -148,6 +179,31 @@ def _mail_catcher(data_dir: Path | None, patterns: list[re.Pattern[str]]) -> int
     return 1
 
 
+def engine_redactions(
+    engine: EngineClient | None, reports: Iterable[Report], patterns: list[re.Pattern[str]]
+) -> list[tuple[Report, VariableRedaction]]:
+    """Every variable of every instance of the reports (running or ended, a restarted report's earlier ones too)
+    that holds the identity now or held it once, with its redacted value; EngineUnreadable when the engine does not
+    answer. Reports that never reached the engine need no engine."""
+    started = [report for report in reports if report.process_instance_id]
+    if not started:
+        return []
+    if engine is None:
+        raise EngineUnreadable("no engine login to read the reports' variables with")
+    found: list[tuple[Report, VariableRedaction]] = []
+    try:
+        for report in started:
+            ids = {i.id for i in engine.historic_instances(PROCESS_ID, business_key=report.tracking_id)}
+            for instance_id in sorted(ids | {str(report.process_instance_id)}):
+                planned = engine.variable_redactions(instance_id, redact=lambda text: redact(text, patterns))
+                found += [(report, variable) for variable in planned.variables]
+                if planned.form_fields:  # written before engine/.../NoFormFieldHistory.java: history's TTL ends them
+                    _log.warning("erasure.form_fields_left", tracking_id=report.tracking_id, count=planned.form_fields)
+    except EngineError as err:
+        raise EngineUnreadable(str(err)) from err
+    return found
+
+
 def deleted(session: Session, statement: Delete) -> int:
     """Run a DELETE; how many rows it removed."""
     return int(cast("CursorResult[Any]", session.execute(statement)).rowcount or 0)
@@ -161,9 +217,11 @@ def erase(
     actor_kind: AuditActor,
     actor: str,
     at: datetime,
+    engine: EngineClient | None,
     data_dir: Path | None = None,
 ) -> Erasure:
-    """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice."""
+    """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice,
+    EngineUnreadable (before anything is written) when a report reached the engine and `engine` cannot be read."""
     session.refresh(reporter, with_for_update=True)  # two erasures at once (a request, the schedule): one wins
     if reporter.erased_at is not None:
         raise AlreadyErased(str(reporter.id))
@@ -171,6 +229,7 @@ def erase(
     contacts = [value for value in (reporter.email, reporter.phone) if value]
     mine = list(session.scalars(select(Report).where(Report.reporter_id == reporter.id).order_by(Report.id)))
     ids = [report.id for report in mine]
+    in_engine = engine_redactions(engine, mine, patterns)  # first: a refusal leaves nothing half-written
     messages = list(session.scalars(select(ReportMessage).where(ReportMessage.report_id.in_(ids))))
     replaced = 0
     for message in messages:
@@ -186,6 +245,10 @@ def erase(
         session.scalars(select(OutboxMessage).where(OutboxMessage.report_id.in_(ids))), ("payload",), patterns
     )
     redacted += _mail_catcher(data_dir, patterns)
+    for report, variable in in_engine:  # after the payloads above were redacted: these hold no identity
+        outbox.enqueue_redaction(
+            session, report=report, redaction=variable, erasure_key=f"pelapor-{reporter.id}", now=at
+        )
     for report in mine:
         report.show_reporter_name = False
     code_match = [RegistrationCode.reporter_id == reporter.id]
@@ -199,7 +262,9 @@ def erase(
     limits = sum(ratelimit.forget(session, subject=contact) for contact in contacts)
     reporter.name, reporter.email, reporter.phone, reporter.erased_at = "", None, None, at
     open_reports = [r.tracking_id for r in mine if ReportStatus(r.status) not in CLOSED_STATUSES]
-    erasure = Erasure(reporter.id, len(mine), len(open_reports), replaced, redacted, codes, tokens, limits)
+    erasure = Erasure(
+        reporter.id, len(mine), len(open_reports), replaced, redacted, codes, tokens, limits, len(in_engine)
+    )
     reporter_audit.record(
         session,
         reporter,
@@ -213,6 +278,7 @@ def erase(
             "open_reports": open_reports,
             "texts_replaced": replaced,
             "texts_redacted": redacted,
+            "engine_variables": len(in_engine),
             "codes": codes,
             "tokens": tokens,
             "text": f"Data pribadi dihapus: {via.label}",

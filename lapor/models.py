@@ -227,6 +227,7 @@ class MessageKind(StrEnum):
 class OutboxKind(StrEnum):
     START_PROCESS = "start_process"
     PUBLISH_MESSAGE = "publish_message"
+    REDACT_VARIABLE = "redact_variable"  # an erased reporter's identity out of one engine variable (lapor.erasure)
 
 
 class RegistrationCode(Base):

@@ -15,6 +15,12 @@ only a *running* instance with the business key is adopted.
 Messages (a supplement, the reporter's answer) are correlated by business key. Operaton keeps no message that
 nobody waits for, so such a message stays pending and is tried again with backoff, never dropped. Each carries its
 id into the instance (`lastMessageId`), so a retry of a correlation whose answer was lost sees it arrived.
+
+An erasure (lapor.erasure) queues one redaction per engine variable that named the reporter: ids, the variable's
+name, its redacted value and the digest of the value it replaces, never the identity. Applying one deletes the
+variable's history and sets the redacted value again where the instance still holds it (lapor.process.redaction);
+a retry has the same effect. The API's login (svc-api) holds DELETE_HISTORY on the report process for it
+(lapor.roles).
 """
 
 import asyncio
@@ -30,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lapor.db import session_scope
 from lapor.models import OutboxKind, OutboxMessage, Report
-from lapor.process import EngineError, EngineUnavailable
+from lapor.process import EngineError, EngineUnavailable, VariableRedaction
 from lapor.vocabulary import PROCESS_ID, TRACKING_ID_VARIABLE
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "OutboxDispatcher",
     "ProcessCommands",
     "enqueue_message",
+    "enqueue_redaction",
     "enqueue_restart",
     "enqueue_start",
     "pending_count",
@@ -58,6 +65,8 @@ class ProcessCommands(Protocol):
     def correlate(self, message: str, *, business_key: str, variables: Mapping[str, Any] | None = None) -> bool: ...
 
     def variables(self, instance_id: str) -> dict[str, Any]: ...
+
+    def apply_redaction(self, planned: VariableRedaction) -> str: ...
 
 
 # -- writing (inside the caller's transaction) ----------------------------------------------------------------
@@ -96,6 +105,15 @@ def enqueue_message(
         return None
     payload = {"name": name, "business_key": report.tracking_id, "message_id": message_id, "variables": variables}
     return _enqueue(session, OutboxKind.PUBLISH_MESSAGE, dedup_key, report, payload, now)
+
+
+def enqueue_redaction(
+    session: Session, *, report: Report, redaction: VariableRedaction, erasure_key: str, now: datetime
+) -> OutboxMessage:
+    """Take an erased identity out of one engine variable of the report's instance; `erasure_key` names the erasure
+    (one row per erasure and variable)."""
+    dedup_key = f"redact:{erasure_key}:{redaction.variable_id}"
+    return _enqueue(session, OutboxKind.REDACT_VARIABLE, dedup_key, report, redaction.to_payload(), now)
 
 
 def _enqueue(
@@ -223,6 +241,8 @@ class OutboxDispatcher:
                 return self._start(row)
             if row.kind == OutboxKind.PUBLISH_MESSAGE:
                 return self._correlate(row)
+            if row.kind == OutboxKind.REDACT_VARIABLE:
+                return self._redact(row)
             return _Outcome(sent=False, error=f"unknown outbox kind {row.kind!r}")
         except EngineUnavailable as err:  # the command may have run: the next attempt looks before it acts
             return _Outcome(sent=False, in_doubt=True, error=_describe(err))
@@ -261,6 +281,18 @@ class OutboxDispatcher:
         if not self._engine.correlate(str(payload["name"]), business_key=business_key, variables=variables):
             return _Outcome(sent=False, error=f"nobody waits for {payload['name']} of {business_key} yet")
         _log.info("outbox.message_correlated", outbox_id=row.id, tracking_id=business_key, name=payload["name"])
+        return _Outcome(sent=True)
+
+    def _redact(self, row: _Claimed) -> _Outcome:
+        planned = VariableRedaction.from_payload(row.payload)
+        done = self._engine.apply_redaction(planned)
+        _log.info(
+            "outbox.variable_redacted",
+            outbox_id=row.id,
+            process_instance_id=planned.instance_id,
+            variable=planned.name,
+            outcome=done,
+        )
         return _Outcome(sent=True)
 
     def _already_delivered(self, row: _Claimed, message_id: str) -> bool:

@@ -1,5 +1,6 @@
 """Reports: tracking ids, the process variables of a report, and its timeline."""
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -105,20 +106,23 @@ def record_event(
     """Append to the timeline once per external task; False when this task already wrote it (a retry).
 
     The audit trail gets the same step, written by `recorded_by` (the workers' engine login), with who decided it.
+    The note (a staff member's free text, which may name the reporter) stays on the timeline only: the entry holds
+    the event's id, the note's length and SHA-256 (lapor.audit.record_message's way), so an erasure can redact the
+    note without touching the append-only chain, and the digest still tells whether the text is the one written.
     """
     if task_id is not None and session.scalar(select(ReportEvent.id).where(ReportEvent.task_id == task_id)):
         return False
-    session.add(
-        ReportEvent(
-            report_id=report.id,
-            kind=kind.value,
-            status=status.value if status else None,
-            actor=actor.value,
-            detail=detail,
-            occurred_at=at,
-            task_id=task_id,
-        )
+    event = ReportEvent(
+        report_id=report.id,
+        kind=kind.value,
+        status=status.value if status else None,
+        actor=actor.value,
+        detail=detail,
+        occurred_at=at,
+        task_id=task_id,
     )
+    session.add(event)
+    session.flush()  # the event's id, for the audit entry
     if status is not None:
         report.status = status.value
         if status in CLOSED_STATUSES:
@@ -134,8 +138,10 @@ def record_event(
             "status": status.value if status else None,
             "opd": report.opd_code,
             "decided_by": actor.label,
-            "note": detail,
-            "text": f"{status.label} (oleh {actor.label})" if status else (detail or kind.value),
+            "event_id": event.id,
+            "note_length": len(detail) if detail is not None else None,
+            "note_sha256": hashlib.sha256(detail.encode()).hexdigest() if detail is not None else None,
+            "text": f"{status.label} (oleh {actor.label})" if status else _AUDITED_KINDS[kind].label,
         },
     )
     return True

@@ -13,6 +13,9 @@ What goes, and when (settings `retention_identity_years`, `retention_photo_years
 What stays: the report's facts, timeline, messages (without the erased identity), ratings, deadlines and audit
 trails, so the recap and the SLA figures of past months do not move. `plan` says what a run would remove; `apply`
 removes exactly that; a second run finds nothing. A dry run prints the plan's counts, a real run the same counts.
+An identity whose reports reached the engine is erased only when the engine answers what their variables hold
+(lapor.erasure reads it with the workers' login, svc-workers): a reporter it cannot read is left for the next run
+and counted as `deferred`.
 """
 
 import argparse
@@ -32,6 +35,7 @@ from lapor.audit import AuditActor
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
 from lapor.models import Photo, RegistrationCode, Report, Reporter, ReporterToken
+from lapor.process import EngineClient
 from lapor.settings import get_settings
 from lapor.uploads import path_of, upload_dir
 
@@ -118,7 +122,9 @@ def plan(session: Session, schedule: Schedule, *, now: datetime, uploads: Path) 
     )
 
 
-def apply(session_factory: SessionFactory, planned: Plan, *, now: datetime, data_dir: Path) -> dict[str, int]:
+def apply(
+    session_factory: SessionFactory, planned: Plan, *, now: datetime, data_dir: Path, engine: EngineClient | None
+) -> dict[str, int]:
     """Remove what the plan names: the codes and photo rows, each reporter in its own transaction, then the photo
     files; the counts of what was removed."""
     with session_factory() as session:  # the codes first: an erasure below would otherwise take some of them
@@ -128,37 +134,49 @@ def apply(session_factory: SessionFactory, planned: Plan, *, now: datetime, data
             else 0
         )
         photos = erasure.deleted(session, delete(Photo).where(Photo.id.in_(planned.photos))) if planned.photos else 0
-    erased = 0
+    erased = deferred = 0
     for reporter_id in planned.reporters:
-        with session_factory() as session:
-            reporter = session.get(Reporter, reporter_id)
-            if reporter is None or reporter.erased_at is not None:
-                continue  # erased meanwhile (on request, or by another run)
-            erasure.erase(
-                session,
-                reporter,
-                via=erasure.ErasureVia.RETENTION,
-                actor_kind=AuditActor.LAYANAN,
-                actor=ACTOR,
-                at=now,
-                data_dir=data_dir,
-            )
-            erased += 1
+        try:
+            with session_factory() as session:
+                reporter = session.get(Reporter, reporter_id)
+                if reporter is None or reporter.erased_at is not None:
+                    continue  # erased meanwhile (on request, or by another run)
+                erasure.erase(
+                    session,
+                    reporter,
+                    via=erasure.ErasureVia.RETENTION,
+                    actor_kind=AuditActor.LAYANAN,
+                    actor=ACTOR,
+                    at=now,
+                    engine=engine,
+                    data_dir=data_dir,
+                )
+                erased += 1
+        except erasure.EngineUnreadable as err:  # rolled back whole: the next run tries again
+            _log.warning("retention.erasure_deferred", reporter_id=reporter_id, error=str(err))
+            deferred += 1
     files = 0
     for path in planned.files:  # after the rows are gone: a page never links a missing file it still lists
         if path.is_file():
             path.unlink()
             files += 1
-    return {"reporters": erased, "photos": photos, "files": files, "codes": codes}
+    done = {"reporters": erased, "photos": photos, "files": files, "codes": codes}
+    return done | ({"deferred": deferred} if deferred else {})
 
 
 def run(
-    session_factory: SessionFactory, schedule: Schedule, *, now: datetime, data_dir: Path, dry_run: bool
+    session_factory: SessionFactory,
+    schedule: Schedule,
+    *,
+    now: datetime,
+    data_dir: Path,
+    dry_run: bool,
+    engine: EngineClient | None,
 ) -> tuple[Plan, dict[str, int]]:
     """Plan, and apply unless a dry run: the plan and the counts removed (the plan's counts for a dry run)."""
     with session_factory() as session:
         planned = plan(session, schedule, now=now, uploads=upload_dir(data_dir))
-    done = planned.counts() if dry_run else apply(session_factory, planned, now=now, data_dir=data_dir)
+    done = planned.counts() if dry_run else apply(session_factory, planned, now=now, data_dir=data_dir, engine=engine)
     _log.info("retention.applied", dry_run=dry_run, **done)
     return planned, done
 
@@ -170,6 +188,11 @@ def describe(planned: Plan, done: dict[str, int], *, dry_run: bool) -> str:
         f"{planned.identity_before:%Y-%m-%d}, photos of reports closed before {planned.photos_before:%Y-%m-%d}\n"
         f"  {verb}: {done['reporters']} reporter identities, {done['photos']} photos ({done['files']} files), "
         f"{done['codes']} unproved registration codes"
+        + (
+            f"\n  deferred: {done['deferred']} reporter identities (the engine did not answer)"
+            if "deferred" in done
+            else ""
+        )
     )
 
 
@@ -180,14 +203,16 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None, now: dateti
     parser.add_argument("--dry-run", action="store_true", help="count what would be removed, remove nothing")
     args = parser.parse_args(argv)
     schedule = Schedule(settings.retention_identity_years, settings.retention_photo_years)
-    engine = db or default_engine()
-    planned, done = run(
-        lambda: session_scope(engine),
-        schedule,
-        now=now or datetime.now(UTC),
-        data_dir=Path(settings.data_dir),
-        dry_run=args.dry_run,
-    )
+    database = db or default_engine()
+    with EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password) as client:
+        planned, done = run(
+            lambda: session_scope(database),
+            schedule,
+            now=now or datetime.now(UTC),
+            data_dir=Path(settings.data_dir),
+            dry_run=args.dry_run,
+            engine=client,
+        )
     print(describe(planned, done, dry_run=args.dry_run))
     return 0
 

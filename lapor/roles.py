@@ -61,13 +61,25 @@ _WORKER_GRANTS = (
     # fetchAndLock needs to read the instance, complete/failure/bpmnError to update it.
     Grant(Resource.PROCESS_DEFINITION, "*", ("READ", "READ_INSTANCE", "UPDATE_INSTANCE")),
     Grant(Resource.PROCESS_INSTANCE, "*", ("READ", "UPDATE")),
+    # The retention schedule erases identities (lapor.erasure): it reads a report's variables and their history
+    # for the text to redact; the redaction itself is the API's (below).
+    Grant(Resource.PROCESS_DEFINITION, PROCESS_ID, ("READ_HISTORY",)),
 )
 _API_GRANTS = (
-    # Start a report's instance, find it by tracking id (history), correlate replies, cancel a duplicate.
+    # Start a report's instance, find it by tracking id (history), correlate replies, cancel a duplicate; take an
+    # erased reporter's identity out of a variable's history (DELETE_HISTORY: lapor.outbox, lapor.process.redaction).
     Grant(
         Resource.PROCESS_DEFINITION,
         PROCESS_ID,
-        ("READ", "CREATE_INSTANCE", "READ_INSTANCE", "UPDATE_INSTANCE", "DELETE_INSTANCE", "READ_HISTORY"),
+        (
+            "READ",
+            "CREATE_INSTANCE",
+            "READ_INSTANCE",
+            "UPDATE_INSTANCE",
+            "DELETE_INSTANCE",
+            "READ_HISTORY",
+            "DELETE_HISTORY",
+        ),
     ),
     Grant(Resource.PROCESS_INSTANCE, "*", ("CREATE", "READ", "UPDATE", "DELETE")),
 )

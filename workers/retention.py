@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from lapor import retention
 from lapor.db import session_scope
+from lapor.process import EngineClient
 from lapor.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -23,14 +24,19 @@ async def run_daily(settings: Settings, db: Engine, stop: asyncio.Event, *, cloc
     schedule = retention.Schedule(settings.retention_identity_years, settings.retention_photo_years)
     while not stop.is_set():
         try:
-            await asyncio.to_thread(
-                retention.run,
-                lambda: session_scope(db),
-                schedule,
-                now=clock(),
-                data_dir=Path(settings.data_dir),
-                dry_run=False,
-            )
+            # The workers' own login (svc-workers): an erasure reads the reports' variables (lapor.erasure).
+            with EngineClient(
+                settings.engine_url, user=settings.engine_user, password=settings.engine_password
+            ) as engine:
+                await asyncio.to_thread(
+                    retention.run,
+                    lambda: session_scope(db),
+                    schedule,
+                    now=clock(),
+                    data_dir=Path(settings.data_dir),
+                    dry_run=False,
+                    engine=engine,
+                )
         except Exception:
             log.exception("retention.failed")
         try:

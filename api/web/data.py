@@ -138,7 +138,11 @@ def erase_me(
     if yakin != "ya":
         errors = {"yakin": "Centang kotak ini untuk menghapus data pribadi Anda."}
         return _data_page(web, session, context, now, status_code=422, errors=errors, errors_of="hapus")
-    done = data_rights.erase_reporter(session, context, web.reporter, via=erasure.ErasureVia.WEB, now=now)
+    try:
+        done = data_rights.erase_reporter(session, context, web.reporter, via=erasure.ErasureVia.WEB, now=now)
+    except data_rights.ErasureEngineUnavailable as refused:  # nothing erased: say so next to the button
+        errors = {GENERAL: refused.message}
+        return _data_page(web, session, context, now, status_code=503, errors=errors, errors_of="hapus")
     response = page("data_dihapus.html", None, message=data_rights.erased_message(done))
     sign_out(response, context)
     return response

@@ -22,6 +22,7 @@ from lapor.process.records import (
     Task,
     TimerJob,
 )
+from lapor.process.redaction import InstanceRedaction, VariableRedaction
 from lapor.process.tasks import BpmnError, ExternalTask, Handler, ModelError
 from lapor.process.worker import ExternalTaskWorker, WorkerConfig, unique_worker_id
 
@@ -40,6 +41,7 @@ __all__ = [
     "Handler",
     "HistoricInstance",
     "Incident",
+    "InstanceRedaction",
     "Job",
     "JobRun",
     "ModelError",
@@ -47,6 +49,7 @@ __all__ = [
     "ProcessInstance",
     "Task",
     "TimerJob",
+    "VariableRedaction",
     "WorkerConfig",
     "unique_worker_id",
 ]

@@ -3,10 +3,10 @@
 Every call logs in with HTTP Basic. Errors become `EngineError` subclasses that say what went wrong in a line.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,6 +24,9 @@ from lapor.process.records import (
     Task,
     TimerJob,
 )
+
+if TYPE_CHECKING:
+    from lapor.process.redaction import InstanceRedaction, VariableRedaction
 
 
 class EngineError(RuntimeError):
@@ -402,6 +405,18 @@ class EngineClient:
     def delete_variable(self, instance_id: str, name: str) -> None:
         """Remove a process-level variable of a running instance (nothing happens when it is not set)."""
         self.request("DELETE", f"/process-instance/{instance_id}/variables/{name}")
+
+    def variable_redactions(self, instance_id: str, *, redact: Callable[[str], str]) -> "InstanceRedaction":
+        """The string variables of an instance (running or ended) whose value or history `redact` changes."""
+        from lapor.process import redaction  # it builds on this client
+
+        return redaction.plan(self, instance_id, redact)
+
+    def apply_redaction(self, planned: "VariableRedaction") -> str:
+        """Take one variable's identifying values out of runtime and history (idempotent); what was done."""
+        from lapor.process import redaction
+
+        return redaction.apply(self, planned)
 
     def set_variables(self, instance_id: str, variables: Mapping[str, object]) -> None:
         """Set process-level variables of a running instance (typed by the codec)."""

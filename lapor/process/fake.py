@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lapor.process.client import EngineError, EngineUnavailable
+from lapor.process.redaction import VariableRedaction
 
 
 @dataclass
@@ -72,6 +73,16 @@ class FakeEngine:
             if instance.id == instance_id:
                 return dict(instance.variables)
         raise EngineError(f"fake engine: no instance {instance_id}", status_code=404)
+
+    def apply_redaction(self, planned: VariableRedaction) -> str:
+        """Set the redacted value where the instance holds the variable (the fake keeps no history)."""
+        self._call()
+        for instance in self.instances:
+            if instance.id == planned.instance_id and planned.name in instance.variables:
+                instance.variables[planned.name] = planned.redacted
+                self._answered()
+                return "redacted"
+        return "history"
 
     def wait_for(self, business_key: str, message: str) -> None:
         """Let the instance of this report wait for a message (as a receive task would)."""

@@ -23,6 +23,8 @@ from lapor import data_request, ratelimit, recap, reporter_audit, reports
 from lapor.db import Base, session_scope
 from lapor.models import (
     MessageKind,
+    OutboxKind,
+    OutboxMessage,
     RateLimitHit,
     RegistrationCode,
     Reporter,
@@ -36,7 +38,7 @@ from lapor.vocabulary import Actor
 from tests.api.conftest import START, ApiTestSettings, Person, SmsGateway, register, set_status, submit
 from tests.api.test_personal_data import as_staff
 from tests.api.test_staff_page import add_message, staff_link
-from tests.conftest import Mailbox, body_of
+from tests.conftest import Mailbox, body_of, free_port
 from tests.web.conftest import csrf_of
 
 NEW_EMAIL = "siti.baru@example.id"
@@ -336,6 +338,49 @@ def test_the_operator_corrects_and_erases_for_a_written_request(
             ("erased", "staf", "admin-pengaduan"),
         ]
         assert reports.get_by_tracking_id(session, tracking_id).title == "Lampu padam"
+
+
+def test_an_erasure_is_refused_whole_while_the_engine_does_not_answer(
+    client: TestClient,
+    db_engine: Engine,
+    settings: ApiTestSettings,
+    citizen: Person,
+    command_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Her report reached the engine, which is away: the API answers 503 with a code, the page says so next to the
+    button, the operator's command exits with 3; nothing was erased or queued, and she is still signed in."""
+    tracking_id = submit(client, citizen, title=f"Lampu padam depan rumah {citizen.name}")
+    with session_scope(db_engine) as session:
+        reports.get_by_tracking_id(session, tracking_id).process_instance_id = "instance-on-an-engine-away"
+    away = f"http://127.0.0.1:{free_port()}/engine-rest"
+    settings.engine_url = away  # the API's own settings (the app holds this object)
+
+    answer = client.delete("/reporters/me", headers=citizen.auth)
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "erasure_engine_unavailable"
+    client.cookies.set(SESSION_COOKIE, citizen.token)
+    page = client.get("/data-saya")
+    refused = client.post("/data-saya/hapus", data={"csrf": csrf_of(page.text), "yakin": "ya"})
+    client.cookies.clear()
+    assert refused.status_code == 503
+    assert "belum dapat dihapus karena mesin proses laporan sedang tidak menjawab" in refused.text
+    monkeypatch.setenv("LAPOR_ENGINE_URL", away)
+    get_settings.cache_clear()
+    erase = ["erase", "--email", citizen.email, "--by", "admin-pengaduan"]
+    assert data_request.main(erase, db=db_engine, now=START) == 3
+    assert "nothing erased: the engine did not answer" in capsys.readouterr().err
+
+    assert client.get("/reporters/me", headers=citizen.auth).json()["name"] == citizen.name
+    with session_scope(db_engine) as session:
+        her = session.scalars(select(Reporter)).one()
+        assert (her.erased_at, her.email) == (None, citizen.email)
+        assert reporter_audit.entries(session, her) == []
+        assert (
+            session.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.REDACT_VARIABLE)).all() == []
+        )
+        assert reports.get_by_tracking_id(session, tracking_id).title.endswith(citizen.name)
 
 
 def test_nobody_erases_another_reporter(

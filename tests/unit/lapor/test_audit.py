@@ -1,5 +1,6 @@
 """The audit trail's chain: appended in order, verified, and every kind of tampering named by the entry it hit."""
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 
 from lapor import audit
 from lapor.audit import AuditAction, AuditActor
-from lapor.models import AuditEntry, EventKind, Report, ReportStatus
+from lapor.models import AuditEntry, EventKind, Report, ReportEvent, ReportStatus
 from lapor.process.history import _grouped
 from lapor.reports import record_event
 from lapor.vocabulary import Actor
@@ -286,3 +287,49 @@ def test_exports_hold_every_entry_and_no_reporter(session_factory: SessionFactor
     assert table.startswith("\ufeffNo.,Waktu (WIB),Pelaku,Tindakan,Keterangan")
     assert "Senin, 7 Desember 2026 pukul 08.00 WIB" in table
     assert table.count("\n") == 3
+
+
+def test_a_timeline_note_is_held_by_its_digest_and_read_from_the_timeline(session_factory: SessionFactory) -> None:
+    """A staff note may name the reporter: the entry holds its length and SHA-256 and the event's id; the trail reads
+    the note from the timeline, so a note redacted later reads redacted, and the chain still verifies."""
+    report_id = _report(session_factory)
+    note = "Pak Budi Santoso (budi@example.id) mohon dihubungi"
+    with session_factory() as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        for task, kind, status in (
+            ("t-1", EventKind.STATUS, ReportStatus.DIKEMBALIKAN),
+            ("t-2", EventKind.REMINDER, None),
+        ):
+            record_event(
+                session,
+                report=report,
+                kind=kind,
+                actor=Actor.ADMIN_PENGADUAN,
+                at=T0,
+                task_id=task,
+                status=status,
+                detail=note,
+            )
+    with session_factory() as session:
+        stored = session.scalars(select(AuditEntry.detail).where(AuditEntry.report_id == report_id)).all()
+        assert [text for text in stored if "Budi" in text or "budi@" in text] == []
+        first = json.loads(stored[0])
+        event = session.get(ReportEvent, first["event_id"])
+        assert event is not None and event.detail == note
+        assert (first["note_length"], first["note_sha256"]) == (len(note), hashlib.sha256(note.encode()).hexdigest())
+        report = session.get(Report, report_id)
+        assert report is not None
+        assert [line.summary for line in audit.trail(session, report)] == [
+            f"Dikembalikan (oleh Admin Pengaduan Daerah): {note}",
+            note,
+        ]
+        for event in session.scalars(select(ReportEvent).where(ReportEvent.report_id == report_id)):
+            event.detail = "Pak [dihapus] mohon dihubungi"  # what an erasure leaves
+    with session_factory() as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        lines = audit.trail(session, report)
+        assert [line.note for line in lines] == ["Pak [dihapus] mohon dihubungi"] * 2
+        assert "Budi" not in audit.export_csv(lines) + audit.export_json(report, lines)
+        assert audit.verify(session).ok

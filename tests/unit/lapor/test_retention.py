@@ -175,7 +175,7 @@ def world(session_factory: SessionFactory, tmp_path: Path) -> dict[str, int]:
 
 
 def run(session_factory: SessionFactory, data_dir: Path, *, dry_run: bool) -> dict[str, int]:
-    return retention.run(session_factory, SCHEDULE, now=NOW, data_dir=data_dir, dry_run=dry_run)[1]
+    return retention.run(session_factory, SCHEDULE, now=NOW, data_dir=data_dir, dry_run=dry_run, engine=None)[1]
 
 
 def test_retention_removes_exactly_what_is_past_its_date(
@@ -252,3 +252,35 @@ def test_the_identity_is_found_in_the_ways_people_write_it() -> None:
         "not 08129999000123, not Sitiwati, not 0812-9999-0002"
     )
     assert erasure.identity_patterns("Al", None, None) == []  # too short to find without harm
+
+
+def test_each_part_of_the_name_is_found_as_a_whole_word() -> None:
+    patterns = erasure.identity_patterns("Budi  Santoso", None, None)
+    text = "Pak Budi dan Bu SANTOSO datang; Budi Santoso lagi. Budiman, Santosoputra dan budi-nya"
+    assert erasure.redact(text, patterns) == (
+        "Pak [dihapus] dan Bu [dihapus] datang; [dihapus] lagi. Budiman, Santosoputra dan [dihapus]-nya"
+    )
+    assert erasure.redact("Al Ma'ruf dan Al", erasure.identity_patterns("Al Ma'ruf", None, None)) == (
+        "[dihapus] dan Al"  # "Al" alone is too short to find without harm
+    )
+
+
+def test_an_identity_whose_reports_reached_the_engine_waits_while_the_engine_does_not_answer(
+    session_factory: SessionFactory, tmp_path: Path, world: dict[str, int]
+) -> None:
+    """Siti's report has an instance: without an engine to read its variables her erasure is rolled back whole and
+    deferred to the next run; the photos and codes are removed as planned."""
+    with session_factory() as session:
+        report = session.scalars(select(Report).where(Report.reporter_id == world["siti"])).one()
+        report.process_instance_id = "instance-1"
+    assert run(session_factory, tmp_path, dry_run=False) == {
+        "reporters": 0,
+        "photos": 3,
+        "files": 2,
+        "codes": 1,
+        "deferred": 1,
+    }
+    with session_factory() as session:
+        siti = session.get(Reporter, world["siti"])
+        assert siti is not None and (siti.name, siti.erased_at) == ("Siti Rahmawati", None)
+        assert reporter_audit.entries(session, siti) == []

@@ -63,6 +63,12 @@ public class LaporEngineApplication {
     return new ConcurrencyRetry();
   }
 
+  /** A Tasklist form writes its values into history once, as variable updates an erasure can remove. */
+  @Bean
+  public NoFormFieldHistory noFormFieldHistory() {
+    return new NoFormFieldHistory();
+  }
+
   /** "Laporkan penyelesaian" completes only with a proof photo attached in Tasklist (bpmn/penyelesaian-opd.html). */
   @Bean
   public ProofPhotoCheck proofPhotoCheck() {
