@@ -364,28 +364,44 @@ def publish(stack: Stack, tracking_ids: list[str]) -> None:
 
 def tracking(stack: Stack, tracking_ids: list[str], *, clients: int = 20, seconds: float = 15) -> list[Figure]:
     """GET /reports/{id} of the API (public reports, see `publish`) against bench.plain reading one row; req/s
-    and p99 each, at `clients`."""
+    and p99 each, at `clients`; then the CPU each read cost the server and the application's PostgreSQL (the
+    figure the machine's load does not move)."""
     publish(stack, tracking_ids)
     plain = plain_service(stack)
     plain_url = f"http://127.0.0.1:{stack.ports['spare']}"
+    database = stack.processes()["app-postgres"]
+    assert plain.proc is not None
     figures: list[Figure] = []
+    costs: list[Figure] = []
     try:
         targets = {
-            "tracking GET /reports/{id} (public report)": (stack.api_url, [f"/reports/{t}" for t in tracking_ids]),
-            "plain FastAPI one-row read": (
-                plain_url,
-                [f"/plain/{t}" for t in tracking_ids],
+            "tracking GET /reports/{id} (public report)": (
+                stack.api_url,
+                [f"/reports/{t}" for t in tracking_ids],
+                stack.processes()["api"],
             ),
+            "plain FastAPI one-row read": (plain_url, [f"/plain/{t}" for t in tracking_ids], plain.proc.pid),
         }
-        for name, (base, paths) in targets.items():
+        for name, (base, paths, server) in targets.items():
             asyncio.run(_hammer(base, paths[:5], clients=clients, seconds=2))  # warm-up
+            before = cpu_seconds(server), cpu_seconds(database)
             count, latencies, errors = asyncio.run(_hammer(base, paths, clients=clients, seconds=seconds))
+            spent = cpu_seconds(server) - before[0], cpu_seconds(database) - before[1]
             note = f"{clients} clients for {seconds:.0f} s, {errors} non-200"
             figures.append(Figure(name, count / seconds, "req/s", note=note))
             figures.append(Figure(f"{name} p99", percentile(latencies, 0.99) * 1000, "ms", note=note))
+            per_read = [1000 * value / max(count, 1) for value in spent]
+            costs.append(
+                Figure(
+                    f"{name}: CPU per read",
+                    sum(per_read),
+                    "ms",
+                    note=f"server {per_read[0]:.2f}, PostgreSQL {per_read[1]:.2f}",
+                )
+            )
     finally:
         plain.stop()
-    return figures
+    return figures + costs
 
 
 def footprint(stack: Stack, peak: Mapping[str, float] | None = None) -> list[Figure]:
