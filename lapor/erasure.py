@@ -52,6 +52,7 @@ from lapor.models import (
     ReportMessage,
     ReportStatus,
 )
+from lapor.refusals import Kind, Refused
 from lapor.vocabulary import Actor
 
 ERASED_TEXT = "[dihapus atas permintaan pelapor]"
@@ -77,8 +78,12 @@ class ErasureVia(StrEnum):
         }[self.value]
 
 
-class AlreadyErased(ValueError):
-    pass
+class AlreadyErased(Refused):
+    """The reporter's identity was erased before: nothing to erase, nor to correct (lapor.correction)."""
+
+    kind = Kind.CONFLICT
+    code = "already_erased"
+    message = "Data pribadi pelapor ini sudah dihapus."
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +171,7 @@ def erase(
     """Erase the reporter's identity in the caller's transaction (see the module's docstring); AlreadyErased twice."""
     session.refresh(reporter, with_for_update=True)  # two erasures at once (a request, the schedule): one wins
     if reporter.erased_at is not None:
-        raise AlreadyErased(str(reporter.id))
+        raise AlreadyErased()
     patterns = identity_patterns(reporter.name, reporter.email, reporter.phone)
     contacts = [value for value in (reporter.email, reporter.phone) if value]
     mine = list(session.scalars(select(Report).where(Report.reporter_id == reporter.id).order_by(Report.id)))

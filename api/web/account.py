@@ -7,12 +7,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import accounts
 from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
-from api.errors import ApiError, IdentityConflict, InvalidCode, TooManyRequests
-from api.web.fields import GENERAL, non_empty, validate
+from api.errors import REFUSAL_STATUS, ApiError, TooManyRequests
+from api.web.fields import GENERAL, code_errors, non_empty, validate
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSessionDep, sign_in, sign_out
-from lapor import reporters
+from lapor import contact_codes, reporters
+from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -61,8 +62,10 @@ def _start(
             phone=checked.phone,
             now=now,
         )
-    except (TooManyRequests, accounts.CodeNotSent) as refused:
-        return page(template, web, status_code=refused.status_code, form=values, errors={GENERAL: refused.message})
+    except TooManyRequests as limited:
+        return page(template, web, status_code=limited.status_code, form=values, errors={GENERAL: limited.message})
+    except Refused as refused:  # no channel reaches the contact, or it failed
+        return page(template, web, status_code=REFUSAL_STATUS[refused.kind], form=values, errors=code_errors(refused))
     return page(
         "kode.html",
         web,
@@ -140,14 +143,10 @@ def verify(
             sms_code=sms_code.strip() or None,
             now=now,
         )
-    except InvalidCode as wrong:
-        left = (wrong.details or {}).get("attempts_left")
-        message = f"{wrong.message} Sisa percobaan: {left}." if left is not None else wrong.message
-        return page("kode.html", web, status_code=400, errors={"code": message}, **again)
-    except (accounts.RegistrationNotFound, accounts.CodeExpired, accounts.CodeLocked, IdentityConflict) as spent:
-        return page("daftar.html", web, status_code=spent.status_code, errors={GENERAL: spent.message})
-    except accounts.NotRegistered as unknown:
-        return page("daftar.html", web, status_code=unknown.status_code, errors={GENERAL: unknown.message})
+    except contact_codes.CodeInvalid as wrong:
+        return page("kode.html", web, status_code=REFUSAL_STATUS[wrong.kind], errors=code_errors(wrong), **again)
+    except Refused as spent:  # not found, expired, locked, two reporters' contacts, not registered: start again
+        return page("daftar.html", web, status_code=REFUSAL_STATUS[spent.kind], errors=code_errors(spent))
     except ApiError as refused:  # rate limited
         return page("kode.html", web, status_code=refused.status_code, errors={GENERAL: refused.message}, **again)
     response = RedirectResponse("/laporan-saya", status_code=status.HTTP_303_SEE_OTHER)

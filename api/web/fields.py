@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as FormFile
 
 from api.errors import validation_message
-from lapor import intake
+from lapor import contact_codes, intake
 from lapor.refusals import Refused
 
 M = TypeVar("M", bound=BaseModel)
@@ -69,3 +69,10 @@ def refusal_errors(refused: Refused) -> dict[str, str]:
     if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
         return {refused.details["field"]: refused.message}
     return {REFUSAL_FIELDS.get(type(refused), "photos"): refused.message}
+
+
+def code_errors(refused: Refused) -> dict[str, str]:
+    """A wrong one-time code next to its field, with the tries left; any other refusal of a code above the form."""
+    if isinstance(refused, contact_codes.CodeInvalid):
+        return {"code": f"{refused.message} Sisa percobaan: {refused.attempts_left}."}
+    return {GENERAL: refused.message}
