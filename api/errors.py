@@ -290,6 +290,11 @@ REFUSAL_STATUS = {
 }
 
 
+def status_of(error: ApiError | Refused) -> int:
+    """The HTTP status an error of the API or a refusal of the core answers with (the pages answer it too)."""
+    return error.status_code if isinstance(error, ApiError) else REFUSAL_STATUS[error.kind]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One rendering for typed errors, validation errors, framework HTTP errors and crashes."""
 

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import accounts
 from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
-from api.errors import REFUSAL_STATUS, ApiError, TooManyRequests
+from api.errors import ApiError, TooManyRequests, status_of
 from api.web.fields import GENERAL, code_errors, non_empty, validate
 from api.web.render import page
 from api.web.routing import WebRoute
@@ -62,10 +62,8 @@ def _start(
             phone=checked.phone,
             now=now,
         )
-    except TooManyRequests as limited:
-        return page(template, web, status_code=limited.status_code, form=values, errors={GENERAL: limited.message})
-    except Refused as refused:  # no channel reaches the contact, or it failed
-        return page(template, web, status_code=REFUSAL_STATUS[refused.kind], form=values, errors=code_errors(refused))
+    except (TooManyRequests, Refused) as refused:  # rate limited; no channel reaches the contact, or it failed
+        return page(template, web, status_code=status_of(refused), form=values, errors={GENERAL: refused.message})
     return page(
         "kode.html",
         web,
@@ -144,9 +142,9 @@ def verify(
             now=now,
         )
     except contact_codes.CodeInvalid as wrong:
-        return page("kode.html", web, status_code=REFUSAL_STATUS[wrong.kind], errors=code_errors(wrong), **again)
+        return page("kode.html", web, status_code=status_of(wrong), errors=code_errors(wrong), **again)
     except Refused as spent:  # not found, expired, locked, two reporters' contacts, not registered: start again
-        return page("daftar.html", web, status_code=REFUSAL_STATUS[spent.kind], errors=code_errors(spent))
+        return page("daftar.html", web, status_code=status_of(spent), errors=code_errors(spent))
     except ApiError as refused:  # rate limited
         return page("kode.html", web, status_code=refused.status_code, errors={GENERAL: refused.message}, **again)
     response = RedirectResponse("/laporan-saya", status_code=status.HTTP_303_SEE_OTHER)

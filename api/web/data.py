@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api import data_rights
 from api import personal_data as downloads
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
-from api.errors import REFUSAL_STATUS, ApiError
+from api.errors import ApiError, status_of
 from api.web.fields import GENERAL, code_errors, non_empty, validate
 from api.web.pages import to_sign_in
 from api.web.render import page
@@ -72,10 +72,9 @@ def correct_contact(
     try:
         started = data_rights.start_correction(session, context, limiter, web.reporter, kind=kind, value=value, now=now)
     except (ApiError, Refused) as refused:  # rate limited; the same contact, an erased reporter, no channel
-        status_code = refused.status_code if isinstance(refused, ApiError) else REFUSAL_STATUS[refused.kind]
         errors = {GENERAL: refused.message}
         return _data_page(
-            web, session, context, now, status_code=status_code, form=form, errors=errors, errors_of="kontak"
+            web, session, context, now, status_code=status_of(refused), form=form, errors=errors, errors_of="kontak"
         )
     return page("data_saya_kode.html", web, correction_id=started.correction_id, contact=kind.value)
 
@@ -106,12 +105,10 @@ def confirm_contact(
         )
     except contact_codes.CodeInvalid as wrong:
         errors = code_errors(wrong)
-        return page("data_saya_kode.html", web, status_code=REFUSAL_STATUS[wrong.kind], errors=errors, **again)
+        return page("data_saya_kode.html", web, status_code=status_of(wrong), errors=errors, **again)
     except Refused as spent:  # not found, expired, locked, another reporter's: back to Data saya with the reason
-        status_code = REFUSAL_STATUS[spent.kind]
-        return _data_page(
-            web, session, context, now, status_code=status_code, errors=code_errors(spent), errors_of="kontak"
-        )
+        errors = code_errors(spent)
+        return _data_page(web, session, context, now, status_code=status_of(spent), errors=errors, errors_of="kontak")
     except ApiError as refused:  # rate limited
         errors = {GENERAL: refused.message}
         return page("data_saya_kode.html", web, status_code=refused.status_code, errors=errors, **again)
