@@ -121,31 +121,25 @@ def test_a_correction_code_proves_only_that_reporters_new_contact(session_factor
             session, registration_id=started.correction_id, code=code, sms_code=None, now=NOW
         )
     assert not_sign_in.value.code == "registration_not_found"
-    with pytest.raises(correction.CorrectionNotFound) as not_his, session_factory() as session:
-        andi = session.get(Reporter, andi_id)
-        assert andi is not None
-        correction.confirm(
-            session,
-            _notifier(push),
-            andi,
-            correction_id=started.correction_id,
-            code=code,
-            actor_kind=AuditActor.PELAPOR,
-            actor="pelapor",
-            now=NOW,
-        )
+
+    def confirm(reporter_id: int) -> correction.Corrected:
+        with session_factory() as session:
+            reporter = session.get(Reporter, reporter_id)
+            assert reporter is not None
+            return correction.confirm(
+                session,
+                _notifier(push),
+                reporter,
+                correction_id=started.correction_id,
+                code=code,
+                actor_kind=AuditActor.PELAPOR,
+                actor="pelapor",
+                now=NOW,
+            )
+
+    with pytest.raises(correction.CorrectionNotFound) as not_his:
+        confirm(andi_id)
     assert (not_his.value.kind, not_his.value.code) == (Kind.NOT_FOUND, "correction_not_found")
+    assert confirm(siti_id).contact is correction.ContactKind.PHONE
     with session_factory() as session:
-        siti = session.get(Reporter, siti_id)
-        assert siti is not None
-        done = correction.confirm(
-            session,
-            _notifier(push),
-            siti,
-            correction_id=started.correction_id,
-            code=code,
-            actor_kind=AuditActor.PELAPOR,
-            actor="pelapor",
-            now=NOW,
-        )
-        assert done.contact is correction.ContactKind.PHONE and siti.phone == PHONE
+        assert session.scalar(select(Reporter.phone).where(Reporter.id == siti_id)) == PHONE
