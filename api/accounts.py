@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from api.deps import (
 from api.errors import documented
 from api.forms import TextRoute
 from api.personal_data import ZIP_RESPONSE, export
-from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
+from api.schemas import EmailAddress, Name, PhoneNumber, ReporterView, ReportPage
 from api.views import last_activity, summary
 from lapor import contact_codes, nearby, personal_data, reporters
 from lapor.audit import AuditActor
@@ -53,22 +53,10 @@ class ContactRequest(BaseModel):
         }
     )
 
-    email: Annotated[str, EMAIL_PATTERN] | None = Field(
-        None, max_length=320, description="Alamat email; kode dikirim ke sini"
+    email: EmailAddress | None = Field(None, description="Alamat email; kode dikirim ke sini")
+    phone: PhoneNumber | None = Field(
+        None, description="Nomor ponsel, mis. 081234567890; kode terpisah dikirim via SMS"
     )
-    phone: Annotated[str, PHONE_PATTERN] | None = Field(
-        None, max_length=32, description="Nomor ponsel, mis. 081234567890; kode terpisah dikirim via SMS"
-    )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_phone(value)
 
     @model_validator(mode="after")
     def _contact(self) -> "ContactRequest":

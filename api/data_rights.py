@@ -7,15 +7,15 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from api.accounts import CodeSubmission, ReporterProfile
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiter, RateLimiterDep, ReporterDep, SessionDep
 from api.errors import documented
 from api.forms import TextRoute
-from api.schemas import EMAIL_PATTERN, PHONE_PATTERN
-from lapor import contact_codes, correction, erasure, reporters
+from api.schemas import EmailAddress, PhoneNumber
+from lapor import contact_codes, correction, erasure
 from lapor.audit import AuditActor
 from lapor.models import Reporter
 
@@ -43,18 +43,8 @@ class ContactCorrection(BaseModel):
         }
     )
 
-    email: Annotated[str, EMAIL_PATTERN] | None = Field(None, max_length=320, description="Alamat email baru")
-    phone: Annotated[str, PHONE_PATTERN] | None = Field(None, max_length=32, description="Nomor ponsel baru")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_phone(value)
+    email: EmailAddress | None = Field(None, description="Alamat email baru")
+    phone: PhoneNumber | None = Field(None, description="Nomor ponsel baru")
 
     @model_validator(mode="after")
     def _one(self) -> "ContactCorrection":

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from api import accounts
 from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
 from api.errors import ApiError, TooManyRequests, status_of
-from api.web.fields import GENERAL, code_errors, non_empty, validate
+from api.web.fields import GENERAL, CodeId, code_errors, is_code, non_empty, validate
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSessionDep, sign_in, sign_out
@@ -117,7 +117,7 @@ def verify(
     ip: ClientIpDep,
     now: NowDep,
     csrf: FormText = "",
-    registration_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = "",
+    registration_id: CodeId = "",
     both: FormText = "",
     code: FormText = "",
     sms_code: FormText = "",
@@ -127,7 +127,7 @@ def verify(
     errors = {
         name: "Masukkan 6 angka kode verifikasi."
         for name, value in (("code", code), ("sms_code", sms_code if both else "000000"))
-        if not _is_code(value)
+        if not is_code(value)
     }
     if errors:
         return page("kode.html", web, status_code=422, errors=errors, **again)
@@ -141,20 +141,13 @@ def verify(
             sms_code=sms_code.strip() or None,
             now=now,
         )
-    except contact_codes.CodeInvalid as wrong:
+    except (contact_codes.CodeInvalid, ApiError) as wrong:  # a wrong code, or rate limited: try again here
         return page("kode.html", web, status_code=status_of(wrong), errors=code_errors(wrong), **again)
     except Refused as spent:  # not found, expired, locked, two reporters' contacts, not registered: start again
         return page("daftar.html", web, status_code=status_of(spent), errors=code_errors(spent))
-    except ApiError as refused:  # rate limited
-        return page("kode.html", web, status_code=refused.status_code, errors={GENERAL: refused.message}, **again)
     response = RedirectResponse("/laporan-saya", status_code=status.HTTP_303_SEE_OTHER)
     sign_in(response, context, issued.token, issued.expires_at, now)
     return response
-
-
-def _is_code(value: str) -> bool:
-    stripped = value.strip()
-    return len(stripped) == 6 and stripped.isdigit() and stripped.isascii()
 
 
 @router.post("/keluar")

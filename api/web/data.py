@@ -13,7 +13,7 @@ from api import data_rights
 from api import personal_data as downloads
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
 from api.errors import ApiError, status_of
-from api.web.fields import GENERAL, code_errors, non_empty, validate
+from api.web.fields import GENERAL, CodeId, code_errors, is_code, non_empty, validate
 from api.web.pages import to_sign_in
 from api.web.render import page
 from api.web.routing import WebRoute
@@ -88,7 +88,7 @@ def confirm_contact(
     ip: ClientIpDep,
     now: NowDep,
     csrf: FormText = "",
-    correction_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = "",
+    correction_id: CodeId = "",
     contact: FormText = "",
     code: FormText = "",
 ) -> Response:
@@ -97,21 +97,18 @@ def confirm_contact(
     if web.reporter is None:
         return to_sign_in()
     again: dict[str, Any] = {"correction_id": correction_id, "contact": "phone" if contact == "phone" else "email"}
-    if not (len(code.strip()) == 6 and code.strip().isdigit() and code.strip().isascii()):
+    if not is_code(code):
         return page("data_saya_kode.html", web, status_code=422, errors={"code": "Masukkan 6 angka kode."}, **again)
     try:
         done = data_rights.confirm_correction(
             session, context, limiter, ip, web.reporter, correction_id=correction_id, code=code.strip(), now=now
         )
-    except contact_codes.CodeInvalid as wrong:
+    except (contact_codes.CodeInvalid, ApiError) as wrong:  # a wrong code, or rate limited: try again here
         errors = code_errors(wrong)
         return page("data_saya_kode.html", web, status_code=status_of(wrong), errors=errors, **again)
     except Refused as spent:  # not found, expired, locked, another reporter's: back to Data saya with the reason
         errors = code_errors(spent)
         return _data_page(web, session, context, now, status_code=status_of(spent), errors=errors, errors_of="kontak")
-    except ApiError as refused:  # rate limited
-        errors = {GENERAL: refused.message}
-        return page("data_saya_kode.html", web, status_code=refused.status_code, errors=errors, **again)
     return RedirectResponse(f"/data-saya?diganti={done.contact.value}", status_code=status.HTTP_303_SEE_OTHER)
 
 
