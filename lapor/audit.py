@@ -32,7 +32,8 @@ import structlog
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lapor.chain import Chain, Detail, audit_key, canonical, iso, process_key
+from lapor import reporter_audit
+from lapor.chain import AuditActor, Chain, Detail, audit_key, canonical, iso, process_key
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
 from lapor.models import AuditEntry, MessageKind, Report, ReportMessage
@@ -60,24 +61,6 @@ log = structlog.get_logger(__name__)
 
 ENGINE_OPERATION = "engine-op:"  # source_ref prefix of an imported engine operation
 _PAGE = 500
-
-
-class AuditActor(StrEnum):
-    """Who acted, by kind; `actor` names them within the kind (never the reporter)."""
-
-    PELAPOR = "pelapor"  # the reporter: never named
-    STAF = "staf"  # a staff member or an OPD liaison, by their engine login
-    LAYANAN = "layanan"  # a service: the workers, the API, an operator's command
-    SALURAN = "saluran"  # a channel that brought the report in: SMS 1708, the national LAPOR!, Open311, the web
-
-    @property
-    def label(self) -> str:
-        return {
-            "pelapor": "Pelapor",
-            "staf": "Petugas",
-            "layanan": "Layanan sistem",
-            "saluran": "Saluran",
-        }[self.value]
 
 
 class AuditAction(StrEnum):
@@ -544,8 +527,6 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None) -> int:
     args = parser.parse_args(argv)
     db = db or default_engine()
     if args.command == "verify":
-        from lapor import reporter_audit  # it builds on this module
-
         with session_scope(db) as session:
             verdict = verify(session, tracking_id=args.tracking_id)
             people = reporter_audit.verify(session) if args.tracking_id is None else reporter_audit.ReporterVerdict()

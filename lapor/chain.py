@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,7 +24,19 @@ from sqlalchemy.sql import Select
 from lapor.settings import Settings, get_settings
 from lapor.signed_links import local_key
 
-__all__ = ["GENESIS", "Chain", "Check", "Detail", "Head", "Link", "audit_key", "canonical", "iso", "process_key"]
+__all__ = [
+    "GENESIS",
+    "AuditActor",
+    "Chain",
+    "Check",
+    "Detail",
+    "Head",
+    "Link",
+    "audit_key",
+    "canonical",
+    "iso",
+    "process_key",
+]
 
 GENESIS = "0" * 64  # the "previous MAC" of a chain's first entry
 LOCAL_KEY_FILE = "audit.key"
@@ -54,6 +67,24 @@ def canonical(detail: Detail | None) -> str:
     """The detail as stored and hashed: sorted keys, no spaces, lists for tuples."""
     plain = {k: list(v) if isinstance(v, list | tuple) else v for k, v in (detail or {}).items()}
     return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class AuditActor(StrEnum):
+    """Who acted, by kind, in both trails; `actor` names them within the kind (never the reporter)."""
+
+    PELAPOR = "pelapor"  # the reporter: never named
+    STAF = "staf"  # a staff member or an OPD liaison, by their engine login
+    LAYANAN = "layanan"  # a service: the workers, the API, an operator's command
+    SALURAN = "saluran"  # a channel that brought the report in: SMS 1708, the national LAPOR!, Open311, the web
+
+    @property
+    def label(self) -> str:
+        return {
+            "pelapor": "Pelapor",
+            "staf": "Petugas",
+            "layanan": "Layanan sistem",
+            "saluran": "Saluran",
+        }[self.value]
 
 
 class Head(NamedTuple):

@@ -19,8 +19,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lapor.audit import AuditActor
-from lapor.chain import Chain, Detail, canonical
+from lapor.chain import AuditActor, Chain, Detail, canonical
 from lapor.models import Reporter, ReporterAuditEntry
 
 __all__ = ["ReporterAction", "ReporterBroken", "ReporterVerdict", "entries", "record", "verify"]

@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import Engine, delete
+
 from lapor import audit, chain, reporter_audit
 from lapor.audit import AuditAction, AuditActor
 from lapor.models import AuditEntry, Report, Reporter, ReporterAuditEntry
@@ -97,3 +100,33 @@ def test_entries_written_before_verify_and_the_chains_go_on(session_factory: Ses
         assert reporter_audit.verify(session, key=KEY).entries == 2 and reporter_audit.verify(session, key=KEY).ok
         # Another key sees every old entry as forged.
         assert [b.seq for b in reporter_audit.verify(session, key=b"kunci-lain").broken] == [1, 2]
+
+
+def test_the_verify_command_checks_both_kinds_of_chain(
+    session_factory: SessionFactory, db_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with session_factory() as session:
+        report, reporter = report_row("PTK-2612-CHAIN2"), reporter_row("Siti", email="siti@example.id")
+        session.add_all([report, reporter])
+        session.flush()
+        audit.record(
+            session, report, action=AuditAction.REPORT_RECEIVED, actor_kind=AuditActor.PELAPOR, actor="pelapor", at=AT
+        )
+        reporter_audit.record(
+            session,
+            reporter,
+            action=ReporterAction.DATA_EXPORTED,
+            actor_kind=AuditActor.PELAPOR,
+            actor="pelapor",
+            at=AT,
+        )
+        reporter_id = reporter.id
+    assert audit.main(["verify"], db=db_engine) == 0
+    out = capsys.readouterr().out
+    assert "1 entries in 1 reports checked: intact" in out and "1 entries in 1 reporters' chains checked: intact" in out
+    with db_engine.begin() as connection:
+        connection.execute(delete(ReporterAuditEntry))
+    assert audit.main(["verify"], db=db_engine) == 1
+    out = capsys.readouterr().out
+    assert f"BROKEN reporter {reporter_id}: its head says 1 entries, the chain holds 0" in out
+    assert "1 entries in 1 reports checked: intact" in out
