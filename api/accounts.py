@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
-from sqlalchemy import func, or_, select
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -21,17 +21,15 @@ from api.deps import (
     ReporterTokenDep,
     SessionDep,
 )
-from api.errors import Gone, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable, documented
+from api.errors import documented
 from api.forms import TextRoute
 from api.personal_data import ZIP_RESPONSE, export
-from api.schemas import EMAIL_PATTERN, PHONE_PATTERN, Name, ReporterView, ReportPage
+from api.schemas import EmailAddress, Name, PhoneNumber, ReporterView, ReportPage
 from api.views import last_activity, summary
-from lapor import nearby, personal_data, reporters
+from lapor import contact_codes, nearby, personal_data, reporters
 from lapor.audit import AuditActor
-from lapor.models import RegistrationCode, Report, Reporter
-from lapor.notifications.channels import Contact, NotificationDeliveryError
-from lapor.notifications.service import Recipient, within
-from lapor.vocabulary import Actor, Notice
+from lapor.models import Report
+from lapor.notifications.channels import Contact
 
 router = APIRouter(
     prefix="/reporters",
@@ -55,22 +53,10 @@ class ContactRequest(BaseModel):
         }
     )
 
-    email: Annotated[str, EMAIL_PATTERN] | None = Field(
-        None, max_length=320, description="Alamat email; kode dikirim ke sini"
+    email: EmailAddress | None = Field(None, description="Alamat email; kode dikirim ke sini")
+    phone: PhoneNumber | None = Field(
+        None, description="Nomor ponsel, mis. 081234567890; kode terpisah dikirim via SMS"
     )
-    phone: Annotated[str, PHONE_PATTERN] | None = Field(
-        None, max_length=32, description="Nomor ponsel, mis. 081234567890; kode terpisah dikirim via SMS"
-    )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_phone(value)
 
     @model_validator(mode="after")
     def _contact(self) -> "ContactRequest":
@@ -109,31 +95,6 @@ class TokenIssued(BaseModel):
 
 class ReporterProfile(ReporterView):
     verified_at: datetime | None
-
-
-class RegistrationNotFound(NotFound):
-    code = "registration_not_found"
-    message = "Pendaftaran tidak ditemukan atau sudah diverifikasi."
-
-
-class CodeExpired(Gone):
-    code = "code_expired"
-    message = "Kode verifikasi sudah kedaluwarsa. Silakan daftar ulang."
-
-
-class CodeLocked(Gone):
-    code = "code_locked"
-    message = "Terlalu banyak kode salah. Silakan daftar ulang."
-
-
-class NotRegistered(NotFound):
-    code = "not_registered"
-    message = "Belum ada pelapor terdaftar dengan email atau nomor ponsel ini. Silakan daftar terlebih dahulu."
-
-
-class CodeNotSent(ServiceUnavailable):
-    code = "code_not_sent"
-    message = "Kode verifikasi tidak dapat dikirim saat ini. Silakan coba lagi."
 
 
 @router.post("/registrations", status_code=status.HTTP_202_ACCEPTED, response_model=RegistrationStarted)
@@ -180,22 +141,19 @@ def start_registration(
 
     `name` is empty for a sign-in of the web page: such a registration can only sign in an existing reporter.
     """
-    if (email and not context.notifier.reaches(Contact.EMAIL)) or (
-        phone and not context.notifier.reaches(Contact.PHONE)
-    ):
-        # Checked before anything is written: a code that cannot be sent neither saves nor counts anything.
-        raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
+    # Checked before anything is written: a code that cannot be sent neither saves nor counts anything.
+    contact_codes.require_reachable(context.notifier, email=email, phone=phone)
     limiter.hit("registration:ip", ip)
     for identity in (email, phone):
         if identity:
             limiter.hit("registration:identity", identity)
-    new = reporters.start_registration(session, name=name, email=email, phone=phone, now=now)
-    channels = _send_codes(session, context, new, email=email, phone=phone, now=now)
+    started = reporters.start_registration(session, context.notifier, name=name, email=email, phone=phone, now=now)
     session.commit()  # only once every code went out
-    _log.info("registration.started", registration_id=new.registration.id, channels=channels)
+    channels = [_CODE_SENT_TO[contact] for contact in started.sent_to]
+    _log.info("registration.started", registration_id=started.registration.id, channels=channels)
     return Started(
-        registration_id=new.registration.public_id,
-        expires_at=new.registration.expires_at,
+        registration_id=started.registration.public_id,
+        expires_at=started.registration.expires_at,
         channels=channels,
         message=(
             "Kode verifikasi telah dikirim ke email dan SMS. Masukkan kedua kode dalam 10 menit."
@@ -207,43 +165,6 @@ def start_registration(
 
 # How the answer names where the codes went (RegistrationStarted.channels).
 _CODE_SENT_TO: dict[Contact, Literal["email", "sms"]] = {Contact.EMAIL: "email", Contact.PHONE: "sms"}
-
-
-def _send_codes(
-    session: Session,
-    context: AppContext,
-    new: reporters.NewRegistration,
-    *,
-    email: str | None,
-    phone: str | None,
-    now: datetime,
-) -> list[Literal["email", "sms"]]:
-    """Each contact its own code, on every channel that reaches it, through the notifier's ledger like every other
-    message (one key per registration and contact), in the registration's transaction: a registration that fails
-    keeps neither its counts nor its ledger rows. The answer names the contacts: "email", and "sms" for a phone."""
-    codes = (
-        (Recipient(kind=Actor.PELAPOR, email=email, phone=None), Contact.EMAIL, new.email_code),
-        (Recipient(kind=Actor.PELAPOR, email=None, phone=phone), Contact.PHONE, new.sms_code),
-    )
-    channels: list[Literal["email", "sms"]] = []
-    try:
-        for recipient, contact, code in codes:
-            if recipient.address(contact) and code:
-                context.notifier.send_once(
-                    session_factory=within(session),
-                    idempotency_key=f"registration:{new.registration.public_id}:{contact.value}",
-                    report=None,
-                    template=Notice.KODE_VERIFIKASI,
-                    recipient_kind=Actor.PELAPOR.value,
-                    context={"code": code},
-                    now=now,
-                    recipients=[recipient],
-                )
-                channels.append(_CODE_SENT_TO[contact])
-    except NotificationDeliveryError:
-        _log.warning("registration.code_failed", registration_id=new.registration.id, sent=channels)
-        raise CodeNotSent() from None
-    return channels
 
 
 @router.post(
@@ -269,16 +190,6 @@ def verify(
     )
 
 
-def _known(session: Session, registration: RegistrationCode) -> bool:
-    """Whether a reporter already has one of the registration's (now proven) contacts."""
-    clauses = []
-    if registration.email:
-        clauses.append(Reporter.email == registration.email)
-    if registration.phone:
-        clauses.append(Reporter.phone == registration.phone)
-    return session.scalar(select(func.count()).select_from(Reporter).where(or_(*clauses))) != 0
-
-
 def complete_registration(
     session: Session,
     limiter: RateLimiter,
@@ -292,24 +203,9 @@ def complete_registration(
     """Check the code(s) and issue a token, for the JSON API and the web page; committed."""
     limiter.hit("verification:ip", ip)
     limiter.hit("verification:registration", registration_id)
-    try:
-        registration = reporters.verify_code(session, public_id=registration_id, code=code, sms_code=sms_code, now=now)
-    except reporters.CodeInvalid as wrong:
-        session.commit()  # the wrong try counts
-        raise InvalidCode(details={"attempts_left": wrong.attempts_left}) from None
-    except reporters.RegistrationNotFound:
-        raise RegistrationNotFound() from None
-    except reporters.CodeExpired:
-        raise CodeExpired() from None
-    except reporters.CodeLocked:
-        raise CodeLocked() from None
-    if not registration.name and not _known(session, registration):
-        # A sign-in names nobody: only the owner of the inbox or phone learns that it is not registered.
-        raise NotRegistered()
-    try:
-        issued = reporters.issue_token(session, registration=registration, now=now)
-    except reporters.IdentityConflict:
-        raise IdentityConflict() from None
+    issued = reporters.complete_registration(
+        session, registration_id=registration_id, code=code, sms_code=sms_code, now=now
+    )
     session.commit()
     _log.info("registration.verified", reporter_id=issued.reporter.id)
     return issued

@@ -1,24 +1,23 @@
 """A reporter corrects their contact and asks for erasure (issue 23 item 2), the HTTP side shared by the API and the
-citizen page (Data saya): limits, the core's errors as API errors, one commit. The rules are lapor.correction's and
-lapor.erasure's."""
+citizen page (Data saya): limits and one commit; the core's refusals answer for themselves (api.errors). The rules
+are lapor.correction's and lapor.erasure's."""
 
 from datetime import datetime
 from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
-from api.accounts import CodeExpired, CodeLocked, CodeNotSent, CodeSubmission, ReporterProfile
+from api.accounts import CodeSubmission, ReporterProfile
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiter, RateLimiterDep, ReporterDep, SessionDep
-from api.errors import Conflict, IdentityConflict, InvalidCode, NotFound, ServiceUnavailable, documented
+from api.errors import documented
 from api.forms import TextRoute
-from api.schemas import EMAIL_PATTERN, PHONE_PATTERN
-from lapor import correction, erasure, reporters
+from api.schemas import EmailAddress, PhoneNumber
+from lapor import contact_codes, correction, erasure
 from lapor.audit import AuditActor
 from lapor.models import Reporter
-from lapor.notifications.channels import Contact, NotificationDeliveryError
 from lapor.process import EngineClient
 
 router = APIRouter(
@@ -30,33 +29,6 @@ router = APIRouter(
 _log = structlog.stdlib.get_logger(__name__)
 
 CorrectionId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-class CorrectionNotFound(NotFound):
-    code = "correction_not_found"
-    message = "Permintaan penggantian kontak tidak ditemukan atau sudah diverifikasi."
-
-
-class SameContact(Conflict):
-    code = "same_contact"
-    message = "Kontak baru sama dengan kontak Anda sekarang."
-
-
-class ContactTaken(IdentityConflict):
-    message = "Kontak ini sudah dipakai pelapor lain. Hubungi Diskominfo bila kontak ini milik Anda."
-
-
-class AlreadyErased(Conflict):
-    code = "already_erased"
-    message = "Data pribadi pelapor ini sudah dihapus."
-
-
-class ErasureEngineUnavailable(ServiceUnavailable):
-    code = "erasure_engine_unavailable"
-    message = (
-        "Data pribadi Anda belum dapat dihapus karena mesin proses laporan sedang tidak menjawab. Tidak ada data yang "
-        "dihapus; silakan coba lagi beberapa saat lagi."
-    )
 
 
 class ContactCorrection(BaseModel):
@@ -72,18 +44,8 @@ class ContactCorrection(BaseModel):
         }
     )
 
-    email: Annotated[str, EMAIL_PATTERN] | None = Field(None, max_length=320, description="Alamat email baru")
-    phone: Annotated[str, PHONE_PATTERN] | None = Field(None, max_length=32, description="Nomor ponsel baru")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_phone(value)
+    email: EmailAddress | None = Field(None, description="Alamat email baru")
+    phone: PhoneNumber | None = Field(None, description="Nomor ponsel baru")
 
     @model_validator(mode="after")
     def _one(self) -> "ContactCorrection":
@@ -124,18 +86,10 @@ def start_correction(
     now: datetime,
 ) -> correction.Started:
     """A code to the new contact only; committed once it went out."""
-    contact = Contact.EMAIL if kind is correction.ContactKind.EMAIL else Contact.PHONE
-    if not context.notifier.reaches(contact):
-        raise CodeNotSent("Kode verifikasi tidak dapat dikirim: kanal email/SMS tidak tersedia.")
+    email, phone = (value, None) if kind is correction.ContactKind.EMAIL else (None, value)
+    contact_codes.require_reachable(context.notifier, email=email, phone=phone)
     limiter.hit("registration:identity", value)
-    try:
-        started = correction.start(session, context.notifier, reporter, kind=kind, value=value, now=now)
-    except correction.SameContact:
-        raise SameContact() from None
-    except correction.ReporterErased:
-        raise AlreadyErased() from None
-    except NotificationDeliveryError:
-        raise CodeNotSent() from None
+    started = correction.start(session, context.notifier, reporter, kind=kind, value=value, now=now)
     session.commit()
     _log.info("correction.started", reporter_id=reporter.id, contact=kind.value)
     return started
@@ -155,29 +109,16 @@ def confirm_correction(
     """Check the code (wrong tries count and lock, as at registration) and replace the contact; committed."""
     limiter.hit("verification:ip", ip)
     limiter.hit("verification:registration", correction_id)
-    try:
-        done = correction.confirm(
-            session,
-            context.notifier,
-            reporter,
-            correction_id=correction_id,
-            code=code,
-            actor_kind=AuditActor.PELAPOR,
-            actor=AuditActor.PELAPOR.value,
-            now=now,
-        )
-    except reporters.CodeInvalid as wrong:
-        session.commit()  # the wrong try counts
-        raise InvalidCode(details={"attempts_left": wrong.attempts_left}) from None
-    except reporters.RegistrationNotFound:
-        raise CorrectionNotFound() from None
-    except reporters.CodeExpired:
-        raise CodeExpired("Kode verifikasi sudah kedaluwarsa. Minta kode baru.") from None
-    except reporters.CodeLocked:
-        raise CodeLocked("Terlalu banyak kode salah. Minta kode baru.") from None
-    except correction.ContactTaken:
-        session.rollback()
-        raise ContactTaken() from None
+    done = correction.confirm(
+        session,
+        context.notifier,
+        reporter,
+        correction_id=correction_id,
+        code=code,
+        actor_kind=AuditActor.PELAPOR,
+        actor=AuditActor.PELAPOR.value,
+        now=now,
+    )
     session.commit()
     _log.info("correction.confirmed", reporter_id=reporter.id, contact=done.contact.value)
     return done
@@ -187,7 +128,8 @@ def erase_reporter(
     session: Session, context: AppContext, reporter: Reporter, *, via: erasure.ErasureVia, now: datetime
 ) -> erasure.Erasure:
     """Erase the signed-in reporter's identity (their tokens with it: this request's is the last); committed. The
-    engine is read with the API's own login (svc-api); when it does not answer nothing is erased (503)."""
+    engine is read with the API's own login (svc-api); when it does not answer nothing is erased
+    (erasure.EngineUnreadable, 503)."""
     settings = context.settings
     try:
         with EngineClient(settings.engine_url, user=settings.engine_user, password=settings.engine_password) as engine:
@@ -201,12 +143,10 @@ def erase_reporter(
                 engine=engine,
                 data_dir=settings.data_dir,
             )
-    except erasure.AlreadyErased:
-        raise AlreadyErased() from None
     except erasure.EngineUnreadable as err:
         session.rollback()
         _log.warning("erasure.engine_unreadable", reporter_id=reporter.id, error=str(err))
-        raise ErasureEngineUnavailable() from None
+        raise
     session.commit()
     _log.info("erasure.done", reporter_id=done.reporter_id, via=via.value, reports=done.reports)
     return done

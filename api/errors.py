@@ -82,11 +82,6 @@ class BadRequest(ApiError):
     pass
 
 
-class InvalidCode(ApiError):
-    code = "invalid_code"
-    message = "Kode verifikasi salah."
-
-
 class Unauthorized(ApiError):
     status_code = 401
     code = "unauthorized"
@@ -129,17 +124,6 @@ class Conflict(ApiError):
     status_code = 409
     code = "conflict"
     message = "Permintaan bertentangan dengan keadaan data saat ini."
-
-
-class IdentityConflict(Conflict):
-    code = "identity_conflict"
-    message = "Email dan nomor ponsel ini terdaftar atas dua pelapor berbeda."
-
-
-class Gone(ApiError):
-    status_code = 410
-    code = "gone"
-    message = "Data sudah tidak berlaku."
 
 
 class PayloadTooLarge(ApiError):
@@ -295,12 +279,20 @@ def _allowed_methods(request: Request) -> list[str]:
 # The HTTP status of each kind of refusal of the core (lapor.refusals); code, message and details are the core's.
 REFUSAL_STATUS = {
     Kind.INVALID: 422,
+    Kind.WRONG: 400,
     Kind.TOO_LARGE: 413,
     Kind.UNSUPPORTED: 415,
     Kind.CONFLICT: 409,
     Kind.FORBIDDEN: 403,
     Kind.NOT_FOUND: 404,
+    Kind.GONE: 410,
+    Kind.UNAVAILABLE: 503,
 }
+
+
+def status_of(error: ApiError | Refused) -> int:
+    """The HTTP status an error of the API or a refusal of the core answers with (the pages answer it too)."""
+    return error.status_code if isinstance(error, ApiError) else REFUSAL_STATUS[error.kind]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile, status
-from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, Field, Strict, StrictBool, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -24,13 +24,13 @@ from api.deps import (
 from api.errors import InvalidSignature, PayloadTooLarge, documented
 from api.forms import TextRoute, before_body
 from api.schemas import (
-    EMAIL_PATTERN,
-    PHONE_PATTERN,
     SEVERAL_LINES,
+    EmailAddress,
     ExternalId,
     Latitude,
     Longitude,
     Name,
+    PhoneNumber,
     ReportFields,
     StatusView,
     StorableText,
@@ -85,18 +85,8 @@ class StaffReportFields(ReportFields):
     source: StaffSource
     reporter_name: Name | None = None
     # A form: an empty field means "not given".
-    reporter_email: Annotated[str, EMAIL_PATTERN, StringConstraints(max_length=320)] | None = None
-    reporter_phone: Annotated[str, PHONE_PATTERN, StringConstraints(max_length=32)] | None = None
-
-    @field_validator("reporter_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_email(value)
-
-    @field_validator("reporter_phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else reporters.normalize_phone(value)
+    reporter_email: EmailAddress | None = None
+    reporter_phone: PhoneNumber | None = None
 
 
 class NationalReport(ReportFields):

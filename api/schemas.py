@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from lapor import masterdata
+from lapor import masterdata, reporters
 from lapor.deadlines import WAITING_ON
 from lapor.text import FORMAT_CHARACTERS, storable, storable_text
 from lapor.vocabulary import ReportType
@@ -56,6 +56,11 @@ EMAIL_PATTERN = JsonPattern(
     r"^[A-Za-z0-9!#$%&*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 PHONE_PATTERN = JsonPattern(r"^(?:\+62|62|0)8[0-9]{7,12}$")  # separators (spaces, dashes) are accepted too
+# A contact as the core stores it (lapor.reporters normalises it: lower-cased, +628...); too long is refused first.
+EmailAddress = Annotated[
+    str, StringConstraints(max_length=320), EMAIL_PATTERN, AfterValidator(reporters.normalize_email)
+]
+PhoneNumber = Annotated[str, StringConstraints(max_length=32), PHONE_PATTERN, AfterValidator(reporters.normalize_phone)]
 
 Storable = AfterValidator(storable)
 StorableText = AfterValidator(storable_text)

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faults.probes import REPORT_FIELDS  # noqa: E402
-from lapor import reporters  # noqa: E402
+from lapor import contact_codes, reporters  # noqa: E402
 from lapor.db import make_engine, session_scope  # noqa: E402
 from lapor.migrate import upgrade  # noqa: E402
 
@@ -58,11 +58,11 @@ def prepare_reporters(database_url: str, count: int) -> list[str]:
     run = f"{time.time_ns() % 10**9:09d}"
     with session_scope(engine) as session:
         for index in range(count):
-            new = reporters.start_registration(
+            new = contact_codes.create(
                 session, name=f"Pelapor Bench {index}", email=f"bench-{run}-{index}@example.id", phone=None, now=now
             )
             assert new.email_code is not None
-            registration = reporters.verify_code(
+            registration = contact_codes.check(
                 session, public_id=new.registration.public_id, code=new.email_code, now=now
             )
             tokens.append(reporters.issue_token(session, registration=registration, now=now).token)

@@ -35,7 +35,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from api.main import create_app
 from faults.topology import load_average
-from lapor import reporters, uploads
+from lapor import contact_codes, reporters, uploads
 from lapor.db import make_engine, session_scope
 from lapor.migrate import upgrade
 from lapor.settings import Settings
@@ -164,11 +164,11 @@ def api(root: Path, photos: int) -> Iterator[Api]:
     )
     now = datetime.now(UTC)
     with session_scope(db) as session:
-        started = reporters.start_registration(
+        started = contact_codes.create(
             session, name="Siti Rahmawati", email="siti.bench@example.id", phone=None, now=now
         )
         assert started.email_code is not None
-        proven = reporters.verify_code(
+        proven = contact_codes.check(
             session, public_id=started.registration.public_id, code=started.email_code, now=now
         )
         token = reporters.issue_token(session, registration=proven, now=now).token

@@ -6,9 +6,10 @@ action itself. Task actions people take in Tasklist and Cockpit (claim, complete
 the engine's user operation log (`import_engine_operations`), once each.
 
 Each entry carries an HMAC-SHA256 of its content and of the previous entry's MAC, keyed with `LAPOR_AUDIT_KEY`
-(production) or a local key file, and the report row holds the chain's head (count and last MAC). `verify` (and
-`python -m lapor.audit verify`) recomputes every chain and names each entry that was changed, removed or forged,
-and each report whose tail was cut off. The database also refuses any UPDATE of an entry (migration 0009). Someone
+(production) or a local key file (lapor.chain, shared with the reporters' chains of lapor.reporter_audit), and the
+report row holds the chain's head (count and last MAC). `verify` (and `python -m lapor.audit verify`, which checks
+the reporters' chains too) recomputes every chain and names each entry that was changed, removed or forged, and
+each report whose tail was cut off. The database also refuses any UPDATE of an entry (migration 0009). Someone
 who holds both the database and the key can still rewrite a chain: keep the key out of the database's backups.
 
 The trail never holds the reporter's name, e-mail or phone: a reporter's action names the actor "pelapor", a
@@ -24,29 +25,27 @@ import argparse
 import asyncio
 import csv
 import hashlib
-import hmac
 import io
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 
 import structlog
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from lapor import reporter_audit
+from lapor.chain import AuditActor, Chain, Detail, audit_key, canonical, iso, process_key
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
 from lapor.models import AuditEntry, MessageKind, Report, ReportEvent, ReportMessage
 from lapor.notifications.templates import format_due_date
 from lapor.process.client import EngineClient
 from lapor.process.history import UserOperation, historic_tasks, user_operations
-from lapor.settings import Settings, get_settings
-from lapor.signed_links import local_key
+from lapor.settings import get_settings
 from lapor.vocabulary import PROCESS_ID, channel_words
 
 __all__ = [
@@ -65,29 +64,8 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-GENESIS = "0" * 64  # the "previous MAC" of a report's first entry
-_FORMAT = 1  # the layout of the MAC's input; a new layout gets a new number and keeps verifying the old one
-LOCAL_KEY_FILE = "audit.key"
 ENGINE_OPERATION = "engine-op:"  # source_ref prefix of an imported engine operation
 _PAGE = 500
-
-
-class AuditActor(StrEnum):
-    """Who acted, by kind; `actor` names them within the kind (never the reporter)."""
-
-    PELAPOR = "pelapor"  # the reporter: never named
-    STAF = "staf"  # a staff member or an OPD liaison, by their engine login
-    LAYANAN = "layanan"  # a service: the workers, the API, an operator's command
-    SALURAN = "saluran"  # a channel that brought the report in: SMS 1708, the national LAPOR!, Open311, the web
-
-    @property
-    def label(self) -> str:
-        return {
-            "pelapor": "Pelapor",
-            "staf": "Petugas",
-            "layanan": "Layanan sistem",
-            "saluran": "Saluran",
-        }[self.value]
 
 
 class AuditAction(StrEnum):
@@ -153,50 +131,30 @@ _PROPERTY_WORDS = {
     "delegation": "delegasi",
     "priority": "prioritas",
 }
-Detail = Mapping[str, str | int | float | bool | Sequence[str] | None]
-
-
-# -- the key -------------------------------------------------------------------------------------------------------
-def audit_key(settings: Settings) -> bytes:
-    """LAPOR_AUDIT_KEY, shared by the API, the workers and the commands; production refuses to run without one."""
-    if settings.audit_key:
-        return settings.audit_key.encode()
-    if settings.environment == "production":
-        raise RuntimeError("LAPOR_AUDIT_KEY must be set in production")
-    return local_key(Path(settings.data_dir) / LOCAL_KEY_FILE)
-
-
-@cache
-def _process_key() -> bytes:
-    return audit_key(get_settings())
 
 
 # -- writing -------------------------------------------------------------------------------------------------------
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _canonical(detail: Detail | None) -> str:
-    plain = {k: list(v) if isinstance(v, list | tuple) else v for k, v in (detail or {}).items()}
-    return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _mac(key: bytes, entry: AuditEntry) -> str:
-    fields = [
-        _FORMAT,
-        entry.report_id,
-        entry.seq,
-        _iso(entry.occurred_at),
-        _iso(entry.recorded_at),
-        entry.actor_kind,
-        entry.actor,
-        entry.action,
-        entry.detail,
-        entry.source_ref,
-        entry.prev_hash,
-    ]
-    message = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+_FORMAT = 1  # the layout of the MAC's input; a new layout gets a new number and keeps verifying the old one
+REPORT_CHAIN = Chain(
+    entry=AuditEntry,
+    owner=Report,
+    owner_column="report_id",
+    tag=_FORMAT,
+    columns=(
+        "seq",
+        "occurred_at",
+        "recorded_at",
+        "actor_kind",
+        "actor",
+        "action",
+        "detail",
+        "source_ref",
+        "prev_hash",
+    ),
+    noun="trail",
+    label="tracking_id",
+)
+_process_key = process_key  # the commands and tests that read the key of this process
 
 
 def record(
@@ -218,29 +176,20 @@ def record(
     """
     if report.id is None:
         session.flush()
-    head = session.execute(
-        select(Report.audit_seq, Report.audit_head).where(Report.id == report.id).with_for_update()
-    ).one()
+    head = REPORT_CHAIN.lock(session, report)
     if source_ref is not None and session.scalar(select(AuditEntry.id).where(AuditEntry.source_ref == source_ref)):
         return None
     entry = AuditEntry(
-        report_id=report.id,
-        seq=head.audit_seq + 1,
         occurred_at=at,
         recorded_at=recorded_at or at,
         actor_kind=actor_kind.value,
         actor=actor[:64],
         action=action.value,
-        detail=_canonical(detail),
+        detail=canonical(detail),
         source_ref=source_ref,
-        prev_hash=head.audit_head or GENESIS,
     )
-    entry.hash = _mac(key or _process_key(), entry)
-    session.add(entry)
-    report.audit_seq = entry.seq
-    report.audit_head = entry.hash
-    session.flush()
-    return entry
+    appended: AuditEntry = REPORT_CHAIN.append(session, report, entry, head, key=key)
+    return appended
 
 
 def record_received(
@@ -355,51 +304,13 @@ class Verdict:
 
 def verify(session: Session, *, tracking_id: str | None = None, key: bytes | None = None) -> Verdict:
     """Recompute every chain (or one report's) and name each entry or report where it breaks."""
-    key = key or _process_key()
-    verdict = Verdict()
-    reports = select(Report.id, Report.tracking_id, Report.audit_seq, Report.audit_head).order_by(Report.id)
-    if tracking_id is not None:
-        reports = reports.where(Report.tracking_id == tracking_id)
-    heads = {row.id: row for row in session.execute(reports)}
-    entries = select(AuditEntry).order_by(AuditEntry.report_id, AuditEntry.seq)
-    if tracking_id is not None:
-        entries = entries.where(AuditEntry.report_id.in_(heads))
-    chains: dict[int, tuple[int, str]] = {}  # report id -> (last seq, last MAC) seen
-    for entry in session.scalars(entries.execution_options(yield_per=1000)):
-        verdict.entries += 1
-        head = heads.get(entry.report_id)
-        tracking = head.tracking_id if head else f"(report id {entry.report_id})"
-        seq, previous = chains.get(entry.report_id, (0, GENESIS))
-        broken = [
-            *([f"entries #{seq + 1} to #{entry.seq - 1} are missing"] if entry.seq > seq + 1 else []),
-            *(
-                ["it does not follow the entry before it (its previous MAC differs)"]
-                if entry.prev_hash != previous
-                else []
-            ),
-            *(
-                ["its MAC does not match its content: it was changed after it was written"]
-                if not hmac.compare_digest(_mac(key, entry), entry.hash)
-                else []
-            ),
-        ]
-        verdict.broken += [Broken(tracking, entry.id, entry.seq, reason) for reason in broken]
-        chains[entry.report_id] = (entry.seq, entry.hash)
-    for report_id, head in heads.items():
-        verdict.reports += 1
-        seq, last = chains.get(report_id, (0, None))
-        if head.audit_seq != seq or head.audit_head != last:
-            verdict.broken.append(
-                Broken(
-                    head.tracking_id,
-                    None,
-                    None,
-                    f"its head says {head.audit_seq} entries, the trail holds {seq}: entries were removed or added"
-                    if head.audit_seq != seq
-                    else "its last entry is not the one the report's head names",
-                )
-            )
-    return verdict
+    one = select(Report.id).where(Report.tracking_id == tracking_id) if tracking_id is not None else None
+    check = REPORT_CHAIN.verify(session, key=key, owners=one)
+    broken = [
+        Broken(link.label or f"(report id {link.owner_id})", link.entry_id, link.seq, link.reason)
+        for link in check.broken
+    ]
+    return Verdict(reports=check.owners, entries=check.entries, broken=broken)
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
@@ -486,8 +397,8 @@ def export_json(report: Report, lines: Iterable[TrailLine]) -> str:
             "entries": [
                 {
                     "seq": line.seq,
-                    "occurred_at": _iso(line.occurred_at),
-                    "recorded_at": _iso(line.recorded_at),
+                    "occurred_at": iso(line.occurred_at),
+                    "recorded_at": iso(line.recorded_at),
                     "actor_kind": line.actor_kind,
                     "actor": line.actor,
                     "action": line.action,
@@ -509,7 +420,7 @@ def export_csv(lines: Iterable[TrailLine]) -> str:
     writer = csv.writer(out)
     writer.writerow(["No.", "Waktu (WIB)", "Pelaku", "Tindakan", "Keterangan", "Dicatat (UTC)", "MAC"])
     for line in lines:
-        writer.writerow([line.seq, line.when, line.who, line.what, line.summary, _iso(line.recorded_at), line.hash])
+        writer.writerow([line.seq, line.when, line.who, line.what, line.summary, iso(line.recorded_at), line.hash])
     return "\ufeff" + out.getvalue()
 
 
@@ -632,8 +543,6 @@ def main(argv: list[str] | None = None, *, db: Engine | None = None) -> int:
     args = parser.parse_args(argv)
     db = db or default_engine()
     if args.command == "verify":
-        from lapor import reporter_audit  # it builds on this module
-
         with session_scope(db) as session:
             verdict = verify(session, tracking_id=args.tracking_id)
             people = reporter_audit.verify(session) if args.tracking_id is None else reporter_audit.ReporterVerdict()

@@ -1,12 +1,12 @@
 """A reporter corrects their e-mail address or phone number (UU No. 27/2022: the right to correction; issue 23 item
 2), proved again through the channel, as at registration.
 
-`start` makes a code for the NEW contact only (the registration machinery of lapor.reporters, the row naming the
-reporter it belongs to, so it never signs anybody in) and sends it there through the notifier's ledger. `confirm`
-checks it (five wrong codes lock it, ten minutes expire it, as at registration), replaces the contact, tells the
-OLD contact that it was replaced, and records the correction on the reporter's audit chain (which contact, never
-the address). A contact that belongs to another reporter is refused only after its code is proved: nobody learns
-from a correction whether an address is registered.
+`start` makes a code for the NEW contact only (the one-time codes of lapor.contact_codes, as registration's, the row
+naming the reporter it belongs to, so it never signs anybody in) and sends it there through the notifier's ledger.
+`confirm` checks it (five wrong codes lock it, ten minutes expire it, as at registration), replaces the contact,
+tells the OLD contact that it was replaced, and records the correction on the reporter's audit chain (which contact,
+never the address). A contact that belongs to another reporter is refused only after its code is proved: nobody
+learns from a correction whether an address is registered. Refusals are the core's (lapor.refusals).
 """
 
 from dataclasses import dataclass
@@ -17,11 +17,12 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from lapor import reporter_audit, reporters
+from lapor import contact_codes, erasure, reporter_audit, reporters
 from lapor.audit import AuditActor
 from lapor.models import RegistrationCode, Reporter
-from lapor.notifications.channels import Contact, NotificationDeliveryError
+from lapor.notifications.channels import NotificationDeliveryError
 from lapor.notifications.service import Notifier, Recipient, within
+from lapor.refusals import Kind, Refused
 from lapor.vocabulary import Actor, Notice
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -36,20 +37,30 @@ class ContactKind(StrEnum):
         return {"email": "Alamat email", "phone": "Nomor ponsel"}[self.value]
 
 
-class CorrectionError(ValueError):
-    """A correction is refused."""
-
-
-class SameContact(CorrectionError):
+class SameContact(Refused):
     """The new contact is the one the reporter already has."""
 
+    kind = Kind.CONFLICT
+    code = "same_contact"
+    message = "Kontak baru sama dengan kontak Anda sekarang."
 
-class ContactTaken(CorrectionError):
+
+class ContactTaken(Refused):
     """The proved contact belongs to another reporter."""
 
+    kind = Kind.CONFLICT
+    code = "identity_conflict"
+    message = "Kontak ini sudah dipakai pelapor lain. Hubungi Diskominfo bila kontak ini milik Anda."
 
-class ReporterErased(CorrectionError):
-    """An erased reporter has no contact to correct."""
+
+class CorrectionNotFound(contact_codes.CodeNotFound):
+    code = "correction_not_found"
+    message = "Permintaan penggantian kontak tidak ditemukan atau sudah diverifikasi."
+
+
+# A spent code of a correction asks for a new code, not for a new registration.
+_EXPIRED = "Kode verifikasi sudah kedaluwarsa. Minta kode baru."
+_LOCKED = "Terlalu banyak kode salah. Minta kode baru."
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,25 +85,15 @@ def start(
 ) -> Started:
     """A code for the new contact, sent there only; the caller commits (ValueError for a contact that is none)."""
     if reporter.erased_at is not None:
-        raise ReporterErased(str(reporter.id))
+        raise erasure.AlreadyErased()
     new = _normalised(kind, value)
     if new == getattr(reporter, kind.value):
-        raise SameContact(kind.value)
+        raise SameContact()
     email, phone = (new, None) if kind is ContactKind.EMAIL else (None, new)
-    started = reporters.start_registration(session, name="", email=email, phone=phone, now=now)
-    started.registration.reporter_id = reporter.id
-    contact = Contact.EMAIL if kind is ContactKind.EMAIL else Contact.PHONE
-    notifier.send_once(
-        session_factory=within(session),
-        idempotency_key=f"registration:{started.registration.public_id}:{contact.value}",
-        report=None,
-        template=Notice.KODE_VERIFIKASI,
-        recipient_kind=Actor.PELAPOR.value,
-        context={"code": started.email_code or started.sms_code or ""},
-        now=now,
-        recipients=[Recipient(kind=Actor.PELAPOR, email=email, phone=phone)],
+    registration, _ = contact_codes.start(
+        session, notifier, name="", email=email, phone=phone, now=now, correction_of=reporter.id
     )
-    return Started(started.registration.public_id, started.registration.expires_at, kind)
+    return Started(registration.public_id, registration.expires_at, kind)
 
 
 def confirm(
@@ -106,14 +107,21 @@ def confirm(
     actor: str,
     now: datetime,
 ) -> Corrected:
-    """Check the code and replace the contact; raises lapor.reporters' errors as registration does (the caller
-    commits even after CodeInvalid: the wrong try counts), and ContactTaken."""
-    proved = reporters.verify_code(session, public_id=correction_id, code=code, now=now, correction_of=reporter.id)
+    """Check the code (a wrong one counts, committed, as at registration) and replace the contact; the caller
+    commits. Refuses as lapor.contact_codes does, in a correction's words, and ContactTaken."""
+    try:
+        proved = contact_codes.check(session, public_id=correction_id, code=code, now=now, correction_of=reporter.id)
+    except contact_codes.CodeNotFound:
+        raise CorrectionNotFound() from None
+    except contact_codes.CodeExpired:
+        raise contact_codes.CodeExpired(_EXPIRED) from None
+    except contact_codes.CodeLocked:
+        raise contact_codes.CodeLocked(_LOCKED) from None
     kind = ContactKind.EMAIL if proved.email else ContactKind.PHONE
     new = proved.email or proved.phone
     column = Reporter.email if kind is ContactKind.EMAIL else Reporter.phone
     if session.scalar(select(Reporter.id).where(column == new, Reporter.id != reporter.id)) is not None:
-        raise ContactTaken(kind.value)
+        raise ContactTaken()
     old = getattr(reporter, kind.value)
     if old is not None:
         # The proofs of the old contact stay the reporter's (their export, their erasure), not the address's.

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from lapor import correction, erasure, personal_data, reporters
+from lapor import contact_codes, correction, erasure, personal_data
 from lapor.audit import AuditActor
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
-from lapor.notifications.channels import NotificationDeliveryError
 from lapor.notifications.service import Notifier
 from lapor.process import EngineClient
+from lapor.refusals import Refused
 from lapor.settings import Settings, get_settings
 from lapor.uploads import upload_dir
 
@@ -119,7 +119,7 @@ def _erase(args: argparse.Namespace, db: Engine, settings: Settings, moment: dat
     except erasure.EngineUnreadable as err:
         print(f"nothing erased: the engine did not answer ({err}); try again later", file=sys.stderr)
         return ENGINE_UNREADABLE
-    except ValueError as invalid:
+    except (ValueError, Refused) as invalid:
         print(str(invalid), file=sys.stderr)
         return 2
     print(
@@ -163,15 +163,14 @@ def _correct(args: argparse.Namespace, db: Engine, settings: Settings, moment: d
                     actor=args.by,
                     now=moment,
                 )
-            except reporters.CodeInvalid as wrong:
-                session.commit()  # the wrong try counts
+            except contact_codes.CodeInvalid as wrong:  # the wrong try counts: committed by the check
                 print(f"wrong code, {wrong.attempts_left} attempts left", file=sys.stderr)
                 return 1
             print(
                 f"reporter #{reporter.id}: {done.contact.value} replaced, old contact told ({done.old_told} "
                 f"messages; correction recorded for {args.by})"
             )
-    except (ValueError, NotificationDeliveryError) as refused:
+    except (ValueError, Refused) as refused:
         print(f"{type(refused).__name__}: {refused}", file=sys.stderr)
         return 2
     return 0

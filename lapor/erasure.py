@@ -67,6 +67,7 @@ from lapor.models import (
     ReportStatus,
 )
 from lapor.process import EngineClient, EngineError, VariableRedaction
+from lapor.refusals import Kind, Refused
 from lapor.vocabulary import PROCESS_ID, Actor
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -94,12 +95,23 @@ class ErasureVia(StrEnum):
         }[self.value]
 
 
-class AlreadyErased(ValueError):
-    pass
+class AlreadyErased(Refused):
+    """The reporter's identity was erased before: nothing to erase, nor to correct (lapor.correction)."""
+
+    kind = Kind.CONFLICT
+    code = "already_erased"
+    message = "Data pribadi pelapor ini sudah dihapus."
 
 
-class EngineUnreadable(RuntimeError):
+class EngineUnreadable(Refused):
     """The engine did not say what its variables hold: nothing was erased (the caller's transaction rolls back)."""
+
+    kind = Kind.UNAVAILABLE
+    code = "erasure_engine_unavailable"
+    message = (
+        "Data pribadi Anda belum dapat dihapus karena mesin proses laporan sedang tidak menjawab. Tidak ada data yang "
+        "dihapus; silakan coba lagi beberapa saat lagi."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +236,7 @@ def erase(
     EngineUnreadable (before anything is written) when a report reached the engine and `engine` cannot be read."""
     session.refresh(reporter, with_for_update=True)  # two erasures at once (a request, the schedule): one wins
     if reporter.erased_at is not None:
-        raise AlreadyErased(str(reporter.id))
+        raise AlreadyErased()
     patterns = identity_patterns(reporter.name, reporter.email, reporter.phone)
     contacts = [value for value in (reporter.email, reporter.phone) if value]
     mine = list(session.scalars(select(Report).where(Report.reporter_id == reporter.id).order_by(Report.id)))

@@ -12,11 +12,14 @@ class Kind(StrEnum):
     """What sort of refusal it is; the API answers each with one HTTP status."""
 
     INVALID = "invalid"  # 422
+    WRONG = "wrong"  # 400: a wrong answer to a check, e.g. a one-time code
     TOO_LARGE = "too_large"  # 413
     UNSUPPORTED = "unsupported"  # 415
     CONFLICT = "conflict"  # 409
     FORBIDDEN = "forbidden"  # 403
     NOT_FOUND = "not_found"  # 404
+    GONE = "gone"  # 410: it existed and is spent (an expired or locked code)
+    UNAVAILABLE = "unavailable"  # 503: a service it needs (the channel of a code) is not there now
 
 
 class Refused(Exception):

@@ -3,18 +3,15 @@
 A report's trail (lapor.audit) records what happened to the report. Some actions concern the reporter whatever
 their reports: staff reading their identity (name, e-mail, phone), an export of everything held about them, and,
 later, a correction of their contact details, an erasure, a withdrawn consent. Those are one `ReporterAuditEntry`
-each, in the action's transaction, chained per reporter by the same HMAC-SHA256 and key as the report trails, the
-chain's head on the reporter's row. One entry per action (not one per report): a reporter without a report is
-covered, an export of fifty reports is one entry, and an erasure that anonymises the reporter's row keeps the chain
-(it names the reporter by their row's id only).
+each, in the action's transaction, chained per reporter by the same HMAC-SHA256 and key as the report trails
+(lapor.chain), the chain's head on the reporter's row. One entry per action (not one per report): a reporter
+without a report is covered, an export of fifty reports is one entry, and an erasure that anonymises the reporter's
+row keeps the chain (it names the reporter by their row's id only).
 
 The detail never holds the reporter's name, e-mail or phone, nor what was searched for: how staff found the
 reporter (by e-mail or by phone), not the address typed.
 """
 
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -22,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lapor.audit import GENESIS, AuditActor, Detail, _canonical, _iso, _process_key
+from lapor.chain import AuditActor, Chain, Detail, canonical
 from lapor.models import Reporter, ReporterAuditEntry
 
 __all__ = ["ReporterAction", "ReporterBroken", "ReporterVerdict", "entries", "record", "verify"]
@@ -46,21 +43,14 @@ class ReporterAction(StrEnum):
         }[self.value]
 
 
-def _mac(key: bytes, entry: ReporterAuditEntry) -> str:
-    fields = [
-        _FORMAT,
-        entry.reporter_id,
-        entry.seq,
-        _iso(entry.occurred_at),
-        _iso(entry.recorded_at),
-        entry.actor_kind,
-        entry.actor,
-        entry.action,
-        entry.detail,
-        entry.prev_hash,
-    ]
-    message = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+REPORTER_CHAIN = Chain(
+    entry=ReporterAuditEntry,
+    owner=Reporter,
+    owner_column="reporter_id",
+    tag=_FORMAT,
+    columns=("seq", "occurred_at", "recorded_at", "actor_kind", "actor", "action", "detail", "prev_hash"),
+    noun="chain",
+)
 
 
 def record(
@@ -75,26 +65,17 @@ def record(
     key: bytes | None = None,
 ) -> ReporterAuditEntry:
     """Append one entry to the reporter's chain in the caller's transaction (the reporter's row locked meanwhile)."""
-    head = session.execute(
-        select(Reporter.audit_seq, Reporter.audit_head).where(Reporter.id == reporter.id).with_for_update()
-    ).one()
+    head = REPORTER_CHAIN.lock(session, reporter)
     entry = ReporterAuditEntry(
-        reporter_id=reporter.id,
-        seq=head.audit_seq + 1,
         occurred_at=at,
         recorded_at=at,
         actor_kind=actor_kind.value,
         actor=actor[:64],
         action=action.value,
-        detail=_canonical(detail),
-        prev_hash=head.audit_head or GENESIS,
+        detail=canonical(detail),
     )
-    entry.hash = _mac(key or _process_key(), entry)
-    session.add(entry)
-    reporter.audit_seq = entry.seq
-    reporter.audit_head = entry.hash
-    session.flush()
-    return entry
+    appended: ReporterAuditEntry = REPORTER_CHAIN.append(session, reporter, entry, head, key=key)
+    return appended
 
 
 def entries(session: Session, reporter: Reporter) -> list[ReporterAuditEntry]:
@@ -133,31 +114,6 @@ class ReporterVerdict:
 
 def verify(session: Session, *, key: bytes | None = None) -> ReporterVerdict:
     """Recompute every reporter's chain; name each entry changed, removed or forged, and each cut-off tail."""
-    key = key or _process_key()
-    verdict = ReporterVerdict()
-    heads = {row.id: row for row in session.execute(select(Reporter.id, Reporter.audit_seq, Reporter.audit_head))}
-    chains: dict[int, tuple[int, str]] = {}
-    rows = select(ReporterAuditEntry).order_by(ReporterAuditEntry.reporter_id, ReporterAuditEntry.seq)
-    for entry in session.scalars(rows.execution_options(yield_per=1000)):
-        verdict.entries += 1
-        seq, previous = chains.get(entry.reporter_id, (0, GENESIS))
-        reasons = [
-            *([f"entries #{seq + 1} to #{entry.seq - 1} are missing"] if entry.seq > seq + 1 else []),
-            *(["it does not follow the entry before it"] if entry.prev_hash != previous else []),
-            *(
-                ["its MAC does not match its content: it was changed after it was written"]
-                if not hmac.compare_digest(_mac(key, entry), entry.hash)
-                else []
-            ),
-        ]
-        verdict.broken += [ReporterBroken(entry.reporter_id, entry.id, entry.seq, reason) for reason in reasons]
-        chains[entry.reporter_id] = (entry.seq, entry.hash)
-    for reporter_id, head in heads.items():
-        seq, last = chains.get(reporter_id, (0, None))
-        if head.audit_seq == 0 and seq == 0:
-            continue  # nothing recorded about this reporter yet
-        verdict.reporters += 1
-        if head.audit_seq != seq or head.audit_head != last:
-            reason = f"its head says {head.audit_seq} entries, the chain holds {seq}"
-            verdict.broken.append(ReporterBroken(reporter_id, None, None, reason))
-    return verdict
+    check = REPORTER_CHAIN.verify(session, key=key)
+    broken = [ReporterBroken(link.owner_id, link.entry_id, link.seq, link.reason) for link in check.broken]
+    return ReporterVerdict(reporters=check.chained, entries=check.entries, broken=broken)

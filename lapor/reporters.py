@@ -1,41 +1,38 @@
-"""Reporters: registration confirmed by a one-time code, and the bearer tokens that open their own reports."""
+"""Reporters: registration and sign-in proved by one-time codes (lapor.contact_codes), and the bearer tokens that
+open their own reports. Refusals are the core's (lapor.refusals), answered alike by the API and the pages."""
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from lapor import contact_codes
 from lapor.models import RegistrationCode, Reporter, ReporterToken
+from lapor.notifications.channels import Contact
+from lapor.notifications.service import Notifier
+from lapor.refusals import Kind, Refused
 
 __all__ = [
-    "CODE_TTL",
-    "MAX_CODE_ATTEMPTS",
     "TOKEN_PREFIX",
     "TOKEN_TTL",
-    "CodeExpired",
-    "CodeInvalid",
-    "CodeLocked",
     "IdentityConflict",
     "IssuedToken",
-    "NewRegistration",
-    "RegistrationError",
-    "RegistrationNotFound",
+    "NotRegistered",
+    "Registration",
     "authenticate",
+    "complete_registration",
     "issue_token",
     "normalize_email",
     "normalize_phone",
     "revoke",
     "start_registration",
-    "verify_code",
 ]
 
-CODE_TTL = timedelta(minutes=10)
-MAX_CODE_ATTEMPTS = 5
 TOKEN_TTL = timedelta(days=180)
 TOKEN_PREFIX = "lpr_"  # noqa: S105 - not a secret; tells a reporter token apart from staff and national tokens at a glance
 
@@ -47,39 +44,28 @@ _PHONE_DIGITS = re.compile(r"[\s\-().]")
 _MOBILE = re.compile(r"\+628[0-9]{7,12}")
 
 
-class RegistrationError(ValueError):
-    """A registration or code verification is refused."""
-
-
-class RegistrationNotFound(RegistrationError):
-    pass
-
-
-class CodeExpired(RegistrationError):
-    pass
-
-
-class CodeLocked(RegistrationError):
-    """Too many wrong codes: the registration is spent."""
-
-
-class CodeInvalid(RegistrationError):
-    def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"wrong code, {attempts_left} attempts left")
-        self.attempts_left = attempts_left
-
-
-class IdentityConflict(RegistrationError):
+class IdentityConflict(Refused):
     """The e-mail belongs to one reporter and the phone to another."""
+
+    kind = Kind.CONFLICT
+    code = "identity_conflict"
+    message = "Email dan nomor ponsel ini terdaftar atas dua pelapor berbeda."
+
+
+class NotRegistered(Refused):
+    """A sign-in's contact, now proven, belongs to no reporter."""
+
+    kind = Kind.NOT_FOUND
+    code = "not_registered"
+    message = "Belum ada pelapor terdaftar dengan email atau nomor ponsel ini. Silakan daftar terlebih dahulu."
 
 
 @dataclass(frozen=True, slots=True)
-class NewRegistration:
+class Registration:
+    """A registration or sign-in whose codes went out."""
+
     registration: RegistrationCode
-    # The plain codes, to send once each; only their hash is stored. One code per channel given, so a
-    # registration proves every e-mail address and phone number it names, never one through the other.
-    email_code: str | None
-    sms_code: str | None
+    sent_to: list[Contact]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,73 +99,40 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _code_hash(public_id: str, email_code: str | None, sms_code: str | None) -> str:
-    # The registration id salts the hash, so equal codes of two registrations hash differently.
-    return _hash(f"{public_id}:{email_code or ''}:{sms_code or ''}")
-
-
-def _new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
 def start_registration(
-    session: Session, *, name: str, email: str | None, phone: str | None, now: datetime
-) -> NewRegistration:
-    """A pending registration with a fresh 6-digit code per channel; the caller sends each code and commits."""
-    if not email and not phone:
-        raise ValueError("email or phone is required")
-    public_id = secrets.token_urlsafe(16)
-    email_code = _new_code() if email else None
-    sms_code = _new_code() if phone else None
-    registration = RegistrationCode(
-        public_id=public_id,
-        name=name.strip(),
-        email=email,
-        phone=phone,
-        code_hash=_code_hash(public_id, email_code, sms_code),
-        attempts=0,
-        expires_at=now + CODE_TTL,
-        created_at=now,
-    )
-    session.add(registration)
-    session.flush()
-    return NewRegistration(registration=registration, email_code=email_code, sms_code=sms_code)
+    session: Session, notifier: Notifier, *, name: str, email: str | None, phone: str | None, now: datetime
+) -> Registration:
+    """A registration (or, with no `name`, a sign-in of a known reporter): a code to each contact; the caller commits
+    once they went out (CodeNotSent otherwise)."""
+    registration, sent = contact_codes.start(session, notifier, name=name, email=email, phone=phone, now=now)
+    return Registration(registration, sent)
 
 
-def verify_code(
-    session: Session,
-    *,
-    public_id: str,
-    code: str,
-    sms_code: str | None = None,
-    now: datetime,
-    correction_of: int | None = None,
-) -> RegistrationCode:
-    """Check the codes; every wrong try counts (the caller must commit even when this raises CodeInvalid).
+def complete_registration(
+    session: Session, *, registration_id: str, code: str, sms_code: str | None, now: datetime
+) -> IssuedToken:
+    """Check the code(s) (a wrong one counts, committed) and issue a token; the caller commits.
 
-    `code` is the e-mailed code, or the SMS code of a phone-only registration; `sms_code` is the SMS code when
-    both an e-mail address and a phone were given: both must match, so each channel is proven by its own code.
-    `correction_of` is the reporter whose correction this is (lapor.correction); a registration or sign-in has none,
-    so a correction's code never signs anybody in, and one reporter's correction is not found for another.
-    """
-    registration = session.scalar(select(RegistrationCode).where(RegistrationCode.public_id == public_id))
-    if registration is None or registration.verified_at is not None or registration.reporter_id != correction_of:
-        raise RegistrationNotFound(public_id)
-    if registration.attempts >= MAX_CODE_ATTEMPTS:
-        raise CodeLocked(public_id)
-    if now >= registration.expires_at:
-        raise CodeExpired(public_id)
-    registration.attempts += 1
-    if registration.email and registration.phone:
-        given = _code_hash(public_id, code.strip(), (sms_code or "").strip())
-    elif registration.email:
-        given = _code_hash(public_id, code.strip(), None)
-    else:
-        given = _code_hash(public_id, None, code.strip())
-    if not hmac.compare_digest(registration.code_hash, given):
-        raise CodeInvalid(MAX_CODE_ATTEMPTS - registration.attempts)
-    registration.verified_at = now
-    return registration
+    A sign-in names nobody: only the owner of the inbox or phone learns that it is not registered (NotRegistered)."""
+    registration = contact_codes.check(session, public_id=registration_id, code=code, sms_code=sms_code, now=now)
+    if not registration.name and not _known(session, registration):
+        raise NotRegistered()
+    return issue_token(session, registration=registration, now=now)
+
+
+def _contact_clauses(registration: RegistrationCode) -> list[Any]:
+    clauses = []
+    if registration.email:
+        clauses.append(Reporter.email == registration.email)
+    if registration.phone:
+        clauses.append(Reporter.phone == registration.phone)
+    return clauses
+
+
+def _known(session: Session, registration: RegistrationCode) -> bool:
+    """Whether a reporter already has one of the registration's (now proven) contacts."""
+    found = select(func.count()).select_from(Reporter).where(or_(*_contact_clauses(registration)))
+    return session.scalar(found) != 0
 
 
 def _reporter_for(session: Session, registration: RegistrationCode, now: datetime) -> Reporter:
@@ -188,14 +141,9 @@ def _reporter_for(session: Session, registration: RegistrationCode, now: datetim
     Every contact of a verified registration was proven by its own code, so matching on any of them is safe.
     An existing reporter keeps its name (a login never renames) and gains only a contact it did not have.
     """
-    clauses = []
-    if registration.email:
-        clauses.append(Reporter.email == registration.email)
-    if registration.phone:
-        clauses.append(Reporter.phone == registration.phone)
-    found = list(session.scalars(select(Reporter).where(or_(*clauses))))
+    found = list(session.scalars(select(Reporter).where(or_(*_contact_clauses(registration)))))
     if len(found) > 1:
-        raise IdentityConflict(registration.public_id)
+        raise IdentityConflict()
     if found:
         reporter = found[0]
         reporter.email = reporter.email or registration.email

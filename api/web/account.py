@@ -7,12 +7,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import accounts
 from api.deps import ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
-from api.errors import ApiError, IdentityConflict, InvalidCode, TooManyRequests
-from api.web.fields import GENERAL, non_empty, validate
+from api.errors import ApiError, TooManyRequests, status_of
+from api.web.fields import GENERAL, CodeId, code_errors, is_code, non_empty, validate
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSessionDep, sign_in, sign_out
-from lapor import reporters
+from lapor import contact_codes, reporters
+from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -61,8 +62,8 @@ def _start(
             phone=checked.phone,
             now=now,
         )
-    except (TooManyRequests, accounts.CodeNotSent) as refused:
-        return page(template, web, status_code=refused.status_code, form=values, errors={GENERAL: refused.message})
+    except (TooManyRequests, Refused) as refused:  # rate limited; no channel reaches the contact, or it failed
+        return page(template, web, status_code=status_of(refused), form=values, errors={GENERAL: refused.message})
     return page(
         "kode.html",
         web,
@@ -116,7 +117,7 @@ def verify(
     ip: ClientIpDep,
     now: NowDep,
     csrf: FormText = "",
-    registration_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = "",
+    registration_id: CodeId = "",
     both: FormText = "",
     code: FormText = "",
     sms_code: FormText = "",
@@ -126,7 +127,7 @@ def verify(
     errors = {
         name: "Masukkan 6 angka kode verifikasi."
         for name, value in (("code", code), ("sms_code", sms_code if both else "000000"))
-        if not _is_code(value)
+        if not is_code(value)
     }
     if errors:
         return page("kode.html", web, status_code=422, errors=errors, **again)
@@ -140,24 +141,13 @@ def verify(
             sms_code=sms_code.strip() or None,
             now=now,
         )
-    except InvalidCode as wrong:
-        left = (wrong.details or {}).get("attempts_left")
-        message = f"{wrong.message} Sisa percobaan: {left}." if left is not None else wrong.message
-        return page("kode.html", web, status_code=400, errors={"code": message}, **again)
-    except (accounts.RegistrationNotFound, accounts.CodeExpired, accounts.CodeLocked, IdentityConflict) as spent:
-        return page("daftar.html", web, status_code=spent.status_code, errors={GENERAL: spent.message})
-    except accounts.NotRegistered as unknown:
-        return page("daftar.html", web, status_code=unknown.status_code, errors={GENERAL: unknown.message})
-    except ApiError as refused:  # rate limited
-        return page("kode.html", web, status_code=refused.status_code, errors={GENERAL: refused.message}, **again)
+    except (contact_codes.CodeInvalid, ApiError) as wrong:  # a wrong code, or rate limited: try again here
+        return page("kode.html", web, status_code=status_of(wrong), errors=code_errors(wrong), **again)
+    except Refused as spent:  # not found, expired, locked, two reporters' contacts, not registered: start again
+        return page("daftar.html", web, status_code=status_of(spent), errors=code_errors(spent))
     response = RedirectResponse("/laporan-saya", status_code=status.HTTP_303_SEE_OTHER)
     sign_in(response, context, issued.token, issued.expires_at, now)
     return response
-
-
-def _is_code(value: str) -> bool:
-    stripped = value.strip()
-    return len(stripped) == 6 and stripped.isdigit() and stripped.isascii()
 
 
 @router.post("/keluar")

@@ -9,22 +9,21 @@ from fastapi import APIRouter, Form, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api import accounts, data_rights
+from api import data_rights
 from api import personal_data as downloads
 from api.deps import AppContext, ClientIpDep, ContextDep, NowDep, RateLimiterDep, SessionDep
-from api.errors import ApiError, InvalidCode
-from api.web.fields import GENERAL, non_empty, validate
+from api.errors import ApiError, status_of
+from api.web.fields import GENERAL, CodeId, code_errors, is_code, non_empty, validate
 from api.web.pages import to_sign_in
 from api.web.render import page
 from api.web.routing import WebRoute
 from api.web.session import WebSession, WebSessionDep, sign_out
-from lapor import correction, erasure, personal_data
+from lapor import contact_codes, correction, erasure, personal_data
 from lapor.audit import AuditActor
+from lapor.refusals import Refused
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 FormText = Annotated[str, Form(max_length=400)]
-# A correction that cannot go on: back to Data saya with the reason (a wrong code stays on the code page).
-SPENT = (data_rights.CorrectionNotFound, accounts.CodeExpired, accounts.CodeLocked, data_rights.ContactTaken)
 CHANGED = {"email": "Alamat email Anda telah diganti.", "phone": "Nomor ponsel Anda telah diganti."}
 
 
@@ -72,10 +71,10 @@ def correct_contact(
     assert value is not None
     try:
         started = data_rights.start_correction(session, context, limiter, web.reporter, kind=kind, value=value, now=now)
-    except ApiError as refused:
+    except (ApiError, Refused) as refused:  # rate limited; the same contact, an erased reporter, no channel
         errors = {GENERAL: refused.message}
         return _data_page(
-            web, session, context, now, status_code=refused.status_code, form=form, errors=errors, errors_of="kontak"
+            web, session, context, now, status_code=status_of(refused), form=form, errors=errors, errors_of="kontak"
         )
     return page("data_saya_kode.html", web, correction_id=started.correction_id, contact=kind.value)
 
@@ -89,7 +88,7 @@ def confirm_contact(
     ip: ClientIpDep,
     now: NowDep,
     csrf: FormText = "",
-    correction_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = "",
+    correction_id: CodeId = "",
     contact: FormText = "",
     code: FormText = "",
 ) -> Response:
@@ -98,27 +97,18 @@ def confirm_contact(
     if web.reporter is None:
         return to_sign_in()
     again: dict[str, Any] = {"correction_id": correction_id, "contact": "phone" if contact == "phone" else "email"}
-    if not (len(code.strip()) == 6 and code.strip().isdigit() and code.strip().isascii()):
+    if not is_code(code):
         return page("data_saya_kode.html", web, status_code=422, errors={"code": "Masukkan 6 angka kode."}, **again)
     try:
         done = data_rights.confirm_correction(
             session, context, limiter, ip, web.reporter, correction_id=correction_id, code=code.strip(), now=now
         )
-    except InvalidCode as wrong:
-        left = (wrong.details or {}).get("attempts_left")
-        message = f"{wrong.message} Sisa percobaan: {left}."
-        return page("data_saya_kode.html", web, status_code=400, errors={"code": message}, **again)
-    except (
-        data_rights.CorrectionNotFound,
-        accounts.CodeExpired,
-        accounts.CodeLocked,
-        data_rights.ContactTaken,
-    ) as spent:
-        errors = {GENERAL: spent.message}
-        return _data_page(web, session, context, now, status_code=spent.status_code, errors=errors, errors_of="kontak")
-    except ApiError as refused:  # rate limited
-        errors = {GENERAL: refused.message}
-        return page("data_saya_kode.html", web, status_code=refused.status_code, errors=errors, **again)
+    except (contact_codes.CodeInvalid, ApiError) as wrong:  # a wrong code, or rate limited: try again here
+        errors = code_errors(wrong)
+        return page("data_saya_kode.html", web, status_code=status_of(wrong), errors=errors, **again)
+    except Refused as spent:  # not found, expired, locked, another reporter's: back to Data saya with the reason
+        errors = code_errors(spent)
+        return _data_page(web, session, context, now, status_code=status_of(spent), errors=errors, errors_of="kontak")
     return RedirectResponse(f"/data-saya?diganti={done.contact.value}", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -140,7 +130,7 @@ def erase_me(
         return _data_page(web, session, context, now, status_code=422, errors=errors, errors_of="hapus")
     try:
         done = data_rights.erase_reporter(session, context, web.reporter, via=erasure.ErasureVia.WEB, now=now)
-    except data_rights.ErasureEngineUnavailable as refused:  # nothing erased: say so next to the button
+    except erasure.EngineUnreadable as refused:  # nothing erased: say so next to the button
         errors = {GENERAL: refused.message}
         return _data_page(web, session, context, now, status_code=503, errors=errors, errors_of="hapus")
     response = page("data_dihapus.html", None, message=data_rights.erased_message(done))

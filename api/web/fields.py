@@ -1,15 +1,15 @@
 """Form input checked by the API's own pydantic models, with their Indonesian messages placed next to each field."""
 
 from collections.abc import Mapping
-from typing import TypeVar, cast
+from typing import Annotated, TypeVar, cast
 
-from fastapi import UploadFile
+from fastapi import Form, UploadFile
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as FormFile
 
-from api.errors import validation_message
-from lapor import intake
+from api.errors import ApiError, validation_message
+from lapor import contact_codes, intake
 from lapor.refusals import Refused
 
 M = TypeVar("M", bound=BaseModel)
@@ -69,3 +69,20 @@ def refusal_errors(refused: Refused) -> dict[str, str]:
     if isinstance(refused, intake.InvalidText):  # the schemas refuse it first; named by the field it concerns
         return {refused.details["field"]: refused.message}
     return {REFUSAL_FIELDS.get(type(refused), "photos"): refused.message}
+
+
+# The id of a pending code (a registration's or a correction's) as its form sends it back.
+CodeId = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def is_code(value: str) -> bool:
+    """Six ASCII digits, as the code pages ask for (the API's CodeSubmission says the same)."""
+    stripped = value.strip()
+    return len(stripped) == 6 and stripped.isdigit() and stripped.isascii()
+
+
+def code_errors(refused: ApiError | Refused) -> dict[str, str]:
+    """A wrong one-time code next to its field, with the tries left; any other refusal of a code above the form."""
+    if isinstance(refused, contact_codes.CodeInvalid):
+        return {"code": f"{refused.message} Sisa percobaan: {refused.attempts_left}."}
+    return {GENERAL: refused.message}

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lapor import audit, consent, masterdata, outbox, reports, text, uploads
+from lapor import audit, consent, masterdata, outbox, reporters, reports, text, uploads
 
 # The photo helpers are part of the intake's interface (api/ decodes an async route's photos with them).
 from lapor.intake.photos import PhotoRules as PhotoRules
@@ -27,7 +27,7 @@ from lapor.intake.photos import decode_photo as decode_photo
 from lapor.intake.photos import decode_photos as decode_photos
 from lapor.intake.photos import unique as unique
 from lapor.models import Report, Reporter, ReportStatus
-from lapor.refusals import Kind, Refused
+from lapor.refusals import Refused
 from lapor.vocabulary import ReportType
 from lapor.workdays import PONTIANAK_TZ
 
@@ -67,10 +67,8 @@ class InvalidText(Refused):
     message = "Teks mengandung karakter kontrol atau karakter tak terlihat."
 
 
-class IdentityConflict(Refused):
-    kind = Kind.CONFLICT
-    code = "identity_conflict"
-    message = "Email dan nomor ponsel ini terdaftar atas dua pelapor berbeda."
+# The e-mail of one reporter and the phone of another: refused as at registration.
+IdentityConflict = reporters.IdentityConflict
 
 
 # -- the request -------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from lapor import audit
+from lapor import audit, chain
 from lapor.audit import AuditAction, AuditActor
 from lapor.models import AuditEntry, EventKind, Report, ReportEvent, ReportStatus
 from lapor.process.history import _grouped
@@ -80,7 +80,7 @@ def test_entries_chain_in_order_and_verify(session_factory: SessionFactory) -> N
     with session_factory() as session:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.report_id == first).order_by(AuditEntry.seq)).all()
         assert [row.seq for row in rows] == [1, 2, 3]
-        assert rows[0].prev_hash == audit.GENESIS
+        assert rows[0].prev_hash == chain.GENESIS
         assert [row.prev_hash for row in rows[1:]] == [row.hash for row in rows[:-1]]
         report = session.get(Report, first)
         assert report is not None
@@ -133,7 +133,7 @@ def test_a_rewritten_entry_with_a_fresh_mac_of_another_key_is_named(
     with session_factory() as session:
         forged = session.scalars(select(AuditEntry).where(AuditEntry.seq == 2)).one()
         forged.actor = "kepala-bidang"
-        mac = audit._mac(b"kunci-tebakan", forged)
+        mac = audit.REPORT_CHAIN.mac(b"kunci-tebakan", forged)
         session.expunge(forged)
     with unguarded.begin() as connection:
         connection.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(actor="kepala-bidang", hash=mac))
