@@ -145,7 +145,7 @@ def erase_reporter(
             )
     except erasure.EngineUnreadable as err:
         session.rollback()
-        _log.warning("erasure.engine_unreadable", reporter_id=reporter.id, error=str(err))
+        _log.warning("erasure.engine_unreadable", reporter_id=reporter.id, error=err.reason)
         raise
     session.commit()
     _log.info("erasure.done", reporter_id=done.reporter_id, via=via.value, reports=done.reports)

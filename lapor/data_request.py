@@ -117,7 +117,7 @@ def _erase(args: argparse.Namespace, db: Engine, settings: Settings, moment: dat
                 data_dir=Path(settings.data_dir),
             )
     except erasure.EngineUnreadable as err:
-        print(f"nothing erased: the engine did not answer ({err}); try again later", file=sys.stderr)
+        print(f"nothing erased: the engine did not answer ({err.reason}); try again later", file=sys.stderr)
         return ENGINE_UNREADABLE
     except (ValueError, Refused) as invalid:
         print(str(invalid), file=sys.stderr)

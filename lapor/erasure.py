@@ -113,6 +113,10 @@ class EngineUnreadable(Refused):
         "dihapus; silakan coba lagi beberapa saat lagi."
     )
 
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason  # for the log and the operator, never in the answer
+
 
 @dataclass(frozen=True, slots=True)
 class Erasure:

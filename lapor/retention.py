@@ -153,7 +153,7 @@ def apply(
                 )
                 erased += 1
         except erasure.EngineUnreadable as err:  # rolled back whole: the next run tries again
-            _log.warning("retention.erasure_deferred", reporter_id=reporter_id, error=str(err))
+            _log.warning("retention.erasure_deferred", reporter_id=reporter_id, error=err.reason)
             deferred += 1
     files = 0
     for path in planned.files:  # after the rows are gone: a page never links a missing file it still lists
