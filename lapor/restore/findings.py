@@ -15,6 +15,9 @@ class Kind(StrEnum):
     DUPLICATE = "more than one instance"
     DUE_DATES = "due dates differ"
     LOST_MESSAGE = "message the engine lost"
+    DEADLINE_STARTS = "deadline starts differ"
+    PHOTO_MISSING = "photo file missing"
+    STRAY_FILE = "file without photo row"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """What the engine holds after a restore, read once: instances by tracking id, status task runs, open tasks,
-dispositions and due dates; and which status each status task of the model records."""
+dispositions, due dates and where each deadline started; and which status each status task of the model records."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 from lapor.models import ReportStatus
 from lapor.process import EngineClient, ExternalTaskRun, HistoricInstance
 from lapor.settings import ROOT
-from lapor.vocabulary import PROCESS_ID, Actor, Deadline, FormField, Topic
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, PROCESS_ID, SLA_PROPERTY, Actor, Deadline, FormField, Topic
 
 RUNNING = frozenset({"ACTIVE", "SUSPENDED"})  # states of an instance still running
 _NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
@@ -38,6 +38,20 @@ def status_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[s
     return found
 
 
+@cache
+def deadline_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[str, Deadline]:
+    """Element id -> deadline of every `lapor-deadline` task (its `sla` property)."""
+    found: dict[str, Deadline] = {}
+    root = ElementTree.parse(model).getroot()  # noqa: S314 - the model shipped with the code, not input
+    for task in root.iter("{" + _NS["bpmn"] + "}serviceTask"):
+        if task.get(_CAMUNDA + "topic") != Topic.DEADLINE:
+            continue
+        for prop in task.findall("bpmn:extensionElements/camunda:properties/camunda:property", _NS):
+            if prop.get("name") == SLA_PROPERTY:
+                found[str(task.get("id"))] = Deadline.from_code(str(prop.get("value")))
+    return found
+
+
 @dataclass
 class Held:
     """The engine's side of the pair, read once at the start of a run."""
@@ -47,6 +61,8 @@ class Held:
     open_tasks: set[str]  # external tasks not completed yet: a worker may have written their event already
     opd_codes: dict[str, str]  # instance id -> the OPD it was dispatched to (the `opdCode` variable)
     due: dict[Deadline, dict[str, datetime]]  # the due date variables the timers read, per instance id
+    # instance id -> deadline -> the engine's clock (`engineNow`) when its deadline task last ran: where it started
+    starts: dict[str, dict[Deadline, datetime]] = field(default_factory=dict)
 
     def status_of(self, instance_id: str) -> ReportStatus:
         """The status the instance's last status task recorded; a new instance's is the first one."""
@@ -80,4 +96,16 @@ def read_engine(engine: EngineClient) -> Held:
         if deadline.column is not None:
             values = engine.historic_values(PROCESS_ID, deadline.due_variable)
             due[deadline] = {k: v for k, v in values.items() if isinstance(v, datetime)}
-    return Held(instances, runs, open_tasks, opd_codes, due)
+    return Held(instances, runs, open_tasks, opd_codes, due, _deadline_starts(engine))
+
+
+def _deadline_starts(engine: EngineClient) -> dict[str, dict[Deadline, datetime]]:
+    """Each deadline task's run with the `engineNow` it computed from (its input parameter), the latest per deadline."""
+    engine_now = engine.historic_local_values(PROCESS_ID, ENGINE_NOW_VARIABLE)
+    tasks = deadline_tasks()
+    starts: dict[str, dict[Deadline, datetime]] = defaultdict(dict)
+    for run in engine.external_task_runs(PROCESS_ID, topic=Topic.DEADLINE):  # oldest first: a later round wins
+        started = engine_now.get(run.activity_instance_id or "")
+        if run.process_instance_id and run.activity_id in tasks and isinstance(started, datetime):
+            starts[run.process_instance_id][tasks[run.activity_id]] = started
+    return dict(starts)
