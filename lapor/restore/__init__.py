@@ -93,6 +93,7 @@ def restore(
         reports=outcome.reports,
         instances=outcome.instances,
         findings=len(outcome.findings),
+        repairs=len(outcome.repairs),
         for_person=len(outcome.for_person),
         failed=len(outcome.failed),
     )
@@ -109,7 +110,7 @@ def describe(outcome: Outcome) -> str:
     lines += [f"failed, run again: {item}" for item in outcome.failed]
     lines.append(
         f"{outcome.reports} reports, {outcome.instances} instances, {outcome.closed_without_instance} closed reports "
-        f"the engine does not know; {len(outcome.findings)} {verb}, {len(outcome.for_person)} for a person"
+        f"the engine does not know; {len(outcome.repairs)} {verb}, {len(outcome.for_person)} for a person"
     )
     return "\n".join(lines)
 

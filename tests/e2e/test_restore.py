@@ -22,6 +22,7 @@ from lapor.process import EngineClient
 from lapor.restore import STAND_IN_TITLE, Kind, Outcome, describe, restore
 from lapor.restore.stand_in import STAND_IN_TEXT
 from lapor.settings import ROOT, Settings
+from lapor.uploads import path_of, upload_dir
 from lapor.vocabulary import PROCESS_ID, Actor, Message
 from tests.conftest import ADMIN, eventually
 from tests.e2e.conftest import Submitted, complete_task, open_task, report_row, status_becomes, timeline
@@ -104,10 +105,12 @@ def ours(outcome: Outcome, tracking_id: str) -> list[tuple[Kind, bool]]:
     return [(f.kind, f.for_person is not None) for f in outcome.findings if f.tracking_id == tracking_id]
 
 
-async def repair(operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True) -> Outcome:
+async def repair(
+    operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True, data_dir: Path | None = None
+) -> Outcome:
     """The command's work on these reports, off the event loop the session's workers run on."""
     only = set(tracking_ids)
-    return await asyncio.to_thread(restore, engine=operaton, db=deps.db, apply=apply, only=only)
+    return await asyncio.to_thread(restore, engine=operaton, db=deps.db, apply=apply, only=only, data_dir=data_dir)
 
 
 async def test_a_report_the_engine_lost_is_started_again_once_through_the_outbox(
@@ -224,7 +227,8 @@ def without_start(operaton: EngineClient, deps: Deps, *reports_: Submitted) -> l
 async def test_deadline_starts_lost_or_behind_are_rebuilt_from_the_engine_for_recompute(
     lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
 ) -> None:
-    lost = await dispatched(lapor_process, worker_deps, received(worker_deps))
+    # `lost` has a photo whose file the files' copy lacks: listed on every run until a person puts it back.
+    lost = await dispatched(lapor_process, worker_deps, received(worker_deps, photos=1))
     behind = await dispatched(lapor_process, worker_deps, received(worker_deps))
     for report in (lost, behind):
         await open_task(operaton, report, "VerifyReportTask")  # its verification deadline computed and recorded
@@ -247,14 +251,29 @@ async def test_deadline_starts_lost_or_behind_are_rebuilt_from_the_engine_for_re
     dry = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, apply=False)
     assert [ours(dry, r.tracking_id) for r in (lost, behind)] == [[(Kind.DEADLINE_STARTS, False)]] * 2
     assert deadline_starts(worker_deps, lost.tracking_id) == {}  # a dry run writes nothing
-    done = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id)
-    assert [ours(done, r.tracking_id) for r in (lost, behind)] == [[(Kind.DEADLINE_STARTS, False)]] * 2
-    assert "deadline starts differ      rebuilt from the engine: verification" in describe(done)
+    settings: Settings = worker_deps.settings.model_copy(
+        update={"engine_url": operaton.base_url, "engine_admin_user": ADMIN[0], "engine_admin_password": ADMIN[1]}
+    )
+    ids = ("--tracking-id", lost.tracking_id, "--tracking-id", behind.tracking_id)
+    done = await asyncio.to_thread(restore_command, settings, *ids)
+    print(done.stdout)  # what docs/operations.md shows
+    assert done.returncode == 1, done.stderr  # the photo is for a person
+    for report in (lost, behind):
+        assert f"{report.tracking_id}  deadline starts differ      rebuilt from the engine: verification" in done.stdout
+    assert f"{lost.tracking_id}  photo file missing" in done.stdout
     # Exactly what the deadline worker had written: the engine's clock when the task ran, the model's length.
     assert {r.tracking_id: deadline_starts(worker_deps, r.tracking_id) for r in (lost, behind)} == recorded
     assert await asyncio.to_thread(without_start, operaton, worker_deps, lost, behind) == []  # recompute works again
-    again = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id)
-    assert again.findings == [] and not again.needs_person
+    data_dir = worker_deps.settings.data_dir
+    again = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, data_dir=data_dir)
+    assert [(f.tracking_id, f.kind) for f in again.findings] == [(lost.tracking_id, Kind.PHOTO_MISSING)]
+    with session_scope(worker_deps.db) as session:  # a person copies the file back from a newer copy
+        photo = session.scalars(select(Photo).join(Report).where(Report.tracking_id == lost.tracking_id)).one()
+        path = path_of(upload_dir(data_dir), photo.sha256, photo.content_type)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"jpg")
+    last = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, data_dir=data_dir)
+    assert last.findings == [] and not last.needs_person
 
 
 async def test_a_stand_in_holds_every_fact_the_engine_has_and_says_what_it_lacks(
