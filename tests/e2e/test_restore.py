@@ -294,6 +294,7 @@ async def test_a_stand_in_holds_every_fact_the_engine_has_and_says_what_it_lacks
     instance = operaton.historic_instance(report.process_instance_id)
 
     done = await repair(operaton, worker_deps, report.tracking_id)
+    print(describe(done))  # what docs/operations.md shows
     assert ours(done, report.tracking_id) == [(Kind.NO_REPORT, True)]
     [finding] = done.for_person
     assert finding.for_person == (

@@ -80,6 +80,7 @@ def test_photo_rows_without_their_file_and_files_without_a_row_are_listed_never_
     assert found.action.startswith(f"uploads/{stray[:2]}/{stray}.jpg (written ") and found.action.endswith(" WIB)")
     assert all(f.for_person for f in outcome.findings) and outcome.needs_person
     assert "copy the file from a newer copy" in describe(outcome)
+    print(describe(outcome))  # what docs/operations.md shows
     assert describe(outcome).endswith("0 repaired, 2 for a person")  # checked, nothing changed
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()) == before  # nothing deleted
     # One report's look: its own photos only, and no file scan (a stray file names no report).
