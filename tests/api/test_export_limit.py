@@ -53,7 +53,7 @@ def exports(db: Engine) -> int:
 
 
 def test_the_default_is_a_few_an_hour_and_a_setting() -> None:
-    assert Settings(_env_file=None).rate_limit_export_reporter == "3/1h"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).rate_limit_export_reporter == "3/1h"
 
 
 def test_the_api_refuses_a_third_download_within_the_hour_before_collecting_anything(
