@@ -230,6 +230,10 @@ class EngineClient:
             if r.get("activityInstanceId") and r.get("activityInstanceId") != r.get("processInstanceId")
         }
 
+    def definition_xml(self, definition_id: str) -> str:
+        """The BPMN XML of one deployed process definition (version), as it was deployed."""
+        return str(self.request("GET", f"/process-definition/{definition_id}/xml")["bpmn20Xml"])
+
     def historic_instance(self, instance_id: str) -> HistoricInstance:
         return HistoricInstance._from_row(self.request("GET", f"/history/process-instance/{instance_id}"))
 
