@@ -17,7 +17,8 @@ every report with the engine's instances (business key = tracking id) and repair
   missing or of an earlier round are rebuilt from the engine's clock when each deadline task ran;
 - a photo row whose file the files' copy lacks, and a file no row names, are listed for a person (never deleted).
 
-What needs a person is listed with the reason, and the exit code is 1. A second run finds nothing to do.
+What needs a person is listed with the reason, and the exit code is 1. A second run finds nothing to do, apart from
+the photo files, which are checked on every run until a person has dealt with them.
 Run it with the API and the workers stopped and the engine started: a worker between two writes looks like a mismatch.
 """
 
