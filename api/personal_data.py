@@ -5,6 +5,7 @@ request made in person or in writing, reads what is held (recorded as a read of 
 
 import hashlib
 import hmac
+import math
 import tempfile
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from api.deps import AppContext, ContextDep
+from api.errors import TooManyRequests
 from api.staff_session import StaffMember, StaffSession, StaffSessionDep, page, require_groups, router_for_staff
-from lapor import personal_data, reporters
+from lapor import personal_data, ratelimit, reporters
 from lapor.audit import AuditActor
 from lapor.models import Reporter
 
@@ -39,6 +41,42 @@ ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+EXPORT_BUCKET = "export:reporter"
+
+
+class ExportLimited(TooManyRequests):
+    """The reporter's data was downloaded as often as the limit allows within its window (by them or for them)."""
+
+    def __init__(self, retry_after: int, limit: ratelimit.Limit) -> None:
+        super().__init__(retry_after)
+        hours = limit.window.total_seconds() / 3600
+        window = f"{hours:g} jam" if hours >= 1 else f"{math.ceil(limit.window.total_seconds() / 60)} menit"
+        self.message = (
+            f"Data ini sudah diunduh {limit.count} kali dalam {window} terakhir (batas untuk setiap pelapor). "
+            f"Silakan coba lagi dalam {math.ceil(retry_after / 60)} menit."
+        )
+
+
+def spend_export(session: Session, context: AppContext, reporter: Reporter, *, now: datetime) -> None:
+    """Count one export of this reporter's data, or refuse it (429) before anything is collected or read from disk.
+
+    The reporter's row is locked while counting, so parallel downloads are counted one after the other, never all
+    let through by the same count; the count is committed at once, so a download that fails later still counts."""
+    limit = context.limits.get(EXPORT_BUCKET)
+    if limit is None:
+        return
+    session.execute(select(Reporter.id).where(Reporter.id == reporter.id).with_for_update())
+    subject = str(reporter.id)
+    try:
+        ratelimit.check(session, bucket=EXPORT_BUCKET, subject=subject, limit=limit, now=now)
+    except ratelimit.RateLimited as limited:
+        session.rollback()
+        _log.info("personal_data.export_limited", reporter_id=reporter.id, retry_after=limited.retry_after)
+        raise ExportLimited(limited.retry_after, limit) from None
+    ratelimit.record(session, bucket=EXPORT_BUCKET, subject=subject, now=now)
+    session.commit()
+
+
 def export(
     session: Session,
     context: AppContext,
@@ -49,7 +87,9 @@ def export(
     actor: str,
     now: datetime,
 ) -> Response:
-    """Record the export on the reporter's chain, collect, commit, and answer the ZIP (never cached)."""
+    """Count it against the reporter's limit (429 when spent), record the export on the reporter's chain, collect,
+    commit, and answer the ZIP (never cached)."""
+    spend_export(session, context, reporter, now=now)
     personal_data.record_export(session, reporter, via=via, actor_kind=actor_kind, actor=actor, at=now)
     collected = personal_data.collect(session, reporter, upload_dir=context.upload_dir, now=now)
     spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)

@@ -4,7 +4,8 @@ arriving, all three restored, `python -m lapor.restore` run as an operator runs 
 Each round dumps one database first: the engine's (reports received between the dumps come back without an
 instance and are started again through the outbox) or the application's (their instances come back without a
 report and get a stand-in). The verdict: nothing lost that was acknowledged before the earlier dump, one instance per
-tracking id, every open report waiting in the engine, every instance with a report, a second repair with nothing to do.
+tracking id, every open report waiting in the engine, every instance with a report, every running deadline with its
+recorded start (what `python -m lapor.recompute` computes from), a second repair with nothing to do.
 """
 
 import shutil
@@ -23,10 +24,12 @@ from sqlalchemy import select
 
 from faults.probes import submit, waiting_at
 from faults.topology import ADMIN, Stack, wait_for
+from lapor import recompute
 from lapor.db import make_engine, session_scope
+from lapor.deadlines import default_calendar
 from lapor.models import CLOSED_STATUSES, Report
 from lapor.process import EngineClient
-from lapor.settings import ROOT
+from lapor.settings import ROOT, Settings
 from lapor.vocabulary import PROCESS_ID
 
 RUNNING = {"ACTIVE", "SUSPENDED"}
@@ -87,6 +90,17 @@ def _reports(stack: Stack) -> dict[str, bool]:
         db.dispose()
     closed = {status.value for status in CLOSED_STATUSES}
     return {tracking_id: status in closed for tracking_id, status in rows}
+
+
+def _without_start(stack: Stack, admin: EngineClient) -> int:
+    """Running deadlines `python -m lapor.recompute` would skip for want of a recorded start (a dry run)."""
+    assert stack.app_db is not None
+    db = make_engine(stack.app_db.url)
+    try:
+        calendar = default_calendar(Settings(_env_file=None))
+        return len(recompute.recompute(engine=admin, db=db, calendar=calendar, apply=False).without_start)
+    finally:
+        db.dispose()
 
 
 def backup_round(
@@ -169,6 +183,8 @@ def backup_round(
         "restarted": sum(1 for line in lines if "report without instance" in line and "started again" in line),
         "stand_ins": sum(1 for line in lines if "stand-in report created" in line),
         "replayed": sum(1 for line in lines if "instance ahead of report" in line),
+        "starts_rebuilt": sum(1 for line in lines if "deadline starts differ" in line),
+        "without_start": _without_start(stack, admin),
         "adopted": sum(1 for line in lines if "outbox row already applied" in line),
         "repair_exit": repaired.returncode,
         "second_run_findings": len(second_lines) - 1,
@@ -181,6 +197,7 @@ def backup_round(
         and figures["untracked"] == 0
         and figures["not_waiting"] == 0
         and figures["orphans"] == 0
+        and figures["without_start"] == 0
         and second.returncode == 0
         and second_lines[-1].endswith("0 repaired, 0 for a person")
         and before_first <= set(held)

@@ -76,6 +76,7 @@ class AuditAction(StrEnum):
     RETURNED_TO_NATIONAL = "returned_to_national"
     MESSAGE_ADDED = "message_added"
     PHOTO_ADDED = "photo_added"
+    PHOTOS_REMOVED = "photos_removed"
     NOTIFICATION_SENT = "notification_sent"
     DEADLINE_RECOMPUTED = "deadline_recomputed"
     TASK_ACTION = "task_action"
@@ -95,6 +96,7 @@ _ACTION_LABELS = {
     AuditAction.RETURNED_TO_NATIONAL: "Dikembalikan ke Admin Pusat",
     AuditAction.MESSAGE_ADDED: "Pesan ditambahkan",
     AuditAction.PHOTO_ADDED: "Foto ditambahkan",
+    AuditAction.PHOTOS_REMOVED: "Foto dihapus",
     AuditAction.NOTIFICATION_SENT: "Pemberitahuan terkirim",
     AuditAction.DEADLINE_RECOMPUTED: "Batas waktu dihitung ulang",
     AuditAction.TASK_ACTION: "Tindakan pada tugas",

@@ -132,14 +132,10 @@ def rule_from_properties(deadline: Deadline, properties: Mapping[str, str], elem
     return SlaRule(deadline, days, unit is Unit.WORKING_DAYS, reminder)
 
 
-@cache
-def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
-    """The SLA of each deadline in the process model shipped with the code (the one `python -m lapor.designer`
-    deploys), for texts that state a length before any deadline is computed (Open311's notice, the front desk)."""
-    rules: dict[Deadline, SlaRule] = {}
-    for task in ElementTree.parse(path).iter(  # noqa: S314 - the model shipped with the code, not input
-        f"{{{BPMN_NS}}}serviceTask"
-    ):
+def rules_by_element(model: ElementTree.Element) -> dict[str, SlaRule]:
+    """The SLA each `lapor-deadline` task of a process model sets, by the task's element id."""
+    rules: dict[str, SlaRule] = {}
+    for task in model.iter(f"{{{BPMN_NS}}}serviceTask"):
         if task.get(f"{{{CAMUNDA_NS}}}topic") != Topic.DEADLINE.value:
             continue
         properties = {
@@ -149,8 +145,16 @@ def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
         }
         element = f"{task.get('name')} ({task.get('id')})"
         deadline = Deadline.from_code(properties.get(SLA_PROPERTY, ""))
-        rules[deadline] = rule_from_properties(deadline, properties, element)
+        rules[str(task.get("id"))] = rule_from_properties(deadline, properties, element)
     return rules
+
+
+@cache
+def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
+    """The SLA of each deadline in the process model shipped with the code (the one `python -m lapor.designer`
+    deploys), for texts that state a length before any deadline is computed (Open311's notice, the front desk)."""
+    root = ElementTree.parse(path).getroot()  # noqa: S314 - the model shipped with the code, not input
+    return {rule.deadline: rule for rule in rules_by_element(root).values()}
 
 
 # The deadline a report waits on in each status, as its reporter's tracking page shows it.

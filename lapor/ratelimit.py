@@ -43,6 +43,7 @@ BUCKETS = (
     "staff_login:user",
     "open311_list:ip",
     "nearby:ip",
+    "export:reporter",
 )
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smh])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}

@@ -20,6 +20,7 @@ and counted as `deferred`.
 
 import argparse
 import sys
+from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import structlog
 from sqlalchemy import Engine, delete, exists, select
 from sqlalchemy.orm import Session
 
-from lapor import erasure
+from lapor import audit, erasure
 from lapor.audit import AuditActor
 from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
@@ -61,6 +62,7 @@ class Schedule:
 class Plan:
     identity_before: datetime
     photos_before: datetime
+    photo_years: int
     reporters: tuple[int, ...]
     photos: tuple[int, ...]
     files: tuple[Path, ...]  # photo files no other photo row keeps
@@ -118,7 +120,13 @@ def plan(session: Session, schedule: Schedule, *, now: datetime, uploads: Path) 
         .order_by(RegistrationCode.id)
     ).all()
     return Plan(
-        identity_before, photos_before, tuple(reporters), tuple(row.id for row in expired), tuple(files), tuple(codes)
+        identity_before,
+        photos_before,
+        schedule.photo_years,
+        tuple(reporters),
+        tuple(row.id for row in expired),
+        tuple(files),
+        tuple(codes),
     )
 
 
@@ -133,7 +141,7 @@ def apply(
             if planned.codes
             else 0
         )
-        photos = erasure.deleted(session, delete(Photo).where(Photo.id.in_(planned.photos))) if planned.photos else 0
+    photos = _remove_photos(session_factory, planned, now=now)
     erased = deferred = 0
     for reporter_id in planned.reporters:
         try:
@@ -162,6 +170,39 @@ def apply(
             files += 1
     done = {"reporters": erased, "photos": photos, "files": files, "codes": codes}
     return done | ({"deferred": deferred} if deferred else {})
+
+
+def _remove_photos(session_factory: SessionFactory, planned: Plan, *, now: datetime) -> int:
+    """The planned photo rows, each report's in its own transaction with the entry on its audit trail that says so."""
+    with session_factory() as session:
+        by_report: dict[int, list[int]] = defaultdict(list)
+        for photo_id, report_id in session.execute(
+            select(Photo.id, Photo.report_id).where(Photo.id.in_(planned.photos)).order_by(Photo.id)
+        ):
+            by_report[report_id].append(photo_id)
+    removed = 0
+    for report_id, photo_ids in by_report.items():
+        with session_factory() as session:
+            report = session.get_one(Report, report_id)
+            count = erasure.deleted(session, delete(Photo).where(Photo.id.in_(photo_ids)))
+            if count == 0:
+                continue  # removed meanwhile (by another run)
+            closed = f"{report.closed_at:%Y-%m-%d}" if report.closed_at else "-"
+            audit.record(
+                session,
+                report,
+                action=audit.AuditAction.PHOTOS_REMOVED,
+                actor_kind=AuditActor.LAYANAN,
+                actor=ACTOR,
+                at=now,
+                detail={
+                    "photos": count,
+                    "text": f"{count} foto dihapus sesuai jadwal retensi: laporan selesai {closed}, "
+                    f"lebih dari {planned.photo_years} tahun lalu",
+                },
+            )
+            removed += count
+    return removed
 
 
 def run(

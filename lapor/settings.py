@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     rate_limit_open311_list_ip: str = "60/10m"
     # The nearby search is asked as a citizen types (the page waits between keystrokes): generous, but bounded.
     rate_limit_nearby_ip: str = "120/10m"
+    # Downloads of one reporter's data (API, Data saya, the front desk's export): each builds a ZIP with every photo of
+    # every report, so a few an hour; refused before anything is collected.
+    rate_limit_export_reporter: str = "3/1h"
     nearby_radius_m: float = Field(
         150.0, gt=0, le=2000, description="radius of the nearby reports a citizen sees before submitting, in metres"
     )

@@ -219,6 +219,24 @@ class EngineClient:
             if r.get("processInstanceId")
         }
 
+    def historic_local_values(self, process_key: str, name: str) -> dict[str, object]:
+        """One variable local to activities (an input parameter) in every instance of a process, from history,
+        decoded: activity instance id -> value."""
+        rows = self.request(
+            "GET",
+            "/history/variable-instance",
+            params={"processDefinitionKey": process_key, "variableName": name, "deserializeValues": "false"},
+        )
+        return {
+            str(r["activityInstanceId"]): decode_all({name: {"type": r["type"], "value": r["value"]}})[name]
+            for r in rows
+            if r.get("activityInstanceId") and r.get("activityInstanceId") != r.get("processInstanceId")
+        }
+
+    def definition_xml(self, definition_id: str) -> str:
+        """The BPMN XML of one deployed process definition (version), as it was deployed."""
+        return str(self.request("GET", f"/process-definition/{definition_id}/xml")["bpmn20Xml"])
+
     def historic_instance(self, instance_id: str) -> HistoricInstance:
         return HistoricInstance._from_row(self.request("GET", f"/history/process-instance/{instance_id}"))
 

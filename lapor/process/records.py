@@ -190,6 +190,7 @@ class ExternalTaskRun:
     activity_id: str
     process_instance_id: str | None
     timestamp: datetime | None
+    activity_instance_id: str | None = None  # the scope of the task's local variables (its input parameters)
 
     @classmethod
     def _from_row(cls, row: Row) -> "ExternalTaskRun":
@@ -198,6 +199,7 @@ class ExternalTaskRun:
             activity_id=_required(row, "activityId"),
             process_instance_id=_text(row, "processInstanceId"),
             timestamp=_moment(row, "timestamp"),
+            activity_instance_id=_text(row, "activityInstanceId"),
         )
 
 

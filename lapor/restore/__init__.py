@@ -12,14 +12,19 @@ every report with the engine's instances (business key = tracking id) and repair
 - an instance without a report (a report received after the application's dump) gets a stand-in report under its
   tracking id, built from the instance's variables, so it can be worked on and tracked; a person gets its content back;
 - a report ahead of its instance (a step the engine lost) is set back to the engine's status; a person does the step
-  again in Tasklist.
+  again in Tasklist;
+- a running report's deadline starts (`deadline_starts`, what `python -m lapor.recompute` computes from) that are
+  missing or of an earlier round are rebuilt from the engine's clock when each deadline task ran;
+- a photo row whose file the files' copy lacks, and a file no row names, are listed for a person (never deleted).
 
-What needs a person is listed with the reason, and the exit code is 1. A second run finds nothing to do.
+What needs a person is listed with the reason, and the exit code is 1. A second run finds nothing to do, apart from
+the photo files, which are checked on every run until a person has dealt with them.
 Run it with the API and the workers stopped and the engine started: a worker between two writes looks like a mismatch.
 """
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 from sqlalchemy import Engine, select
@@ -28,10 +33,12 @@ from lapor.db import default_engine, session_scope
 from lapor.logging import configure_logging
 from lapor.models import CLOSED_STATUSES, Report, ReportStatus
 from lapor.process import EngineClient, EngineError
+from lapor.restore import photo_files
 from lapor.restore.findings import Finding, Kind, Outcome
 from lapor.restore.held import Held, read_engine, status_tasks
 from lapor.restore.outbox_rows import delivered_messages, dispatch_starts, lost_messages
-from lapor.restore.repairs import RESTORER, STAND_IN_TITLE, compare, orphans
+from lapor.restore.repairs import RESTORER, compare
+from lapor.restore.stand_in import STAND_IN_TITLE, orphans
 from lapor.settings import get_settings
 
 __all__ = [
@@ -50,8 +57,11 @@ __all__ = [
 log = structlog.stdlib.get_logger(__name__)
 
 
-def restore(*, engine: EngineClient, db: Engine, apply: bool = True, only: set[str] | None = None) -> Outcome:
-    """Compare every report (or those of `only`) with the engine; repair unless a dry run."""
+def restore(
+    *, engine: EngineClient, db: Engine, apply: bool = True, only: set[str] | None = None, data_dir: Path | None = None
+) -> Outcome:
+    """Compare every report (or those of `only`) with the engine; repair unless a dry run; with `data_dir`, check
+    the photo rows against the files under it."""
     outcome = Outcome(applied=apply)
     held = read_engine(engine)
     outcome.instances = sum(len(v) for k, v in held.instances.items() if only is None or k in only)
@@ -76,12 +86,15 @@ def restore(*, engine: EngineClient, db: Engine, apply: bool = True, only: set[s
     lost_messages(engine, db, held, only, outcome)
     if apply and restarted:
         dispatch_starts(engine, db, restarted, outcome)
+    if data_dir is not None:
+        photo_files.check(db, data_dir, only, outcome)
     log.info(
         "restore.compared",
         applied=apply,
         reports=outcome.reports,
         instances=outcome.instances,
         findings=len(outcome.findings),
+        repairs=len(outcome.repairs),
         for_person=len(outcome.for_person),
         failed=len(outcome.failed),
     )
@@ -98,7 +111,7 @@ def describe(outcome: Outcome) -> str:
     lines += [f"failed, run again: {item}" for item in outcome.failed]
     lines.append(
         f"{outcome.reports} reports, {outcome.instances} instances, {outcome.closed_without_instance} closed reports "
-        f"the engine does not know; {len(outcome.findings)} {verb}, {len(outcome.for_person)} for a person"
+        f"the engine does not know; {len(outcome.repairs)} {verb}, {len(outcome.for_person)} for a person"
     )
     return "\n".join(lines)
 
@@ -115,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.tracking_id) if args.tracking_id else None
     try:
         with admin as engine:
-            outcome = restore(engine=engine, db=default_engine(), apply=not args.dry_run, only=only)
+            outcome = restore(
+                engine=engine, db=default_engine(), apply=not args.dry_run, only=only, data_dir=Path(settings.data_dir)
+            )
     except EngineError as err:  # down, or the administrator's login refused; running again finishes the job
         log.error("restore.not_compared", error=str(err))
         return 1

@@ -15,6 +15,12 @@ class Kind(StrEnum):
     DUPLICATE = "more than one instance"
     DUE_DATES = "due dates differ"
     LOST_MESSAGE = "message the engine lost"
+    DEADLINE_STARTS = "deadline starts differ"
+    PHOTO_MISSING = "photo file missing"
+    STRAY_FILE = "file without photo row"
+
+
+CHECKED_ONLY = frozenset({Kind.PHOTO_MISSING, Kind.STRAY_FILE})  # listed on every run, never changed
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class Outcome:
     closed_without_instance: int = 0  # closed reports the engine has no record of: nothing to track
     findings: list[Finding] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "<trackingId>: <error>": left as they were, run again
+
+    @property
+    def repairs(self) -> list[Finding]:
+        """The findings the run acted on: all but the photo files, which are checked and left to a person."""
+        return [f for f in self.findings if f.kind not in CHECKED_ONLY]
 
     @property
     def for_person(self) -> list[Finding]:

@@ -1,17 +1,18 @@
 """What the engine holds after a restore, read once: instances by tracking id, status task runs, open tasks,
-dispositions and due dates; and which status each status task of the model records."""
+dispositions, due dates and where each deadline started; and which status each status task of the model records."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree
 
+from lapor.deadlines import PROCESS_MODEL, Sla, SlaRule, rules_by_element
 from lapor.models import ReportStatus
-from lapor.process import EngineClient, ExternalTaskRun, HistoricInstance
+from lapor.process import EngineClient, EngineError, ExternalTaskRun, HistoricInstance
 from lapor.settings import ROOT
-from lapor.vocabulary import PROCESS_ID, Actor, Deadline, FormField, Topic
+from lapor.vocabulary import ENGINE_NOW_VARIABLE, PROCESS_ID, Actor, Deadline, FormField, Topic
 
 RUNNING = frozenset({"ACTIVE", "SUSPENDED"})  # states of an instance still running
 _NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
@@ -47,6 +48,9 @@ class Held:
     open_tasks: set[str]  # external tasks not completed yet: a worker may have written their event already
     opd_codes: dict[str, str]  # instance id -> the OPD it was dispatched to (the `opdCode` variable)
     due: dict[Deadline, dict[str, datetime]]  # the due date variables the timers read, per instance id
+    # instance id -> deadline -> where it started: the engine's clock (`engineNow`) when its deadline task last ran,
+    # with the length that task's properties set in the model version the instance runs
+    starts: dict[str, dict[Deadline, Sla]] = field(default_factory=dict)
 
     def status_of(self, instance_id: str) -> ReportStatus:
         """The status the instance's last status task recorded; a new instance's is the first one."""
@@ -80,4 +84,36 @@ def read_engine(engine: EngineClient) -> Held:
         if deadline.column is not None:
             values = engine.historic_values(PROCESS_ID, deadline.due_variable)
             due[deadline] = {k: v for k, v in values.items() if isinstance(v, datetime)}
-    return Held(instances, runs, open_tasks, opd_codes, due)
+    return Held(instances, runs, open_tasks, opd_codes, due, _deadline_starts(engine, instances))
+
+
+def _deadline_starts(
+    engine: EngineClient, instances: dict[str, list[HistoricInstance]]
+) -> dict[str, dict[Deadline, Sla]]:
+    """Each deadline task's run with the `engineNow` it computed from (its input parameter), the latest per deadline,
+    and the length the task's properties set in the instance's own model version."""
+    definition_of = {i.id: i.definition_id for rows in instances.values() for i in rows}
+    rules: dict[str | None, dict[str, SlaRule]] = {}
+    engine_now = engine.historic_local_values(PROCESS_ID, ENGINE_NOW_VARIABLE)
+    starts: dict[str, dict[Deadline, Sla]] = defaultdict(dict)
+    for run in engine.external_task_runs(PROCESS_ID, topic=Topic.DEADLINE):  # oldest first: a later round wins
+        started = engine_now.get(run.activity_instance_id or "")
+        if run.process_instance_id is None or not isinstance(started, datetime):
+            continue
+        definition = definition_of.get(run.process_instance_id)
+        if definition not in rules:
+            rules[definition] = _rules_of(engine, definition)
+        rule = rules[definition].get(run.activity_id)
+        if rule is not None:
+            starts[run.process_instance_id][rule.deadline] = rule.start(started)
+    return dict(starts)
+
+
+def _rules_of(engine: EngineClient, definition_id: str | None) -> dict[str, SlaRule]:
+    """The deadline tasks' SLAs of a deployed model version; the shipped model's when the engine lacks it."""
+    if definition_id is not None:
+        try:
+            return rules_by_element(ElementTree.fromstring(engine.definition_xml(definition_id)))  # noqa: S314
+        except (EngineError, ValueError, ElementTree.ParseError):
+            pass  # a model version removed since, or unreadable: the model shipped with the code
+    return rules_by_element(ElementTree.parse(PROCESS_MODEL).getroot())  # noqa: S314 - shipped with the code

@@ -1,27 +1,22 @@
-"""One report against the engine, and the instances without a report: found, and repaired unless a dry run."""
+"""One report against the engine: found, and repaired unless a dry run."""
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lapor import audit, reports
-from lapor.db import session_scope
 from lapor.models import CLOSED_STATUSES, EventKind, OutboxMessage, Report, ReportEvent, ReportStatus
 from lapor.outbox import enqueue_start
-from lapor.process import EngineClient, EngineError, ExternalTaskRun, HistoricInstance
-from lapor.restore.findings import Finding, Kind, Outcome
+from lapor.process import ExternalTaskRun
+from lapor.restore import deadline_rows
+from lapor.restore.findings import Finding, Kind
 from lapor.restore.held import RUNNING, Held, status_tasks
 from lapor.vocabulary import Actor
 
 RESTORER = "python -m lapor.restore"  # who repaired, in the audit trail
 RESTORE_TASK_PREFIX = "restore:"  # task_id of a status event the command wrote (the timeline's key of a step)
-STAND_IN_TITLE = "Laporan dipulihkan dari mesin proses"
-STAND_IN_TEXT = (
-    "Isi laporan ini hilang saat pemulihan cadangan basis data: laporan diterima sesudah cadangan dibuat. "
-    "Nomor pelacakan dan tahap prosesnya dipulihkan dari mesin proses; hubungi pelapor untuk isi dan fotonya."
-)
 STATUS_FROM_HISTORY = "Dicatat ulang dari riwayat mesin proses setelah pemulihan cadangan."
 STATUS_SET_BACK = "Status dikembalikan ke tahap mesin proses setelah pemulihan cadangan; langkah sesudahnya diulang."
 
@@ -40,7 +35,7 @@ def _start_row(session: Session, report: Report) -> OutboxMessage | None:
     return session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == f"start:{report.tracking_id}"))
 
 
-def _record_runs(session: Session, report: Report, runs: Iterable[ExternalTaskRun], held: Held, now: datetime) -> None:
+def record_runs(session: Session, report: Report, runs: Iterable[ExternalTaskRun], held: Held, now: datetime) -> None:
     """The status events the workers wrote for these runs, at the engine's time and under the engine's task id."""
     for run in runs:
         status, actor = status_tasks()[run.activity_id]
@@ -116,8 +111,10 @@ def compare(session: Session, report: Report, held: Held, now: datetime, *, appl
         names = ", ".join(status_tasks()[r.activity_id][0].value for r in missing)
         findings.append(Finding(tid, Kind.INSTANCE_AHEAD, f"recorded {names} from the engine's history"))
         if apply:
-            _record_runs(session, report, missing, held, now)
-    findings += _due_dates(report, instance.id, held, apply=apply)
+            record_runs(session, report, missing, held, now)
+    findings += due_dates(report, instance.id, held, apply=apply)
+    if instance.state in RUNNING:  # lapor.recompute moves the deadlines of running instances only
+        findings += deadline_rows.rebuild(session, report, instance.id, held, apply=apply)
     engine_status = held.status_of(instance.id)
     ran = {r.external_task_id for r in runs}
     started = instance.start_time or datetime.min.replace(tzinfo=UTC)
@@ -153,7 +150,7 @@ def compare(session: Session, report: Report, held: Held, now: datetime, *, appl
     return findings
 
 
-def _due_dates(report: Report, instance_id: str, held: Held, *, apply: bool) -> list[Finding]:
+def due_dates(report: Report, instance_id: str, held: Held, *, apply: bool) -> list[Finding]:
     """The due dates tracking shows, as the engine's timers have them (the deadline worker writes both)."""
     moved: list[str] = []
     for deadline, values in held.due.items():
@@ -168,66 +165,3 @@ def _due_dates(report: Report, instance_id: str, held: Held, *, apply: bool) -> 
     if not moved:
         return []
     return [Finding(report.tracking_id, Kind.DUE_DATES, "set from the engine: " + ", ".join(moved))]
-
-
-def _stand_in(session: Session, engine: EngineClient, instance: HistoricInstance, held: Held, now: datetime) -> None:
-    """A report under the instance's tracking id from its variables (codes and flags, never personal data)."""
-    variables = engine.historic_variables(instance.id)
-
-    def text(name: str, default: str = "") -> str:
-        value = variables.get(name)
-        return default if value is None else str(value)
-
-    report = Report(
-        tracking_id=str(instance.business_key),
-        reporter_id=None,
-        channel=text("channel", "staff"),
-        report_type=text("reportType", "pengaduan"),
-        title=STAND_IN_TITLE,
-        description=STAND_IN_TEXT,
-        category=text("category"),
-        kecamatan_code=text("kecamatanCode"),
-        kelurahan_code=text("kelurahanCode"),
-        address="",
-        anonymous=bool(variables.get("anonymous")),
-        confidential=bool(variables.get("confidential")),
-        status=ReportStatus.BELUM_TERVERIFIKASI.value,
-        process_instance_id=instance.id,
-        created_at=instance.start_time or now,
-    )
-    session.add(report)
-    session.flush()
-    audit.record(
-        session,
-        report,
-        action=audit.AuditAction.ENGINE_ACTION,
-        actor_kind=audit.AuditActor.LAYANAN,
-        actor=RESTORER,
-        at=now,
-        detail={"instance": instance.id, "text": "Laporan dipulihkan dari mesin proses setelah pemulihan cadangan"},
-    )
-    _record_runs(session, report, held.runs.get(instance.id, []), held, now)
-    _due_dates(report, instance.id, held, apply=True)
-
-
-def orphans(engine: EngineClient, db: Engine, held: Held, only: set[str] | None, outcome: Outcome) -> None:
-    """Instances whose tracking id no report has."""
-    with session_scope(db) as session:
-        known = set(session.scalars(select(Report.tracking_id)))
-    for key, instances in held.instances.items():
-        if key in known or (only is not None and key not in only):
-            continue
-        instance = instances[0]
-        if instance.business_key is None:
-            reason = "an instance without a tracking id: look at it in Cockpit"
-            outcome.findings.append(Finding("-", Kind.NO_REPORT, f"instance {instance.id}", reason))
-            continue
-        action = f"stand-in report created for instance {instance.id}"
-        reason = "received after the application's dump: its text, photos and reporter are lost, ask the reporter"
-        outcome.findings.append(Finding(key, Kind.NO_REPORT, action, reason))
-        if outcome.applied:
-            try:
-                with session_scope(db) as session:
-                    _stand_in(session, engine, instance, held, datetime.now(UTC))
-            except EngineError as err:
-                outcome.failed.append(f"{key}: {err}")

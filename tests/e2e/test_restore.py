@@ -7,29 +7,33 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from engine import LocalEngine
-from lapor import audit, intake, outbox, reports
+from lapor import audit, intake, outbox, recompute, reports
 from lapor.db import session_scope
-from lapor.models import EventKind, OutboxMessage, Report, ReportEvent, ReportStatus
+from lapor.models import DeadlineStart, EventKind, OutboxMessage, Photo, Report, ReportEvent, ReportStatus
 from lapor.outbox import OutboxDispatcher
 from lapor.process import EngineClient
 from lapor.restore import STAND_IN_TITLE, Kind, Outcome, describe, restore
+from lapor.restore.stand_in import STAND_IN_TEXT
 from lapor.settings import ROOT, Settings
+from lapor.uploads import path_of, upload_dir
 from lapor.vocabulary import PROCESS_ID, Actor, Message
 from tests.conftest import ADMIN, eventually
-from tests.e2e.conftest import Submitted, complete_task, open_task, report_row, status_becomes
+from tests.e2e.conftest import Submitted, complete_task, open_task, report_row, status_becomes, timeline
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
 
 
-def received(deps: Deps, *, status: ReportStatus | None = None) -> Submitted:
+def received(
+    deps: Deps, *, status: ReportStatus | None = None, source: str | None = None, photos: int = 0
+) -> Submitted:
     """A report as intake commits it: the row, its first audit entry and the start command in the outbox."""
     now = datetime.now(UTC)
     with session_scope(deps.db) as session:
@@ -44,7 +48,20 @@ def received(deps: Deps, *, status: ReportStatus | None = None) -> Submitted:
         report = intake.insert_report(session, data, channel="staff", reporter_id=None, now=now)
         if status is not None:
             report.status = status.value
-        audit.record_received(session, report, photos=0, at=now)
+        report.source = source
+        for number in range(photos):  # rows only: what the deadline worker counts for the form
+            sha256 = uuid.uuid4().hex * 2
+            session.add(
+                Photo(
+                    report_id=report.id,
+                    sha256=sha256,
+                    content_type="image/jpeg",
+                    size_bytes=3 + number,
+                    kind="report",
+                    created_at=now,
+                )
+            )
+        audit.record_received(session, report, photos=photos, at=now)
         outbox.enqueue_start(session, report=report, variables=reports.process_variables(report), now=now)
         return Submitted(report.tracking_id, "")
 
@@ -88,10 +105,12 @@ def ours(outcome: Outcome, tracking_id: str) -> list[tuple[Kind, bool]]:
     return [(f.kind, f.for_person is not None) for f in outcome.findings if f.tracking_id == tracking_id]
 
 
-async def repair(operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True) -> Outcome:
+async def repair(
+    operaton: EngineClient, deps: Deps, *tracking_ids: str, apply: bool = True, data_dir: Path | None = None
+) -> Outcome:
     """The command's work on these reports, off the event loop the session's workers run on."""
     only = set(tracking_ids)
-    return await asyncio.to_thread(restore, engine=operaton, db=deps.db, apply=apply, only=only)
+    return await asyncio.to_thread(restore, engine=operaton, db=deps.db, apply=apply, only=only, data_dir=data_dir)
 
 
 async def test_a_report_the_engine_lost_is_started_again_once_through_the_outbox(
@@ -164,7 +183,7 @@ async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_
     tracking_id = f"PTK-{datetime.now(UTC):%y%m}-{uuid.uuid4().hex[:6].upper()}"
     lost = Report(
         tracking_id=tracking_id,
-        channel="sms",
+        channel="sms1708",
         report_type="aspirasi",
         category="JALAN",
         kecamatan_code="61.71.01",
@@ -176,10 +195,10 @@ async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_
 
     done = await repair(operaton, worker_deps, tracking_id)
     assert ours(done, tracking_id) == [(Kind.NO_REPORT, True)]
-    assert "ask the reporter" in describe(done)
+    assert "the SMS gateway's log holds the message and the sender's number" in describe(done)
     with session_scope(worker_deps.db) as session:
         stand_in = reports.get_by_tracking_id(session, tracking_id)
-        assert (stand_in.title, stand_in.channel, stand_in.report_type) == (STAND_IN_TITLE, "sms", "aspirasi")
+        assert (stand_in.title, stand_in.channel, stand_in.report_type) == (STAND_IN_TITLE, "sms1708", "aspirasi")
         assert (stand_in.kelurahan_code, stand_in.confidential, stand_in.reporter_id) == ("61.71.01.1002", True, None)
         assert stand_in.process_instance_id == instance_id
         assert audit.verify(session, tracking_id=tracking_id).ok
@@ -189,6 +208,116 @@ async def test_an_instance_without_a_report_gets_a_stand_in_report_and_a_person_
     await status_becomes(worker_deps, Submitted(tracking_id, instance_id), ReportStatus.BELUM_TERVERIFIKASI.value)
     assert ours(await repair(operaton, worker_deps, tracking_id), tracking_id) == []
     assert instances_of(operaton, tracking_id) == [instance_id]
+
+
+def deadline_starts(deps: Deps, tracking_id: str) -> dict[str, tuple[datetime, int, bool, int | None]]:
+    with session_scope(deps.db) as session:
+        report = reports.get_by_tracking_id(session, tracking_id)
+        rows = session.scalars(select(DeadlineStart).where(DeadlineStart.report_id == report.id))
+        return {r.deadline: (r.started_at, r.days, r.working_days, r.reminder_days_before) for r in rows}
+
+
+def without_start(operaton: EngineClient, deps: Deps, *reports_: Submitted) -> list[str]:
+    """What `python -m lapor.recompute --dry-run` skips of these reports for want of a recorded start."""
+    outcome = recompute.recompute(engine=operaton, db=deps.db, calendar=deps.calendar, apply=False)
+    ids = {r.tracking_id for r in reports_}
+    return sorted(item for item in outcome.without_start if item.split()[0] in ids)
+
+
+async def test_deadline_starts_lost_or_behind_are_rebuilt_from_the_engine_for_recompute(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    # `lost` has a photo whose file the files' copy lacks: listed on every run until a person puts it back.
+    lost = await dispatched(lapor_process, worker_deps, received(worker_deps, photos=1))
+    behind = await dispatched(lapor_process, worker_deps, received(worker_deps))
+    for report in (lost, behind):
+        await open_task(operaton, report, "VerifyReportTask")  # its verification deadline computed and recorded
+    recorded = {r.tracking_id: deadline_starts(worker_deps, r.tracking_id) for r in (lost, behind)}
+    assert all("verification" in starts for starts in recorded.values()), recorded
+    # The application's dump is older: one report's starts were not written yet, the other's are an earlier round.
+    with session_scope(worker_deps.db) as session:
+        for report, shift in ((lost, None), (behind, timedelta(days=-4))):
+            row = reports.get_by_tracking_id(session, report.tracking_id)
+            starts = session.scalars(select(DeadlineStart).where(DeadlineStart.report_id == row.id))
+            for start in starts:
+                if shift is None:
+                    session.delete(start)
+                else:
+                    start.started_at += shift
+    assert await asyncio.to_thread(without_start, operaton, worker_deps, lost, behind) == [
+        f"{lost.tracking_id} verification"
+    ]
+
+    dry = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, apply=False)
+    assert [ours(dry, r.tracking_id) for r in (lost, behind)] == [[(Kind.DEADLINE_STARTS, False)]] * 2
+    assert deadline_starts(worker_deps, lost.tracking_id) == {}  # a dry run writes nothing
+    settings: Settings = worker_deps.settings.model_copy(
+        update={"engine_url": operaton.base_url, "engine_admin_user": ADMIN[0], "engine_admin_password": ADMIN[1]}
+    )
+    ids = ("--tracking-id", lost.tracking_id, "--tracking-id", behind.tracking_id)
+    done = await asyncio.to_thread(restore_command, settings, *ids)
+    print(done.stdout)  # what docs/operations.md shows
+    assert done.returncode == 1, done.stderr  # the photo is for a person
+    for report in (lost, behind):
+        assert f"{report.tracking_id}  deadline starts differ      rebuilt from the engine: verification" in done.stdout
+    assert f"{lost.tracking_id}  photo file missing" in done.stdout
+    # Exactly what the deadline worker had written: the engine's clock when the task ran, the model's length.
+    assert {r.tracking_id: deadline_starts(worker_deps, r.tracking_id) for r in (lost, behind)} == recorded
+    assert await asyncio.to_thread(without_start, operaton, worker_deps, lost, behind) == []  # recompute works again
+    data_dir = worker_deps.settings.data_dir
+    again = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, data_dir=data_dir)
+    assert [(f.tracking_id, f.kind) for f in again.findings] == [(lost.tracking_id, Kind.PHOTO_MISSING)]
+    with session_scope(worker_deps.db) as session:  # a person copies the file back from a newer copy
+        photo = session.scalars(select(Photo).join(Report).where(Report.tracking_id == lost.tracking_id)).one()
+        path = path_of(upload_dir(data_dir), photo.sha256, photo.content_type)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"jpg")
+    last = await repair(operaton, worker_deps, lost.tracking_id, behind.tracking_id, data_dir=data_dir)
+    assert last.findings == [] and not last.needs_person
+
+
+async def test_a_stand_in_holds_every_fact_the_engine_has_and_says_what_it_lacks(
+    lapor_process: EngineClient, operaton: EngineClient, engine: LocalEngine, worker_deps: Deps
+) -> None:
+    # A front-desk report with two photos, verified and dispatched to PUPR; the application's dump predates it all.
+    report = await dispatched(lapor_process, worker_deps, received(worker_deps, source="tatap_muka", photos=2))
+    await complete_task(operaton, engine, report, "VerifyReportTask", {"verificationResult": "lengkap"})
+    await complete_task(operaton, engine, report, "DispatchReportTask", {"opdCode": "PUPR", "dispatchNote": ""})
+    await open_task(operaton, report, "OpdResponseTask")
+    await status_becomes(worker_deps, report, ReportStatus.TERVERIFIKASI.value)
+    before = report_row(worker_deps, report)
+    starts = deadline_starts(worker_deps, report.tracking_id)
+    with session_scope(worker_deps.db) as session:  # its row is not in the restored dump (kept aside, renamed)
+        row = reports.get_by_tracking_id(session, report.tracking_id)
+        row.tracking_id, row.process_instance_id = f"X{uuid.uuid4().hex[:12]}", None
+        session.execute(delete(ReportEvent).where(ReportEvent.report_id == row.id))  # the timeline keys the tasks
+    instance = operaton.historic_instance(report.process_instance_id)
+
+    done = await repair(operaton, worker_deps, report.tracking_id)
+    print(describe(done))  # what docs/operations.md shows
+    assert ours(done, report.tracking_id) == [(Kind.NO_REPORT, True)]
+    [finding] = done.for_person
+    assert finding.for_person == (
+        "received after the application's dump: its text, address and reporter and 2 photos are lost; "
+        "the front desk's register or the original (letter, message, notes) holds it"
+    )
+    after = report_row(worker_deps, report)
+    assert (after.title, after.description, after.reporter_id, after.address) == (
+        STAND_IN_TITLE,
+        STAND_IN_TEXT,
+        None,
+        "",
+    )
+    facts = ("channel", "source", "report_type", "category", "kecamatan_code", "kelurahan_code", "anonymous")
+    facts += ("confidential", "status", "opd_code", "verification_due_at", "disposition_due_at", "response_due_at")
+    assert {f: getattr(after, f) for f in facts} == {f: getattr(before, f) for f in facts}
+    assert (after.status, after.opd_code, after.source) == ("TERVERIFIKASI", "PUPR", "tatap_muka")
+    assert after.created_at == instance.start_time and after.closed_at is None
+    assert deadline_starts(worker_deps, report.tracking_id) == starts  # recompute can move its deadlines
+    assert [e.status for e in timeline(worker_deps, report)] == ["BELUM_TERVERIFIKASI", "TERVERIFIKASI"]
+    with session_scope(worker_deps.db) as session:
+        assert audit.verify(session, tracking_id=report.tracking_id).ok
+    assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
 async def test_an_instance_ahead_of_its_report_gets_the_status_events_from_the_engines_history(

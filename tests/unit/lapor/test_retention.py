@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lapor import erasure, recap, reporter_audit, retention
+from lapor import audit, erasure, recap, reporter_audit, retention
 from lapor.models import (
+    AuditEntry,
     Photo,
     RegistrationCode,
     Report,
@@ -207,6 +208,34 @@ def test_retention_removes_exactly_what_is_past_its_date(
     assert files == sorted(digest(n)[:8] for n in ("c", "shared", "d"))
     assert march_after == march_before  # counts, SLA per OPD, medians, ratings
     assert recap_workbook(march_after, tmp_path / "after.xlsx") == before
+
+
+def test_each_report_whose_photos_the_schedule_removed_says_so_on_its_audit_trail(
+    session_factory: SessionFactory, tmp_path: Path, world: dict[str, int]
+) -> None:
+    run(session_factory, tmp_path, dry_run=True)
+    with session_factory() as session:
+        assert session.scalars(select(AuditEntry.action)).all() == []  # a dry run writes nothing
+    run(session_factory, tmp_path, dry_run=False)
+    run(session_factory, tmp_path, dry_run=False)  # nothing left to remove: nothing more on any trail
+    with session_factory() as session:
+        removed = {
+            report.tracking_id: [
+                (line.actor_kind, line.actor, line.detail)
+                for line in audit.trail(session, report)
+                if line.action == audit.AuditAction.PHOTOS_REMOVED
+            ]
+            for report in session.scalars(select(Report).order_by(Report.id))
+        }
+        assert audit.verify(session).ok
+    text = "foto dihapus sesuai jadwal retensi: laporan selesai 2026-03-{day}, lebih dari 2 tahun lalu"
+    assert removed == {
+        "LPR-2026-000001": [("layanan", retention.ACTOR, {"photos": 2, "text": "2 " + text.format(day=20)})],
+        "LPR-2026-000002": [("layanan", retention.ACTOR, {"photos": 1, "text": "1 " + text.format(day=25)})],
+        "LPR-2026-000003": [],  # still open
+        "LPR-2026-000004": [],  # closed in 2028
+    }
+    assert audit.AuditAction.PHOTOS_REMOVED.label == "Foto dihapus"
 
 
 def recap_workbook(figures: recap.Recap, path: Path) -> dict[str, bytes]:
