@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 import lapor.models  # noqa: F401 - registers the tables on Base.metadata
 from api.main import create_app
+from faults.topology import migrated_database
 from lapor import reports
 from lapor.db import Base, session_scope
 from lapor.models import EventKind, ReportStatus
@@ -155,6 +156,26 @@ def app(settings: ApiTestSettings, db_engine: Engine, api_clock: Clock, limits: 
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Engine]:
+    """A private PostgreSQL with the migrated schema, one per test module: its row locks and unique checks make the
+    races of the race tests real."""
+    with migrated_database("lapor-api-races-", pool_size=40, max_overflow=10) as engine:
+        yield engine
+
+
+@pytest.fixture
+def racing(postgres: Engine, settings: ApiTestSettings, api_clock: Clock) -> Iterator[TestClient]:
+    """The API on `postgres`, emptied before each test, without rate limits."""
+    with postgres.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    on_postgres = settings.model_copy(update={"database_url": postgres.url.render_as_string(hide_password=False)})
+    app = create_app(on_postgres, db=postgres, run_dispatcher=False, limits={}, clock=api_clock)
+    with TestClient(app) as client:
+        yield client
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
