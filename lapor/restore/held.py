@@ -6,31 +6,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree
 
+from lapor.bpmn_reader import PROCESS_MODEL, BpmnModel, camunda, properties
 from lapor.models import ReportStatus
 from lapor.process import EngineClient, ExternalTaskRun, HistoricInstance
-from lapor.settings import ROOT
 from lapor.vocabulary import PROCESS_ID, Actor, Deadline, FormField, Topic
 
 RUNNING = frozenset({"ACTIVE", "SUSPENDED"})  # states of an instance still running
-_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
-_CAMUNDA = "{" + _NS["camunda"] + "}"
 
 
 @cache
-def status_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[str, tuple[ReportStatus, Actor]]:
+def status_tasks(model: Path = PROCESS_MODEL) -> dict[str, tuple[ReportStatus, Actor]]:
     """Element id -> (status, actor) of every service task that records a status (lapor-status, auto-complete)."""
     found: dict[str, tuple[ReportStatus, Actor]] = {}
-    root = ElementTree.parse(model).getroot()  # noqa: S314 - the model shipped with the code, not input
-    for task in root.iter("{" + _NS["bpmn"] + "}serviceTask"):
-        topic = task.get(_CAMUNDA + "topic")
-        props = {
-            p.get("name"): p.get("value")
-            for p in task.findall("bpmn:extensionElements/camunda:properties/camunda:property", _NS)
-        }
+    for task in BpmnModel(model).all("serviceTask"):
+        topic = camunda(task, "topic")
+        props = properties(task)
         if topic == Topic.STATUS and props.get("status") and props.get("actor"):
-            found[str(task.get("id"))] = (ReportStatus(str(props["status"])), Actor(str(props["actor"])))
+            found[str(task.get("id"))] = (ReportStatus(props["status"]), Actor(props["actor"]))
         elif topic == Topic.AUTO_COMPLETE:
             found[str(task.get("id"))] = (ReportStatus.SELESAI, Actor.SISTEM)
         elif topic == Topic.MERGE_DUPLICATE:  # when it merges: the instance then ends (read_engine checks that)
