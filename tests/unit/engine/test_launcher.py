@@ -1,6 +1,8 @@
 """The launcher says clearly what is wrong: a busy port, no Maven, a failed build, a start that dies."""
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,32 @@ def test_the_acquisition_settings_are_the_ones_application_yaml_reads() -> None:
     engine.job_max_backoff_ms = engine.job_lock_ms = 1
     for variable in engine._job_acquisition_env():
         assert "${" + variable + ":" in yaml_text, variable
+
+
+class _Answers(BaseHTTPRequestHandler):
+    status = 401
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"type": "x", "message": "refused"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", [401, 503])
+def test_the_readiness_probe_names_a_refused_admin_and_waits_on_anything_else(tmp_path: Path, status: int) -> None:
+    handler = type("Answers", (_Answers,), {"status": status})
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        engine = LocalEngine(data_dir=tmp_path, port=server.server_address[1])
+        try:
+            if status == 401:
+                with pytest.raises(EngineError, match="refused the administrator login 'admin'"):
+                    engine._ready()
+            else:
+                assert engine._ready() is False
+        finally:
+            server.shutdown()
