@@ -30,6 +30,7 @@ PHONE = ("+6281299990001", "081299990001")  # the citizen fixture's number, in b
 
 def engine_records(operaton: EngineClient, instance: str) -> str:
     """Everything the engine keeps of one instance that could hold a value, as one JSON text."""
+    # Raw: the engine's whole rows, every field searched; a typed record would drop what it does not map.
     queries = [
         ("/variable-instance", {"processInstanceIdIn": instance, "deserializeValues": "false"}),
         ("/history/variable-instance", {"processInstanceId": instance, "deserializeValues": "false"}),
