@@ -1,7 +1,6 @@
 """The launcher says clearly what is wrong: a busy port, no Maven, a failed build, a start that dies."""
 
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 
 from engine import EngineError, LocalCluster, LocalEngine, build, launcher, port_for_tests
 from engine.java import JavaRuntime, find_java
+from tests.support.servers import serving
 
 
 def test_a_busy_port_is_named_with_how_to_find_its_owner(tmp_path: Path) -> None:
@@ -111,14 +111,10 @@ class _Answers(BaseHTTPRequestHandler):
 @pytest.mark.parametrize("status", [401, 503])
 def test_the_readiness_probe_names_a_refused_admin_and_waits_on_anything_else(tmp_path: Path, status: int) -> None:
     handler = type("Answers", (_Answers,), {"status": status})
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
         engine = LocalEngine(data_dir=tmp_path, port=server.server_address[1])
-        try:
-            if status == 401:
-                with pytest.raises(EngineError, match="refused the administrator login 'admin'"):
-                    engine._ready()
-            else:
-                assert engine._ready() is False
-        finally:
-            server.shutdown()
+        if status == 401:
+            with pytest.raises(EngineError, match="refused the administrator login 'admin'"):
+                engine._ready()
+        else:
+            assert engine._ready() is False
