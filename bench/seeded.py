@@ -18,6 +18,7 @@ def seed_and_measure(
     measure: Callable[[Engine], list[Figure]],
     decimals: int = 1,
 ) -> None:
+    """Seed `reports` rows into a private database, time the seeding, print `measure`'s figures as table rows."""
     with migrated_database(f"lapor-bench-{name}-") as db:
         started = time.perf_counter()
         seed(db, reports)
