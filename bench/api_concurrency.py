@@ -14,7 +14,6 @@ import asyncio
 import io
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faults.probes import REPORT_FIELDS  # noqa: E402
+from faults.topology import free_port  # noqa: E402
 from lapor import contact_codes, reporters  # noqa: E402
 from lapor.db import make_engine, session_scope  # noqa: E402
 from lapor.migrate import upgrade  # noqa: E402
@@ -68,12 +68,6 @@ def prepare_reporters(database_url: str, count: int) -> list[str]:
             tokens.append(reporters.issue_token(session, registration=registration, now=now).token)
     engine.dispose()
     return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_api(database_url: str, port: int, data_dir: Path, workers: int) -> subprocess.Popen[bytes]:

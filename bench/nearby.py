@@ -1,6 +1,6 @@
 """`python -m bench.nearby [--reports 100000] [--queries 300]`: the nearby search on 100,000 reports in PostgreSQL.
 
-A throwaway PostgreSQL (faults.topology.PostgresServer) migrated with Alembic, filled with reports spread over the
+A throwaway PostgreSQL (bench.seeded) migrated with Alembic, filled with reports spread over the
 city's bounds (the API's latitude/longitude range) in every category and at the share of stages a running city has
 (some confidential), half with a photo and some with supports. Then random points in the city are searched:
 `lapor.nearby.find` alone, and `GET /reports/nearby` through the ASGI app in process (validation, rate limit
@@ -10,12 +10,9 @@ kelurahan, and once more with the bounding-box index dropped, to show what it bu
 
 import argparse
 import random
-import socket
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -24,10 +21,9 @@ from sqlalchemy import Engine, insert, select, text
 from api.main import create_app
 from api.schemas import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
 from bench.loads import Figure, percentile
-from faults.topology import PostgresServer
+from bench.seeded import seed_and_measure
 from lapor import masterdata, nearby
-from lapor.db import make_engine, session_scope
-from lapor.migrate import upgrade
+from lapor.db import session_scope
 from lapor.models import Photo, Report, Reporter, ReportStatus, ReportSupport
 from lapor.ratelimit import Limit
 from lapor.settings import Settings
@@ -111,7 +107,8 @@ def _figures(what: str, seconds: list[float], note: str = "") -> list[Figure]:
     ]
 
 
-def measure(db: Engine, database_url: str, *, queries: int) -> list[Figure]:
+def measure(db: Engine, *, queries: int) -> list[Figure]:
+    database_url = db.url.render_as_string(hide_password=False)
     settings = Settings(environment="test", database_url=database_url, file_signing_key="bench-signing-key")
     # The API's own limit counted in the database (as in production), high enough not to refuse the benchmark.
     limits = {"nearby:ip": Limit(1_000_000, timedelta(minutes=10))}
@@ -157,32 +154,14 @@ def measure(db: Engine, database_url: str, *, queries: int) -> list[Figure]:
     return figures + without
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lapor-bench-nearby-") as root:
-        server = PostgresServer(Path(root), _free_port())
-        server.start()
-        try:
-            upgrade(server.url)
-            db = make_engine(server.url)
-            started = time.perf_counter()
-            seed(db, args.reports)
-            print(f"seeded {args.reports} reports in {time.perf_counter() - started:.1f} s")
-            for figure in measure(db, server.url, queries=args.queries):
-                print(f"| {figure.name} | {figure.value:.1f} {figure.unit} | {figure.load} | {figure.note} |")
-            db.dispose()
-        finally:
-            server.stop()
+    seed_and_measure(
+        "nearby", reports=args.reports, seed=seed, measure=lambda db: measure(db, queries=args.queries), decimals=1
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ sensor noise, saved at a phone's JPEG quality (95). A benchmark, not a test: the
 
 import argparse
 import io
-import socket
 import statistics
 import tempfile
 import threading
@@ -34,7 +33,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.main import create_app
-from faults.topology import load_average
+from faults.topology import free_port, load_average
 from lapor import contact_codes, reporters, uploads
 from lapor.db import make_engine, session_scope
 from lapor.migrate import upgrade
@@ -131,12 +130,6 @@ def server_cpu(runs: int) -> list[Figure]:
 
 
 # -- the page in Chromium, throttled -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Api:
     url: str
@@ -152,7 +145,7 @@ def api(root: Path, photos: int) -> Iterator[Api]:
     url = f"sqlite:///{root / 'lapor.db'}"
     upgrade(url)
     db = make_engine(url)
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         environment="test",
         database_url=url,

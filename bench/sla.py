@@ -1,6 +1,6 @@
 """`python -m bench.sla [--reports 10000] [--runs 7]`: the supervisors' SLA view on a database of 10,000 reports.
 
-A throwaway PostgreSQL (as in production; faults.topology.PostgresServer) migrated with Alembic, filled with a year of
+A throwaway PostgreSQL (as in production; bench.seeded) migrated with Alembic, filled with a year of
 reports at the share of stages a running city has (a third still open, late ones among them) with their timelines
 and deadline starts; then the computation (lapor.sla.live_view) and the API endpoint (GET /staff/sla through the
 ASGI app in process: routing, token, validation, JSON; no network) are timed for the current month and for the
@@ -9,13 +9,10 @@ longest range the API allows (366 days, every report in it). Issue 20 requires t
 
 import argparse
 import random
-import socket
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -23,10 +20,9 @@ from sqlalchemy import Engine, insert, select
 
 from api.main import create_app
 from bench.loads import Figure
-from faults.topology import PostgresServer
-from lapor.db import make_engine, session_scope
+from bench.seeded import seed_and_measure
+from lapor.db import session_scope
 from lapor.deadlines import default_calendar
-from lapor.migrate import upgrade
 from lapor.models import DeadlineStart, Report, ReportEvent, ReportStatus
 from lapor.settings import Settings
 from lapor.sla import live_view
@@ -120,8 +116,9 @@ def _timed(runs: int, call: Callable[[], object]) -> list[float]:
     return seconds
 
 
-def measure(db: Engine, database_url: str, *, runs: int) -> list[Figure]:
+def measure(db: Engine, *, runs: int) -> list[Figure]:
     # A signing key as production has one (without it every link would read the local key file).
+    database_url = db.url.render_as_string(hide_password=False)
     settings = Settings(
         environment="test", database_url=database_url, sla_api_tokens=TOKEN, file_signing_key="bench-signing-key"
     )
@@ -159,32 +156,12 @@ def measure(db: Engine, database_url: str, *, runs: int) -> list[Figure]:
     return figures
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lapor-bench-sla-") as root:
-        server = PostgresServer(Path(root), _free_port())
-        server.start()
-        try:
-            upgrade(server.url)
-            db = make_engine(server.url)
-            started = time.perf_counter()
-            seed(db, args.reports)
-            print(f"seeded {args.reports} reports in {time.perf_counter() - started:.1f} s")
-            for figure in measure(db, server.url, runs=args.runs):
-                print(f"| {figure.name} | {figure.value:.0f} {figure.unit} | {figure.load} | {figure.note} |")
-            db.dispose()
-        finally:
-            server.stop()
+    seed_and_measure("sla", reports=args.reports, seed=seed, measure=lambda db: measure(db, runs=args.runs), decimals=0)
 
 
 if __name__ == "__main__":

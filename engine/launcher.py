@@ -20,6 +20,8 @@ import structlog
 from engine.build import build
 from engine.errors import EngineError
 from engine.java import find_java
+from lapor.process import EngineAuthError, EngineClient
+from lapor.process import EngineError as EngineCallError
 
 log = structlog.get_logger(__name__)
 
@@ -242,15 +244,19 @@ class LocalEngine:
                 ) from None
 
     def _ready(self) -> bool:
-        with httpx.Client(base_url=self.base_url, timeout=5) as client:
-            version = client.get("/engine-rest/version", auth=(self.admin_user, self.admin_password))
-            if version.status_code == 401:
+        try:
+            with EngineClient(self.rest_url, user=self.admin_user, password=self.admin_password, timeout=5) as rest:
+                rest.version()
+        except EngineAuthError as err:
+            if err.status_code == 401:
                 raise EngineError(
                     f"The engine on port {self.port} refused the administrator login {self.admin_user!r}: "
                     "its database already has another password for this user."
-                )
-            if version.status_code != 200:
-                return False
+                ) from None
+            return False
+        except EngineCallError:  # not up yet: unreachable, or the REST API not answering yet
+            return False
+        with httpx.Client(base_url=self.base_url, timeout=5) as client:
             return client.get("/operaton/app/tasklist/default/").status_code == 200
 
     def _wait_ready(self, deadline: float) -> None:

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -25,9 +27,11 @@ import psycopg
 import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import Engine
 
 from engine import LocalCluster
 from engine.launcher import spawn, tied_to_parent
+from lapor.db import make_engine
 from lapor.deploy import deploy_directory
 from lapor.migrate import upgrade
 from lapor.process import EngineClient
@@ -72,6 +76,13 @@ def free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (the system picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_for(probe: Any, *, within: float, interval: float = 0.5, what: str = "condition") -> Any:
@@ -189,6 +200,26 @@ class PostgresServer:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextmanager
+def migrated_database(prefix: str, *, pool_size: int = 5, max_overflow: int = 10) -> Iterator[Engine]:
+    """A private PostgreSQL on a free port with the application's schema (Alembic), as an SQLAlchemy engine with
+    that pool; the cluster is stopped and its folder removed on the way out."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below
+    server = PostgresServer(root / "postgres", free_port())
+    server.start()
+    try:
+        upgrade(server.url)
+        engine = make_engine(server.url, pool_size=pool_size, max_overflow=max_overflow)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- an SMTP sink: what the city's mail server would have received ------------------------------------------------

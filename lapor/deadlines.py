@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree
 
 import structlog
 
+from lapor.bpmn_reader import PROCESS_MODEL, BpmnModel, properties
 from lapor.models import ReportStatus
-from lapor.settings import ROOT, Settings
+from lapor.settings import Settings
 from lapor.vocabulary import (
     SLA_LENGTH_PROPERTY,
     SLA_PROPERTY,
@@ -31,10 +31,6 @@ REMINDER_FLOOR = timedelta(minutes=1)
 # A same-day deadline (0 working days: documentation) reminds this long after it started, if still open.
 SAME_DAY_REMINDER = timedelta(hours=2)
 
-# The process model the code ships and deploys, and the XML namespaces its SLA properties are read with.
-PROCESS_MODEL = ROOT / "bpmn" / "lapor-pengaduan.bpmn"
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 MAX_DAYS = 366  # a longer SLA is a typo (a year of working days is ~245)
 
 _log = structlog.stdlib.get_logger(__name__)
@@ -132,20 +128,15 @@ def rule_from_properties(deadline: Deadline, properties: Mapping[str, str], elem
     return SlaRule(deadline, days, unit is Unit.WORKING_DAYS, reminder)
 
 
-def rules_by_element(model: ElementTree.Element) -> dict[str, SlaRule]:
-    """The SLA each `lapor-deadline` task of a process model sets, by the task's element id."""
+def rules_by_element(model: BpmnModel) -> dict[str, SlaRule]:
+    """The SLA each `lapor-deadline` task of a process model sets, by the task's element id (the shipped model, or
+    a version the engine has deployed: lapor.restore)."""
     rules: dict[str, SlaRule] = {}
-    for task in model.iter(f"{{{BPMN_NS}}}serviceTask"):
-        if task.get(f"{{{CAMUNDA_NS}}}topic") != Topic.DEADLINE.value:
-            continue
-        properties = {
-            str(p.get("name")): str(p.get("value", ""))
-            for p in task.iter(f"{{{CAMUNDA_NS}}}property")
-            if p.get("name") is not None
-        }
+    for task in model.service_tasks(Topic.DEADLINE.value):
+        props = properties(task)
         element = f"{task.get('name')} ({task.get('id')})"
-        deadline = Deadline.from_code(properties.get(SLA_PROPERTY, ""))
-        rules[str(task.get("id"))] = rule_from_properties(deadline, properties, element)
+        deadline = Deadline.from_code(props.get(SLA_PROPERTY, ""))
+        rules[str(task.get("id"))] = rule_from_properties(deadline, props, element)
     return rules
 
 
@@ -153,8 +144,7 @@ def rules_by_element(model: ElementTree.Element) -> dict[str, SlaRule]:
 def model_rules(path: Path = PROCESS_MODEL) -> dict[Deadline, SlaRule]:
     """The SLA of each deadline in the process model shipped with the code (the one `python -m lapor.designer`
     deploys), for texts that state a length before any deadline is computed (Open311's notice, the front desk)."""
-    root = ElementTree.parse(path).getroot()  # noqa: S314 - the model shipped with the code, not input
-    return {rule.deadline: rule for rule in rules_by_element(root).values()}
+    return {rule.deadline: rule for rule in rules_by_element(BpmnModel(path)).values()}
 
 
 # The deadline a report waits on in each status, as its reporter's tracking page shows it.

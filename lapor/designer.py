@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from lapor.bpmn_reader import NS
 from lapor.deploy import BPMN_DIR, admin_client, deploy_directory
 from lapor.logging import configure_logging
-from lapor.modelcheck import NS, Finding, check
+from lapor.modelcheck import Finding, check
 from lapor.process import EngineAuthError, EngineClient, EngineError, EngineUnavailable
 from lapor.process import migration as engine_migration
 from lapor.process.migration import ProcessDefinition, Waiting

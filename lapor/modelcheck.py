@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+from lapor.bpmn_reader import NS, BpmnModel, camunda, properties
 from lapor.deadlines import rule_from_properties
 from lapor.masterdata.bpmn_sync import check_models
 from lapor.models import ReportStatus
@@ -35,13 +36,6 @@ from lapor.vocabulary import (
     Topic,
 )
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "camunda": "http://camunda.org/schema/1.0/bpmn",
-    "modeler": "http://camunda.org/schema/modeler/1.0",
-    "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "camundaDmn": "http://camunda.org/schema/1.0/dmn",
-}
 EXECUTION_PLATFORM = ("Camunda Platform", "7.24.0")
 EXPRESSION = re.compile(r"^\$\{(\w+)\}$")
 # Date variables a worker sets besides the deadlines' (lapor-deadline): the recap's review due date.
@@ -69,31 +63,13 @@ class Finding:
         return f"{self.file} · {where}: {self.problem}. Perbaikan: {self.fix}."
 
 
-def _c(element: ElementTree.Element, name: str) -> str | None:
-    return element.get(f"{{{NS['camunda']}}}{name}")
-
-
-def _properties(element: ElementTree.Element) -> dict[str, str]:
-    return {
-        str(p.get("name")): str(p.get("value", ""))
-        for p in element.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
-    }
-
-
-class _Model:
+class _Model(BpmnModel):
     """One BPMN file, parsed once, with a finding builder that names its elements."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.root = ElementTree.parse(path).getroot()  # noqa: S314 - the designer's own file, not remote input
 
     def finding(self, element: ElementTree.Element | None, problem: str, fix: str) -> Finding:
         if element is None:
             return Finding(self.path.name, self.root.get("id", "definitions"), "", problem, fix)
         return Finding(self.path.name, element.get("id", "?"), element.get("name", ""), problem, fix)
-
-    def all(self, tag: str) -> list[ElementTree.Element]:
-        return self.root.findall(f".//bpmn:{tag}", NS)
 
 
 def check(directory: Path, *, lint: bool = True) -> list[Finding]:
@@ -146,7 +122,7 @@ def _check_dialect(model: _Model) -> Iterator[Finding]:
     for process in model.root.findall("bpmn:process", NS):
         if process.get("isExecutable") != "true":
             yield model.finding(process, "proses tidak dapat dijalankan", "centang Executable pada panel General")
-        if not _c(process, "historyTimeToLive"):
+        if not camunda(process, "historyTimeToLive"):
             yield model.finding(
                 process, "History time to live kosong", "isi P1825D (lima tahun) pada panel History cleanup"
             )
@@ -155,8 +131,8 @@ def _check_dialect(model: _Model) -> Iterator[Finding]:
 def _check_service_tasks(model: _Model) -> Iterator[Finding]:
     topics = {t.value for t in Topic}
     for task in model.all("serviceTask"):
-        topic = _c(task, "topic")
-        if _c(task, "type") != "external":
+        topic = camunda(task, "topic")
+        if camunda(task, "type") != "external":
             yield model.finding(task, "bukan external task", "pilih Implementation: External, lalu isi Topic")
             continue
         if topic not in topics:
@@ -188,7 +164,7 @@ def _enum_property(
 
 
 def _check_properties(model: _Model, task: ElementTree.Element, topic: Topic) -> Iterator[Finding]:
-    props = _properties(task)
+    props = properties(task)
     if topic is Topic.DEADLINE:
         codes = [d.code for d in Deadline]
         if props.get(SLA_PROPERTY) not in codes:
@@ -221,15 +197,15 @@ def _check_user_tasks(
     model: _Model, directory: Path, forms: dict[str, tuple[Path, dict[str, object]]]
 ) -> Iterator[Finding]:
     for task in model.all("userTask"):
-        groups = _c(task, "candidateGroups")
+        groups = camunda(task, "candidateGroups")
         if not groups or " " in groups:
             yield model.finding(
                 task,
                 "tidak ada Candidate groups" if not groups else f"Candidate groups {groups!r} memuat spasi",
                 "isi Candidate groups dengan grup peran dipisah koma, mis. admin-pengaduan atau analis,kepala-bidang",
             )
-        embedded = _c(task, "formKey")
-        form_ref = _c(task, "formRef")
+        embedded = camunda(task, "formKey")
+        form_ref = camunda(task, "formRef")
         if embedded is not None:
             name = embedded.removeprefix("embedded:deployment:")
             if not embedded.startswith("embedded:deployment:") or not (directory / name).is_file():
@@ -248,9 +224,9 @@ def _check_user_tasks(
                 f"formulir {form_ref!r} tidak ada di bpmn/",
                 f"isi Form reference dengan id salah satu formulir: {', '.join(sorted(forms))}",
             )
-        elif _c(task, "formRefBinding") != "latest":
+        elif camunda(task, "formRefBinding") != "latest":
             yield model.finding(task, "Form binding bukan latest", "pilih Binding: latest")
-        due = _c(task, "dueDate")
+        due = camunda(task, "dueDate")
         match = EXPRESSION.match(due or "")
         if match is None or match.group(1) not in _due_variables():
             yield model.finding(
@@ -278,7 +254,7 @@ def _check_timers_and_due_dates(model: _Model) -> Iterator[Finding]:
                 continue
             waits.append((owner, match.group(1)))
         for task in process.iter(f"{{{NS['bpmn']}}}userTask"):
-            match = EXPRESSION.match(_c(task, "dueDate") or "")
+            match = EXPRESSION.match(camunda(task, "dueDate") or "")
             if match is not None:
                 waits.append((task, match.group(1)))
         for element, variable in waits:
@@ -337,7 +313,7 @@ class _Graph:
         for element in self.by_id.values():
             if not element.tag.endswith("}serviceTask"):
                 continue
-            topic, props = _c(element, "topic"), _properties(element)
+            topic, props = camunda(element, "topic"), properties(element)
             if topic == Topic.DEADLINE.value and props.get(SLA_PROPERTY) in {d.code for d in Deadline}:
                 deadline = Deadline.from_code(props[SLA_PROPERTY])
                 if variable in (deadline.due_variable, deadline.reminder_variable):
@@ -443,10 +419,10 @@ def _check_decisions(directory: Path, models: list[_Model]) -> Iterator[Finding]
         )
     for model in models:
         for task in model.all("businessRuleTask"):
-            if _c(task, "decisionRef") not in decisions:
+            if camunda(task, "decisionRef") not in decisions:
                 yield model.finding(
                     task,
-                    f"keputusan {_c(task, 'decisionRef')!r} tidak ada di bpmn/*.dmn",
+                    f"keputusan {camunda(task, 'decisionRef')!r} tidak ada di bpmn/*.dmn",
                     f"isi Decision reference dengan salah satu: {', '.join(sorted(decisions))}",
                 )
 

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import socket
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -36,6 +35,7 @@ from lapor.process.codec import File
 from lapor.process.identity import provision
 from lapor.roles import API_ACCOUNT, WORKERS_ACCOUNT, identity_plan
 from lapor.settings import Settings
+from tests.support.servers import serving
 from workers.deps import Deps
 from workers.main import build_worker
 
@@ -241,12 +241,9 @@ def national_inbox() -> Iterator[NationalInbox]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    inbox.url = f"http://127.0.0.1:{server.server_port}/returns"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield inbox
-    server.shutdown()
+    with serving(HTTPServer(("127.0.0.1", 0), Handler)) as server:
+        inbox.url = f"http://127.0.0.1:{server.server_port}/returns"
+        yield inbox
 
 
 # -- the workers, in this process, against the test database ------------------------------------------------

@@ -6,32 +6,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree
+from xml.etree.ElementTree import ParseError
 
-from lapor.deadlines import PROCESS_MODEL, Sla, SlaRule, rules_by_element
+from lapor.bpmn_reader import PROCESS_MODEL, BpmnModel, camunda, properties
+from lapor.deadlines import Sla, SlaRule, rules_by_element
 from lapor.models import ReportStatus
 from lapor.process import EngineClient, EngineError, ExternalTaskRun, HistoricInstance
-from lapor.settings import ROOT
 from lapor.vocabulary import ENGINE_NOW_VARIABLE, PROCESS_ID, Actor, Deadline, FormField, Topic
 
 RUNNING = frozenset({"ACTIVE", "SUSPENDED"})  # states of an instance still running
-_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
-_CAMUNDA = "{" + _NS["camunda"] + "}"
 
 
 @cache
-def status_tasks(model: Path = ROOT / "bpmn" / "lapor-pengaduan.bpmn") -> dict[str, tuple[ReportStatus, Actor]]:
+def status_tasks(model: Path = PROCESS_MODEL) -> dict[str, tuple[ReportStatus, Actor]]:
     """Element id -> (status, actor) of every service task that records a status (lapor-status, auto-complete)."""
     found: dict[str, tuple[ReportStatus, Actor]] = {}
-    root = ElementTree.parse(model).getroot()  # noqa: S314 - the model shipped with the code, not input
-    for task in root.iter("{" + _NS["bpmn"] + "}serviceTask"):
-        topic = task.get(_CAMUNDA + "topic")
-        props = {
-            p.get("name"): p.get("value")
-            for p in task.findall("bpmn:extensionElements/camunda:properties/camunda:property", _NS)
-        }
+    for task in BpmnModel(model).all("serviceTask"):
+        topic = camunda(task, "topic")
+        props = properties(task)
         if topic == Topic.STATUS and props.get("status") and props.get("actor"):
-            found[str(task.get("id"))] = (ReportStatus(str(props["status"])), Actor(str(props["actor"])))
+            found[str(task.get("id"))] = (ReportStatus(props["status"]), Actor(props["actor"]))
         elif topic == Topic.AUTO_COMPLETE:
             found[str(task.get("id"))] = (ReportStatus.SELESAI, Actor.SISTEM)
         elif topic == Topic.MERGE_DUPLICATE:  # when it merges: the instance then ends (read_engine checks that)
@@ -113,7 +107,7 @@ def _rules_of(engine: EngineClient, definition_id: str | None) -> dict[str, SlaR
     """The deadline tasks' SLAs of a deployed model version; the shipped model's when the engine lacks it."""
     if definition_id is not None:
         try:
-            return rules_by_element(ElementTree.fromstring(engine.definition_xml(definition_id)))  # noqa: S314
-        except (EngineError, ValueError, ElementTree.ParseError):
+            return rules_by_element(BpmnModel.from_xml(engine.definition_xml(definition_id)))
+        except (EngineError, ValueError, ParseError):
             pass  # a model version removed since, or unreadable: the model shipped with the code
-    return rules_by_element(ElementTree.parse(PROCESS_MODEL).getroot())  # noqa: S314 - shipped with the code
+    return rules_by_element(BpmnModel(PROCESS_MODEL))

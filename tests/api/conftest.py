@@ -5,7 +5,6 @@ import hmac
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,13 +20,16 @@ from sqlalchemy import Engine
 
 import lapor.models  # noqa: F401 - registers the tables on Base.metadata
 from api.main import create_app
+from faults.topology import migrated_database
 from lapor import reports
-from lapor.db import Base, session_scope
+from lapor.db import session_scope
 from lapor.models import EventKind, ReportStatus
 from lapor.ratelimit import DEFAULT_LIMITS, Limit
 from lapor.settings import Settings
 from lapor.vocabulary import Actor
 from tests.conftest import SLA_TOKEN, Mailbox
+from tests.support.database import emptied
+from tests.support.servers import serving
 
 STAFF_TOKEN = "staff-token-for-tests"
 NATIONAL_TOKEN = "national-token-for-tests"
@@ -105,22 +107,15 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def sms_gateway() -> Iterator[SmsGateway]:
-    server = SmsGateway()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(SmsGateway()) as server:
+        yield server
 
 
 # -- the app -------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def db_engine(db_engine: Engine) -> Iterator[Engine]:
     """The suite's migrated database, emptied before every test."""
-    with db_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    yield db_engine
+    yield emptied(db_engine)
 
 
 @pytest.fixture
@@ -155,6 +150,24 @@ def app(settings: ApiTestSettings, db_engine: Engine, api_clock: Clock, limits: 
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Engine]:
+    """A private PostgreSQL with the migrated schema, one per test module: its row locks and unique checks make the
+    races of the race tests real."""
+    with migrated_database("lapor-api-races-", pool_size=40, max_overflow=10) as engine:
+        yield engine
+
+
+@pytest.fixture
+def racing(postgres: Engine, settings: ApiTestSettings, api_clock: Clock) -> Iterator[TestClient]:
+    """The API on `postgres`, emptied before each test, without rate limits."""
+    emptied(postgres)
+    on_postgres = settings.model_copy(update={"database_url": postgres.url.render_as_string(hide_password=False)})
+    app = create_app(on_postgres, db=postgres, run_dispatcher=False, limits={}, clock=api_clock)
+    with TestClient(app) as client:
+        yield client
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------

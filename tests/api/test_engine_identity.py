@@ -56,6 +56,7 @@ def settings(settings: ApiTestSettings, engine: LocalEngine, provisioned: Settin
 
 def engine_records(operaton: EngineClient, instance: str) -> str:
     """Everything the engine keeps of one instance that could hold a value, as one JSON text."""
+    # Raw: the engine's whole rows, every field searched; a typed record would drop what it does not map.
     queries = [
         ("/variable-instance", {"processInstanceIdIn": instance, "deserializeValues": "false"}),
         ("/history/variable-instance", {"processInstanceId": instance, "deserializeValues": "false"}),

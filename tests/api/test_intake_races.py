@@ -2,57 +2,20 @@
 answered without a 500 (a duplicate answers as the first did) and no message is lost."""
 
 import json
-import os
-import shutil
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from api.main import create_app
-from faults.topology import PostgresServer
-from lapor.db import make_engine, session_scope
-from lapor.migrate import upgrade
-from lapor.models import Base, Report, Reporter
-from tests.api.conftest import NATIONAL_TOKEN, REPORT_FIELDS, STAFF_TOKEN, ApiTestSettings, Clock, sign_sms
-from tests.conftest import free_port
+from lapor.db import session_scope
+from lapor.models import Report, Reporter
+from tests.api.conftest import NATIONAL_TOKEN, REPORT_FIELDS, STAFF_TOKEN, sign_sms
 
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 NATIONAL = {"Authorization": f"Bearer {NATIONAL_TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Engine]:
-    """A private PostgreSQL with the migrated schema: its row locks and unique checks make the races real."""
-    root = Path(tempfile.mkdtemp(prefix="lapor-intake-races-"))
-    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.topology does)
-    server = PostgresServer(root / "postgres", free_port())
-    server.start()
-    try:
-        upgrade(server.url)
-        engine = make_engine(server.url, pool_size=40, max_overflow=10)
-        yield engine
-        engine.dispose()
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def racing(postgres: Engine, settings: ApiTestSettings, api_clock: Clock) -> Iterator[TestClient]:
-    with postgres.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    on_postgres = settings.model_copy(update={"database_url": postgres.url.render_as_string(hide_password=False)})
-    app = create_app(on_postgres, db=postgres, run_dispatcher=False, limits={}, clock=api_clock)
-    with TestClient(app) as client:
-        yield client
 
 
 def at_once(count: int, send: Callable[[int], httpx.Response]) -> list[httpx.Response]:

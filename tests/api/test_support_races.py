@@ -1,53 +1,17 @@
 """Support under real concurrency on PostgreSQL: the same citizen pressing "Saya juga mengalami" twice at once gets
 two 200 answers and one row (the unique constraint decides, never a 500)."""
 
-import os
-import shutil
-import tempfile
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from api.main import create_app
-from faults.topology import PostgresServer
-from lapor.db import make_engine, session_scope
-from lapor.migrate import upgrade
-from lapor.models import Base, ReportFollower, ReportStatus, ReportSupport
-from tests.api.conftest import ApiTestSettings, Clock, Person, register, set_status, submit
-from tests.conftest import Mailbox, free_port
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Engine]:
-    root = Path(tempfile.mkdtemp(prefix="lapor-support-races-"))
-    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its cluster below (as faults.topology does)
-    server = PostgresServer(root / "postgres", free_port())
-    server.start()
-    try:
-        upgrade(server.url)
-        engine = make_engine(server.url, pool_size=20, max_overflow=5)
-        yield engine
-        engine.dispose()
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def racing(postgres: Engine, settings: ApiTestSettings, api_clock: Clock) -> Iterator[TestClient]:
-    with postgres.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    on_postgres = settings.model_copy(update={"database_url": postgres.url.render_as_string(hide_password=False)})
-    app = create_app(on_postgres, db=postgres, run_dispatcher=False, limits={}, clock=api_clock)
-    with TestClient(app) as client:
-        yield client
+from lapor.db import session_scope
+from lapor.models import ReportFollower, ReportStatus, ReportSupport
+from tests.api.conftest import Person, register, set_status, submit
+from tests.conftest import Mailbox
 
 
 def _count(db: Engine, model: type) -> int:

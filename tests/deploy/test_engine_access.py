@@ -66,11 +66,12 @@ def test_service_accounts_have_least_privilege(engine: LocalEngine, provisioned:
     with login(engine, WORKERS_ACCOUNT, provisioned.worker_engine_password) as workers:
         with pytest.raises(EngineAuthError):  # workers run tasks; they never start reports
             workers.start(PROCESS_ID, business_key="LPR-AKSES-2", variables={"trackingId": "LPR-AKSES-2"})
+        # Raw: what the account's password alone gets from the REST API, as whoever steals it would ask.
         assert [u["id"] for u in workers.request("GET", "/user")] == [WORKERS_ACCOUNT]  # no one else's account
     with login(engine, API_ACCOUNT, provisioned.api_engine_password) as api:
         with pytest.raises(EngineAuthError):  # the API starts reports but cannot deploy models
             api.deploy("lapor-pontianak", {"x.bpmn": b"<x/>"})
-        assert [u["id"] for u in api.request("GET", "/user")] == [API_ACCOUNT]
+        assert [u["id"] for u in api.request("GET", "/user")] == [API_ACCOUNT]  # raw, as above
         assert api.tasks() == []  # nor see the staff's tasks
 
 

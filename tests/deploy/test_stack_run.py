@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from engine import port_for_tests
+from lapor.process import EngineClient
 from lapor.settings import ROOT
 from tests.api.conftest import REPORT_FIELDS, photo_files
 from tests.conftest import free_port
@@ -121,16 +122,10 @@ def newcomer_registers_submits_and_tracks(api_port: int, engine_port: int, inbox
         [photo] = [html.unescape(src) for src in re.findall(r'<img src="([^"]+)"', tracked)]
         assert photo.startswith(f"http://127.0.0.1:{api_port}/files/photos/")  # this run's port, not 8000
         assert httpx.get(photo, timeout=10).headers["content-type"] == "image/jpeg"
-    with httpx.Client(base_url=f"http://127.0.0.1:{engine_port}/engine-rest", timeout=30) as tasklist:
-        tasks: list[dict[str, Any]] = wait_for(
-            lambda: tasklist.get(
-                "/task",
-                params={"processInstanceBusinessKey": tracking_id},
-                auth=("admin-pengaduan", "admin-pengaduan"),
-            ).json(),
-            "the verification task in Tasklist",
-        )
-        assert [t["taskDefinitionKey"] for t in tasks] == ["VerifyReportTask"]
+    rest_url = f"http://127.0.0.1:{engine_port}/engine-rest"
+    with EngineClient(rest_url, user="admin-pengaduan", password="admin-pengaduan", timeout=30) as tasklist:
+        tasks = wait_for(lambda: tasklist.tasks(business_key=tracking_id), "the verification task in Tasklist")
+        assert [t.definition_key for t in tasks] == ["VerifyReportTask"]
     received = inbox.read_text()
     assert email in received and f"http://127.0.0.1:{api_port}/lacak/{tracking_id}" in received  # the notice links it
 

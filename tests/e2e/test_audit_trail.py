@@ -15,6 +15,7 @@ from lapor.process import EngineClient
 from lapor.vocabulary import Message
 from tests.e2e.conftest import REPORTER, Submitted, correlate, status_becomes, submit
 from tests.e2e.test_lapor_process import Staff
+from tests.support.database import audit_unguarded
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
@@ -118,22 +119,8 @@ async def test_the_verify_command_names_a_changed_row(
         entry = session.scalars(select(AuditEntry).where(AuditEntry.report_id == row.id)).first()
         assert entry is not None
         entry_id = entry.id
-    dialect = worker_deps.db.dialect.name
-    with worker_deps.db.begin() as connection:
-        if dialect == "postgresql":
-            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_entries_append_only"))
+    with audit_unguarded(worker_deps.db), worker_deps.db.begin() as connection:
         connection.execute(text("UPDATE audit_entries SET actor = 'orang-lain' WHERE id = :id"), {"id": entry_id})
-        if dialect == "postgresql":
-            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
-        else:
-            connection.execute(
-                text(
-                    "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries "
-                    "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
-                )
-            )
     assert audit.main(["verify", report.tracking_id], db=worker_deps.db) == 1
     out = capsys.readouterr().out
     assert f"BROKEN audit entry {entry_id} (report {report.tracking_id}, #1)" in out

@@ -514,6 +514,7 @@ async def test_a_rejection_reaches_the_opd_with_the_reason_and_the_forms_start_e
 
 async def overdue_in_tasklist(engine: LocalEngine, operaton: EngineClient, group: str, task_id: str) -> bool:
     """Whether the task is in the group's "Lewat tenggat" filter, listed as a member of the group sees it."""
+    # Raw: Tasklist's own filter query, as the member's browser sends it; the application never lists a filter.
     filters = operaton.request("GET", "/filter", params={"name": "Lewat tenggat"})
     with login(engine, group) as member:
         listed = member.request("POST", f"/filter/{filters[0]['id']}/list", json={})

@@ -2,7 +2,6 @@
 resend, and the working-day calendar reaching Tasklist's due dates."""
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from lapor.vocabulary import RECAP_PROCESS_ID
 from lapor.workdays import WorkingCalendar
 from tests.conftest import eventually
 from tests.e2e.conftest import REPORTER, Mailbox, Submitted, email_channel_to, open_task, submit
+from tests.support.servers import serving
 from workers.deps import Deps
 
 pytestmark = pytest.mark.engine
@@ -101,11 +101,9 @@ def flaky_sms_gateway() -> Iterator[dict[str, Any]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    state["url"] = f"http://127.0.0.1:{server.server_port}/sms"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
+    with serving(HTTPServer(("127.0.0.1", 0), Handler)) as server:
+        state["url"] = f"http://127.0.0.1:{server.server_port}/sms"
+        yield state
 
 
 async def test_a_retried_notification_does_not_send_twice(

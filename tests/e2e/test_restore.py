@@ -352,12 +352,9 @@ async def test_an_instance_ahead_of_its_report_gets_the_status_events_from_the_e
     assert ours(await repair(operaton, worker_deps, report.tracking_id), report.tracking_id) == []
 
 
-async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_person(
-    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
-) -> None:
-    report = await dispatched(lapor_process, worker_deps, received(worker_deps))
-    await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
-    with session_scope(worker_deps.db) as session:  # the engine's dump is older: the verification is lost there
+def verified_only_in_the_application(worker_deps: Deps, report: Submitted) -> None:
+    """The report's verification recorded in the application only, as if the engine's dump had lost it."""
+    with session_scope(worker_deps.db) as session:
         row = reports.get_by_tracking_id(session, report.tracking_id)
         reports.record_event(
             session,
@@ -368,6 +365,14 @@ async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_perso
             at=datetime.now(UTC),
             task_id=f"task-the-engine-lost-{uuid.uuid4().hex}",
         )
+
+
+async def test_a_report_ahead_of_its_instance_is_set_back_and_listed_for_a_person(
+    lapor_process: EngineClient, operaton: EngineClient, worker_deps: Deps
+) -> None:
+    report = await dispatched(lapor_process, worker_deps, received(worker_deps))
+    await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
+    verified_only_in_the_application(worker_deps, report)  # the engine's dump is older: the verification is lost there
 
     dry = await repair(operaton, worker_deps, report.tracking_id, apply=False)
     assert ours(dry, report.tracking_id) == [(Kind.REPORT_AHEAD, True)]
@@ -422,17 +427,7 @@ async def test_the_command_lists_what_is_left_for_a_person_and_exits_1(
 ) -> None:
     report = await dispatched(lapor_process, worker_deps, received(worker_deps))
     await open_task(operaton, report, "VerifyReportTask")  # its first status recorded on both sides
-    with session_scope(worker_deps.db) as session:
-        row = reports.get_by_tracking_id(session, report.tracking_id)
-        reports.record_event(
-            session,
-            report=row,
-            kind=EventKind.STATUS,
-            status=ReportStatus.TERVERIFIKASI,
-            actor=Actor.ADMIN_PENGADUAN,
-            at=datetime.now(UTC),
-            task_id=f"task-the-engine-lost-{uuid.uuid4().hex}",
-        )
+    verified_only_in_the_application(worker_deps, report)
     settings: Settings = worker_deps.settings.model_copy(
         update={"engine_url": operaton.base_url, "engine_admin_user": ADMIN[0], "engine_admin_password": ADMIN[1]}
     )

@@ -39,6 +39,7 @@ def test_every_role_logs_in_to_the_rest_api(engine: LocalEngine) -> None:
     users = [user.id for user in local_logins()]
     assert {"admin-pengaduan", "analis", "kepala-bidang", "koordinator", "opd-pupr", "opd-dlh"} <= set(users)
     for user in users:
+        # Raw: the login itself is under test, as any REST caller sends it.
         answer = httpx.get(f"{engine.rest_url}/task", auth=(user, user), timeout=30)
         assert answer.status_code == 200, f"{user} cannot log in: {answer.text}"
 
@@ -55,6 +56,7 @@ def test_each_role_reaches_its_webapp_and_not_the_others(engine: LocalEngine, pr
 
 def as_user(engine: LocalEngine, user: str, method: str, path: str, body: object = None) -> httpx.Response:
     """One REST call as a local role login, answered as is (no client-side error mapping)."""
+    # Raw on purpose: what a role's login can send by hand (an attacker does not use our client).
     return httpx.request(method, f"{engine.rest_url}{path}", json=body, auth=(user, user), timeout=30)
 
 
@@ -81,6 +83,7 @@ async def failed_report(
 def retries_set_by(operaton: EngineClient, user: str) -> int:
     """How many external-task retries the user set (the engine's user operation log)."""
     query = {"userId": user, "operationType": "SetExternalTaskRetries", "entityType": "ExternalTask"}
+    # Raw: the log's rows for one user across instances (lapor.process.history keeps one instance's, grouped).
     return len(operaton.request("GET", "/history/user-operation", params={**query, "maxResults": 1000}))
 
 
@@ -90,6 +93,7 @@ def test_supervisors_retry_failed_tasks_and_jobs_but_change_nothing_else(
 ) -> None:
     instance, task = failed_report["instance"], failed_report["task"]
     timer = operaton.jobs(process_key=RECAP_PROCESS_ID)[0]  # the monthly recap's timer: a LAPOR! job
+    # Raw: the calls a supervisor could try by hand; each must be refused by the engine itself.
     variable = f"/process-instance/{instance}/variables/trackingId"
     refused = {
         "set a variable": ("PUT", variable, {"value": "X", "type": "String"}),
@@ -186,7 +190,8 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
     for report_path in ("/task/report/candidate-group-count", "/task/count?assigned=true"):  # Cockpit's dashboard
         counts = as_user(engine, supervisor, "GET", report_path)
         assert counts.status_code == 200, counts.text
-        assert counts.json() == operaton.request("GET", report_path), report_path  # what the administrator sees
+        # Raw, as Cockpit's dashboard asks: the administrator's answer to the same path.
+        assert counts.json() == operaton.request("GET", report_path), report_path
     history = as_user(engine, supervisor, "GET", f"/history/task?processInstanceId={report.process_instance_id}")
     assert {t["taskDefinitionKey"] for t in history.json()} >= {"VerifyReportTask", "DispatchReportTask"}
 
@@ -214,12 +219,13 @@ async def test_supervisors_see_who_holds_every_task_and_cannot_touch_it(
     assert (after.assignee, after.due) == ("opd-pupr", task.due)  # nothing moved
     assert "opdDecision" not in operaton.variables(report.process_instance_id)
     assert operaton.candidate_groups(task.id) == ["opd-pupr"]
-    operaton.request("PUT", path, json=updatable)  # the same update is well-formed: the administrator's goes through
+    operaton.request("PUT", path, json=updatable)  # raw, the same update well-formed: the administrator's goes through
     operaton.cancel(report.process_instance_id)
 
 
 def history_of(operaton: EngineClient, instance: str) -> dict[str, object]:
     """What the engine keeps of a report, to compare before and after a refused change."""
+    # Raw rows (a count, end times) where the typed records keep less: the comparison must see everything.
     query = {"processInstanceId": instance}
     return {
         "instance": operaton.historic_instance(instance),
@@ -244,7 +250,7 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
     open_verification = await open_task(operaton, running, "VerifyReportTask")
     done, definition = finished.process_instance_id, ended.definition_id
 
-    # What the history view reads, each with the supervisor's own login.
+    # What the history view reads, each with the supervisor's own login (raw: Cockpit's plugin sends these paths).
     reads: dict[str, Callable[[Any], bool]] = {
         f"/history/process-instance/{done}": lambda body: body["state"] == "COMPLETED",
         f"/history/process-instance?processInstanceBusinessKeyLike=%25{finished.tracking_id}%25&finished=true": (
@@ -261,6 +267,7 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
         answer = as_user(engine, supervisor, "GET", path)
         assert answer.status_code == 200 and expected(answer.json()), f"{supervisor} reads {path}: {answer.text}"
 
+    # Raw: ids of engine records that only the refused calls below use.
     [variable] = operaton.request(
         "GET", "/history/variable-instance", params={"processInstanceId": done, "variableName": "trackingId"}
     )
@@ -319,6 +326,7 @@ async def test_supervisors_read_a_finished_report_and_cannot_undo_restart_or_era
         assert answer.json()["type"] == "AuthorizationException", (what, answer.text)
     # A finished report has nothing left to change: the engine refuses the supervisor as it refuses the administrator
     # (its own 404, or a 500 saying the instance, execution or task does not exist: Operaton maps no exception there).
+    # Raw: the finished task's id, for the raw calls below.
     [finished_task] = operaton.request(
         "GET", "/history/task", params={"processInstanceId": done, "taskDefinitionKey": "OpdResponseTask"}
     )

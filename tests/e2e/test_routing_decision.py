@@ -16,6 +16,7 @@ def evaluate(operaton: EngineClient, category: str, kecamatan_code: str) -> str:
         "category": {"value": category, "type": "String"},
         "kecamatanCode": {"value": kecamatan_code, "type": "String"},
     }
+    # Raw: the decision evaluated alone, which only this test asks (the process evaluates it inside the engine).
     path = f"/decision-definition/key/{ROUTING_DECISION_ID}/evaluate"
     [result] = operaton.request("POST", path, json={"variables": variables})
     return str(result["opdCode"]["value"])

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-import lapor.models  # noqa: F401 - registers the tables on Base.metadata
-from lapor.db import Base, session_scope
+from lapor.db import session_scope
+from tests.support.database import emptied
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -17,11 +17,7 @@ SessionFactory = Callable[[], AbstractContextManager[Session]]
 @pytest.fixture
 def db_engine(db_engine: Engine) -> Iterator[Engine]:
     """The suite's database (tests/conftest.py: SQLite file, or LAPOR_TEST_DATABASE_URL), with no rows."""
-    # Emptying beats drop/create per test: the schema stays the one the Alembic migrations built.
-    with db_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    yield db_engine
+    yield emptied(db_engine)
 
 
 @pytest.fixture

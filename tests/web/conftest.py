@@ -30,7 +30,7 @@ from lapor.models import MessageKind, PhotoKind, ReportMessage, ReportStatus
 from lapor.ratelimit import Limit
 from lapor.vocabulary import Actor
 from tests.api import conftest as api_fixtures
-from tests.api.conftest import ApiTestSettings, image_bytes, set_status
+from tests.api.conftest import REPORT_FIELDS, ApiTestSettings, image_bytes, photo_files, set_status
 from tests.chromium import chromium
 from tests.conftest import Mailbox
 
@@ -78,6 +78,22 @@ def web_register(client: TestClient, mailbox: Mailbox, name: str, email: str) ->
     token = client.cookies.get("lapor_sesi")
     assert token
     return token
+
+
+# The report form filled in as REPORT_FIELDS say, the place as the form's one "lokasi" choice.
+FORM = {**REPORT_FIELDS, "lokasi": f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"}
+
+
+def web_submit(client: TestClient, **fields: str) -> str:
+    """Send the report form (FORM, changed by `fields`) with one photo; the tracking id of the receipt."""
+    page = client.get("/lapor")
+    answer = client.post(
+        "/lapor", data={**FORM, "csrf": csrf_of(page.text), **fields}, files=photo_files(1), follow_redirects=False
+    )
+    assert answer.status_code == 303, text_of(answer.text)
+    found = re.fullmatch(r"/lacak/([A-Z0-9-]+)\?pesan=terkirim", answer.headers["location"])
+    assert found
+    return found.group(1)
 
 
 def section(page: str, heading: str) -> str:
@@ -225,6 +241,17 @@ class PageBrowser:
 
     def value(self, name: str) -> str:
         return str(self.driver.find_element(By.NAME, name).get_attribute("value"))
+
+    def register(self, mailbox: Mailbox, name: str, email: str) -> None:
+        """Register on the page with the code from the mailbox; signed in on "Laporan saya" after."""
+        self.open("/daftar")
+        self.fill("name", name)
+        self.fill("email", email)
+        self.submit("Kirim kode verifikasi")
+        self.wait_text("Masukkan kode verifikasi")
+        self.fill("code", mailbox.last_code(email))
+        self.submit("Verifikasi")
+        self.wait_text("Laporan saya")
 
     def shot(self, name: str, *, full_page: bool = False) -> Path:
         self._count += 1

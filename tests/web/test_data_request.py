@@ -40,17 +40,6 @@ def file_report(db: Engine, settings: ApiTestSettings, email: str, title: str, *
         return intake.accept(session, request, rules=rules, now=datetime.now(UTC)).report.tracking_id
 
 
-def register(browser: PageBrowser, mailbox: Mailbox, name: str, email: str) -> None:
-    browser.open("/daftar")
-    browser.fill("name", name)
-    browser.fill("email", email)
-    browser.submit("Kirim kode verifikasi")
-    browser.wait_text("Masukkan kode verifikasi")
-    browser.fill("code", mailbox.last_code(email))
-    browser.submit("Verifikasi")
-    browser.wait_text("Laporan saya")
-
-
 def downloaded(folder: Path, *, timeout: float = 20) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,11 +54,11 @@ def test_a_reporter_reads_and_downloads_their_data(
     browser: PageBrowser, mailbox: Mailbox, db_engine: Engine, live_settings: ApiTestSettings, tmp_path: Path
 ) -> None:
     other = "andi.data@example.id"
-    register(browser, mailbox, "Andi Pratama", other)
+    browser.register(mailbox, "Andi Pratama", other)
     theirs = file_report(db_engine, live_settings, other, "Saluran tersumbat milik Andi")
     browser.driver.delete_all_cookies()
     email = "siti.data@example.id"
-    register(browser, mailbox, "Siti Rahmawati", email)
+    browser.register(mailbox, "Siti Rahmawati", email)
     mine = [
         file_report(db_engine, live_settings, email, "Lampu jalan padam", show_name=True),
         file_report(db_engine, live_settings, email, "Pungutan liar di pasar", anonymous=True),
@@ -109,7 +98,7 @@ def test_the_front_desk_page_in_the_browser(
     """Admin Pengaduan's page for a request in person, with the staff cookie a sign-in sets (signing in on the real
     engine is tests/webapps/test_front_desk.py's)."""
     email = "siti.meja@example.id"
-    register(browser, mailbox, "Siti Rahmawati", email)
+    browser.register(mailbox, "Siti Rahmawati", email)
     mine = file_report(db_engine, live_settings, email, "Lampu jalan padam", anonymous=True)
     browser.driver.delete_all_cookies()
     member = StaffMember("admin-pengaduan", "Admin Pengaduan", ("admin-pengaduan",), int(time.time()) + 3600, "n")

@@ -12,14 +12,14 @@ from tests.api.conftest import ApiTestSettings
 from tests.conftest import Mailbox, body_of
 from tests.web.conftest import PageBrowser, assert_readable
 from tests.web.test_accessibility import assert_accessible
-from tests.web.test_data_request import file_report, register
+from tests.web.test_data_request import file_report
 
 
 def test_a_reporter_corrects_their_email_and_erases_their_data_on_data_saya(
     browser: PageBrowser, mailbox: Mailbox, db_engine: Engine, live_settings: ApiTestSettings
 ) -> None:
     old, new = "siti.lama@example.id", "siti.baru@example.id"
-    register(browser, mailbox, "Siti Rahmawati", old)
+    browser.register(mailbox, "Siti Rahmawati", old)
     mine = file_report(db_engine, live_settings, old, "Lampu jalan padam")
     browser.open("/data-saya")
     browser.wait_text("Ganti email atau nomor ponsel")

@@ -13,8 +13,7 @@ from lapor.models import ReportStatus
 from lapor.vocabulary import Actor
 from tests.api.conftest import START, set_status
 from tests.conftest import Mailbox
-from tests.web.conftest import text_of, web_register
-from tests.web.test_pages import web_submit
+from tests.web.conftest import text_of, web_register, web_submit
 
 
 def test_a_merged_report_says_which_report_it_joined_and_an_undo_says_so_too(

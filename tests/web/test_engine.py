@@ -12,8 +12,7 @@ from lapor.outbox import OutboxDispatcher
 from lapor.process import EngineClient
 from tests.api.test_engine import _open_task, cancel_afterwards, instance_id, lapor_workers, svc_api
 from tests.conftest import Mailbox, eventually
-from tests.web.conftest import text_of, web_register
-from tests.web.test_pages import web_submit
+from tests.web.conftest import text_of, web_register, web_submit
 
 pytestmark = pytest.mark.engine
 

@@ -37,17 +37,6 @@ def seed(live: LiveServer, mailbox: Mailbox, db: Engine) -> dict[str, str]:
     return ids
 
 
-def register_in_browser(browser: PageBrowser, mailbox: Mailbox, name: str, email: str) -> None:
-    browser.open("/daftar")
-    browser.fill("name", name)
-    browser.fill("email", email)
-    browser.submit("Kirim kode verifikasi")
-    browser.wait_text("Masukkan kode verifikasi")
-    browser.fill("code", mailbox.last_code(email))
-    browser.submit("Verifikasi")
-    browser.wait_text("Laporan saya")
-
-
 def fits(browser: PageBrowser, name: str) -> None:
     width = browser.driver.execute_script("return window.innerWidth")
     scroll = browser.driver.execute_script("return document.documentElement.scrollWidth")
@@ -60,7 +49,7 @@ def test_a_nearby_report_is_suggested_and_supported_instead(
     browser: PageBrowser, live: LiveServer, mailbox: Mailbox, db_engine: Engine, tmp_path: Path, browser_width: int
 ) -> None:
     ids = seed(live, mailbox, db_engine)
-    register_in_browser(browser, mailbox, "Andi Pratama", "andi.tetangga@example.id")
+    browser.register(mailbox, "Andi Pratama", "andi.tetangga@example.id")
     browser.open("/lapor")
     browser.wait_text("Laporan serupa di sekitar")
     # JavaScript runs (the page's policy allows this origin's script): the fallback button is gone.
@@ -100,7 +89,7 @@ def test_without_javascript_the_button_lists_them_and_keeps_what_was_typed(
     browser: PageBrowser, live: LiveServer, mailbox: Mailbox, db_engine: Engine, browser_width: int
 ) -> None:
     ids = seed(live, mailbox, db_engine)
-    register_in_browser(browser, mailbox, "Andi Pratama", "andi.tanpajs@example.id")
+    browser.register(mailbox, "Andi Pratama", "andi.tanpajs@example.id")
     browser.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})  # type: ignore[attr-defined]
     browser.open("/lapor")
     browser.wait_text("Cek laporan serupa di sekitar")

@@ -9,28 +9,15 @@ from sqlalchemy import Engine, func, select
 from lapor import signed_links, support
 from lapor.db import session_scope
 from lapor.models import ReportFollower, ReportStatus, ReportSupport
-from tests.api.conftest import REPORT_FIELDS, START, ApiTestSettings, photo_files, set_status
+from tests.api.conftest import START, ApiTestSettings, set_status
 from tests.conftest import Mailbox
-from tests.web.conftest import csrf_of, text_of, web_register
+from tests.web.conftest import FORM, csrf_of, text_of, web_register, web_submit
 
-LOKASI = f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"
-FORM = {**REPORT_FIELDS, "lokasi": LOKASI}
 HERE = "-0.0263, 109.3425"
 
 
 def north(metres: float) -> str:
     return f"{-0.0263 + metres / 111_320:.6f}, 109.3425"
-
-
-def web_submit(client: TestClient, **fields: str) -> str:
-    page = client.get("/lapor")
-    answer = client.post(
-        "/lapor", data={**FORM, "csrf": csrf_of(page.text), **fields}, files=photo_files(1), follow_redirects=False
-    )
-    assert answer.status_code == 303, text_of(answer.text)
-    found = re.fullmatch(r"/lacak/([A-Z0-9-]+)\?pesan=terkirim", answer.headers["location"])
-    assert found
-    return found.group(1)
 
 
 def test_the_form_lists_nearby_reports_without_javascript_and_keeps_what_was_typed(

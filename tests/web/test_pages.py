@@ -29,6 +29,7 @@ from tests.api.conftest import (
 )
 from tests.conftest import Mailbox
 from tests.web.conftest import (
+    FORM,
     add_message,
     assert_readable,
     await_confirmation,
@@ -37,9 +38,9 @@ from tests.web.conftest import (
     section,
     text_of,
     web_register,
+    web_submit,
 )
 
-FORM = {**REPORT_FIELDS, "lokasi": f"{REPORT_FIELDS['kecamatan']}/{REPORT_FIELDS['kelurahan']}"}
 RETURNED_AT = START + timedelta(days=1)
 SUPPLEMENT_DUE = datetime(2026, 12, 18, 16, 59, tzinfo=UTC)  # Jumat, 18 Desember 2026 pukul 23.59 WIB
 CONFIRMATION_DUE = datetime(2026, 12, 7, 16, 59, tzinfo=UTC)  # Senin, 7 Desember 2026 pukul 23.59 WIB
@@ -48,17 +49,6 @@ CONFIRMATION_DUE = datetime(2026, 12, 7, 16, 59, tzinfo=UTC)  # Senin, 7 Desembe
 def count(db: Engine, model: type) -> int:
     with session_scope(db) as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def web_submit(client: TestClient, **fields: str) -> str:
-    page = client.get("/lapor")
-    answer = client.post(
-        "/lapor", data={**FORM, "csrf": csrf_of(page.text), **fields}, files=photo_files(1), follow_redirects=False
-    )
-    assert answer.status_code == 303, text_of(answer.text)
-    found = re.fullmatch(r"/lacak/([A-Z0-9-]+)\?pesan=terkirim", answer.headers["location"])
-    assert found
-    return found.group(1)
 
 
 def test_register_submit_and_track(client: TestClient, mailbox: Mailbox) -> None:

@@ -89,6 +89,7 @@ async def test_the_koordinator_finds_a_finished_report_and_reads_who_did_each_ta
     report = await a_report_with_an_incident_and_a_late_verification(lapor_process, operaton, worker_deps)
     ended = await walk_to_the_end(lapor_process, operaton, engine, report)
     instance = report.process_instance_id
+    # Raw: the engine's own history rows (end and due times) that Cockpit's page must show; no typed record has both.
     tasks = operaton.request("GET", "/history/task", params={"processInstanceId": instance})
     assert {t["taskDefinitionKey"] for t in tasks} == {
         "VerifyReportTask",

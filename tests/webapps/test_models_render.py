@@ -10,7 +10,6 @@ import json
 import mimetypes
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +20,7 @@ from selenium.webdriver.chromium.webdriver import ChromiumDriver
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.chromium import chromium
+from tests.support.servers import serving
 from tests.webapps.conftest import SCREENSHOTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +91,8 @@ def server() -> Iterator[ModelServer]:
     missing = [str(folder) for folder in ROUTES.values() if not folder.is_dir()]
     if missing:
         pytest.fail(f"{', '.join(missing)} missing: run `npm ci` (make setup)", pytrace=False)
-    served = ModelServer()
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    served.shutdown()
-    served.server_close()
+    with serving(ModelServer()) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

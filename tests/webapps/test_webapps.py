@@ -270,6 +270,7 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
         browser.wait_for("#inputEmail").send_keys("rina.dlh@pontianak.go.id")
         browser.shot("admin-tambah-pengguna")
         browser.click_text("Buat pengguna baru", css="button")
+        # Raw: the user Admin's page made by hand, which no lapor.process call looks up (the run provisions its own).
         await eventually(lambda: operaton.request("GET", "/user", params={"id": user}), within=20)
 
         await asyncio.to_thread(browser.open, "admin", f"#/users/{user}?tab=groups")
@@ -281,7 +282,7 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
         browser.click_text("Tambah kelompok", css=".modal-footer button")
         browser.wait_text("Pengguna telah ditambahkan ke kelompok terpilih.")
         browser.shot("admin-kelompok-ditambahkan")
-        groups = operaton.request("GET", "/group", params={"member": user})
+        groups = operaton.request("GET", "/group", params={"member": user})  # raw, as above
         assert [g["id"] for g in groups] == ["opd-dlh"]
 
         # "Resetting a password": the administrator sets a new one, confirming with their own.
@@ -306,7 +307,7 @@ async def test_the_administrator_adds_a_dlh_liaison_and_resets_her_password_in_a
             old.tasks()  # the old password is gone
         assert refused.value.status_code == 401
     finally:
-        operaton.request("DELETE", f"/user/{user}")
+        operaton.request("DELETE", f"/user/{user}")  # raw: LAPOR never deletes a person's login itself
 
 
 def _group_row(browser: WebappBrowser, group: str) -> WebElement:
@@ -333,6 +334,7 @@ def due_in_words(moment: datetime | None) -> str:
 
 def filter_fragment(operaton: EngineClient, name: str, tracking_id: str | None = None) -> str:
     """Tasklist's address of a filter, narrowed to one report by Tasklist's own URL search parameter."""
+    # Raw: the filter's engine id, which only Tasklist's address needs (lapor.process provisions filters by name).
     [found] = operaton.request("GET", "/filter", params={"resourceType": "Task", "name": name})
     fragment = f"#/?filter={found['id']}"
     if tracking_id:
@@ -389,6 +391,7 @@ async def test_the_deploy_gives_filters_of_an_earlier_release_the_card_variables
     operaton: EngineClient, provisioned: Settings
 ) -> None:
     """`python -m lapor.deploy` on an engine whose filters predate the card variables updates them, then leaves them."""
+    # Raw: the filter written back as an earlier release stored it, which no current call would write.
     [verifikasi] = operaton.request("GET", "/filter", params={"resourceType": "Task", "name": "Verifikasi"})
     earlier = {key: value for key, value in verifikasi["properties"].items() if key != "variables"}
     body = {"resourceType": "Task", "name": "Verifikasi", "owner": None, "query": verifikasi["query"]}
@@ -526,6 +529,7 @@ async def test_only_the_administrator_may_create_a_task_or_start_a_process(
 ) -> None:
     """Every role is refused by the engine (403) and sees neither button; the administrator sees both."""
     for user in (*STAFF_GROUPS, *opd_groups()):
+        # Raw: what each role's login may try by hand; the engine itself must refuse it.
         with login(engine, user) as someone:
             with pytest.raises(EngineAuthError) as refused:
                 someone.request("POST", "/task/create", json={"name": f"Tugas buatan {user}"})
@@ -534,7 +538,7 @@ async def test_only_the_administrator_may_create_a_task_or_start_a_process(
                 with pytest.raises(EngineAuthError) as refused:
                     someone.request("POST", f"/process-definition/key/{process}/start", json={})
                 assert refused.value.status_code == 403, (user, process)
-    assert operaton.request("GET", "/task", params={"nameLike": "Tugas buatan%"}) == []
+    assert operaton.request("GET", "/task", params={"nameLike": "Tugas buatan%"}) == []  # raw: by name, as tried
 
     buttons = "li.create-task-action, li.start-process-action"
     for user in ("opd-pupr", "admin-pengaduan"):

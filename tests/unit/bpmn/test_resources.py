@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lapor.modelcheck import NS
+from lapor.bpmn_reader import NS
 from lapor.models import ReportStatus
 from lapor.notifications.templates import TEMPLATES
 from lapor.vocabulary import (

@@ -1,12 +1,14 @@
 """The launcher says clearly what is wrong: a busy port, no Maven, a failed build, a start that dies."""
 
 import socket
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from engine import EngineError, LocalCluster, LocalEngine, build, launcher, port_for_tests
 from engine.java import JavaRuntime, find_java
+from tests.support.servers import serving
 
 
 def test_a_busy_port_is_named_with_how_to_find_its_owner(tmp_path: Path) -> None:
@@ -91,3 +93,28 @@ def test_the_acquisition_settings_are_the_ones_application_yaml_reads() -> None:
     engine.job_max_backoff_ms = engine.job_lock_ms = 1
     for variable in engine._job_acquisition_env():
         assert "${" + variable + ":" in yaml_text, variable
+
+
+class _Answers(BaseHTTPRequestHandler):
+    status = 401
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"type": "x", "message": "refused"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", [401, 503])
+def test_the_readiness_probe_names_a_refused_admin_and_waits_on_anything_else(tmp_path: Path, status: int) -> None:
+    handler = type("Answers", (_Answers,), {"status": status})
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        engine = LocalEngine(data_dir=tmp_path, port=server.server_address[1])
+        if status == 401:
+            with pytest.raises(EngineError, match="refused the administrator login 'admin'"):
+                engine._ready()
+        else:
+            assert engine._ready() is False

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import DatabaseError
 
 from lapor import audit, chain
@@ -16,6 +16,7 @@ from lapor.process.history import _grouped
 from lapor.reports import record_event
 from lapor.vocabulary import Actor
 from tests.support.builders import report_row
+from tests.support.database import audit_unguarded
 from tests.unit.conftest import SessionFactory
 
 KEY = b"kunci-audit-uji"
@@ -55,22 +56,8 @@ def _verdict(session_factory: SessionFactory, tracking_id: str | None = None) ->
 @pytest.fixture
 def unguarded(db_engine: Engine) -> Iterator[Engine]:
     """The database with its append-only trigger lifted, as an intruder with the owner's login could; restored."""
-    with db_engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_entries_append_only"))
-    yield db_engine
-    with db_engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
-        else:
-            connection.execute(
-                text(
-                    "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries "
-                    "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
-                )
-            )
+    with audit_unguarded(db_engine):
+        yield db_engine
 
 
 def test_entries_chain_in_order_and_verify(session_factory: SessionFactory) -> None:

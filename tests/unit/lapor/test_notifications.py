@@ -46,6 +46,7 @@ from lapor.settings import Settings
 from lapor.workdays import PONTIANAK_TZ
 from tests.conftest import PushChannel, free_port
 from tests.support.builders import report_row
+from tests.support.servers import serving
 from tests.unit.conftest import SessionFactory
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -193,13 +194,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gateway() -> Iterator[SmsGateway]:
-    server = SmsGateway()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(SmsGateway()) as server:
+        yield server
 
 
 # -- database helpers ----------------------------------------------------------------------------------------

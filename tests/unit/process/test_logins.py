@@ -1,6 +1,7 @@
 """lapor.process.logins at the edges the real engine rarely shows (tests/api/test_front_desk.py signs in on it):
 ids the engine would refuse anyway, a profile the user may not read, an engine that fails."""
 
+# REST paths here are expectations, not calls: these tests check what lapor.process itself sends.
 import base64
 
 import httpx

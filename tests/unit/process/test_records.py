@@ -1,6 +1,7 @@
 """The engine's answers as typed records: what the client asks (filters left out when not given) and what it makes of
 the rows it gets back, on a stand-in transport. tests/e2e reads the same records from the real engine."""
 
+# REST paths here are expectations, not calls: these tests check what lapor.process itself sends.
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 

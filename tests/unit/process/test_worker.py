@@ -1,6 +1,7 @@
 """Pieces of the external-task loop that need no engine: backoff, worker ids, and the REST shape of a task.
 The loop itself is tested on the real engine (tests/e2e/test_toolchain.py)."""
 
+# REST paths here are expectations, not calls: these tests check what lapor.process itself sends.
 import asyncio
 
 import httpx

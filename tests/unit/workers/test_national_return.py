@@ -1,7 +1,6 @@
 """lapor-return-national: the return reaches Admin Pusat; a refusal is a business outcome, an outage is retried."""
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +13,7 @@ from lapor.models import EventKind, ReportEvent, ReportStatus
 from lapor.national import HttpNationalAdapter, NationalDeliveryError, NationalRefusedError
 from lapor.process.tasks import BpmnError
 from lapor.vocabulary import ErrorCode, Topic
+from tests.support.servers import serving
 from tests.unit.conftest import SessionFactory
 from tests.unit.workers.conftest import TRACKING_ID, Installed, TaskFactory, add_report
 from workers.national_return import return_to_national
@@ -54,14 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def national(installed: Installed) -> Iterator[NationalLapor]:
-    server = NationalLapor()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    installed.use_national(HttpNationalAdapter(server.url, "national-token", timeout=5))
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(NationalLapor()) as server:
+        installed.use_national(HttpNationalAdapter(server.url, "national-token", timeout=5))
+        yield server
 
 
 def national_events(session_factory: SessionFactory) -> list[tuple[str, str | None]]:
