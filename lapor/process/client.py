@@ -55,6 +55,11 @@ def _query(**params: str | None) -> dict[str, str]:
     return {name: value for name, value in params.items() if value is not None}
 
 
+def _decoded(name: str, row: Mapping[str, Any]) -> object:
+    """The value of one variable-instance row (history), decoded by its type."""
+    return decode_all({name: {"type": row["type"], "value": row["value"]}})[name]
+
+
 def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
@@ -206,30 +211,29 @@ class EngineClient:
         )
         return decode_all({r["name"]: {"type": r["type"], "value": r["value"]} for r in rows})
 
-    def historic_values(self, process_key: str, name: str) -> dict[str, object]:
-        """One variable of every instance of a process (history, running or finished), decoded: instance id -> value."""
-        rows = self.request(
+    def _variable_history(self, process_key: str, name: str) -> list[dict[str, Any]]:
+        """The history rows of one variable in every instance of a process (all scopes), values not yet decoded."""
+        rows: list[dict[str, Any]] = self.request(
             "GET",
             "/history/variable-instance",
             params={"processDefinitionKey": process_key, "variableName": name, "deserializeValues": "false"},
         )
+        return rows
+
+    def historic_values(self, process_key: str, name: str) -> dict[str, object]:
+        """One variable of every instance of a process (history, running or finished), decoded: instance id -> value."""
         return {
-            str(r["processInstanceId"]): decode_all({name: {"type": r["type"], "value": r["value"]}})[name]
-            for r in rows
+            str(r["processInstanceId"]): _decoded(name, r)
+            for r in self._variable_history(process_key, name)
             if r.get("processInstanceId")
         }
 
     def historic_local_values(self, process_key: str, name: str) -> dict[str, object]:
         """One variable local to activities (an input parameter) in every instance of a process, from history,
         decoded: activity instance id -> value."""
-        rows = self.request(
-            "GET",
-            "/history/variable-instance",
-            params={"processDefinitionKey": process_key, "variableName": name, "deserializeValues": "false"},
-        )
         return {
-            str(r["activityInstanceId"]): decode_all({name: {"type": r["type"], "value": r["value"]}})[name]
-            for r in rows
+            str(r["activityInstanceId"]): _decoded(name, r)
+            for r in self._variable_history(process_key, name)
             if r.get("activityInstanceId") and r.get("activityInstanceId") != r.get("processInstanceId")
         }
 

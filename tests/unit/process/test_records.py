@@ -126,3 +126,31 @@ def test_a_task_due_date_is_moved_with_every_other_field_sent_back() -> None:
     body = httpx.Response(200, content=put.content).json()
     assert body["due"] == "2026-12-10T23:59:59.000+0700"
     assert body["name"] == TASK_ROW["name"] and body["priority"] == 50  # a field left out would be cleared
+
+
+def test_one_variable_across_a_process_is_read_per_instance_and_per_activity_from_history() -> None:
+    rows = [
+        {"processInstanceId": "p1", "activityInstanceId": "p1", "type": "String", "value": "DINAS-PU"},
+        {
+            "processInstanceId": "p2",
+            "activityInstanceId": "Task_1:a2",
+            "type": "Date",
+            "value": "2026-12-09T23:59:59.000+0700",
+        },
+        {"processInstanceId": None, "activityInstanceId": None, "type": "String", "value": "orphan"},
+    ]
+    seen: list[httpx.Request] = []
+    engine = client(lambda _: rows, seen)
+    assert engine.historic_values("lapor", "due") == {
+        "p1": "DINAS-PU",
+        "p2": datetime(2026, 12, 9, 23, 59, 59, tzinfo=WIB),
+    }
+    # Local to an activity: the row kept at process scope (activity instance id = process instance id) is not one.
+    assert engine.historic_local_values("lapor", "due") == {"Task_1:a2": datetime(2026, 12, 9, 23, 59, 59, tzinfo=WIB)}
+    for request in seen:
+        assert (request.method, request.url.path) == ("GET", "/engine-rest/history/variable-instance")
+        assert dict(request.url.params) == {
+            "processDefinitionKey": "lapor",
+            "variableName": "due",
+            "deserializeValues": "false",
+        }
