@@ -150,12 +150,19 @@ def download(
     web.check_csrf(csrf)
     if web.reporter is None:
         return to_sign_in()
-    return downloads.export(
-        session,
-        context,
-        web.reporter,
-        via=personal_data.ExportVia.WEB,
-        actor_kind=AuditActor.PELAPOR,
-        actor=AuditActor.PELAPOR.value,
-        now=now,
-    )
+    try:
+        return downloads.export(
+            session,
+            context,
+            web.reporter,
+            via=personal_data.ExportVia.WEB,
+            actor_kind=AuditActor.PELAPOR,
+            actor=AuditActor.PELAPOR.value,
+            now=now,
+        )
+    except downloads.ExportLimited as limited:  # said on Data saya, above the button she pressed
+        response = _data_page(
+            web, session, context, now, status_code=429, errors={GENERAL: limited.message}, errors_of="unduh"
+        )
+        response.headers.update(limited.headers or {})
+        return response

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, select
 from api.staff_session import STAFF_COOKIE, StaffMember, encode_member
 from lapor import intake, uploads
 from lapor.db import session_scope
-from lapor.models import Reporter
+from lapor.models import Reporter, ReporterAuditEntry
+from lapor.reporter_audit import ReporterAction
 from tests.api.conftest import ApiTestSettings, image_bytes
 from tests.conftest import Mailbox
 from tests.web.conftest import LiveServer, PageBrowser, assert_readable
@@ -90,6 +91,30 @@ def test_a_reporter_reads_and_downloads_their_data(
     browser.open("/data-saya")  # the page now lists the download in the access record
     browser.wait_text("Data pribadi diunduh")
     browser.shot("catatan-akses", full_page=True)
+
+    def exports() -> int:
+        with session_scope(db_engine) as session:
+            return len(
+                session.scalars(
+                    select(ReporterAuditEntry.id).where(ReporterAuditEntry.action == ReporterAction.DATA_EXPORTED.value)
+                ).all()
+            )
+
+    for count in (2, 3):  # the second and third download of the hour (LAPOR_RATE_LIMIT_EXPORT_REPORTER: 3/1h)
+        browser.open("/data-saya")
+        browser.submit("Unduh data saya (ZIP)")  # Chromium saves it under the same name: counted where it is recorded
+        deadline = time.monotonic() + 20
+        while exports() < count:
+            assert time.monotonic() < deadline, browser.text()[:300]
+            time.sleep(0.1)
+    browser.open("/data-saya")
+    browser.submit("Unduh data saya (ZIP)")  # the fourth: refused on the page, nothing downloaded
+    browser.wait_text("Data ini sudah diunduh 3 kali dalam 1 jam terakhir")
+    browser.shot("unduhan-dibatasi", full_page=True)
+    assert "Data saya" in browser.driver.title  # said on her own page, above the button she pressed
+    browser.driver.find_element(By.ID, "unduh-data")
+    assert_readable(browser.driver.page_source)
+    assert exports() == 3  # refused before anything was collected or recorded
 
 
 def test_the_front_desk_page_in_the_browser(

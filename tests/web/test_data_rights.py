@@ -3,16 +3,23 @@ e-mail address with a code sent to the new address (a wrong code first: refused,
 address on the page, then erases their personal data and is signed out. Screenshots in
 tests/web/screenshots/<test>/."""
 
+import pytest
 from selenium.webdriver.common.by import By
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from lapor.db import session_scope
-from lapor.models import Reporter
+from lapor.models import Report, Reporter
 from tests.api.conftest import ApiTestSettings
 from tests.conftest import Mailbox, body_of
 from tests.web.conftest import PageBrowser, assert_readable
 from tests.web.test_accessibility import assert_accessible
 from tests.web.test_data_request import file_report
+
+
+@pytest.fixture
+def live_settings(live_settings: ApiTestSettings) -> ApiTestSettings:
+    """The engine is nowhere (a closed port): a report that reached it cannot be erased from it now."""
+    return live_settings.model_copy(update={"engine_url": "http://127.0.0.1:9/engine-rest"})
 
 
 def test_a_reporter_corrects_their_email_and_erases_their_data_on_data_saya(
@@ -60,3 +67,28 @@ def test_a_reporter_corrects_their_email_and_erases_their_data_on_data_saya(
     with session_scope(db_engine) as session:
         her = session.scalars(select(Reporter)).one()
         assert (her.name, her.email, her.erased_at is not None) == ("", None, True)
+
+
+def test_an_erasure_while_the_engine_does_not_answer_is_refused_beside_the_button(
+    browser: PageBrowser, mailbox: Mailbox, db_engine: Engine, live_settings: ApiTestSettings
+) -> None:
+    """Her report reached the engine, which holds what staff typed about it; the engine does not answer, so nothing
+    is erased and the page says so where she pressed the button, in words she can act on."""
+    email = "rina.hapus@example.id"
+    browser.register(mailbox, "Rina Marlina", email)
+    mine = file_report(db_engine, live_settings, email, "Sampah menumpuk di parit")
+    with session_scope(db_engine) as session:
+        session.execute(update(Report).where(Report.tracking_id == mine).values(process_instance_id="instance-1"))
+    browser.open("/data-saya")
+    browser.wait_text("Hapus data pribadi saya")
+    browser.driver.find_element(By.ID, "yakin-hapus").click()
+    browser.submit("Hapus data pribadi saya")
+    browser.wait_text("belum dapat dihapus karena mesin proses laporan sedang tidak menjawab")
+    browser.shot("hapus-ditolak-mesin-proses", full_page=True)
+    assert_accessible(browser, "hapus-ditolak")
+    text = browser.text()
+    assert "Tidak ada data yang dihapus" in text and "Rina Marlina" in text and email in text
+    assert "127.0.0.1:9" not in text and "unreachable" not in text  # the reason is the log's, not hers
+    with session_scope(db_engine) as session:
+        her = session.scalars(select(Reporter)).one()
+        assert (her.name, her.email, her.erased_at) == ("Rina Marlina", email, None)
