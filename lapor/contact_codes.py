@@ -91,6 +91,14 @@ class NewCodes:
     sms_code: str | None
 
 
+def new_public_id() -> str:
+    """URL-safe, and never starting with "-": the operator passes a correction's id to `python -m lapor.data_request
+    correct --correction ID`, where argparse reads a leading "-" as an option (1 id in 64 did)."""
+    while (candidate := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return candidate
+
+
 def _code_hash(public_id: str, email_code: str | None, sms_code: str | None) -> str:
     # The row's public id salts the hash, so equal codes of two rows hash differently.
     return hashlib.sha256(f"{public_id}:{email_code or ''}:{sms_code or ''}".encode()).hexdigest()
@@ -120,7 +128,7 @@ def create(
     `correction_of` is the reporter whose new contact it proves (lapor.correction): such a row never signs in."""
     if not email and not phone:
         raise ValueError("email or phone is required")
-    public_id = secrets.token_urlsafe(16)
+    public_id = new_public_id()
     email_code = _new_code() if email else None
     sms_code = _new_code() if phone else None
     registration = RegistrationCode(

@@ -143,3 +143,10 @@ def test_a_correction_code_proves_only_that_reporters_new_contact(session_factor
     assert confirm(siti_id).contact is correction.ContactKind.PHONE
     with session_factory() as session:
         assert session.scalar(select(Reporter.phone).where(Reporter.id == siti_id)) == PHONE
+
+
+def test_a_public_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator's command takes a correction's id as an argument: "-Ab..." would be read as an option."""
+    drawn = iter(["-Ab3xYz", "-Q", "Zk9-_x"])
+    monkeypatch.setattr(contact_codes.secrets, "token_urlsafe", lambda size: next(drawn))
+    assert contact_codes.new_public_id() == "Zk9-_x"
