@@ -12,8 +12,9 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine, select
 
+from api.personal_data import EXPORT_BUCKET
 from api.staff_session import STAFF_COOKIE, StaffMember, encode_member
-from lapor import intake, uploads
+from lapor import intake, ratelimit, uploads
 from lapor.db import session_scope
 from lapor.models import Reporter, ReporterAuditEntry
 from lapor.reporter_audit import ReporterAction
@@ -146,3 +147,12 @@ def test_the_front_desk_page_in_the_browser(
     assert "Siti Rahmawati" in text and mine in text
     assert "Identitas pelapor dibuka petugas" in text and "Petugas admin-pengaduan" in text
     assert_readable(browser.driver.page_source)
+    # Her data was downloaded as often as the hour allows (by her, on Data saya): the desk is refused too, and says
+    # when to try again, so the staff member can tell the person in front of them.
+    with session_scope(db_engine) as session:
+        her = session.scalars(select(Reporter.id).where(Reporter.email == email)).one()
+        for _ in range(3):
+            ratelimit.record(session, bucket=EXPORT_BUCKET, subject=str(her), now=datetime.now(UTC))
+    browser.submit("Unduh data pelapor (ZIP)")
+    browser.wait_text("Data ini sudah diunduh 3 kali dalam 1 jam terakhir")
+    browser.shot("unduhan-dibatasi-meja", full_page=True)
