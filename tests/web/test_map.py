@@ -207,8 +207,9 @@ def test_the_public_feed_shows_small_photos_and_its_reports_on_a_map(
     )
     assert_accessible(browser, "umpan-dengan-peta")
     markers[0].click()
+    # Leaflet fades the popup in (opacity 0 -> 1); until it is shown Selenium reads its link's text as ''.
     link = WebDriverWait(browser.driver, 10).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content a")
+        lambda d: next((a for a in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a") if a.text), False)
     )
     title = link.text
     assert title in points and "/lacak/" in (link.get_attribute("href") or "")
