@@ -148,6 +148,7 @@ class _Claimed:
     payload: dict[str, Any]
     report_id: int | None
     attempts: int
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,7 @@ class OutboxDispatcher:
         self._max_delay = max_delay
         self._poll_interval = poll_interval
         self._concurrency = max(1, concurrency)
+        self._started_at = clock()  # rows written before this moment have a history this process does not know
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential: base, 2x base, 4x base, ... capped at max_delay."""
@@ -260,7 +262,9 @@ class OutboxDispatcher:
             return _Outcome(sent=True)
         # A restart must not adopt the instance that ended: only a running one is the answer lost on the way.
         restart = payload.get("restart_of") is not None
-        found = self._engine.find_instance(process_key, business_key=tracking_id, running_only=restart)
+        found = None
+        if restart or self._may_have_started(row):
+            found = self._engine.find_instance(process_key, business_key=tracking_id, running_only=restart)
         if found is not None:
             self._adopt(row, found)
             _log.warning("outbox.start_adopted", outbox_id=row.id, tracking_id=tracking_id, process_instance_id=found)
@@ -269,6 +273,16 @@ class OutboxDispatcher:
         kept = self._adopt(row, instance_id)
         _log.info("outbox.process_started", outbox_id=row.id, tracking_id=tracking_id, process_instance_id=kept)
         return _Outcome(sent=True)
+
+    def _may_have_started(self, row: _Claimed) -> bool:
+        """Whether an instance of this start may exist already, so the engine is asked before starting one: an
+        earlier claim of the row may have reached the engine (its answer lost, its process killed), or the row is
+        older than this dispatcher (written before a crash or a restart, or restored from a backup:
+        `python -m lapor.restore` and the API both start with a new dispatcher). A row written while this
+        dispatcher runs, on its first claim, has no instance anywhere; asking would cost the engine a history query
+        per report (about 6 ms of its CPU, docs/benchmarks.md). The one case this misses is a database restored
+        under a running API, which docs/operations.md rules out: the API is stopped before a restore."""
+        return row.attempts > 1 or row.created_at < self._started_at
 
     def _correlate(self, row: _Claimed) -> _Outcome:
         payload = row.payload
@@ -335,7 +349,9 @@ class OutboxDispatcher:
                     .execution_options(synchronize_session=False)
                 )
                 if cast("CursorResult[Any]", taken).rowcount == 1:
-                    claimed.append(_Claimed(row.id, row.kind, dict(row.payload), row.report_id, attempts))
+                    claimed.append(
+                        _Claimed(row.id, row.kind, dict(row.payload), row.report_id, attempts, row.created_at)
+                    )
         return claimed
 
     def _instance_id(self, report_id: int | None) -> str | None:

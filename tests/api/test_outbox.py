@@ -22,7 +22,7 @@ from lapor.models import OutboxMessage, ReportStatus
 from lapor.outbox import LAST_MESSAGE_VARIABLE, OutboxDispatcher, enqueue_message, pending_count
 from lapor.process import EngineClient
 from lapor.process.fake import FakeEngine
-from lapor.vocabulary import Message
+from lapor.vocabulary import PROCESS_ID, Message
 from tests.api.conftest import START, ApiTestSettings, Clock, Person, set_status, submit
 
 
@@ -104,6 +104,49 @@ async def test_a_start_whose_answer_was_lost_is_found_by_business_key_not_repeat
     assert await dispatcher.run_once() == 1
     assert [i.business_key for i in fake.instances] == [tracking_id]  # one instance, adopted
     assert instance_id(db_engine, tracking_id) == fake.instances[0].id
+
+
+class CountingEngine(FakeEngine):
+    """The fake engine, counting how often the dispatcher asks for an instance before starting one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def find_instance(self, process_key: str, *, business_key: str, running_only: bool = False) -> str | None:
+        self.lookups += 1
+        return super().find_instance(process_key, business_key=business_key, running_only=running_only)
+
+
+def created_at(db: Engine) -> Any:
+    [row] = rows(db)
+    return row.created_at
+
+
+async def test_a_start_written_while_the_dispatcher_runs_is_sent_without_asking_first(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    tracking_id = submit(client, citizen)
+    engine = CountingEngine()
+    dispatcher = OutboxDispatcher(engine, db_engine, clock=Clock(created_at(db_engine)))  # started as it was written
+    assert await dispatcher.run_once() == 1
+    assert engine.lookups == 0  # first claim of a row younger than the dispatcher: no instance can exist yet
+    assert [i.business_key for i in engine.instances] == [tracking_id]
+
+
+async def test_a_start_older_than_the_dispatcher_is_looked_for_first_as_after_a_restore(
+    client: TestClient, citizen: Person, db_engine: Engine
+) -> None:
+    """The application's dump was taken before the start reached the engine, the engine's after: the restored row
+    is pending, the engine has the instance. A dispatcher started after the restore asks before it starts."""
+    tracking_id = submit(client, citizen)
+    engine = CountingEngine()
+    existing = engine.start(PROCESS_ID, business_key=tracking_id, variables={})
+    dispatcher = OutboxDispatcher(engine, db_engine, clock=Clock(created_at(db_engine) + timedelta(seconds=1)))
+    assert await dispatcher.run_once() == 1
+    assert engine.lookups == 1
+    assert [i.id for i in engine.instances] == [existing]  # adopted, not started twice
+    assert instance_id(db_engine, tracking_id) == existing
 
 
 async def test_messages_wait_for_the_start_of_their_report(
