@@ -63,7 +63,8 @@ def cpu_seconds(pid: int) -> float:
 
 class CpuMeter:
     """CPU of every process of the stack and of this one (the load generator, its no-op workers and the SMTP
-    sink) across a load; only processes that ran through the whole load count (engine alone pauses the workers)."""
+    sink) across a load, summed over the blocks it measured; only processes that ran through a whole block count
+    (engine alone pauses the workers)."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -81,12 +82,11 @@ class CpuMeter:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Adds to what earlier blocks of the same meter measured (rounds of one load, alternated with another)."""
         after = self._now()
-        self.spent = {
-            name: seconds - self.before[name][1]
-            for name, (pid, seconds) in after.items()
-            if name in self.before and self.before[name][0] == pid
-        }
+        for name, (pid, seconds) in after.items():
+            if name in self.before and self.before[name][0] == pid:
+                self.spent[name] = self.spent.get(name, 0.0) + seconds - self.before[name][1]
 
     def figure(self, name: str, count: int, unit: str) -> Figure:
         """Milliseconds of CPU per instance or report, the processes' shares in the note."""
@@ -209,11 +209,34 @@ def engine_alone(
 
 @dataclass
 class IntakeResult:
-    rate: Figure
-    p50: Figure
-    p95: Figure
+    seconds: float
+    latencies: list[float]  # s, each report's from sending to its verification task
     tracking_ids: list[str]
     peak_rss: dict[str, float]
+    note: str
+
+    @staticmethod
+    def combined(rounds: "list[IntakeResult]") -> "IntakeResult":
+        peak: dict[str, float] = {}
+        for result in rounds:
+            for name, mib in result.peak_rss.items():
+                peak[name] = max(peak.get(name, 0.0), mib)
+        return IntakeResult(
+            sum(r.seconds for r in rounds),
+            [latency for r in rounds for latency in r.latencies],
+            [tid for r in rounds for tid in r.tracking_ids],
+            peak,
+            "; ".join(r.note for r in rounds),
+        )
+
+    @property
+    def figures(self) -> list[Figure]:
+        """Reports per second, latency p50 and p95."""
+        return [
+            Figure("intake through the API", len(self.tracking_ids) / self.seconds, "reports/s", note=self.note),
+            Figure("intake latency p50", percentile(self.latencies, 0.5) * 1000, "ms"),
+            Figure("intake latency p95", percentile(self.latencies, 0.95) * 1000, "ms"),
+        ]
 
 
 class RssSampler:
@@ -279,13 +302,7 @@ def intake(stack: Stack, *, reports: int, concurrency: int = 8, first_number: in
     opened = _verification_opened(stack, list(sent_at))
     latencies = [(opened[t] - sent_at[t]).total_seconds() for t in opened]
     note = f"{len(opened)}/{reports} reports, {concurrency} clients, 1 photo each; latency to the open task"
-    return IntakeResult(
-        Figure("intake through the API", len(opened) / seconds, "reports/s", note=note),
-        Figure("intake latency p50", percentile(latencies, 0.5) * 1000, "ms"),
-        Figure("intake latency p95", percentile(latencies, 0.95) * 1000, "ms"),
-        list(opened),
-        sampler.peak,
-    )
+    return IntakeResult(seconds, latencies, list(opened), sampler.peak, note)
 
 
 def _verification_opened(stack: Stack, tracking_ids: list[str]) -> dict[str, datetime]:
@@ -362,45 +379,59 @@ def publish(stack: Stack, tracking_ids: list[str]) -> None:
         db.dispose()
 
 
-def tracking(stack: Stack, tracking_ids: list[str], *, clients: int = 20, seconds: float = 15) -> list[Figure]:
+def tracking(
+    stack: Stack, tracking_ids: list[str], *, clients: int = 20, seconds: float = 15, rounds: int = 2
+) -> list[Figure]:
     """GET /reports/{id} of the API (public reports, see `publish`) against bench.plain reading one row; req/s
     and p99 each, at `clients`; then the CPU each read cost the server and the application's PostgreSQL (the
-    figure the machine's load does not move)."""
+    figure the machine's load does not move). The two take turns, `rounds` times `seconds / rounds` each, so a
+    change in the machine's speed during the run falls on both alike."""
     publish(stack, tracking_ids)
     plain = plain_service(stack)
     plain_url = f"http://127.0.0.1:{stack.ports['spare']}"
     database = stack.processes()["app-postgres"]
     assert plain.proc is not None
-    figures: list[Figure] = []
-    costs: list[Figure] = []
+    targets = {
+        "tracking GET /reports/{id} (public report)": (
+            stack.api_url,
+            [f"/reports/{t}" for t in tracking_ids],
+            stack.processes()["api"],
+        ),
+        "plain FastAPI one-row read": (plain_url, [f"/plain/{t}" for t in tracking_ids], plain.proc.pid),
+    }
+    counts = dict.fromkeys(targets, 0)
+    errors = dict.fromkeys(targets, 0)
+    latencies: dict[str, list[float]] = {name: [] for name in targets}
+    spent = {name: [0.0, 0.0] for name in targets}  # server, PostgreSQL
     try:
-        targets = {
-            "tracking GET /reports/{id} (public report)": (
-                stack.api_url,
-                [f"/reports/{t}" for t in tracking_ids],
-                stack.processes()["api"],
-            ),
-            "plain FastAPI one-row read": (plain_url, [f"/plain/{t}" for t in tracking_ids], plain.proc.pid),
-        }
-        for name, (base, paths, server) in targets.items():
+        for base, paths, _ in targets.values():
             asyncio.run(_hammer(base, paths[:5], clients=clients, seconds=2))  # warm-up
-            before = cpu_seconds(server), cpu_seconds(database)
-            count, latencies, errors = asyncio.run(_hammer(base, paths, clients=clients, seconds=seconds))
-            spent = cpu_seconds(server) - before[0], cpu_seconds(database) - before[1]
-            note = f"{clients} clients for {seconds:.0f} s, {errors} non-200"
-            figures.append(Figure(name, count / seconds, "req/s", note=note))
-            figures.append(Figure(f"{name} p99", percentile(latencies, 0.99) * 1000, "ms", note=note))
-            per_read = [1000 * value / max(count, 1) for value in spent]
-            costs.append(
-                Figure(
-                    f"{name}: CPU per read",
-                    sum(per_read),
-                    "ms",
-                    note=f"server {per_read[0]:.2f}, PostgreSQL {per_read[1]:.2f}",
-                )
-            )
+        for _ in range(rounds):
+            for name, (base, paths, server) in targets.items():
+                before = cpu_seconds(server), cpu_seconds(database)
+                count, times, failed = asyncio.run(_hammer(base, paths, clients=clients, seconds=seconds / rounds))
+                spent[name][0] += cpu_seconds(server) - before[0]
+                spent[name][1] += cpu_seconds(database) - before[1]
+                counts[name] += count
+                errors[name] += failed
+                latencies[name] += times
     finally:
         plain.stop()
+    figures: list[Figure] = []
+    costs: list[Figure] = []
+    for name in targets:
+        note = f"{clients} clients, {rounds} turns of {seconds / rounds:.0f} s, {errors[name]} non-200"
+        figures.append(Figure(name, counts[name] / seconds, "req/s", note=note))
+        figures.append(Figure(f"{name} p99", percentile(latencies[name], 0.99) * 1000, "ms", note=note))
+        per_read = [1000 * value / max(counts[name], 1) for value in spent[name]]
+        costs.append(
+            Figure(
+                f"{name}: CPU per read",
+                sum(per_read),
+                "ms",
+                note=f"server {per_read[0]:.2f}, PostgreSQL {per_read[1]:.2f}",
+            )
+        )
     return figures + costs
 
 

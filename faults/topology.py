@@ -23,6 +23,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import structlog
 from aiosmtpd.controller import Controller
@@ -409,8 +410,6 @@ class Stack:
                     service.start()
 
     def _api_ready(self) -> bool:
-        import httpx
-
         return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
 
     def _env(self, node: int, **extra: str) -> dict[str, str]:
@@ -470,6 +469,22 @@ class Stack:
             service.paused = False
             if not service.running():
                 service.start()
+
+    def wait_for_workers(self, within: float = 60) -> None:
+        """Until every worker process answers on its health port: its imports and settings are done and its loop
+        is about to poll (a load measured from a restart on would count the start-up as work)."""
+
+        def ready() -> bool:
+            for index in range(len(self.worker_services)):
+                try:
+                    answer = httpx.get(f"http://127.0.0.1:{self.ports['workers'] + index}/health", timeout=2)
+                except httpx.HTTPError:
+                    return False
+                if answer.status_code != 200:
+                    return False
+            return True
+
+        wait_for(ready, within=within, what="the workers' health ports")
 
     def processes(self) -> dict[str, int]:
         """Process ids of the stack's parts (engine nodes, API, workers), for footprints."""
