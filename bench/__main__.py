@@ -32,12 +32,13 @@ class Size:
     tuning_instances: int
     timers: int
     migration: int
-    warm_up: int  # instances and reports of each load's first round, not counted
+    warm_up_instances: int  # engine alone's first round, not counted: the JIT at its steady state
+    warm_up_reports: int  # each intake's first round, not counted: the restarted workers' start-up
 
 
 SIZES = {
-    "quick": Size(100, 60, 10, 50, 60, 60, 100, 30),
-    "full": Size(500, 200, 20, 1000, 200, 200, 1000, 60),
+    "quick": Size(100, 60, 10, 50, 60, 60, 100, 200, 30),
+    "full": Size(500, 200, 20, 1000, 200, 200, 1000, 500, 30),
 }
 WARM_UP_FIRST_NUMBER = 90_000  # the warm-up's reports take numbers below the measured ones (bench.loads.intake)
 
@@ -87,14 +88,14 @@ def throughput(stack: Stack, size: Size) -> Throughput:
     connections."""
     alone_cpu, intake_cpu = CpuMeter(stack), CpuMeter(stack)
     alone_seconds, rates, rounds = 0.0, [], []
-    engine_alone(stack, "warm-up", instances=size.warm_up)
+    engine_alone(stack, "warm-up", instances=size.warm_up_instances)
     for turn in range(TURNS):
         with alone_cpu:
             rate = engine_alone(stack, "baseline", instances=size.instances)
         rates.append(rate)
         alone_seconds += size.instances / rate.value
         stack.wait_for_workers()
-        intake(stack, reports=size.warm_up, first_number=WARM_UP_FIRST_NUMBER + 1_000 * turn)
+        intake(stack, reports=size.warm_up_reports, first_number=WARM_UP_FIRST_NUMBER + 1_000 * turn)
         with intake_cpu:
             rounds.append(intake(stack, reports=size.reports, first_number=100_000 + 10_000 * turn))
     turns = ", ".join(f"{r.value:.1f}" for r in rates)
