@@ -213,6 +213,9 @@ def test_the_public_feed_shows_small_photos_and_its_reports_on_a_map(
     )
     title = link.text
     assert title in points and "/lacak/" in (link.get_attribute("href") or "")
+    WebDriverWait(browser.driver, 5).until(  # the screenshot shows the popup as it ends, not half faded in
+        lambda d: d.execute_script("return getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    )
     browser.shot("umpan-penanda-dibuka", full_page=True)
     link.click()
     browser.wait_text("Lokasi")
