@@ -105,9 +105,8 @@ def throughput(stack: Stack, size: Size) -> Throughput:
         "instances/s",
         note=f"{TURNS} turns ({turns}/s) of {rates[0].note}",
     )
-    received = IntakeResult.combined(rounds)
     per_turn = ", ".join(f"{len(r.tracking_ids) / r.seconds:.1f}" for r in rounds)
-    received.note = f"{TURNS} turns ({per_turn}/s) of {rounds[0].note}"
+    received = IntakeResult.combined(rounds, note=f"{TURNS} turns ({per_turn}/s) of {rounds[0].note}")
     return Throughput(
         alone,
         received,

@@ -216,7 +216,8 @@ class IntakeResult:
     note: str
 
     @staticmethod
-    def combined(rounds: "list[IntakeResult]") -> "IntakeResult":
+    def combined(rounds: "list[IntakeResult]", note: str) -> "IntakeResult":
+        """Several rounds as one: their time and reports added, latencies pooled, each process's highest RSS."""
         peak: dict[str, float] = {}
         for result in rounds:
             for name, mib in result.peak_rss.items():
@@ -226,7 +227,7 @@ class IntakeResult:
             [latency for r in rounds for latency in r.latencies],
             [tid for r in rounds for tid in r.tracking_ids],
             peak,
-            "; ".join(r.note for r in rounds),
+            note,
         )
 
     @property

@@ -440,12 +440,16 @@ class Stack:
         service.start()
         return service
 
+    def worker_health_port(self, index: int) -> int:
+        """Where worker process `index` answers /health and /metrics."""
+        return self.ports["workers"] + index
+
     def start_worker(self, index: int, *, node: int = 0, **extra: str) -> Service:
         env = self._env(
             node,
             LAPOR_ENGINE_USER=WORKERS_ACCOUNT,
             LAPOR_ENGINE_PASSWORD=WORKERS_ACCOUNT,
-            LAPOR_WORKER_HEALTH_PORT=str(self.ports["workers"] + index),
+            LAPOR_WORKER_HEALTH_PORT=str(self.worker_health_port(index)),
             LAPOR_WORKER_LOCK_SECONDS=str(self.worker_lock_seconds),
             LAPOR_WORKER_LONG_POLL_SECONDS=str(self.worker_long_poll_seconds),
             LAPOR_WORKER_MAX_TASKS=str(self.worker_max_tasks),
@@ -477,7 +481,7 @@ class Stack:
         def ready() -> bool:
             for index in range(len(self.worker_services)):
                 try:
-                    answer = httpx.get(f"http://127.0.0.1:{self.ports['workers'] + index}/health", timeout=2)
+                    answer = httpx.get(f"http://127.0.0.1:{self.worker_health_port(index)}/health", timeout=2)
                 except httpx.HTTPError:
                     return False
                 if answer.status_code != 200:
