@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.loads import CpuMeter, Figure, IntakeResult, engine_alone, footprint, intake, tracking
+from bench.loads import CITY_PROCESSES, CpuMeter, Figure, IntakeResult, engine_alone, footprint, intake, tracking
 from bench.migration import migration
 from bench.month import simulate
 from bench.tuning import basic_auth_cost, restart_knobs, worker_knobs
@@ -75,6 +75,7 @@ class Throughput:
     intake: IntakeResult
     per_instance: Figure  # CPU
     per_report: Figure
+    city_per_report: Figure  # the part of per_report spent in CITY_PROCESSES
 
 
 TURNS = 2  # engine alone and intake measured this many times each, taking turns
@@ -112,6 +113,9 @@ def throughput(stack: Stack, size: Size) -> Throughput:
         received,
         alone_cpu.figure("engine alone: CPU per instance", TURNS * size.instances, "ms"),
         intake_cpu.figure("intake: CPU per report", len(received.tracking_ids), "ms"),
+        intake_cpu.figure(
+            "intake: the city's own steps, CPU per report", len(received.tracking_ids), "ms", only=CITY_PROCESSES
+        ),
     )
 
 
@@ -130,7 +134,7 @@ def run(size: Size, *, tuning: bool, sections: Sink | None = None) -> Sections:
             "ratio",
             note="the intake ratio's ceiling while both loads keep every core busy",
         )
-        cpu = [measured.per_instance, measured.per_report, bound]
+        cpu = [measured.per_instance, measured.per_report, measured.city_per_report, bound]
         sections.append(("CPU (all processes of the stack and the load generator)", cpu))
         reads = tracking(stack, measured.intake.tracking_ids, seconds=size.tracking_seconds)
         tracked, plain = reads[0].value, reads[2].value

@@ -61,6 +61,11 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
+# The city's own steps on the intake path: the API, the workers and the application database. The engine, its
+# PostgreSQL and the load generator are on both sides of the intake ratio; these are on one only.
+CITY_PROCESSES = ("api", "workers-", "app-postgres")
+
+
 class CpuMeter:
     """CPU of every process of the stack and of this one (the load generator, its no-op workers and the SMTP
     sink) across a load, summed over the blocks it measured; only processes that ran through a whole block count
@@ -88,9 +93,11 @@ class CpuMeter:
             if name in self.before and self.before[name][0] == pid:
                 self.spent[name] = self.spent.get(name, 0.0) + seconds - self.before[name][1]
 
-    def figure(self, name: str, count: int, unit: str) -> Figure:
-        """Milliseconds of CPU per instance or report, the processes' shares in the note."""
-        parts = {key: 1000 * value / max(count, 1) for key, value in self.spent.items()}
+    def figure(self, name: str, count: int, unit: str, *, only: tuple[str, ...] = ()) -> Figure:
+        """Milliseconds of CPU per instance or report, the processes' shares in the note; `only` keeps the processes
+        whose names begin with one of its prefixes (CITY_PROCESSES: what the city adds to the engine's work)."""
+        spent = {key: value for key, value in self.spent.items() if not only or key.startswith(only)}
+        parts = {key: 1000 * value / max(count, 1) for key, value in spent.items()}
         note = ", ".join(f"{key} {ms:.1f}" for key, ms in sorted(parts.items(), key=lambda kv: -kv[1]))
         return Figure(name, sum(parts.values()), unit, note=note)
 
