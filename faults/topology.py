@@ -101,6 +101,11 @@ def wait_for(probe: Any, *, within: float, interval: float = 0.5, what: str = "c
         time.sleep(interval)
 
 
+def _healthy(base_url: str) -> bool:
+    """The service at base_url answers /health with 200 (wait_for takes a refused connection as not yet)."""
+    return httpx.get(f"{base_url}/health", timeout=2).status_code == 200
+
+
 def rss_mb(pid: int) -> float:
     """Memory of a process and its children in MiB: the proportional set size (shared pages divided among the
     processes sharing them, so PostgreSQL's shared buffers count once), or the RSS where the kernel has no PSS."""
@@ -410,7 +415,7 @@ class Stack:
                     service.start()
 
     def _api_ready(self) -> bool:
-        return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
+        return _healthy(self.api_url)
 
     def _env(self, node: int, **extra: str) -> dict[str, str]:
         assert self.app_db is not None
@@ -478,17 +483,8 @@ class Stack:
         """Until every worker process answers on its health port: its imports and settings are done and its loop
         is about to poll (a load measured from a restart on would count the start-up as work)."""
 
-        def ready() -> bool:
-            for index in range(len(self.worker_services)):
-                try:
-                    answer = httpx.get(f"http://127.0.0.1:{self.worker_health_port(index)}/health", timeout=2)
-                except httpx.HTTPError:
-                    return False
-                if answer.status_code != 200:
-                    return False
-            return True
-
-        wait_for(ready, within=within, what="the workers' health ports")
+        urls = [f"http://127.0.0.1:{self.worker_health_port(i)}" for i in range(len(self.worker_services))]
+        wait_for(lambda: all(_healthy(url) for url in urls), within=within, what="the workers' health ports")
 
     def processes(self) -> dict[str, int]:
         """Process ids of the stack's parts (engine nodes, API, workers), for footprints."""
